@@ -1,0 +1,370 @@
+//! The host edge: the only code that touches WASI/Spin. It reads the request
+//! head, asks the core for a decision, and performs it — answering directly or
+//! streaming the request to the upstream and the response back.
+//!
+//! Both flavours serve `wasi:http/incoming-handler@0.2.0`; they differ only in
+//! where settings come from (see `settings_source`).
+
+mod settings_source;
+
+use crate::errors::ErrorReply;
+use crate::pass_through::UpstreamRequest;
+use crate::pipeline::{self, Decision};
+use crate::reply::{self, Reply};
+use crate::request::RequestHead;
+use crate::settings;
+use crate::url::Scheme as UrlScheme;
+
+use wasi::clocks::monotonic_clock;
+use wasi::exports::http::incoming_handler::Guest;
+use wasi::http::outgoing_handler;
+use wasi::http::types::{
+    ErrorCode, Fields, IncomingBody, IncomingRequest, IncomingResponse, Method, OutgoingBody,
+    OutgoingRequest, OutgoingResponse, RequestOptions, ResponseOutparam, Scheme,
+};
+use wasi::io::poll;
+use wasi::io::streams::{InputStream, OutputStream, StreamError};
+
+struct Component;
+
+wasi::http::proxy::export!(Component);
+
+/// Largest chunk read from a body stream at once.
+const READ_CHUNK: u64 = 64 * 1024;
+const NS_PER_SEC: u64 = 1_000_000_000;
+
+impl Guest for Component {
+    fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let started = monotonic_clock::now();
+        let head = read_head(&request);
+        let src = settings_source::current();
+        let decided = pipeline::decide(&head, &src, wasi::random::random::get_random_u64());
+        let (status, upstream_status) = match decided.decision {
+            Decision::Reply(reply) => (send_reply(out, reply), None),
+            Decision::PassThrough(up) => {
+                let timeout = settings::seconds(&src, "UPSTREAM_TIMEOUT_SECONDS", 600);
+                forward(request, out, up, timeout)
+            }
+        };
+        log_line(
+            &head,
+            decided.route,
+            decided.provider.as_deref(),
+            status,
+            upstream_status,
+            started,
+        );
+    }
+}
+
+fn log_line(
+    head: &RequestHead,
+    route: &str,
+    provider: Option<&str>,
+    status: u16,
+    upstream_status: Option<u16>,
+    started: u64,
+) {
+    let ms = (monotonic_clock::now().saturating_sub(started)) as f64 / 1e6;
+    let path: String = head
+        .path
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    eprintln!(
+        "llm-proxy method={} path={} route={} provider={} status={} upstream_status={} ms={:.2}",
+        head.method,
+        path,
+        route,
+        provider.unwrap_or("-"),
+        status,
+        upstream_status.map_or("-".to_string(), |s| s.to_string()),
+        ms
+    );
+}
+
+fn read_head(request: &IncomingRequest) -> RequestHead {
+    let method = match request.method() {
+        Method::Get => "GET".to_string(),
+        Method::Head => "HEAD".into(),
+        Method::Post => "POST".into(),
+        Method::Put => "PUT".into(),
+        Method::Delete => "DELETE".into(),
+        Method::Connect => "CONNECT".into(),
+        Method::Options => "OPTIONS".into(),
+        Method::Trace => "TRACE".into(),
+        Method::Patch => "PATCH".into(),
+        Method::Other(m) => m,
+    };
+    let path = request.path_with_query().unwrap_or_else(|| "/".into());
+    RequestHead::new(&method, &path, request.headers().entries())
+}
+
+fn method_of(name: &str) -> Method {
+    match name {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "CONNECT" => Method::Connect,
+        "OPTIONS" => Method::Options,
+        "TRACE" => Method::Trace,
+        "PATCH" => Method::Patch,
+        other => Method::Other(other.to_string()),
+    }
+}
+
+/// Fields from a header list; entries the host refuses (forbidden or
+/// malformed) are skipped rather than failing the request.
+fn fields_of(headers: &[(String, Vec<u8>)]) -> Fields {
+    let fields = Fields::new();
+    for (name, value) in headers {
+        let _ = fields.append(name, value);
+    }
+    fields
+}
+
+fn send_reply(out: ResponseOutparam, reply: Reply) -> u16 {
+    let mut headers: Vec<(String, Vec<u8>)> = reply
+        .headers
+        .into_iter()
+        .map(|(n, v)| (n, v.into_bytes()))
+        .collect();
+    reply::add_cors(&mut headers);
+    let response = OutgoingResponse::new(fields_of(&headers));
+    let _ = response.set_status_code(reply.status);
+    let Ok(body) = response.body() else {
+        ResponseOutparam::set(out, Err(ErrorCode::InternalError(None)));
+        return 500;
+    };
+    ResponseOutparam::set(out, Ok(response));
+    if let Ok(stream) = body.write() {
+        let _ = write_all(&stream, &reply.body);
+        drop(stream);
+    }
+    let _ = OutgoingBody::finish(body, None);
+    reply.status
+}
+
+fn send_error(out: ResponseOutparam, e: ErrorReply) -> u16 {
+    send_reply(out, e.into_reply())
+}
+
+/// Writes all of `data`, waiting for the stream when it is full, then flushes.
+fn write_all(stream: &OutputStream, mut data: &[u8]) -> Result<(), StreamError> {
+    while !data.is_empty() {
+        let n = stream.check_write()?;
+        if n == 0 {
+            stream.subscribe().block();
+            continue;
+        }
+        let n = usize::try_from(n).unwrap_or(usize::MAX).min(data.len());
+        stream.write(&data[..n])?;
+        data = &data[n..];
+    }
+    stream.blocking_flush()
+}
+
+/// Copies `from` into `to` chunk by chunk as data arrives (nothing is buffered
+/// whole). `Ok` at the end of `from`; `Err` when either side failed.
+fn pump(from: &InputStream, to: &OutputStream) -> Result<u64, ()> {
+    let mut total = 0u64;
+    loop {
+        match from.blocking_read(READ_CHUNK) {
+            Ok(chunk) => {
+                total += chunk.len() as u64;
+                write_all(to, &chunk).map_err(|_| ())?;
+            }
+            Err(StreamError::Closed) => return Ok(total),
+            Err(StreamError::LastOperationFailed(_)) => return Err(()),
+        }
+    }
+}
+
+/// Sends `up` with the client's body streamed into it, waits for the first
+/// byte (at most `timeout_secs`), then streams the response back.
+/// Returns (status sent to the client, upstream status).
+fn forward(
+    request: IncomingRequest,
+    out: ResponseOutparam,
+    up: UpstreamRequest,
+    timeout_secs: u64,
+) -> (u16, Option<u16>) {
+    let outgoing = OutgoingRequest::new(fields_of(&up.headers));
+    let scheme = match up.base.scheme {
+        UrlScheme::Http => Scheme::Http,
+        UrlScheme::Https => Scheme::Https,
+    };
+    let built = outgoing.set_method(&method_of(&up.method)).is_ok()
+        && outgoing.set_scheme(Some(&scheme)).is_ok()
+        && outgoing.set_authority(Some(&up.base.authority)).is_ok()
+        && outgoing
+            .set_path_with_query(Some(&up.path_with_query))
+            .is_ok();
+    if !built {
+        return (
+            send_error(
+                out,
+                ErrorReply::bad_request(
+                    "the upstream request could not be built from this method or path",
+                    "invalid_request",
+                ),
+            ),
+            None,
+        );
+    }
+    let Ok(out_body) = outgoing.body() else {
+        return (
+            send_error(
+                out,
+                ErrorReply::bad_gateway("could not open the upstream request body"),
+            ),
+            None,
+        );
+    };
+    let options = RequestOptions::new();
+    let timeout_ns = timeout_secs.saturating_mul(NS_PER_SEC);
+    let _ = options.set_first_byte_timeout(Some(timeout_ns));
+    let _ = options.set_between_bytes_timeout(Some(timeout_ns));
+    let future = match outgoing_handler::handle(outgoing, Some(options)) {
+        Ok(f) => f,
+        Err(code) => return (send_error(out, upstream_error(&up, &code)), None),
+    };
+
+    // Stream the client's body to the upstream.
+    let mut body_ok = true;
+    if let Ok(in_body) = request.consume() {
+        if let (Ok(from), Ok(to)) = (in_body.stream(), out_body.write()) {
+            body_ok = pump(&from, &to).is_ok();
+            drop(to);
+            drop(from);
+        }
+        let _ = IncomingBody::finish(in_body);
+    }
+    if body_ok {
+        let _ = OutgoingBody::finish(out_body, None);
+    } else {
+        drop(out_body);
+    }
+
+    let response = match await_response(&future, timeout_ns) {
+        Ok(r) => r,
+        Err(e) => return (send_error(out, e.for_upstream(&up)), None),
+    };
+    relay(out, response)
+}
+
+enum WaitError {
+    Timeout,
+    Code(ErrorCode),
+    Gone,
+}
+
+impl WaitError {
+    fn for_upstream(&self, up: &UpstreamRequest) -> ErrorReply {
+        match self {
+            WaitError::Timeout => ErrorReply::gateway_timeout(format!(
+                "provider {} sent no response within UPSTREAM_TIMEOUT_SECONDS",
+                up.provider
+            )),
+            WaitError::Code(code) => upstream_error(up, code),
+            WaitError::Gone => {
+                ErrorReply::bad_gateway(format!("provider {} did not answer", up.provider))
+            }
+        }
+    }
+}
+
+fn await_response(
+    future: &wasi::http::types::FutureIncomingResponse,
+    timeout_ns: u64,
+) -> Result<IncomingResponse, WaitError> {
+    let deadline = monotonic_clock::subscribe_duration(timeout_ns);
+    let ready = future.subscribe();
+    loop {
+        match future.get() {
+            Some(Ok(Ok(response))) => return Ok(response),
+            Some(Ok(Err(code))) => return Err(WaitError::Code(code)),
+            Some(Err(())) => return Err(WaitError::Gone),
+            None => {}
+        }
+        if deadline.ready() {
+            return Err(WaitError::Timeout);
+        }
+        poll::poll(&[&ready, &deadline]);
+    }
+}
+
+/// Maps a host error to 504 (timeouts) or 502 (everything else), naming the
+/// provider and the kind of failure, never a URL with credentials.
+fn upstream_error(up: &UpstreamRequest, code: &ErrorCode) -> ErrorReply {
+    let what = match code {
+        ErrorCode::DnsTimeout | ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout => {
+            return ErrorReply::gateway_timeout(format!(
+                "provider {} timed out ({})",
+                up.provider,
+                error_name(code)
+            ))
+        }
+        other => error_name(other),
+    };
+    ErrorReply::bad_gateway(format!("provider {} is unreachable ({what})", up.provider))
+}
+
+fn error_name(code: &ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::DnsTimeout => "DNS timeout",
+        ErrorCode::DnsError(_) => "DNS error",
+        ErrorCode::DestinationNotFound => "destination not found",
+        ErrorCode::DestinationUnavailable => "destination unavailable",
+        ErrorCode::DestinationIpProhibited => "destination IP prohibited",
+        ErrorCode::DestinationIpUnroutable => "destination IP unroutable",
+        ErrorCode::ConnectionRefused => "connection refused",
+        ErrorCode::ConnectionTerminated => "connection terminated",
+        ErrorCode::ConnectionTimeout => "connection timeout",
+        ErrorCode::ConnectionReadTimeout => "read timeout",
+        ErrorCode::ConnectionWriteTimeout => "write timeout",
+        ErrorCode::ConnectionLimitReached => "connection limit reached",
+        ErrorCode::TlsProtocolError => "TLS protocol error",
+        ErrorCode::TlsCertificateError => "TLS certificate error",
+        ErrorCode::TlsAlertReceived(_) => "TLS alert",
+        ErrorCode::HttpRequestDenied => {
+            "request denied by the host (is the host in allowed_outbound_hosts?)"
+        }
+        ErrorCode::HttpProtocolError => "HTTP protocol error",
+        ErrorCode::HttpResponseIncomplete => "response incomplete",
+        ErrorCode::HttpRequestUriInvalid => "invalid request URI",
+        _ => "upstream error",
+    }
+}
+
+/// Relays status, headers (minus hop-by-hop, plus CORS) and the body as it
+/// arrives. Returns (status to client, upstream status).
+fn relay(out: ResponseOutparam, response: IncomingResponse) -> (u16, Option<u16>) {
+    let status = response.status();
+    let headers = reply::relay_response_headers(response.headers().entries());
+    let outgoing = OutgoingResponse::new(fields_of(&headers));
+    let _ = outgoing.set_status_code(status);
+    let (Ok(in_body), Ok(out_body)) = (response.consume(), outgoing.body()) else {
+        ResponseOutparam::set(out, Err(ErrorCode::InternalError(None)));
+        return (502, Some(status));
+    };
+    ResponseOutparam::set(out, Ok(outgoing));
+    let complete = match (in_body.stream(), out_body.write()) {
+        (Ok(from), Ok(to)) => {
+            let r = pump(&from, &to);
+            drop(to);
+            drop(from);
+            r.is_ok()
+        }
+        _ => false,
+    };
+    let _ = IncomingBody::finish(in_body);
+    if complete {
+        let _ = OutgoingBody::finish(out_body, None);
+    }
+    // Otherwise dropping the body unfinished tells the client it was cut short.
+    (status, Some(status))
+}

@@ -1,0 +1,103 @@
+//! Errors in OpenAI's shape: `{"error":{"message","type","code"}}`, with the
+//! status that fits. Messages are built from fixed text and setting *names*,
+//! never from a secret.
+
+use crate::reply::Reply;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorReply {
+    pub status: u16,
+    pub message: String,
+    pub kind: &'static str,
+    pub code: &'static str,
+}
+
+impl ErrorReply {
+    pub fn new(
+        status: u16,
+        kind: &'static str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        ErrorReply {
+            status,
+            message: message.into(),
+            kind,
+            code,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>, code: &'static str) -> Self {
+        Self::new(400, "invalid_request_error", code, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(401, "authentication_error", "invalid_api_key", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(404, "not_found_error", "not_found", message)
+    }
+
+    pub fn too_large(limit: u64) -> Self {
+        Self::new(
+            413,
+            "invalid_request_error",
+            "body_too_large",
+            format!("request body is larger than {limit} bytes (MAX_BODY_BYTES)"),
+        )
+    }
+
+    pub fn bad_gateway(message: impl Into<String>) -> Self {
+        Self::new(502, "upstream_error", "upstream_unreachable", message)
+    }
+
+    pub fn gateway_timeout(message: impl Into<String>) -> Self {
+        Self::new(504, "upstream_error", "upstream_timeout", message)
+    }
+
+    /// A setting is missing or malformed: named, never echoed.
+    pub fn misconfigured(setting: &str, problem: &str) -> Self {
+        Self::new(
+            500,
+            "server_error",
+            "proxy_misconfigured",
+            format!("setting {setting} {problem}"),
+        )
+    }
+
+    pub fn body(&self) -> Vec<u8> {
+        serde_json::json!({
+            "error": {
+                "message": self.message,
+                "type": self.kind,
+                "code": self.code,
+            }
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    pub fn into_reply(self) -> Reply {
+        Reply::json(self.status, self.body())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_openai_error_shape() {
+        let e = ErrorReply::bad_request("model is \"missing\"", "missing_model");
+        let v: serde_json::Value = serde_json::from_slice(&e.body()).unwrap();
+        assert_eq!(v["error"]["message"], "model is \"missing\"");
+        assert_eq!(v["error"]["type"], "invalid_request_error");
+        assert_eq!(v["error"]["code"], "missing_model");
+        let r = e.into_reply();
+        assert_eq!(r.status, 400);
+        assert!(r
+            .headers
+            .contains(&("content-type".into(), "application/json".into())));
+    }
+}

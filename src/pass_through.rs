@@ -1,0 +1,96 @@
+//! Pass-through `/{provider}/{rest}` (SPEC §3): the upstream URL and headers.
+
+use crate::errors::ErrorReply;
+use crate::providers::{google_ai_studio, AuthStyle, Provider};
+use crate::reply::{connection_tokens, is_hop_by_hop};
+use crate::request::RequestHead;
+use crate::url::{self, BaseUrl};
+
+/// Everything the edge needs to send one upstream request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamRequest {
+    pub method: String,
+    /// Scheme and authority come from here; its path is already in `path_with_query`.
+    pub base: BaseUrl,
+    pub path_with_query: String,
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// Route name, for the log.
+    pub provider: String,
+}
+
+impl UpstreamRequest {
+    pub fn url(&self) -> String {
+        self.base.url(&self.path_with_query)
+    }
+}
+
+/// Client headers that never reach an upstream: its auth (the proxy key) and
+/// `host`; hop-by-hop headers go too.
+const CLIENT_AUTH: &[&str] = &[
+    "authorization",
+    "x-api-key",
+    "x-goog-api-key",
+    "host",
+    "expect",
+];
+
+/// Builds the pass-through request for `rest` (the path after `/{provider}`).
+pub fn build(
+    head: &RequestHead,
+    provider: &Provider,
+    rest: &str,
+    key: Option<&str>,
+) -> Result<UpstreamRequest, ErrorReply> {
+    url::check_rest(rest).map_err(|m| ErrorReply::bad_request(m, "invalid_path"))?;
+    let path = provider.base.join_path(rest);
+    let query = url::strip_key_param(&head.query);
+    let path_with_query = if query.is_empty() {
+        path.clone()
+    } else {
+        format!("{path}?{query}")
+    };
+    let relative = path.strip_prefix(&provider.base.path).unwrap_or(&path);
+    Ok(UpstreamRequest {
+        method: head.method.clone(),
+        base: provider.base.clone(),
+        path_with_query,
+        headers: upstream_headers(head, provider, relative, key),
+        provider: provider.name.clone(),
+    })
+}
+
+/// The client's headers minus hop-by-hop, `host` and client auth; then the
+/// provider's default headers unless the client sent them; then provider auth.
+pub fn upstream_headers(
+    head: &RequestHead,
+    provider: &Provider,
+    relative_path: &str,
+    key: Option<&str>,
+) -> Vec<(String, Vec<u8>)> {
+    let listed = connection_tokens(head.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+    let mut headers: Vec<(String, Vec<u8>)> = head
+        .headers
+        .iter()
+        .filter(|(n, _)| !is_hop_by_hop(n, &listed) && !CLIENT_AUTH.contains(&n.as_str()))
+        .cloned()
+        .collect();
+    for (name, value) in &provider.default_headers {
+        if !headers.iter().any(|(n, _)| n == name) {
+            headers.push((name.clone(), value.as_bytes().to_vec()));
+        }
+    }
+    if let Some(key) = key {
+        let (name, value) = auth_header(provider.auth, relative_path, key);
+        headers.push((name, value.into_bytes()));
+    }
+    headers
+}
+
+/// The header that carries `key` for a request to `relative_path`.
+pub fn auth_header(auth: AuthStyle, relative_path: &str, key: &str) -> (String, String) {
+    match auth {
+        AuthStyle::Bearer => ("authorization".into(), format!("Bearer {key}")),
+        AuthStyle::Header(name) => (name.to_string(), key.to_string()),
+        AuthStyle::GoogleAiStudio => google_ai_studio::auth_header(relative_path, key),
+    }
+}

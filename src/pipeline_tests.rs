@@ -1,0 +1,277 @@
+//! Native tests of the pipeline decisions: plain values in, plain values out.
+
+use super::*;
+use std::collections::HashMap;
+
+const PK: &str = "proxy-key";
+
+fn settings(extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut m: HashMap<String, String> = [
+        ("PROXY_API_KEY", PK),
+        ("OPENAI_API_KEY", "sk-a,sk-b"),
+        ("ANTHROPIC_API_KEY", "sk-ant"),
+        ("GEMINI_API_KEY", "g-key"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        m.insert(k.to_string(), v.to_string());
+    }
+    m
+}
+
+fn head(method: &str, path: &str, headers: &[(&str, &str)]) -> RequestHead {
+    RequestHead::new(
+        method,
+        path,
+        headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect(),
+    )
+}
+
+fn authed(method: &str, path: &str, headers: &[(&str, &str)]) -> RequestHead {
+    let mut h = vec![("Authorization", "Bearer proxy-key")];
+    h.extend_from_slice(headers);
+    head(method, path, &h)
+}
+
+fn upstream(d: Decided) -> UpstreamRequest {
+    match d.decision {
+        Decision::PassThrough(up) => up,
+        Decision::Reply(r) => panic!(
+            "expected pass-through, got {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        ),
+    }
+}
+
+fn reply(d: Decided) -> Reply {
+    match d.decision {
+        Decision::Reply(r) => r,
+        Decision::PassThrough(up) => panic!("expected a reply, got {up:?}"),
+    }
+}
+
+fn header<'a>(up: &'a UpstreamRequest, name: &str) -> Option<&'a str> {
+    up.headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+}
+
+#[test]
+fn pass_through_decision_is_a_plain_value() {
+    let h = authed(
+        "POST",
+        "/openai/v1/chat/completions?key=proxy-key&stream=1",
+        &[
+            ("Content-Type", "application/json"),
+            ("Connection", "keep-alive, x-hop"),
+            ("X-Hop", "1"),
+            ("Host", "proxy"),
+        ],
+    );
+    let d = decide(&h, &settings(&[]), 1);
+    assert_eq!(d.route, "pass-through");
+    assert_eq!(d.provider.as_deref(), Some("openai"));
+    let up = upstream(d);
+    assert_eq!(
+        up.url(),
+        "https://api.openai.com/v1/chat/completions?stream=1"
+    );
+    assert_eq!(up.method, "POST");
+    assert_eq!(
+        up.headers,
+        vec![
+            ("content-type".to_string(), b"application/json".to_vec()),
+            ("authorization".to_string(), b"Bearer sk-b".to_vec()),
+        ]
+    );
+}
+
+#[test]
+fn random_value_picks_the_key() {
+    let s = settings(&[]);
+    let k = |r| {
+        header(
+            &upstream(decide(&authed("GET", "/openai/models", &[]), &s, r)),
+            "authorization",
+        )
+        .unwrap()
+        .to_string()
+    };
+    assert_eq!(k(0), "Bearer sk-a");
+    assert_eq!(k(1), "Bearer sk-b");
+    assert_eq!(k(2), "Bearer sk-a");
+}
+
+#[test]
+fn key_prefix_is_removed_and_pins_the_key() {
+    let s = settings(&[]);
+    for r in 0..4 {
+        let up = upstream(decide(&authed("GET", "/key/1/openai/models", &[]), &s, r));
+        assert_eq!(up.path_with_query, "/v1/models");
+        assert_eq!(header(&up, "authorization"), Some("Bearer sk-b"));
+    }
+    let r = reply(decide(&authed("GET", "/key/1-0/openai/models", &[]), &s, 0));
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn ping_and_preflight_need_no_key_even_when_unconfigured() {
+    let s: HashMap<String, String> = HashMap::new();
+    let r = reply(decide(&head("GET", "/ping", &[]), &s, 0));
+    assert_eq!((r.status, r.body.as_slice()), (200, b"Pong".as_slice()));
+    let r = reply(decide(&head("POST", "/key/0/ping", &[]), &s, 0));
+    assert_eq!(r.status, 200);
+    let r = reply(decide(
+        &head(
+            "OPTIONS",
+            "/openai/v1/chat/completions",
+            &[
+                ("Origin", "https://a"),
+                ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "x-api-key"),
+            ],
+        ),
+        &s,
+        0,
+    ));
+    assert_eq!(r.status, 204);
+    assert!(r
+        .headers
+        .contains(&("access-control-allow-headers".into(), "x-api-key".into())));
+    assert!(r
+        .headers
+        .contains(&("access-control-max-age".into(), "86400".into())));
+}
+
+#[test]
+fn auth_failures_and_fail_closed() {
+    let unconfigured: HashMap<String, String> = HashMap::new();
+    let r = reply(decide(
+        &authed("GET", "/openai/models", &[]),
+        &unconfigured,
+        0,
+    ));
+    assert_eq!(r.status, 401);
+    assert!(String::from_utf8_lossy(&r.body).contains("not configured"));
+    let r = reply(decide(
+        &head("GET", "/openai/models", &[("x-api-key", "nope")]),
+        &settings(&[]),
+        0,
+    ));
+    assert_eq!(r.status, 401);
+    let dev = settings(&[("DEV", "true"), ("PROXY_API_KEY", "")]);
+    let up = upstream(decide(
+        &head("GET", "/openai/models", &[("authorization", "Bearer mine")]),
+        &dev,
+        0,
+    ));
+    assert_eq!(header(&up, "authorization"), Some("Bearer sk-a"));
+}
+
+#[test]
+fn google_header_swap_and_anthropic_default_version() {
+    let s = settings(&[]);
+    let up = upstream(decide(
+        &authed(
+            "POST",
+            "/google-ai-studio/v1beta/models/g:generateContent",
+            &[],
+        ),
+        &s,
+        0,
+    ));
+    assert_eq!(header(&up, "x-goog-api-key"), Some("g-key"));
+    assert_eq!(header(&up, "authorization"), None);
+    let up = upstream(decide(
+        &authed(
+            "POST",
+            "/google-ai-studio/v1beta/openai/chat/completions",
+            &[],
+        ),
+        &s,
+        0,
+    ));
+    assert_eq!(header(&up, "authorization"), Some("Bearer g-key"));
+    let up = upstream(decide(
+        &authed(
+            "POST",
+            "/anthropic/v1/messages",
+            &[("Anthropic-Version", "2099-01-01")],
+        ),
+        &s,
+        0,
+    ));
+    assert_eq!(header(&up, "anthropic-version"), Some("2099-01-01"));
+    assert_eq!(header(&up, "x-api-key"), Some("sk-ant"));
+    assert_eq!(
+        up.headers
+            .iter()
+            .filter(|(n, _)| n == "anthropic-version")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn bad_paths_and_content_lengths_are_400() {
+    let s = settings(&[]);
+    for path in ["/openai/../x", "/openai/%2E%2E/x", "/openai/a/./b"] {
+        assert_eq!(
+            reply(decide(&authed("GET", path, &[]), &s, 0)).status,
+            400,
+            "{path}"
+        );
+    }
+    for cl in ["-1", "1e3", "99999999999999999999", ""] {
+        let r = reply(decide(
+            &authed("POST", "/openai/x", &[("content-length", cl)]),
+            &s,
+            0,
+        ));
+        assert_eq!(r.status, 400, "{cl}");
+    }
+    let r = reply(decide(
+        &authed(
+            "POST",
+            "/openai/x",
+            &[("content-length", "3"), ("content-length", "4")],
+        ),
+        &s,
+        0,
+    ));
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn unknown_route_is_404_and_custom_endpoint_resolves() {
+    let s = settings(&[(
+        "CUSTOM_OPENAI_ENDPOINTS",
+        r#"[{"name":"local","baseUrl":"http://127.0.0.1:11434/v1"}]"#,
+    )]);
+    assert_eq!(
+        reply(decide(&authed("GET", "/nope/x", &[]), &s, 0)).status,
+        404
+    );
+    let up = upstream(decide(&authed("GET", "/local/v1/models", &[]), &s, 0));
+    assert_eq!(up.url(), "http://127.0.0.1:11434/v1/models");
+    assert_eq!(header(&up, "authorization"), None);
+}
+
+#[test]
+fn secrets_never_appear_in_error_replies() {
+    let s = settings(&[("OPENAI_BASE_URL", "https://user:sk-secret@host/v1")]);
+    let r = reply(decide(&authed("GET", "/openai/models", &[]), &s, 0));
+    let body = String::from_utf8_lossy(&r.body);
+    assert_eq!(r.status, 500);
+    assert!(
+        body.contains("OPENAI_BASE_URL") && !body.contains("sk-secret"),
+        "{body}"
+    );
+}

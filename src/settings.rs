@@ -1,0 +1,174 @@
+//! Settings: where they come from (a [`SettingSource`] the edge provides) and
+//! how they are read (SPEC §1: empty counts as unset, key lists, flags).
+//!
+//! Names are the canonical UPPERCASE names (`OPENAI_API_KEY`); the Spin edge
+//! maps them to lowercase Spin variables itself.
+
+use std::collections::HashMap;
+
+/// Where settings come from. The edge implements it over Spin variables or the
+/// environment; tests use a `HashMap`.
+pub trait SettingSource {
+    /// The raw value of setting `name` (UPPERCASE), if any.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+impl SettingSource for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).cloned()
+    }
+}
+
+impl SettingSource for [(&str, &str)] {
+    fn get(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+/// A setting that is present but malformed. Reported by `/status` and in the
+/// log; the setting then counts as unset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingError {
+    pub setting: String,
+    pub message: String,
+}
+
+/// A setting's value, `None` when unset or empty (whitespace only counts as empty).
+pub fn value(src: &dyn SettingSource, name: &str) -> Option<String> {
+    src.get(name).filter(|v| !v.trim().is_empty())
+}
+
+/// A boolean flag: `true`, `1`, `yes` or `on` (any case) is true; anything else is false.
+pub fn flag(src: &dyn SettingSource, name: &str) -> bool {
+    value(src, name).is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "yes" | "on"
+        )
+    })
+}
+
+/// A positive number of seconds, `default` when unset or malformed.
+pub fn seconds(src: &dyn SettingSource, name: &str, default: u64) -> u64 {
+    value(src, name)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
+
+/// Parses a key list (SPEC §1): a JSON array of strings when the trimmed value
+/// starts with `[`, otherwise comma-separated. Entries are trimmed, empty ones dropped.
+pub fn parse_key_list(raw: &str) -> Result<Vec<String>, String> {
+    let trimmed = raw.trim();
+    if trimmed.starts_with('[') {
+        let parsed: Vec<String> = serde_json::from_str(trimmed).map_err(|e| {
+            // serde's message names a position, never the value itself.
+            format!("expected a JSON array of strings ({e})")
+        })?;
+        Ok(parsed
+            .into_iter()
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty())
+            .collect())
+    } else {
+        Ok(trimmed
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+}
+
+/// A key-list setting: the keys, or an empty list plus the error when malformed.
+pub fn key_list(src: &dyn SettingSource, name: &str) -> (Vec<String>, Option<SettingError>) {
+    match value(src, name) {
+        None => (Vec::new(), None),
+        Some(raw) => match parse_key_list(&raw) {
+            Ok(keys) => (keys, None),
+            Err(message) => (
+                Vec::new(),
+                Some(SettingError {
+                    setting: name.to_string(),
+                    message,
+                }),
+            ),
+        },
+    }
+}
+
+/// Every setting name the proxy reads, apart from the per-provider ones the
+/// route table lists. The Spin manifest declares each (lowercase).
+pub const GENERAL_SETTINGS: &[&str] = &[
+    "PROXY_API_KEY",
+    "DEV",
+    "DEFAULT_MODEL",
+    "CLOUDFLARE_ACCOUNT_ID",
+    "AI_GATEWAY_NAME",
+    "CF_AIG_TOKEN",
+    "RETRY",
+    "ENABLE_GLOBAL_ROUND_ROBIN",
+    "CUSTOM_OPENAI_ENDPOINTS",
+    "AI_GATEWAY_BASE_URL",
+    "UPSTREAM_TIMEOUT_SECONDS",
+    "MAX_BODY_BYTES",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn comma_lists_are_trimmed_and_empty_entries_dropped() {
+        assert_eq!(parse_key_list(" a , b,,c ,").unwrap(), vec!["a", "b", "c"]);
+        assert_eq!(parse_key_list("42").unwrap(), vec!["42"]);
+        assert!(parse_key_list(" , ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn json_lists_are_parsed_and_trimmed() {
+        assert_eq!(
+            parse_key_list(r#" [" a ", "b,c", ""] "#).unwrap(),
+            vec!["a", "b,c"]
+        );
+    }
+
+    #[test]
+    fn malformed_json_list_is_an_error_that_does_not_echo_the_value() {
+        let err = parse_key_list(r#"["sk-secret", 3]"#).unwrap_err();
+        assert!(!err.contains("sk-secret"), "{err}");
+        assert!(parse_key_list("[not json").is_err());
+        let (keys, err) = key_list(&src(&[("OPENAI_API_KEY", "[1,2]")]), "OPENAI_API_KEY");
+        assert!(keys.is_empty());
+        assert_eq!(err.unwrap().setting, "OPENAI_API_KEY");
+    }
+
+    #[test]
+    fn empty_counts_as_unset() {
+        let s = src(&[("A", ""), ("B", "  "), ("C", "x")]);
+        assert_eq!(value(&s, "A"), None);
+        assert_eq!(value(&s, "B"), None);
+        assert_eq!(value(&s, "C").as_deref(), Some("x"));
+        assert_eq!(key_list(&s, "A"), (vec![], None));
+    }
+
+    #[test]
+    fn flags_and_seconds() {
+        let s = src(&[("DEV", "TRUE"), ("X", "false"), ("T", "7"), ("Z", "0")]);
+        assert!(flag(&s, "DEV"));
+        assert!(!flag(&s, "X"));
+        assert!(!flag(&s, "MISSING"));
+        assert_eq!(seconds(&s, "T", 600), 7);
+        assert_eq!(seconds(&s, "Z", 600), 600);
+        assert_eq!(seconds(&s, "MISSING", 600), 600);
+    }
+}

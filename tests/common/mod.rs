@@ -1,0 +1,569 @@
+//! Shared harness for the integration tests: builds the component once, starts
+//! it under `wasmtime serve` on a free loopback port, runs mock upstreams, and
+//! speaks raw HTTP/1.1 so tests see exactly what crossed the wire and when.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub const PROXY_KEY: &str = "proxy-key-ZZZ-very-secret";
+
+// ---------------------------------------------------------------- building
+
+/// Builds a flavour once per test binary (a separate target dir, so it does
+/// not wait on the lock of the `cargo test` that runs us) and returns its path.
+pub fn component(flavour: &str) -> PathBuf {
+    static WASI: OnceLock<PathBuf> = OnceLock::new();
+    static SPIN: OnceLock<PathBuf> = OnceLock::new();
+    let cell = if flavour == "wasi" { &WASI } else { &SPIN };
+    cell.get_or_init(|| build(flavour)).clone()
+}
+
+fn build(flavour: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let target_dir = root.join("target").join("component");
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(&root).args([
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+        "--target-dir",
+    ]);
+    cmd.arg(&target_dir);
+    if flavour == "wasi" {
+        cmd.args(["--no-default-features", "--features", "wasi"]);
+    }
+    let status = cmd.status().expect("cargo build of the component");
+    assert!(status.success(), "building the {flavour} component failed");
+    let built = target_dir.join("wasm32-wasip2/release/llm_proxy.wasm");
+    let out = target_dir.join(format!("llm-proxy-{flavour}.wasm"));
+    std::fs::copy(&built, &out).expect("copy component");
+    out
+}
+
+/// A tool installed by `scripts/test.sh` (on PATH or in ~/.cargo/bin).
+pub fn tool(name: &str) -> PathBuf {
+    if let Ok(p) = std::env::var(format!(
+        "{}_BIN",
+        name.to_ascii_uppercase().replace('-', "_")
+    )) {
+        return p.into();
+    }
+    let in_path = std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or(None);
+    let home = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo")
+        });
+    in_path
+        .or_else(|| Some(home.join("bin").join(name)).filter(|p| p.is_file()))
+        .unwrap_or_else(|| panic!("{name} not found: run scripts/test.sh, which installs it"))
+}
+
+// ---------------------------------------------------------------- the proxy
+
+pub struct Proxy {
+    pub port: u16,
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Proxy {
+    /// Starts the `wasi` flavour with these settings and waits until it answers.
+    pub fn start(env: &[(&str, String)]) -> Proxy {
+        let wasm = component("wasi");
+        let port = free_port();
+        let mut cmd = Command::new(tool("wasmtime"));
+        cmd.args(["serve", "-S", "cli", "--addr"])
+            .arg(format!("127.0.0.1:{port}"));
+        for (k, v) in env {
+            cmd.arg("--env").arg(format!("{k}={v}"));
+        }
+        cmd.arg(&wasm)
+            .env_clear()
+            .env("HOME", std::env::var("HOME").unwrap_or_default())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("start wasmtime serve");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let proxy = Proxy { port, child, log };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = try_request(port, "GET", "/ping", &[], b"") {
+                if r.status == 200 {
+                    break;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "proxy did not start: {:?}",
+                proxy.log()
+            );
+            thread::sleep(Duration::from_millis(50));
+        }
+        proxy
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        request(self.port, method, path, headers, body)
+    }
+
+    /// A request with the proxy key as a Bearer token.
+    pub fn authed(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        let auth = format!("Bearer {PROXY_KEY}");
+        let mut h = vec![("authorization", auth.as_str())];
+        h.extend_from_slice(headers);
+        self.request(method, path, &h, body)
+    }
+
+    /// What the proxy wrote to stderr so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until the log has a line containing `needle`.
+    pub fn wait_log(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(l) = self.log().into_iter().find(|l| l.contains(needle)) {
+                return l;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {needle:?}: {:?}",
+                self.log()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+// ---------------------------------------------------------------- raw HTTP client
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// When each piece of the body arrived, measured from sending the request.
+    pub arrivals: Vec<(Duration, Vec<u8>)>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// When the body first contained `needle`.
+    pub fn arrival_of(&self, needle: &str) -> Option<Duration> {
+        let mut seen = Vec::new();
+        for (t, chunk) in &self.arrivals {
+            seen.extend_from_slice(chunk);
+            if String::from_utf8_lossy(&seen).contains(needle) {
+                return Some(*t);
+            }
+        }
+        None
+    }
+}
+
+pub fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
+    try_request(port, method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// Sends one request with `Connection: close` and reads the whole response.
+pub fn try_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Response> {
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" || method == "PUT" {
+        head.push_str(&format!("content-length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    let mut raw = head.into_bytes();
+    raw.extend_from_slice(body);
+    send_raw(port, &raw)
+}
+
+/// Sends raw bytes and parses the response (for malformed-request tests).
+pub fn send_raw(port: u16, raw: &[u8]) -> std::io::Result<Response> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let start = Instant::now();
+    stream.write_all(raw)?;
+    read_response(stream, start)
+}
+
+fn read_response(stream: TcpStream, start: Instant) -> std::io::Result<Response> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
+    let headers = read_headers(&mut reader)?;
+    let find = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.clone())
+    };
+    let mut arrivals = Vec::new();
+    if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size)?;
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
+                .map_err(|_| std::io::Error::other(format!("bad chunk size {size:?}")))?;
+            if n == 0 {
+                break;
+            }
+            let mut chunk = vec![0; n];
+            reader.read_exact(&mut chunk)?;
+            arrivals.push((start.elapsed(), chunk));
+            let mut crlf = [0; 2];
+            reader.read_exact(&mut crlf)?;
+        }
+    } else if let Some(len) = find("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body)?;
+        arrivals.push((start.elapsed(), body));
+    } else {
+        let mut buf = [0u8; 16384];
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            arrivals.push((start.elapsed(), buf[..n].to_vec()));
+        }
+    }
+    let body = arrivals.iter().flat_map(|(_, c)| c.clone()).collect();
+    Ok(Response {
+        status,
+        headers,
+        body,
+        arrivals,
+    })
+}
+
+fn read_headers(reader: &mut impl BufRead) -> std::io::Result<Vec<(String, String)>> {
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(std::io::Error::other("connection closed in headers"));
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            return Ok(headers);
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+}
+
+// ---------------------------------------------------------------- mock upstream
+
+/// A request as the mock upstream received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    /// Path and query as sent.
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or("")
+    }
+
+    pub fn query(&self) -> &str {
+        self.target.split_once('?').map(|(_, q)| q).unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True when `needle` appears in any header name or value.
+    pub fn any_header_contains(&self, needle: &str) -> bool {
+        self.headers
+            .iter()
+            .any(|(n, v)| n.contains(needle) || v.contains(needle))
+    }
+}
+
+/// What the mock answers.
+#[derive(Clone)]
+pub struct MockResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// Waited before anything is sent.
+    pub delay: Duration,
+    /// Sent as one body with Content-Length, or chunk by chunk with a pause before each.
+    pub body: MockBody,
+}
+
+#[derive(Clone)]
+pub enum MockBody {
+    Full(Vec<u8>),
+    Chunks(Vec<(Duration, Vec<u8>)>),
+}
+
+impl MockResponse {
+    pub fn json(status: u16, body: &str) -> MockResponse {
+        MockResponse {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            delay: Duration::ZERO,
+            body: MockBody::Full(body.as_bytes().to_vec()),
+        }
+    }
+
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+
+    /// `n` SSE events `data: {i}`, `gap` apart.
+    pub fn sse(n: usize, gap: Duration) -> MockResponse {
+        MockResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "text/event-stream".into())],
+            delay: Duration::ZERO,
+            body: MockBody::Chunks(
+                (0..n)
+                    .map(|i| {
+                        (
+                            if i == 0 { Duration::ZERO } else { gap },
+                            format!("data: event-{i}\n\n").into_bytes(),
+                        )
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+type Handler = Arc<dyn Fn(&Recorded) -> MockResponse + Send + Sync>;
+
+pub struct Mock {
+    pub port: u16,
+    received: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl Mock {
+    /// Answers every request with `handler`'s response.
+    pub fn start(handler: impl Fn(&Recorded) -> MockResponse + Send + Sync + 'static) -> Mock {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let handler: Handler = Arc::new(handler);
+        let rec = received.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (rec, handler) = (rec.clone(), handler.clone());
+                thread::spawn(move || {
+                    let _ = serve_one(stream, &rec, &handler);
+                });
+            }
+        });
+        Mock { port, received }
+    }
+
+    /// A mock that echoes the request as JSON.
+    pub fn echo() -> Mock {
+        Mock::start(|r| {
+            MockResponse::json(
+                200,
+                &serde_json::json!({"echo": r.target, "bytes": r.body.len()}).to_string(),
+            )
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    pub fn received(&self) -> Vec<Recorded> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// The one request received so far (panics unless exactly one).
+    pub fn only(&self) -> Recorded {
+        let r = self.received();
+        assert_eq!(r.len(), 1, "expected one upstream request, got {r:#?}");
+        r.into_iter().next().unwrap()
+    }
+}
+
+fn serve_one(
+    stream: TcpStream,
+    rec: &Mutex<Vec<Recorded>>,
+    handler: &Handler,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let target = parts.next().unwrap_or("").to_string();
+    let headers = read_headers(&mut reader)?;
+    let find = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let mut body = Vec::new();
+    if let Some(len) = find("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        body.resize(len, 0);
+        reader.read_exact(&mut body)?;
+    } else if find("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size)?;
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 {
+                let mut end = String::new();
+                reader.read_line(&mut end)?;
+                break;
+            }
+            let start = body.len();
+            body.resize(start + n, 0);
+            reader.read_exact(&mut body[start..])?;
+            let mut crlf = [0; 2];
+            reader.read_exact(&mut crlf)?;
+        }
+    }
+    let recorded = Recorded {
+        method,
+        target,
+        headers,
+        body,
+    };
+    rec.lock().unwrap().push(recorded.clone());
+    let resp = handler(&recorded);
+    thread::sleep(resp.delay);
+    let mut out = stream;
+    let mut head = format!("HTTP/1.1 {} Mock\r\nconnection: close\r\n", resp.status);
+    for (k, v) in &resp.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    match &resp.body {
+        MockBody::Full(b) => {
+            head.push_str(&format!("content-length: {}\r\n\r\n", b.len()));
+            out.write_all(head.as_bytes())?;
+            out.write_all(b)?;
+        }
+        MockBody::Chunks(chunks) => {
+            head.push_str("transfer-encoding: chunked\r\n\r\n");
+            out.write_all(head.as_bytes())?;
+            out.flush()?;
+            for (gap, c) in chunks {
+                thread::sleep(*gap);
+                out.write_all(format!("{:x}\r\n", c.len()).as_bytes())?;
+                out.write_all(c)?;
+                out.write_all(b"\r\n")?;
+                out.flush()?;
+            }
+            out.write_all(b"0\r\n\r\n")?;
+        }
+    }
+    out.flush()?;
+    let _ = out.shutdown(Shutdown::Write);
+    Ok(())
+}
+
+/// `(name, value)` settings pairs from string literals.
+pub fn env(pairs: &[(&str, &str)]) -> Vec<(&'static str, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (&*Box::leak(k.to_string().into_boxed_str()), v.to_string()))
+        .collect()
+}
+
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}

@@ -1,0 +1,62 @@
+//! spin.toml declares every setting the proxy reads, maps each to the
+//! component, marks keys secret, and lets the component reach every provider.
+
+use llm_proxy::providers::{base_url_setting, PROVIDERS};
+use llm_proxy::settings::GENERAL_SETTINGS;
+
+const MANIFEST: &str = include_str!("../spin.toml");
+
+fn all_settings() -> Vec<String> {
+    let mut names: Vec<String> = GENERAL_SETTINGS.iter().map(|s| s.to_string()).collect();
+    for p in PROVIDERS {
+        names.extend(p.key_settings.iter().map(|s| s.to_string()));
+        names.push(base_url_setting(p.route));
+    }
+    names
+}
+
+#[test]
+fn every_setting_is_an_application_and_component_variable() {
+    for name in all_settings() {
+        let n = name.to_ascii_lowercase();
+        assert!(
+            MANIFEST
+                .lines()
+                .any(|l| l.starts_with(&format!("{n} = {{ default = \"\""))),
+            "[variables] lacks {n} (optional, empty default)"
+        );
+        assert!(
+            MANIFEST.contains(&format!("{n} = \"{{{{ {n} }}}}\"")),
+            "[component.llm-proxy.variables] lacks {n}"
+        );
+        if name.ends_with("_API_KEY") || name == "CF_AIG_TOKEN" {
+            assert!(
+                MANIFEST.contains(&format!("{n} = {{ default = \"\", secret = true }}")),
+                "{n} must be secret"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_provider_host_and_the_gateway_are_allowed_outbound() {
+    let hosts: Vec<String> = PROVIDERS
+        .iter()
+        .map(|p| {
+            let rest = p.base_url.split_once("://").unwrap().1;
+            format!("\"https://{}\"", rest.split('/').next().unwrap())
+        })
+        .chain(["\"https://gateway.ai.cloudflare.com\"".to_string()])
+        .collect();
+    let section = MANIFEST
+        .split("allowed_outbound_hosts = [")
+        .nth(1)
+        .unwrap()
+        .split(']')
+        .next()
+        .unwrap();
+    for h in hosts {
+        assert!(section.contains(&h), "allowed_outbound_hosts lacks {h}");
+    }
+    assert!(section.contains("{{ extra_outbound_host }}"));
+}
