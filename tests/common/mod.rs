@@ -327,10 +327,11 @@ fn read_response(stream: TcpStream, start: Instant) -> std::io::Result<Response>
 fn read_headers(reader: &mut impl BufRead) -> std::io::Result<Vec<(String, String)>> {
     let mut headers = Vec::new();
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
+        let mut raw = Vec::new();
+        if reader.read_until(b'\n', &mut raw)? == 0 {
             return Err(std::io::Error::other("connection closed in headers"));
         }
+        let line = String::from_utf8_lossy(&raw);
         let line = line.trim_end();
         if line.is_empty() {
             return Ok(headers);
