@@ -12,15 +12,18 @@
 //! - [`settings`]: how settings are read; [`keys`]: key choice; [`auth`]: proxy auth.
 
 pub mod auth;
+pub mod chat_completions;
 pub mod errors;
 pub mod gateway;
 pub mod keys;
+pub mod models;
 pub mod pass_through;
 pub mod pipeline;
 pub mod providers;
 pub mod reply;
 pub mod request;
 pub mod settings;
+pub mod status;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]

@@ -16,6 +16,8 @@ pub struct UpstreamRequest {
     pub headers: Vec<(String, Vec<u8>)>,
     /// Route name, for the log.
     pub provider: String,
+    /// The body to send; `None` streams the client's body through unchanged.
+    pub body: Option<Vec<u8>>,
 }
 
 impl UpstreamRequest {
@@ -56,6 +58,7 @@ pub fn build(
         path_with_query,
         headers: upstream_headers(head, provider, relative, key),
         provider: provider.name.clone(),
+        body: None,
     })
 }
 

@@ -2,25 +2,38 @@
 //! then the route table. Turns a request head into a [`Decision`].
 
 use crate::auth;
+use crate::chat_completions;
 use crate::errors::ErrorReply;
 use crate::keys::{self, KeySelection};
+use crate::models::{self, ModelsPlan};
 use crate::pass_through::{self, UpstreamRequest};
 use crate::providers::{self, ResolveError};
 use crate::reply::Reply;
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
+use crate::status::{self, StatusPlan};
 
 /// What to do with a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     /// Answer directly.
     Reply(Reply),
     /// Forward to a provider, streaming both bodies.
     PassThrough(UpstreamRequest),
+    /// Read the body (at most `limit` bytes), then plan it with
+    /// [`crate::chat_completions::plan`].
+    ChatCompletions {
+        limit: u64,
+        selection: Option<KeySelection>,
+    },
+    /// Fetch these model lists concurrently and merge them.
+    Models(ModelsPlan),
+    /// Check these keys concurrently and report.
+    Status(StatusPlan),
 }
 
 /// A decision plus what the log line says about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Decided {
     pub decision: Decision,
     /// The route kind: `ping`, `preflight`, `pass-through`, `auth`, `not-found`, ...
@@ -92,6 +105,51 @@ pub fn decide(head: &RequestHead, src: &dyn SettingSource, random: u64) -> Decid
                 ),
             );
         }
+    }
+
+    // The proxy's own API.
+    let method = head.method.as_str();
+    match path {
+        "/chat/completions" | "/v1/chat/completions" => {
+            if method != "POST" {
+                return Decided::reply("chat", method_not_allowed("POST"));
+            }
+            if let Some(len) = content_length(head) {
+                let limit = chat_completions::max_body_bytes(src);
+                if len > limit {
+                    return Decided::error("chat", ErrorReply::too_large(limit));
+                }
+            }
+            return Decided {
+                decision: Decision::ChatCompletions {
+                    limit: chat_completions::max_body_bytes(src),
+                    selection,
+                },
+                route: "chat",
+                provider: None,
+            };
+        }
+        "/models" | "/v1/models" => {
+            if method != "GET" && method != "HEAD" {
+                return Decided::reply("models", method_not_allowed("GET, HEAD"));
+            }
+            return Decided {
+                decision: Decision::Models(models::plan(src, random)),
+                route: "models",
+                provider: None,
+            };
+        }
+        "/status" => {
+            if method != "GET" && method != "HEAD" {
+                return Decided::reply("status", method_not_allowed("GET, HEAD"));
+            }
+            return Decided {
+                decision: Decision::Status(status::plan(src)),
+                route: "status",
+                provider: None,
+            };
+        }
+        _ => {}
     }
 
     // `/{provider}/{rest}`
@@ -175,6 +233,23 @@ fn preflight(head: &RequestHead) -> Reply {
         ];
     }
     reply
+}
+
+fn method_not_allowed(allow: &str) -> Reply {
+    let mut r = ErrorReply::new(
+        405,
+        "invalid_request_error",
+        "method_not_allowed",
+        format!("method not allowed here; use {allow}"),
+    )
+    .into_reply();
+    r.headers.push(("allow".into(), allow.into()));
+    r
+}
+
+/// The request's declared body length, if any (already validated).
+pub fn content_length(head: &RequestHead) -> Option<u64> {
+    head.header("content-length").and_then(|v| v.parse().ok())
 }
 
 /// A `Content-Length` that is not a plain number, or several that disagree, is a 400.

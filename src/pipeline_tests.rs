@@ -46,13 +46,14 @@ fn upstream(d: Decided) -> UpstreamRequest {
             r.status,
             String::from_utf8_lossy(&r.body)
         ),
+        other => panic!("expected pass-through, got {other:?}"),
     }
 }
 
 fn reply(d: Decided) -> Reply {
     match d.decision {
         Decision::Reply(r) => r,
-        Decision::PassThrough(up) => panic!("expected a reply, got {up:?}"),
+        other => panic!("expected a reply, got {other:?}"),
     }
 }
 
@@ -274,4 +275,51 @@ fn secrets_never_appear_in_error_replies() {
         body.contains("OPENAI_BASE_URL") && !body.contains("sk-secret"),
         "{body}"
     );
+}
+
+#[test]
+fn own_api_routes_and_their_methods() {
+    let s = settings(&[("MAX_BODY_BYTES", "10")]);
+    for path in [
+        "/v1/chat/completions",
+        "/chat/completions",
+        "/key/1/v1/chat/completions",
+    ] {
+        let d = decide(&authed("POST", path, &[]), &s, 0);
+        assert!(
+            matches!(d.decision, Decision::ChatCompletions { limit: 10, .. }),
+            "{path}"
+        );
+    }
+    let d = decide(&authed("POST", "/key/1/v1/chat/completions", &[]), &s, 0);
+    assert_eq!(
+        d.decision,
+        Decision::ChatCompletions {
+            limit: 10,
+            selection: Some(KeySelection::Index(1))
+        }
+    );
+    let r = reply(decide(
+        &authed("POST", "/v1/chat/completions", &[("content-length", "11")]),
+        &s,
+        0,
+    ));
+    assert_eq!(r.status, 413);
+    let r = reply(decide(&authed("GET", "/v1/chat/completions", &[]), &s, 0));
+    assert_eq!(r.status, 405);
+    assert!(matches!(
+        decide(&authed("GET", "/v1/models", &[]), &s, 0).decision,
+        Decision::Models(_)
+    ));
+    assert!(matches!(
+        decide(&authed("GET", "/models", &[]), &s, 0).decision,
+        Decision::Models(_)
+    ));
+    assert!(matches!(
+        decide(&authed("GET", "/status", &[]), &s, 0).decision,
+        Decision::Status(_)
+    ));
+    // Auth comes first.
+    let r = reply(decide(&head("GET", "/status", &[]), &s, 0));
+    assert_eq!(r.status, 401);
 }

@@ -7,22 +7,26 @@
 
 mod settings_source;
 
+use crate::chat_completions;
 use crate::errors::ErrorReply;
+use crate::models::{self, ModelsPlan, FETCH_TIMEOUT_SECS};
 use crate::pass_through::UpstreamRequest;
 use crate::pipeline::{self, Decision};
 use crate::reply::{self, Reply};
 use crate::request::RequestHead;
 use crate::settings;
+use crate::status::{self, StatusPlan};
 use crate::url::Scheme as UrlScheme;
 
 use wasi::clocks::monotonic_clock;
 use wasi::exports::http::incoming_handler::Guest;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, IncomingRequest, IncomingResponse, Method, OutgoingBody,
-    OutgoingRequest, OutgoingResponse, RequestOptions, ResponseOutparam, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingRequest, IncomingResponse,
+    Method, OutgoingBody, OutgoingRequest, OutgoingResponse, RequestOptions, ResponseOutparam,
+    Scheme,
 };
-use wasi::io::poll;
+use wasi::io::poll::{self, Pollable};
 use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 struct Component;
@@ -38,18 +42,31 @@ impl Guest for Component {
         let started = monotonic_clock::now();
         let head = read_head(&request);
         let src = settings_source::current();
-        let decided = pipeline::decide(&head, &src, wasi::random::random::get_random_u64());
+        let random = wasi::random::random::get_random_u64();
+        let decided = pipeline::decide(&head, &src, random);
+        let mut provider = decided.provider.clone();
+        let timeout = || settings::seconds(&src, "UPSTREAM_TIMEOUT_SECONDS", 600);
         let (status, upstream_status) = match decided.decision {
             Decision::Reply(reply) => (send_reply(out, reply), None),
-            Decision::PassThrough(up) => {
-                let timeout = settings::seconds(&src, "UPSTREAM_TIMEOUT_SECONDS", 600);
-                forward(request, out, up, timeout)
+            Decision::PassThrough(up) => forward(request, out, up, timeout()),
+            Decision::ChatCompletions { limit, selection } => {
+                let planned = read_body(&request, limit)
+                    .and_then(|body| chat_completions::plan(&head, &body, &src, selection, random));
+                match planned {
+                    Err(e) => (send_error(out, e), None),
+                    Ok(up) => {
+                        provider = Some(up.provider.clone());
+                        forward(request, out, up, timeout())
+                    }
+                }
             }
+            Decision::Models(plan) => (send_reply(out, models_reply(plan)), None),
+            Decision::Status(plan) => (send_reply(out, status_reply(plan)), None),
         };
         log_line(
             &head,
             decided.route,
-            decided.provider.as_deref(),
+            provider.as_deref(),
             status,
             upstream_status,
             started,
@@ -192,18 +209,7 @@ fn forward(
     up: UpstreamRequest,
     timeout_secs: u64,
 ) -> (u16, Option<u16>) {
-    let outgoing = OutgoingRequest::new(fields_of(&up.headers));
-    let scheme = match up.base.scheme {
-        UrlScheme::Http => Scheme::Http,
-        UrlScheme::Https => Scheme::Https,
-    };
-    let built = outgoing.set_method(&method_of(&up.method)).is_ok()
-        && outgoing.set_scheme(Some(&scheme)).is_ok()
-        && outgoing.set_authority(Some(&up.base.authority)).is_ok()
-        && outgoing
-            .set_path_with_query(Some(&up.path_with_query))
-            .is_ok();
-    if !built {
+    let Some(outgoing) = outgoing_request(&up) else {
         return (
             send_error(
                 out,
@@ -214,7 +220,7 @@ fn forward(
             ),
             None,
         );
-    }
+    };
     let Ok(out_body) = outgoing.body() else {
         return (
             send_error(
@@ -233,9 +239,14 @@ fn forward(
         Err(code) => return (send_error(out, upstream_error(&up, &code)), None),
     };
 
-    // Stream the client's body to the upstream.
+    // Send the planned body, or stream the client's body to the upstream.
     let mut body_ok = true;
-    if let Ok(in_body) = request.consume() {
+    if let Some(bytes) = &up.body {
+        if let Ok(to) = out_body.write() {
+            body_ok = write_all(&to, bytes).is_ok();
+            drop(to);
+        }
+    } else if let Ok(in_body) = request.consume() {
         if let (Ok(from), Ok(to)) = (in_body.stream(), out_body.write()) {
             body_ok = pump(&from, &to).is_ok();
             drop(to);
@@ -367,4 +378,227 @@ fn relay(out: ResponseOutparam, response: IncomingResponse) -> (u16, Option<u16>
     }
     // Otherwise dropping the body unfinished tells the client it was cut short.
     (status, Some(status))
+}
+
+/// Reads a whole request body, refusing more than `limit` bytes with a 413.
+fn read_body(request: &IncomingRequest, limit: u64) -> Result<Vec<u8>, ErrorReply> {
+    let mut body = Vec::new();
+    let Ok(incoming) = request.consume() else {
+        return Ok(body);
+    };
+    if let Ok(stream) = incoming.stream() {
+        loop {
+            match stream.blocking_read(READ_CHUNK) {
+                Ok(chunk) => {
+                    body.extend_from_slice(&chunk);
+                    if body.len() as u64 > limit {
+                        return Err(ErrorReply::too_large(limit));
+                    }
+                }
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(_)) => {
+                    return Err(ErrorReply::bad_request(
+                        "the request body could not be read",
+                        "invalid_body",
+                    ))
+                }
+            }
+        }
+    }
+    let _ = IncomingBody::finish(incoming);
+    Ok(body)
+}
+
+/// One request of [`fetch_all`]. Fields drop in declaration order: the stream
+/// before its body, the body before its response.
+enum Slot {
+    Waiting(FutureIncomingResponse),
+    Reading {
+        status: u16,
+        stream: InputStream,
+        _body: IncomingBody,
+        _response: IncomingResponse,
+        buf: Vec<u8>,
+    },
+    Done(Result<(u16, Vec<u8>), String>),
+}
+
+impl Slot {
+    /// Moves this request on as far as it can go without waiting.
+    fn advance(&mut self, max_body: usize) {
+        loop {
+            let next = match self {
+                Slot::Waiting(f) => match f.get() {
+                    None => return,
+                    Some(Ok(Ok(response))) => Slot::reading(response),
+                    Some(Ok(Err(code))) => Slot::Done(Err(error_name(&code).into())),
+                    Some(Err(())) => Slot::Done(Err("no response".into())),
+                },
+                Slot::Reading {
+                    status,
+                    stream,
+                    buf,
+                    ..
+                } => match stream.read(READ_CHUNK) {
+                    Ok(chunk) if chunk.is_empty() => return,
+                    Ok(chunk) if buf.len() + chunk.len() > max_body => {
+                        Slot::Done(Err("answer too large".into()))
+                    }
+                    Ok(chunk) => {
+                        buf.extend_from_slice(&chunk);
+                        continue;
+                    }
+                    Err(StreamError::Closed) => Slot::Done(Ok((*status, std::mem::take(buf)))),
+                    Err(StreamError::LastOperationFailed(_)) => {
+                        Slot::Done(Err("body read failed".into()))
+                    }
+                },
+                Slot::Done(_) => return,
+            };
+            *self = next;
+        }
+    }
+
+    fn reading(response: IncomingResponse) -> Slot {
+        let status = response.status();
+        let Ok(body) = response.consume() else {
+            return Slot::Done(Err("unreadable body".into()));
+        };
+        let Ok(stream) = body.stream() else {
+            return Slot::Done(Err("unreadable body".into()));
+        };
+        Slot::Reading {
+            status,
+            stream,
+            _body: body,
+            _response: response,
+            buf: Vec::new(),
+        }
+    }
+
+    fn pollable(&self) -> Option<Pollable> {
+        match self {
+            Slot::Waiting(f) => Some(f.subscribe()),
+            Slot::Reading { stream, .. } => Some(stream.subscribe()),
+            Slot::Done(_) => None,
+        }
+    }
+}
+
+/// Sends every request at once and collects (status, body) for each, all
+/// within one `timeout_ns` deadline; bodies over `max_body` bytes fail.
+fn fetch_all(
+    requests: &[&UpstreamRequest],
+    timeout_ns: u64,
+    max_body: usize,
+) -> Vec<Result<(u16, Vec<u8>), String>> {
+    let mut slots: Vec<Slot> = requests
+        .iter()
+        .map(|up| match start(up, timeout_ns) {
+            Ok(f) => Slot::Waiting(f),
+            Err(e) => Slot::Done(Err(e)),
+        })
+        .collect();
+    let deadline = monotonic_clock::subscribe_duration(timeout_ns);
+    loop {
+        slots.iter_mut().for_each(|s| s.advance(max_body));
+        let pollables: Vec<Pollable> = slots.iter().filter_map(Slot::pollable).collect();
+        if pollables.is_empty() || deadline.ready() {
+            break;
+        }
+        let mut refs: Vec<&Pollable> = pollables.iter().collect();
+        refs.push(&deadline);
+        poll::poll(&refs);
+    }
+    slots
+        .into_iter()
+        .map(|s| match s {
+            Slot::Done(r) => r,
+            _ => Err("timed out".into()),
+        })
+        .collect()
+}
+
+/// Starts a request whose body is already known (model lists, key checks).
+fn start(up: &UpstreamRequest, timeout_ns: u64) -> Result<FutureIncomingResponse, String> {
+    let outgoing = outgoing_request(up).ok_or("invalid request")?;
+    let body = outgoing.body().map_err(|_| "no body".to_string())?;
+    let options = RequestOptions::new();
+    let _ = options.set_first_byte_timeout(Some(timeout_ns));
+    let future = outgoing_handler::handle(outgoing, Some(options))
+        .map_err(|c| error_name(&c).to_string())?;
+    if let Some(bytes) = up.body.as_deref().filter(|b| !b.is_empty()) {
+        if let Ok(stream) = body.write() {
+            let _ = write_all(&stream, bytes);
+        }
+    }
+    let _ = OutgoingBody::finish(body, None);
+    Ok(future)
+}
+
+/// The outgoing request for `up`, or `None` when the host refuses its
+/// method, authority or path.
+fn outgoing_request(up: &UpstreamRequest) -> Option<OutgoingRequest> {
+    let outgoing = OutgoingRequest::new(fields_of(&up.headers));
+    let scheme = match up.base.scheme {
+        UrlScheme::Http => Scheme::Http,
+        UrlScheme::Https => Scheme::Https,
+    };
+    let built = outgoing.set_method(&method_of(&up.method)).is_ok()
+        && outgoing.set_scheme(Some(&scheme)).is_ok()
+        && outgoing.set_authority(Some(&up.base.authority)).is_ok()
+        && outgoing
+            .set_path_with_query(Some(&up.path_with_query))
+            .is_ok();
+    built.then_some(outgoing)
+}
+
+/// Largest model-list answer read from one provider.
+const MODELS_MAX_BODY: usize = 16 * 1024 * 1024;
+
+fn models_reply(plan: ModelsPlan) -> Reply {
+    for s in &plan.skipped {
+        eprintln!("llm-proxy models skipped {s}");
+    }
+    let requests: Vec<&UpstreamRequest> = plan.fetches.iter().map(|f| &f.request).collect();
+    let results = fetch_all(&requests, FETCH_TIMEOUT_SECS * NS_PER_SEC, MODELS_MAX_BODY);
+    let mut entries = Vec::new();
+    for (fetch, result) in plan.fetches.iter().zip(results) {
+        let why = match result {
+            Ok((200..=299, body)) => match models::normalize(&fetch.provider, fetch.shape, &body) {
+                Ok(list) => {
+                    entries.extend(list);
+                    continue;
+                }
+                Err(e) => e,
+            },
+            Ok((status, _)) => format!("upstream status {status}"),
+            Err(e) => e,
+        };
+        eprintln!(
+            "llm-proxy models provider={} skipped: {why}",
+            fetch.provider
+        );
+    }
+    entries.extend(plan.static_models);
+    Reply::json(200, models::render(&entries))
+}
+
+fn status_reply(plan: StatusPlan) -> Reply {
+    let requests: Vec<&UpstreamRequest> = plan
+        .checks
+        .iter()
+        .filter_map(|c| c.request.as_ref())
+        .collect();
+    let mut results =
+        fetch_all(&requests, FETCH_TIMEOUT_SECS * NS_PER_SEC, MODELS_MAX_BODY).into_iter();
+    let statuses: Vec<Option<u16>> = plan
+        .checks
+        .iter()
+        .map(|c| match c.request {
+            Some(_) => results.next().and_then(|r| r.ok()).map(|(s, _)| s),
+            None => None,
+        })
+        .collect();
+    Reply::json(200, status::render(&plan, &statuses))
 }

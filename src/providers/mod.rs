@@ -2,6 +2,7 @@
 //! ([`ProviderSpec`]), plus custom OpenAI-compatible endpoints from settings.
 //! Quirks the table cannot express live in one small module per provider.
 
+pub mod anthropic;
 pub mod custom;
 pub mod google_ai_studio;
 
