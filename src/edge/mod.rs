@@ -7,6 +7,16 @@
 
 mod settings_source;
 
+/// Bindings for the portable world; both flavours serve the same
+/// `wasi:http/incoming-handler` export through them.
+mod bindings {
+    wit_bindgen::generate!({
+        world: "llm-proxy-wasi",
+        path: "wit",
+        generate_all,
+    });
+}
+
 use crate::chat_completions;
 use crate::errors::ErrorReply;
 use crate::models::{self, ModelsPlan, FETCH_TIMEOUT_SECS};
@@ -18,20 +28,20 @@ use crate::settings;
 use crate::status::{self, StatusPlan};
 use crate::url::Scheme as UrlScheme;
 
-use wasi::clocks::monotonic_clock;
-use wasi::exports::http::incoming_handler::Guest;
-use wasi::http::outgoing_handler;
-use wasi::http::types::{
+use bindings::exports::wasi::http::incoming_handler::Guest;
+use bindings::wasi::clocks::monotonic_clock;
+use bindings::wasi::http::outgoing_handler;
+use bindings::wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingRequest, IncomingResponse,
     Method, OutgoingBody, OutgoingRequest, OutgoingResponse, RequestOptions, ResponseOutparam,
     Scheme,
 };
-use wasi::io::poll::{self, Pollable};
-use wasi::io::streams::{InputStream, OutputStream, StreamError};
+use bindings::wasi::io::poll::{self, Pollable};
+use bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 struct Component;
 
-wasi::http::proxy::export!(Component);
+bindings::export!(Component with_types_in bindings);
 
 /// Largest chunk read from a body stream at once.
 const READ_CHUNK: u64 = 64 * 1024;
@@ -42,7 +52,7 @@ impl Guest for Component {
         let started = monotonic_clock::now();
         let head = read_head(&request);
         let src = settings_source::current();
-        let random = wasi::random::random::get_random_u64();
+        let random = bindings::wasi::random::random::get_random_u64();
         let decided = pipeline::decide(&head, &src, random);
         let mut provider = decided.provider.clone();
         let timeout = || settings::seconds(&src, "UPSTREAM_TIMEOUT_SECONDS", 600);
@@ -289,7 +299,7 @@ impl WaitError {
 }
 
 fn await_response(
-    future: &wasi::http::types::FutureIncomingResponse,
+    future: &FutureIncomingResponse,
     timeout_ns: u64,
 ) -> Result<IncomingResponse, WaitError> {
     let deadline = monotonic_clock::subscribe_duration(timeout_ns);
