@@ -1,0 +1,185 @@
+"""Fixtures for the real-SDK tests: a loopback mock provider and the proxy
+(`wasi` flavour) under `wasmtime serve`, pointed at it.
+
+The component is built by `cargo test` (target/component/llm-proxy-wasi.wasm);
+scripts/test.sh runs that first.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WASM = ROOT / "target" / "component" / "llm-proxy-wasi.wasm"
+PROXY_KEY = "sdk-test-proxy-key-123"
+OPENAI_KEY = "sk-upstream-openai-key"
+ANTHROPIC_KEY = "sk-ant-upstream-key"
+
+
+def sse(events):
+    return "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+
+
+def chunk(delta, finish=None, usage=None, choices=True):
+    body = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini"}
+    body["choices"] = [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else []
+    if usage:
+        body["usage"] = usage
+    return body
+
+
+class MockProvider(BaseHTTPRequestHandler):
+    """OpenAI and Anthropic shaped answers; records what it received."""
+
+    received = []
+
+    def log_message(self, *args):
+        pass
+
+    def _record(self):
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        entry = {"method": self.command, "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": raw}
+        MockProvider.received.append(entry)
+        return json.loads(raw) if raw else None
+
+    def _send(self, status, body, ctype="application/json"):
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self._record()
+        if self.path == "/openai/v1/models":
+            self._send(200, json.dumps({"object": "list", "data": [
+                {"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"},
+                {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"}]}))
+        else:
+            self._send(404, json.dumps({"error": {"message": "not found"}}))
+
+    def do_POST(self):
+        body = self._record()
+        if self.path == "/openai/v1/chat/completions":
+            self._chat(body)
+        elif self.path == "/anthropic/v1/messages":
+            self._messages(body)
+        else:
+            self._send(404, json.dumps({"error": {"message": "not found"}}))
+
+    def _chat(self, body):
+        messages = body.get("messages", [])
+        if body.get("stream"):
+            usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+            events = [chunk({"role": "assistant", "content": ""})]
+            events += [chunk({"content": w}) for w in ["Hel", "lo", " there"]]
+            events.append(chunk({}, finish="stop"))
+            if (body.get("stream_options") or {}).get("include_usage"):
+                events.append(chunk(None, usage=usage, choices=False))
+            return self._send(200, sse(events), "text/event-stream")
+        if body.get("tools") and not any(m.get("role") == "tool" for m in messages):
+            message = {"role": "assistant", "content": None, "tool_calls": [{
+                "id": "call_1", "type": "function",
+                "function": {"name": "get_weather", "arguments": json.dumps({"city": "Paris"})}}]}
+            finish = "tool_calls"
+        elif any(m.get("role") == "tool" for m in messages):
+            tool = next(m for m in messages if m.get("role") == "tool")
+            message = {"role": "assistant", "content": f"Weather: {tool['content']}"}
+            finish = "stop"
+        else:
+            message = {"role": "assistant", "content": "Hello from the mock"}
+            finish = "stop"
+        self._send(200, json.dumps({
+            "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": body["model"],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}}))
+
+    def _messages(self, body):
+        if body.get("stream"):
+            events = [
+                ("message_start", {"type": "message_start", "message": {
+                    "id": "msg_1", "type": "message", "role": "assistant", "model": body["model"], "content": [],
+                    "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 0}}}),
+                ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+                ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Bon"}}),
+                ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "jour"}}),
+                ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+                ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 2}}),
+                ("message_stop", {"type": "message_stop"}),
+            ]
+            text = "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)
+            return self._send(200, text, "text/event-stream")
+        self._send(200, json.dumps({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
+            "content": [{"type": "text", "text": "Bonjour"}], "stop_reason": "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": 3, "output_tokens": 1}}))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wasmtime():
+    found = shutil.which("wasmtime") or str(Path.home() / ".cargo" / "bin" / "wasmtime")
+    assert Path(found).exists(), "wasmtime not found: run scripts/test.sh"
+    return found
+
+
+@pytest.fixture(scope="session")
+def mock():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), MockProvider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture()
+def received(mock):
+    MockProvider.received.clear()
+    return MockProvider.received
+
+
+@pytest.fixture(scope="session")
+def proxy(mock):
+    assert WASM.exists(), f"{WASM} missing: run `cargo test` (scripts/test.sh does) first"
+    port = free_port()
+    base = f"http://127.0.0.1:{mock.server_address[1]}"
+    settings = {
+        "PROXY_API_KEY": PROXY_KEY,
+        "OPENAI_API_KEY": OPENAI_KEY,
+        "OPENAI_BASE_URL": f"{base}/openai/v1",
+        "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
+        "ANTHROPIC_BASE_URL": f"{base}/anthropic",
+    }
+    args = [wasmtime(), "serve", "-S", "cli", "--addr", f"127.0.0.1:{port}"]
+    for name in settings:
+        args += ["--env", name]
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""), **settings}
+    proc = subprocess.Popen(args + [str(WASM)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/ping", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        assert time.time() < deadline, "proxy did not start"
+        time.sleep(0.05)
+    yield url
+    proc.kill()
+    proc.wait()
