@@ -5,8 +5,9 @@
 //! stays as raw JSON text and is copied through untouched.
 
 use crate::errors::ErrorReply;
+use crate::gateway::{self, GatewayTarget};
 use crate::keys::{self, KeySelection};
-use crate::pass_through::{upstream_headers, UpstreamRequest};
+use crate::pass_through::{client_headers, upstream_headers, UpstreamRequest};
 use crate::providers::{self, anthropic, ParamPolicy, Provider, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
@@ -78,12 +79,17 @@ fn parse_top_level(body: &[u8]) -> Result<TopLevel, ErrorReply> {
 }
 
 /// Turns a chat request into the provider's upstream request.
+///
+/// With a gateway that supports the provider, the request goes to the
+/// gateway's OpenAI-compatible endpoint with model `{provider}/{model}` and the
+/// provider key as a Bearer token.
 pub fn plan(
     head: &RequestHead,
     body: &[u8],
     src: &dyn SettingSource,
     selection: Option<KeySelection>,
     random: u64,
+    gateway: Option<&GatewayTarget>,
 ) -> Result<UpstreamRequest, ErrorReply> {
     let mut top = parse_top_level(body)?;
     let model: String = match top.get("model") {
@@ -121,13 +127,34 @@ pub fn plan(
     };
     let key = pick_key(&provider, selection, random)?;
 
+    let compat = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway_compat));
+    let upstream_model = match compat {
+        Some(_) => format!("{}/{upstream_model}", provider.name),
+        None => upstream_model,
+    };
     rewrite(&mut top, &provider, &upstream_model);
     let new_body = serde_json::to_vec(&top)
         .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
 
-    let path = format!("{}{}", provider.base.path, chat_path);
-    let relative = chat_path.split('?').next().unwrap_or_default().to_string();
-    let mut headers = upstream_headers(head, &provider, &relative, key.as_deref());
+    let (base, path, mut headers) = match compat {
+        Some(gw) => {
+            let base = gw.compat_base();
+            let path = format!("{}/chat/completions", base.path);
+            let mut headers = client_headers(head);
+            if let Some(key) = key.as_deref() {
+                headers.push(("authorization".into(), format!("Bearer {key}").into_bytes()));
+            }
+            headers.extend(gateway::token_header(src));
+            headers.extend(gateway::max_attempts_header(src));
+            (base, path, headers)
+        }
+        None => {
+            let relative = chat_path.split('?').next().unwrap_or_default();
+            let headers = upstream_headers(head, &provider, relative, key.as_deref());
+            let path = format!("{}{}", provider.base.path, chat_path);
+            (provider.base.clone(), path, headers)
+        }
+    };
     headers.retain(|(n, _)| n != "content-length" && n != "content-type");
     headers.push(("content-type".into(), b"application/json".to_vec()));
     headers.push((
@@ -136,7 +163,7 @@ pub fn plan(
     ));
     Ok(UpstreamRequest {
         method: "POST".into(),
-        base: provider.base.clone(),
+        base,
         path_with_query: path,
         headers,
         provider: provider.name.clone(),
@@ -223,7 +250,7 @@ mod tests {
         body: &str,
         extra: &[(&str, &str)],
     ) -> Result<(UpstreamRequest, serde_json::Value), ErrorReply> {
-        let up = plan(&head(), body.as_bytes(), &src(extra), None, 0)?;
+        let up = plan(&head(), body.as_bytes(), &src(extra), None, 0, None)?;
         let v = serde_json::from_slice(up.body.as_ref().unwrap()).unwrap();
         Ok((up, v))
     }
@@ -368,5 +395,73 @@ mod tests {
     fn max_body_setting() {
         assert_eq!(max_body_bytes(&src(&[])), DEFAULT_MAX_BODY_BYTES);
         assert_eq!(max_body_bytes(&src(&[("MAX_BODY_BYTES", "100")])), 100);
+    }
+}
+
+#[cfg(test)]
+mod gateway_tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn compat_endpoint_gets_prefixed_model_and_bearer_key() {
+        let s: HashMap<String, String> = [
+            ("ANTHROPIC_API_KEY", "sk-a"),
+            ("OLLAMA_API_KEY", "ol"),
+            ("CLOUDFLARE_ACCOUNT_ID", "acc"),
+            ("CF_AIG_TOKEN", "cft"),
+            ("RETRY", "7"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let gw = gateway::explicit("gw", &s).unwrap();
+        let head = RequestHead::new(
+            "POST",
+            "/v1/chat/completions",
+            vec![("cf-aig-cache-ttl".into(), b"60".to_vec())],
+        );
+        let up = plan(
+            &head,
+            br#"{"model":"anthropic/claude","messages":[]}"#,
+            &s,
+            None,
+            0,
+            Some(&gw),
+        )
+        .unwrap();
+        assert_eq!(
+            up.url(),
+            "https://gateway.ai.cloudflare.com/v1/acc/gw/compat/chat/completions"
+        );
+        let v: serde_json::Value = serde_json::from_slice(up.body.as_ref().unwrap()).unwrap();
+        assert_eq!(v["model"], "anthropic/claude");
+        assert_eq!(v["max_tokens"], 4096);
+        let h = |n: &str| {
+            up.headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        };
+        assert_eq!(h("authorization").as_deref(), Some("Bearer sk-a"));
+        assert_eq!(h("x-api-key"), None);
+        assert_eq!(h("cf-aig-authorization").as_deref(), Some("Bearer cft"));
+        assert_eq!(h("cf-aig-max-attempts").as_deref(), Some("5"));
+        assert_eq!(h("cf-aig-cache-ttl").as_deref(), Some("60"));
+        // Ollama is not behind the gateway: direct.
+        let up = plan(
+            &head,
+            br#"{"model":"ollama/llama3","messages":[]}"#,
+            &s,
+            None,
+            0,
+            Some(&gw),
+        )
+        .unwrap();
+        assert_eq!(up.url(), "https://ollama.com/v1/chat/completions");
+        assert!(!up
+            .headers
+            .iter()
+            .any(|(k, _)| k.starts_with("cf-aig-authorization")));
     }
 }

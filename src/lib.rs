@@ -24,6 +24,7 @@ pub mod reply;
 pub mod request;
 pub mod settings;
 pub mod status;
+pub mod universal;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]

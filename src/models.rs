@@ -3,7 +3,8 @@
 //! prefixed `provider/`.
 
 use crate::chat_completions::pick_key;
-use crate::pass_through::{auth_header, UpstreamRequest};
+use crate::gateway::{self, GatewayTarget};
+use crate::pass_through::{auth_header, via_gateway, UpstreamRequest};
 use crate::providers::{self, custom, ModelsShape, Provider, PROVIDERS};
 use crate::settings::SettingSource;
 use serde::Serialize;
@@ -72,8 +73,21 @@ pub fn get_request(provider: &Provider, path: &str, key: Option<&str>) -> Upstre
     }
 }
 
+/// Sends `req` through the gateway when there is one and it supports `provider`.
+pub fn through_gateway(
+    mut req: UpstreamRequest,
+    provider: &Provider,
+    gateway: Option<&GatewayTarget>,
+    src: &dyn SettingSource,
+) -> UpstreamRequest {
+    if let Some(gw) = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway)) {
+        via_gateway(&mut req, provider, gw, gateway::token_header(src));
+    }
+    req
+}
+
 /// Every provider that has keys (and every custom endpoint).
-pub fn plan(src: &dyn SettingSource, random: u64) -> ModelsPlan {
+pub fn plan(src: &dyn SettingSource, random: u64, gateway: Option<&GatewayTarget>) -> ModelsPlan {
     let mut out = ModelsPlan::default();
     let mut providers: Vec<Provider> = Vec::new();
     for spec in PROVIDERS {
@@ -108,7 +122,7 @@ pub fn plan(src: &dyn SettingSource, random: u64) -> ModelsPlan {
         out.fetches.push(ModelsFetch {
             provider: p.name.clone(),
             shape,
-            request: get_request(&p, &path, key.as_deref()),
+            request: through_gateway(get_request(&p, &path, key.as_deref()), &p, gateway, src),
         });
     }
     out
@@ -257,7 +271,7 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let p = plan(&s, 1);
+        let p = plan(&s, 1, None);
         let urls: Vec<_> = p.fetches.iter().map(|f| f.request.url()).collect();
         assert_eq!(
             urls,

@@ -1,6 +1,7 @@
 //! Pass-through `/{provider}/{rest}` (SPEC §3): the upstream URL and headers.
 
 use crate::errors::ErrorReply;
+use crate::gateway::GatewayTarget;
 use crate::providers::{google_ai_studio, AuthStyle, Provider};
 use crate::reply::{connection_tokens, is_hop_by_hop};
 use crate::request::RequestHead;
@@ -70,13 +71,7 @@ pub fn upstream_headers(
     relative_path: &str,
     key: Option<&str>,
 ) -> Vec<(String, Vec<u8>)> {
-    let listed = connection_tokens(head.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
-    let mut headers: Vec<(String, Vec<u8>)> = head
-        .headers
-        .iter()
-        .filter(|(n, _)| !is_hop_by_hop(n, &listed) && !CLIENT_AUTH.contains(&n.as_str()))
-        .cloned()
-        .collect();
+    let mut headers = client_headers(head);
     for (name, value) in &provider.default_headers {
         if !headers.iter().any(|(n, _)| n == name) {
             headers.push((name.clone(), value.as_bytes().to_vec()));
@@ -89,6 +84,16 @@ pub fn upstream_headers(
     headers
 }
 
+/// The client's headers minus hop-by-hop, `host` and the client's auth.
+pub fn client_headers(head: &RequestHead) -> Vec<(String, Vec<u8>)> {
+    let listed = connection_tokens(head.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
+    head.headers
+        .iter()
+        .filter(|(n, _)| !is_hop_by_hop(n, &listed) && !CLIENT_AUTH.contains(&n.as_str()))
+        .cloned()
+        .collect()
+}
+
 /// The header that carries `key` for a request to `relative_path`.
 pub fn auth_header(auth: AuthStyle, relative_path: &str, key: &str) -> (String, String) {
     match auth {
@@ -96,4 +101,23 @@ pub fn auth_header(auth: AuthStyle, relative_path: &str, key: &str) -> (String, 
         AuthStyle::Header(name) => (name.to_string(), key.to_string()),
         AuthStyle::GoogleAiStudio => google_ai_studio::auth_header(relative_path, key),
     }
+}
+
+/// Sends `up` (built for `provider`'s own base URL) through `gateway`:
+/// `{gateway}/{provider}` stands in for the provider's base URL.
+pub fn via_gateway(
+    up: &mut UpstreamRequest,
+    provider: &Provider,
+    gateway: &GatewayTarget,
+    token: Option<(String, Vec<u8>)>,
+) {
+    let relative = up
+        .path_with_query
+        .strip_prefix(&provider.base.path)
+        .unwrap_or(&up.path_with_query)
+        .to_string();
+    let base = gateway.provider_base(&provider.name);
+    up.path_with_query = format!("{}{}", base.path, relative);
+    up.base = base;
+    up.headers.extend(token);
 }

@@ -4,7 +4,8 @@
 use crate::auth;
 use crate::chat_completions;
 use crate::errors::ErrorReply;
-use crate::keys::{self, KeySelection};
+use crate::gateway::{self, GatewayTarget};
+use crate::keys::KeySelection;
 use crate::models::{self, ModelsPlan};
 use crate::pass_through::{self, UpstreamRequest};
 use crate::providers::{self, ResolveError};
@@ -25,6 +26,14 @@ pub enum Decision {
     ChatCompletions {
         limit: u64,
         selection: Option<KeySelection>,
+        gateway: Option<GatewayTarget>,
+    },
+    /// Read the body (at most `limit` bytes), then plan it with
+    /// [`crate::universal::plan`].
+    Universal {
+        limit: u64,
+        selection: Option<KeySelection>,
+        gateway: GatewayTarget,
     },
     /// Fetch these model lists concurrently and merge them.
     Models(ModelsPlan),
@@ -62,22 +71,10 @@ pub fn decide(head: &RequestHead, src: &dyn SettingSource, random: u64) -> Decid
     }
 
     // `/key/{sel}/...`: key selection, prefix removed.
-    let mut path = head.path.as_str();
-    let mut selection = None;
-    if let Some(after) = path.strip_prefix("/key/") {
-        let (sel, rest) = after.split_at(after.find('/').unwrap_or(after.len()));
-        match KeySelection::parse(sel) {
-            Some(s) => selection = Some(s),
-            None => return Decided::error(
-                "key-selection",
-                ErrorReply::bad_request(
-                    "invalid key selection: use /key/{i}/, /key/{i}-{j}/, /key/{i}-/ or /key/-{j}/",
-                    "invalid_key_selection",
-                ),
-            ),
-        }
-        path = if rest.is_empty() { "/" } else { rest };
-    }
+    let (mut selection, mut path) = match strip_key_selection(&head.path) {
+        Ok(found) => found,
+        Err(e) => return Decided::error("key-selection", e),
+    };
 
     if path == "/ping" {
         return Decided::reply("ping", Reply::text(200, "Pong"));
@@ -86,76 +83,195 @@ pub fn decide(head: &RequestHead, src: &dyn SettingSource, random: u64) -> Decid
     if let Err(e) = check_content_length(head) {
         return Decided::error("bad-request", e);
     }
+    if let Err(e) = authenticate(head, src) {
+        return Decided::error("auth", e);
+    }
 
-    if !settings::flag(src, "DEV") {
-        let (proxy_keys, _) = settings::key_list(src, "PROXY_API_KEY");
-        if proxy_keys.is_empty() {
-            return Decided::error(
-                "auth",
-                ErrorReply::unauthorized(
-                    "the proxy key is not configured: set PROXY_API_KEY (or DEV=true for local development)",
-                ),
-            );
+    // `/g/{gateway}/...`: this request's gateway, prefix removed; otherwise the default one.
+    let gateway = match path.strip_prefix("/g/") {
+        Some(after) => {
+            let (name, rest) = after.split_at(after.find('/').unwrap_or(after.len()));
+            path = if rest.is_empty() { "/" } else { rest };
+            gateway::explicit(name, src).map(Some)
         }
-        if !auth::authorized(&auth::candidates(head), &proxy_keys) {
-            return Decided::error(
-                "auth",
-                ErrorReply::unauthorized(
-                    "invalid or missing proxy key: send it as 'Authorization: Bearer <key>', x-api-key, x-goog-api-key or ?key=",
-                ),
-            );
+        None => gateway::default_gateway(src),
+    };
+    let gateway = match gateway {
+        Ok(g) => g,
+        Err(e) => return Decided::error("gateway", e),
+    };
+    // A `/key/` prefix may also follow `/g/{gateway}/`.
+    if selection.is_none() {
+        match strip_key_selection(path) {
+            Ok((sel, rest)) => (selection, path) = (sel, rest),
+            Err(e) => return Decided::error("key-selection", e),
         }
     }
 
-    // The proxy's own API.
+    if let Some(decided) = own_api(head, path, src, random, selection, gateway.as_ref()) {
+        return decided;
+    }
+    pass_through(head, path, src, random, selection, gateway.as_ref())
+}
+
+/// Splits a leading `/key/{sel}` off `path`.
+fn strip_key_selection(path: &str) -> Result<(Option<KeySelection>, &str), ErrorReply> {
+    let Some(after) = path.strip_prefix("/key/") else {
+        return Ok((None, path));
+    };
+    let (sel, rest) = after.split_at(after.find('/').unwrap_or(after.len()));
+    let selection = KeySelection::parse(sel).ok_or_else(|| {
+        ErrorReply::bad_request(
+            "invalid key selection: use /key/{i}/, /key/{i}-{j}/, /key/{i}-/ or /key/-{j}/",
+            "invalid_key_selection",
+        )
+    })?;
+    Ok((Some(selection), if rest.is_empty() { "/" } else { rest }))
+}
+
+/// Proxy auth (skipped when `DEV`); fails closed without `PROXY_API_KEY`.
+fn authenticate(head: &RequestHead, src: &dyn SettingSource) -> Result<(), ErrorReply> {
+    if settings::flag(src, "DEV") {
+        return Ok(());
+    }
+    let (proxy_keys, _) = settings::key_list(src, "PROXY_API_KEY");
+    if proxy_keys.is_empty() {
+        return Err(ErrorReply::unauthorized(
+            "the proxy key is not configured: set PROXY_API_KEY (or DEV=true for local development)",
+        ));
+    }
+    if !auth::authorized(&auth::candidates(head), &proxy_keys) {
+        return Err(ErrorReply::unauthorized(
+            "invalid or missing proxy key: send it as 'Authorization: Bearer <key>', x-api-key, x-goog-api-key or ?key=",
+        ));
+    }
+    Ok(())
+}
+
+/// The proxy's own routes: chat completions, models, status, the gateway's
+/// `/compat/...` and Universal Endpoint. `None` when `path` is none of them.
+fn own_api(
+    head: &RequestHead,
+    path: &str,
+    src: &dyn SettingSource,
+    random: u64,
+    selection: Option<KeySelection>,
+    gateway: Option<&GatewayTarget>,
+) -> Option<Decided> {
     let method = head.method.as_str();
-    match path {
+    let get_only = |route| {
+        (method != "GET" && method != "HEAD")
+            .then(|| Decided::reply(route, method_not_allowed("GET, HEAD")))
+    };
+    let decided = |route, decision| Decided {
+        decision,
+        route,
+        provider: None,
+    };
+    let body_limit = |route| -> Result<u64, Decided> {
+        let limit = chat_completions::max_body_bytes(src);
+        match content_length(head) {
+            Some(len) if len > limit => Err(Decided::error(route, ErrorReply::too_large(limit))),
+            _ => Ok(limit),
+        }
+    };
+    Some(match path {
         "/chat/completions" | "/v1/chat/completions" => {
             if method != "POST" {
-                return Decided::reply("chat", method_not_allowed("POST"));
+                return Some(Decided::reply("chat", method_not_allowed("POST")));
             }
-            if let Some(len) = content_length(head) {
-                let limit = chat_completions::max_body_bytes(src);
-                if len > limit {
-                    return Decided::error("chat", ErrorReply::too_large(limit));
-                }
+            match body_limit("chat") {
+                Err(d) => d,
+                Ok(limit) => decided(
+                    "chat",
+                    Decision::ChatCompletions {
+                        limit,
+                        selection,
+                        gateway: gateway.cloned(),
+                    },
+                ),
             }
-            return Decided {
-                decision: Decision::ChatCompletions {
-                    limit: chat_completions::max_body_bytes(src),
+        }
+        "/models" | "/v1/models" => get_only("models").unwrap_or_else(|| {
+            decided(
+                "models",
+                Decision::Models(models::plan(src, random, gateway)),
+            )
+        }),
+        "/status" => get_only("status")
+            .unwrap_or_else(|| decided("status", Decision::Status(status::plan(src, gateway)))),
+        "/" if gateway.is_some() && method == "POST" => match body_limit("universal") {
+            Err(d) => d,
+            Ok(limit) => decided(
+                "universal",
+                Decision::Universal {
+                    limit,
                     selection,
+                    gateway: gateway.cloned()?,
                 },
-                route: "chat",
-                provider: None,
-            };
-        }
-        "/models" | "/v1/models" => {
-            if method != "GET" && method != "HEAD" {
-                return Decided::reply("models", method_not_allowed("GET, HEAD"));
+            ),
+        },
+        _ => {
+            let gw = gateway?;
+            let rest = path
+                .strip_prefix("/compat")
+                .filter(|r| r.is_empty() || r.starts_with('/'))?;
+            match compat(head, rest, src, gw) {
+                Ok(up) => decided("compat", Decision::PassThrough(up)),
+                Err(e) => Decided::error("compat", e),
             }
-            return Decided {
-                decision: Decision::Models(models::plan(src, random)),
-                route: "models",
-                provider: None,
-            };
         }
-        "/status" => {
-            if method != "GET" && method != "HEAD" {
-                return Decided::reply("status", method_not_allowed("GET, HEAD"));
-            }
-            return Decided {
-                decision: Decision::Status(status::plan(src)),
-                route: "status",
-                provider: None,
-            };
-        }
-        _ => {}
-    }
+    })
+}
 
-    // `/{provider}/{rest}`
+/// `/compat/...` with the gateway on: forwarded to `{gateway}/compat/...`
+/// with the client's headers minus its auth.
+fn compat(
+    head: &RequestHead,
+    rest: &str,
+    src: &dyn SettingSource,
+    gateway: &GatewayTarget,
+) -> Result<UpstreamRequest, ErrorReply> {
+    crate::url::check_rest(rest).map_err(|m| ErrorReply::bad_request(m, "invalid_path"))?;
+    let base = gateway.compat_base();
+    let query = crate::url::strip_key_param(&head.query);
+    let mut path_with_query = format!("{}{}", base.path, rest);
+    if !query.is_empty() {
+        path_with_query = format!("{path_with_query}?{query}");
+    }
+    let mut headers = pass_through::client_headers(head);
+    headers.extend(gateway::token_header(src));
+    Ok(UpstreamRequest {
+        method: head.method.clone(),
+        base,
+        path_with_query,
+        headers,
+        provider: "compat".into(),
+        body: None,
+    })
+}
+
+/// `/{provider}/{rest}`, through the gateway when it supports the provider.
+fn pass_through(
+    head: &RequestHead,
+    path: &str,
+    src: &dyn SettingSource,
+    random: u64,
+    selection: Option<KeySelection>,
+    gateway: Option<&GatewayTarget>,
+) -> Decided {
     let trimmed = &path[1..];
     let (name, rest) = trimmed.split_at(trimmed.find('/').unwrap_or(trimmed.len()));
-    let provider = match providers::resolve(name, src) {
+    let gateway = gateway.filter(|_| providers::spec(name).is_some_and(|s| s.gateway));
+    let resolved = providers::resolve(name, src).and_then(|mut p| {
+        // Through the gateway, paths are de-duplicated against the provider's
+        // own base path, not a base-URL override's.
+        if let (Some(_), Some(spec)) = (gateway, p.spec) {
+            p.base = providers::default_base(spec, src).map_err(ResolveError::Misconfigured)?;
+        }
+        Ok(p)
+    });
+    let provider = match resolved {
         Ok(p) => p,
         Err(ResolveError::Unknown) => {
             return Decided::error(
@@ -169,36 +285,26 @@ pub fn decide(head: &RequestHead, src: &dyn SettingSource, random: u64) -> Decid
         }
         Err(ResolveError::Misconfigured(e)) => return Decided::error("pass-through", e),
     };
-    let key_index = match (provider.keys.len(), provider.keys_required) {
-        (0, true) => {
-            return Decided {
-                provider: Some(provider.name.clone()),
-                ..Decided::error(
-                    "pass-through",
-                    ErrorReply::bad_request(
-                        format!(
-                            "provider {} has no key configured: set {}",
-                            provider.name, provider.key_setting
-                        ),
-                        "provider_not_configured",
-                    ),
-                )
-            }
-        }
-        (0, false) => None,
-        (n, _) => Some(keys::choose(selection, n, random)),
+    let with_provider = |decided: Decided| Decided {
+        provider: Some(provider.name.clone()),
+        ..decided
     };
-    let key = key_index.map(|i| provider.keys[i].as_str());
-    match pass_through::build(head, &provider, rest, key) {
-        Ok(up) => Decided {
-            decision: Decision::PassThrough(up),
-            route: "pass-through",
-            provider: Some(provider.name),
-        },
-        Err(e) => Decided {
-            provider: Some(provider.name),
-            ..Decided::error("pass-through", e)
-        },
+    let key = match chat_completions::pick_key(&provider, selection, random) {
+        Ok(k) => k,
+        Err(e) => return with_provider(Decided::error("pass-through", e)),
+    };
+    match pass_through::build(head, &provider, rest, key.as_deref()) {
+        Ok(mut up) => {
+            if let Some(gw) = gateway {
+                pass_through::via_gateway(&mut up, &provider, gw, gateway::token_header(src));
+            }
+            with_provider(Decided {
+                decision: Decision::PassThrough(up),
+                route: "pass-through",
+                provider: None,
+            })
+        }
+        Err(e) => with_provider(Decided::error("pass-through", e)),
     }
 }
 

@@ -296,7 +296,8 @@ fn own_api_routes_and_their_methods() {
         d.decision,
         Decision::ChatCompletions {
             limit: 10,
-            selection: Some(KeySelection::Index(1))
+            selection: Some(KeySelection::Index(1)),
+            gateway: None,
         }
     );
     let r = reply(decide(
@@ -322,4 +323,101 @@ fn own_api_routes_and_their_methods() {
     // Auth comes first.
     let r = reply(decide(&head("GET", "/status", &[]), &s, 0));
     assert_eq!(r.status, 401);
+}
+
+#[test]
+fn gateway_prefix_default_gateway_and_their_routes() {
+    let s = settings(&[("CLOUDFLARE_ACCOUNT_ID", "acc"), ("CF_AIG_TOKEN", "cft")]);
+    // Pass-through via an explicit gateway, base path de-duplicated first.
+    let up = upstream(decide(
+        &authed("POST", "/g/gw1/openai/v1/chat/completions", &[]),
+        &s,
+        0,
+    ));
+    assert_eq!(
+        up.url(),
+        "https://gateway.ai.cloudflare.com/v1/acc/gw1/openai/chat/completions"
+    );
+    assert_eq!(header(&up, "cf-aig-authorization"), Some("Bearer cft"));
+    // ... with a key selection on either side.
+    for path in ["/key/1/g/gw1/openai/models", "/g/gw1/key/1/openai/models"] {
+        let up = upstream(decide(&authed("GET", path, &[]), &s, 0));
+        assert_eq!(
+            up.url(),
+            "https://gateway.ai.cloudflare.com/v1/acc/gw1/openai/models",
+            "{path}"
+        );
+        assert_eq!(header(&up, "authorization"), Some("Bearer sk-b"), "{path}");
+    }
+    // No default gateway without AI_GATEWAY_NAME: direct.
+    let up = upstream(decide(&authed("GET", "/openai/models", &[]), &s, 0));
+    assert_eq!(up.url(), "https://api.openai.com/v1/models");
+    // Default gateway; ollama and custom endpoints bypass it.
+    let s = settings(&[
+        ("CLOUDFLARE_ACCOUNT_ID", "acc"),
+        ("AI_GATEWAY_NAME", "main"),
+        ("OLLAMA_API_KEY", "ol"),
+    ]);
+    let up = upstream(decide(&authed("GET", "/anthropic/v1/models", &[]), &s, 0));
+    assert_eq!(
+        up.url(),
+        "https://gateway.ai.cloudflare.com/v1/acc/main/anthropic/v1/models"
+    );
+    assert_eq!(header(&up, "x-api-key"), Some("sk-ant"));
+    let up = upstream(decide(&authed("GET", "/ollama/models", &[]), &s, 0));
+    assert_eq!(up.url(), "https://ollama.com/v1/models");
+    // /compat/... and the Universal Endpoint exist only with a gateway.
+    let up = upstream(decide(
+        &authed("POST", "/compat/chat/completions?key=proxy-key", &[]),
+        &s,
+        0,
+    ));
+    assert_eq!(
+        up.url(),
+        "https://gateway.ai.cloudflare.com/v1/acc/main/compat/chat/completions"
+    );
+    assert_eq!(header(&up, "authorization"), None);
+    assert!(matches!(
+        decide(&authed("POST", "/", &[]), &s, 0).decision,
+        Decision::Universal { .. }
+    ));
+    assert!(
+        matches!(decide(&authed("POST", "/g/other/", &[]), &s, 0).decision, Decision::Universal { ref gateway, .. } if gateway.name == "other")
+    );
+    let direct = settings(&[]);
+    assert_eq!(
+        reply(decide(
+            &authed("POST", "/compat/chat/completions", &[]),
+            &direct,
+            0
+        ))
+        .status,
+        404
+    );
+    assert_eq!(
+        reply(decide(&authed("POST", "/", &[]), &direct, 0)).status,
+        404
+    );
+}
+
+#[test]
+fn invalid_gateway_names_are_400() {
+    let s = settings(&[("CLOUDFLARE_ACCOUNT_ID", "acc")]);
+    let long = format!("/g/{}/openai/models", "a".repeat(65));
+    for path in [
+        "/g/a.b/openai/models",
+        "/g/%2e%2e/openai/models",
+        "/g/x@y/openai/models",
+        long.as_str(),
+    ] {
+        let r = reply(decide(&authed("GET", path, &[]), &s, 0));
+        assert_eq!(r.status, 400, "{path}");
+    }
+    let r = reply(decide(
+        &authed("GET", "/g/gw/openai/models", &[]),
+        &settings(&[]),
+        0,
+    ));
+    assert_eq!(r.status, 400);
+    assert!(String::from_utf8_lossy(&r.body).contains("CLOUDFLARE_ACCOUNT_ID"));
 }

@@ -2,7 +2,8 @@
 //! key masked to its last 3 characters with a connectivity verdict from its
 //! models endpoint.
 
-use crate::models::get_request;
+use crate::gateway::GatewayTarget;
+use crate::models::{get_request, through_gateway};
 use crate::pass_through::UpstreamRequest;
 use crate::providers::{self, custom, ResolveError, PROVIDERS};
 use crate::settings::{self, SettingError, SettingSource};
@@ -70,7 +71,7 @@ pub fn setting_errors(src: &dyn SettingSource) -> Vec<SettingError> {
     errors
 }
 
-pub fn plan(src: &dyn SettingSource) -> StatusPlan {
+pub fn plan(src: &dyn SettingSource, gateway: Option<&GatewayTarget>) -> StatusPlan {
     let (proxy_keys, _) = settings::key_list(src, "PROXY_API_KEY");
     let (customs, _) = custom::endpoints(src);
     let errors: Vec<Value> = setting_errors(src)
@@ -124,10 +125,14 @@ pub fn plan(src: &dyn SettingSource) -> StatusPlan {
             out.checks.push(KeyCheck {
                 provider: name.clone(),
                 masked: mask(key),
-                request: provider
-                    .models_path
-                    .as_deref()
-                    .map(|path| get_request(&provider, path, Some(key))),
+                request: provider.models_path.as_deref().map(|path| {
+                    through_gateway(
+                        get_request(&provider, path, Some(key)),
+                        &provider,
+                        gateway,
+                        src,
+                    )
+                }),
             });
         }
     }
@@ -185,7 +190,7 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let p = plan(&s);
+        let p = plan(&s, None);
         let statuses: Vec<Option<u16>> = p.checks.iter().map(|_| Some(200)).collect();
         let body = String::from_utf8(render(&p, &statuses)).unwrap();
         for secret in [

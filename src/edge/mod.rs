@@ -26,6 +26,7 @@ use crate::reply::{self, Reply};
 use crate::request::RequestHead;
 use crate::settings;
 use crate::status::{self, StatusPlan};
+use crate::universal;
 use crate::url::Scheme as UrlScheme;
 
 use bindings::exports::wasi::http::incoming_handler::Guest;
@@ -59,15 +60,33 @@ impl Guest for Component {
         let (status, upstream_status) = match decided.decision {
             Decision::Reply(reply) => (send_reply(out, reply), None),
             Decision::PassThrough(up) => forward(request, out, up, timeout()),
-            Decision::ChatCompletions { limit, selection } => {
-                let planned = read_body(&request, limit)
-                    .and_then(|body| chat_completions::plan(&head, &body, &src, selection, random));
+            Decision::ChatCompletions {
+                limit,
+                selection,
+                gateway,
+            } => {
+                let planned = read_body(&request, limit).and_then(|body| {
+                    chat_completions::plan(&head, &body, &src, selection, random, gateway.as_ref())
+                });
                 match planned {
                     Err(e) => (send_error(out, e), None),
                     Ok(up) => {
                         provider = Some(up.provider.clone());
                         forward(request, out, up, timeout())
                     }
+                }
+            }
+            Decision::Universal {
+                limit,
+                selection,
+                gateway,
+            } => {
+                let planned = read_body(&request, limit).and_then(|body| {
+                    universal::plan(&head, &body, &src, &gateway, selection, random)
+                });
+                match planned {
+                    Err(e) => (send_error(out, e), None),
+                    Ok(up) => forward(request, out, up, timeout()),
                 }
             }
             Decision::Models(plan) => (send_reply(out, models_reply(plan)), None),

@@ -379,6 +379,13 @@ pub fn provider_base(spec: &ProviderSpec, src: &dyn SettingSource) -> Result<Bas
         return BaseUrl::parse(raw.trim())
             .map_err(|message| ErrorReply::misconfigured(&setting, &message));
     }
+    default_base(spec, src)
+}
+
+/// A built-in provider's own base URL from the table, ignoring any override
+/// (what the AI Gateway stands in for).
+pub fn default_base(spec: &ProviderSpec, src: &dyn SettingSource) -> Result<BaseUrl, ErrorReply> {
+    let setting = base_url_setting(spec.route);
     let url = if spec.base_url.contains("{account}") {
         let account = settings::value(src, "CLOUDFLARE_ACCOUNT_ID").ok_or_else(|| {
             ErrorReply::misconfigured(

@@ -1,0 +1,193 @@
+//! Cloudflare AI Gateway's Universal Endpoint (SPEC §6): a step or an array
+//! of steps `{provider, endpoint?, headers?, query}`; the proxy fills in each
+//! step's provider auth (the step's own headers win) and default endpoint, and
+//! always posts an array to `{gateway base}/{account}/{gateway}`.
+//!
+//! Cloudflare marks the Universal Endpoint deprecated for new integrations;
+//! it stays for parity with the seed proxy.
+
+use crate::chat_completions::pick_key;
+use crate::errors::ErrorReply;
+use crate::gateway::{self, GatewayTarget};
+use crate::keys::KeySelection;
+use crate::pass_through::{auth_header, client_headers, UpstreamRequest};
+use crate::providers::{self, ResolveError};
+use crate::request::RequestHead;
+use crate::settings::SettingSource;
+use serde_json::{Map, Value};
+
+fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
+    ErrorReply::bad_request(message, code)
+}
+
+pub fn plan(
+    head: &RequestHead,
+    body: &[u8],
+    src: &dyn SettingSource,
+    gateway: &GatewayTarget,
+    selection: Option<KeySelection>,
+    random: u64,
+) -> Result<UpstreamRequest, ErrorReply> {
+    let parsed: Value = serde_json::from_slice(body)
+        .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
+    let steps = match parsed {
+        Value::Object(step) => vec![Value::Object(step)],
+        Value::Array(steps) if !steps.is_empty() => steps,
+        _ => {
+            return Err(bad(
+                "the body must be a step object or a non-empty array of steps",
+                "invalid_body",
+            ))
+        }
+    };
+    let mut out = Vec::with_capacity(steps.len());
+    for (i, step) in steps.into_iter().enumerate() {
+        let Value::Object(mut step) = step else {
+            return Err(bad(format!("step {i} must be an object"), "invalid_body"));
+        };
+        let name = step
+            .get("provider")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                bad(
+                    format!("step {i} needs a string 'provider'"),
+                    "invalid_body",
+                )
+            })?
+            .to_string();
+        let provider = match providers::resolve(&name, src) {
+            Ok(p) if p.spec.is_some_and(|s| s.gateway) => p,
+            Ok(_) | Err(ResolveError::Unknown) => {
+                return Err(bad(
+                    format!("unknown provider '{name}' in step {i} (not one the gateway supports)"),
+                    "unknown_provider",
+                ))
+            }
+            Err(ResolveError::Misconfigured(e)) => return Err(e),
+        };
+        let endpoint = match step.get("endpoint").and_then(Value::as_str) {
+            Some(e) => e.to_string(),
+            None => provider
+                .chat_path
+                .as_deref()
+                .map(|p| p.trim_start_matches('/').to_string())
+                .ok_or_else(|| {
+                    bad(
+                        format!("step {i}: provider '{name}' needs an 'endpoint'"),
+                        "invalid_body",
+                    )
+                })?,
+        };
+        let key = pick_key(&provider, selection, random)?;
+        // The provider's auth and default headers, then the step's own (which win).
+        let mut headers = Map::new();
+        for (k, v) in &provider.default_headers {
+            headers.insert(k.clone(), Value::String(v.clone()));
+        }
+        if let Some(key) = key.as_deref() {
+            let (k, v) = auth_header(provider.auth, &format!("/{endpoint}"), key);
+            headers.insert(k, Value::String(v));
+        }
+        if let Some(own) = step.get("headers").and_then(Value::as_object) {
+            for (k, v) in own {
+                headers.retain(|existing, _| !existing.eq_ignore_ascii_case(k));
+                headers.insert(k.clone(), v.clone());
+            }
+        }
+        step.insert("provider".into(), Value::String(provider.name.clone()));
+        step.insert("endpoint".into(), Value::String(endpoint));
+        step.insert("headers".into(), Value::Object(headers));
+        out.push(Value::Object(step));
+    }
+    let body = serde_json::to_vec(&Value::Array(out))
+        .map_err(|_| bad("could not encode the body", "invalid_body"))?;
+    let mut headers = client_headers(head);
+    headers.retain(|(n, _)| n != "content-length" && n != "content-type");
+    headers.extend(gateway::token_header(src));
+    headers.push(("content-type".into(), b"application/json".to_vec()));
+    headers.push(("content-length".into(), body.len().to_string().into_bytes()));
+    Ok(UpstreamRequest {
+        method: "POST".into(),
+        base: gateway.base.clone(),
+        path_with_query: gateway.root(),
+        headers,
+        provider: "universal".into(),
+        body: Some(body),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn src() -> HashMap<String, String> {
+        [
+            ("OPENAI_API_KEY", "sk-o"),
+            ("ANTHROPIC_API_KEY", "sk-a"),
+            ("CLOUDFLARE_ACCOUNT_ID", "acc"),
+            ("OLLAMA_API_KEY", "ol"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    fn run(body: &str) -> Result<Value, ErrorReply> {
+        let s = src();
+        let gw = gateway::explicit("gw", &s).unwrap();
+        let up = plan(
+            &RequestHead::new("POST", "/", vec![]),
+            body.as_bytes(),
+            &s,
+            &gw,
+            None,
+            0,
+        )?;
+        assert_eq!(up.url(), "https://gateway.ai.cloudflare.com/v1/acc/gw");
+        Ok(serde_json::from_slice(up.body.as_ref().unwrap()).unwrap())
+    }
+
+    #[test]
+    fn a_single_step_becomes_an_array_with_auth_and_endpoint() {
+        let v =
+            run(r#"{"provider":"anthropic","query":{"model":"claude","messages":[]}}"#).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!([{"provider": "anthropic", "endpoint": "v1/chat/completions",
+                "headers": {"anthropic-version": "2023-06-01", "x-api-key": "sk-a"},
+                "query": {"model": "claude", "messages": []}}])
+        );
+    }
+
+    #[test]
+    fn step_headers_and_endpoint_win() {
+        let v = run(r#"[{"provider":"openai","endpoint":"embeddings","headers":{"Authorization":"Bearer mine","x":"1"},"query":{}},
+                        {"provider":"anthropic","query":{}}]"#)
+        .unwrap();
+        assert_eq!(v[0]["endpoint"], "embeddings");
+        assert_eq!(
+            v[0]["headers"],
+            serde_json::json!({"Authorization": "Bearer mine", "x": "1"})
+        );
+        assert_eq!(v[1]["headers"]["x-api-key"], "sk-a");
+    }
+
+    #[test]
+    fn unknown_or_unsupported_provider_is_named() {
+        let e = run(r#"[{"provider":"openai","query":{}},{"provider":"nope","query":{}}]"#)
+            .unwrap_err();
+        assert!(
+            e.message.contains("'nope'") && e.message.contains("step 1"),
+            "{}",
+            e.message
+        );
+        assert!(run(r#"{"provider":"ollama","query":{}}"#)
+            .unwrap_err()
+            .message
+            .contains("ollama"));
+        assert_eq!(run("[]").unwrap_err().code, "invalid_body");
+        assert_eq!(run("{").unwrap_err().code, "invalid_json");
+        assert_eq!(run(r#"[1]"#).unwrap_err().code, "invalid_body");
+    }
+}
