@@ -168,10 +168,10 @@ fn own_api(
         route,
         provider: None,
     };
-    let body_limit = |route| -> Result<u64, Decided> {
+    let body_limit = || -> Result<u64, ErrorReply> {
         let limit = chat_completions::max_body_bytes(src);
         match content_length(head) {
-            Some(len) if len > limit => Err(Decided::error(route, ErrorReply::too_large(limit))),
+            Some(len) if len > limit => Err(ErrorReply::too_large(limit)),
             _ => Ok(limit),
         }
     };
@@ -180,8 +180,8 @@ fn own_api(
             if method != "POST" {
                 return Some(Decided::reply("chat", method_not_allowed("POST")));
             }
-            match body_limit("chat") {
-                Err(d) => d,
+            match body_limit() {
+                Err(e) => Decided::error("chat", e),
                 Ok(limit) => decided(
                     "chat",
                     Decision::ChatCompletions {
@@ -200,8 +200,8 @@ fn own_api(
         }),
         "/status" => get_only("status")
             .unwrap_or_else(|| decided("status", Decision::Status(status::plan(src, gateway)))),
-        "/" if gateway.is_some() && method == "POST" => match body_limit("universal") {
-            Err(d) => d,
+        "/" if gateway.is_some() && method == "POST" => match body_limit() {
+            Err(e) => Decided::error("universal", e),
             Ok(limit) => decided(
                 "universal",
                 Decision::Universal {
