@@ -6,13 +6,14 @@
 
 use crate::errors::ErrorReply;
 use crate::gateway::{self, GatewayTarget};
-use crate::keys::{self, KeySelection};
-use crate::pass_through::{client_headers, upstream_headers, UpstreamRequest};
+use crate::keys::{self, KeyContext, KeySelection};
+use crate::pass_through::{client_headers, upstream_headers, Forward, UpstreamRequest};
 use crate::providers::{self, anthropic, ParamPolicy, Provider, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Default for `MAX_BODY_BYTES`: the largest chat body the proxy parses.
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
@@ -88,9 +89,9 @@ pub fn plan(
     body: &[u8],
     src: &dyn SettingSource,
     selection: Option<KeySelection>,
-    random: u64,
+    ctx: &KeyContext,
     gateway: Option<&GatewayTarget>,
-) -> Result<UpstreamRequest, ErrorReply> {
+) -> Result<Forward, ErrorReply> {
     let mut top = parse_top_level(body)?;
     let model: String = match top.get("model") {
         None => return Err(bad("missing required parameter: 'model'", "missing_model")),
@@ -125,7 +126,7 @@ pub fn plan(
             "unsupported_provider",
         ));
     };
-    let key = pick_key(&provider, selection, random)?;
+    let (picked, note) = pick_keys(&provider, selection, ctx)?;
 
     let compat = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway_compat));
     let upstream_model = match compat {
@@ -133,15 +134,47 @@ pub fn plan(
         None => upstream_model,
     };
     rewrite(&mut top, &provider, &upstream_model);
-    let new_body = serde_json::to_vec(&top)
-        .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
+    let new_body: Arc<[u8]> = serde_json::to_vec(&top)
+        .map_err(|_| bad("could not encode the request body", "invalid_body"))?
+        .into();
+    let attempts = picked
+        .iter()
+        .map(|key| {
+            chat_request(
+                head,
+                src,
+                &provider,
+                &chat_path,
+                compat,
+                key.as_ref(),
+                &new_body,
+            )
+        })
+        .collect();
+    Ok(Forward {
+        attempts,
+        key_count: provider.keys.len(),
+        note,
+    })
+}
 
+/// The upstream chat request for one key.
+fn chat_request(
+    head: &RequestHead,
+    src: &dyn SettingSource,
+    provider: &Provider,
+    chat_path: &str,
+    compat: Option<&GatewayTarget>,
+    key: Option<&PickedKey>,
+    body: &Arc<[u8]>,
+) -> UpstreamRequest {
+    let secret = key.map(|k| k.key.as_str());
     let (base, path, mut headers) = match compat {
         Some(gw) => {
             let base = gw.compat_base();
             let path = format!("{}/chat/completions", base.path);
             let mut headers = client_headers(head);
-            if let Some(key) = key.as_deref() {
+            if let Some(key) = secret {
                 headers.push(("authorization".into(), format!("Bearer {key}").into_bytes()));
             }
             headers.extend(gateway::token_header(src));
@@ -150,46 +183,78 @@ pub fn plan(
         }
         None => {
             let relative = chat_path.split('?').next().unwrap_or_default();
-            let headers = upstream_headers(head, &provider, relative, key.as_deref());
+            let headers = upstream_headers(head, provider, relative, secret);
             let path = format!("{}{}", provider.base.path, chat_path);
             (provider.base.clone(), path, headers)
         }
     };
     headers.retain(|(n, _)| n != "content-length" && n != "content-type");
     headers.push(("content-type".into(), b"application/json".to_vec()));
-    headers.push((
-        "content-length".into(),
-        new_body.len().to_string().into_bytes(),
-    ));
-    Ok(UpstreamRequest {
+    headers.push(("content-length".into(), body.len().to_string().into_bytes()));
+    UpstreamRequest {
         method: "POST".into(),
         base,
         path_with_query: path,
         headers,
         provider: provider.name.clone(),
-        body: Some(new_body),
-    })
+        body: Some(body.clone()),
+        cooldown_key: key.map(|k| k.cooldown_key.clone()),
+    }
 }
 
-/// The key for this request, or a 400 naming the setting when there is none.
+/// One provider key chosen for one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickedKey {
+    pub key: String,
+    pub cooldown_key: String,
+}
+
+/// The key for each attempt (`None` for a custom endpoint without keys), or
+/// a 400 naming the setting when the provider needs a key and has none.
+pub fn pick_keys(
+    provider: &Provider,
+    selection: Option<KeySelection>,
+    ctx: &KeyContext,
+) -> Result<(Vec<Option<PickedKey>>, Option<&'static str>), ErrorReply> {
+    if provider.keys.is_empty() {
+        if provider.keys_required {
+            return Err(bad(
+                format!(
+                    "provider {} has no key configured: set {}",
+                    provider.name, provider.key_setting
+                ),
+                "provider_not_configured",
+            ));
+        }
+        return Ok((vec![None; 1 + ctx.retries as usize], None));
+    }
+    let order = keys::order(&provider.keys, &provider.key_setting, selection, ctx);
+    let picked = order
+        .indexes
+        .iter()
+        .map(|&i| {
+            Some(PickedKey {
+                key: provider.keys[i].clone(),
+                cooldown_key: keys::cooldown_key(&provider.key_setting, &provider.keys[i]),
+            })
+        })
+        .collect();
+    Ok((picked, order.fallback_note))
+}
+
+/// The first choice of key, for requests that are not retried.
 pub fn pick_key(
     provider: &Provider,
     selection: Option<KeySelection>,
-    random: u64,
+    ctx: &KeyContext,
 ) -> Result<Option<String>, ErrorReply> {
-    match (provider.keys.len(), provider.keys_required) {
-        (0, true) => Err(bad(
-            format!(
-                "provider {} has no key configured: set {}",
-                provider.name, provider.key_setting
-            ),
-            "provider_not_configured",
-        )),
-        (0, false) => Ok(None),
-        (n, _) => Ok(Some(
-            provider.keys[keys::choose(selection, n, random)].clone(),
-        )),
-    }
+    let first = KeyContext { retries: 0, ..*ctx };
+    Ok(pick_keys(provider, selection, &first)?
+        .0
+        .into_iter()
+        .next()
+        .flatten()
+        .map(|k| k.key))
 }
 
 /// Sets the upstream model, drops what the provider does not accept, applies quirks.
@@ -250,7 +315,16 @@ mod tests {
         body: &str,
         extra: &[(&str, &str)],
     ) -> Result<(UpstreamRequest, serde_json::Value), ErrorReply> {
-        let up = plan(&head(), body.as_bytes(), &src(extra), None, 0, None)?;
+        let up = plan(
+            &head(),
+            body.as_bytes(),
+            &src(extra),
+            None,
+            &KeyContext::random_only(0),
+            None,
+        )?
+        .attempts
+        .remove(0);
         let v = serde_json::from_slice(up.body.as_ref().unwrap()).unwrap();
         Ok((up, v))
     }
@@ -426,10 +500,12 @@ mod gateway_tests {
             br#"{"model":"anthropic/claude","messages":[]}"#,
             &s,
             None,
-            0,
+            &KeyContext::random_only(0),
             Some(&gw),
         )
-        .unwrap();
+        .unwrap()
+        .attempts
+        .remove(0);
         assert_eq!(
             up.url(),
             "https://gateway.ai.cloudflare.com/v1/acc/gw/compat/chat/completions"
@@ -454,10 +530,12 @@ mod gateway_tests {
             br#"{"model":"ollama/llama3","messages":[]}"#,
             &s,
             None,
-            0,
+            &KeyContext::random_only(0),
             Some(&gw),
         )
-        .unwrap();
+        .unwrap()
+        .attempts
+        .remove(0);
         assert_eq!(up.url(), "https://ollama.com/v1/chat/completions");
         assert!(!up
             .headers

@@ -14,6 +14,7 @@
 pub mod auth;
 pub mod chat_completions;
 pub mod errors;
+pub mod failover;
 pub mod gateway;
 pub mod keys;
 pub mod models;

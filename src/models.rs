@@ -4,11 +4,13 @@
 
 use crate::chat_completions::pick_key;
 use crate::gateway::{self, GatewayTarget};
+use crate::keys::KeyContext;
 use crate::pass_through::{auth_header, via_gateway, UpstreamRequest};
 use crate::providers::{self, custom, ModelsShape, Provider, PROVIDERS};
 use crate::settings::SettingSource;
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Per-provider timeout for model lists and status checks.
 pub const FETCH_TIMEOUT_SECS: u64 = 5;
@@ -69,7 +71,8 @@ pub fn get_request(provider: &Provider, path: &str, key: Option<&str>) -> Upstre
         path_with_query: format!("{}{}", provider.base.path, path),
         headers,
         provider: provider.name.clone(),
-        body: Some(Vec::new()),
+        body: Some(Arc::from(&[][..])),
+        cooldown_key: None,
     }
 }
 
@@ -87,7 +90,11 @@ pub fn through_gateway(
 }
 
 /// Every provider that has keys (and every custom endpoint).
-pub fn plan(src: &dyn SettingSource, random: u64, gateway: Option<&GatewayTarget>) -> ModelsPlan {
+pub fn plan(
+    src: &dyn SettingSource,
+    ctx: &KeyContext,
+    gateway: Option<&GatewayTarget>,
+) -> ModelsPlan {
     let mut out = ModelsPlan::default();
     let mut providers: Vec<Provider> = Vec::new();
     for spec in PROVIDERS {
@@ -114,7 +121,7 @@ pub fn plan(src: &dyn SettingSource, random: u64, gateway: Option<&GatewayTarget
         let Some(path) = p.models_path.clone() else {
             continue;
         };
-        let key = match pick_key(&p, None, random) {
+        let key = match pick_key(&p, None, ctx) {
             Ok(k) => k,
             Err(_) => continue,
         };
@@ -271,7 +278,7 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let p = plan(&s, 1, None);
+        let p = plan(&s, &KeyContext::random_only(1), None);
         let urls: Vec<_> = p.fetches.iter().map(|f| f.request.url()).collect();
         assert_eq!(
             urls,

@@ -6,6 +6,7 @@ use crate::providers::{google_ai_studio, AuthStyle, Provider};
 use crate::reply::{connection_tokens, is_hop_by_hop};
 use crate::request::RequestHead;
 use crate::url::{self, BaseUrl};
+use std::sync::Arc;
 
 /// Everything the edge needs to send one upstream request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +19,36 @@ pub struct UpstreamRequest {
     /// Route name, for the log.
     pub provider: String,
     /// The body to send; `None` streams the client's body through unchanged.
-    pub body: Option<Vec<u8>>,
+    pub body: Option<Arc<[u8]>>,
+    /// The store key of this request's provider key's cooldown, if it has one.
+    pub cooldown_key: Option<String>,
+}
+
+/// One upstream request and its fallbacks: the same request with the next
+/// keys (SPEC §7), tried in order while attempts fail before any byte
+/// reached the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forward {
+    /// At least one.
+    pub attempts: Vec<UpstreamRequest>,
+    /// How many keys the provider has (401/403 are retried only with several).
+    pub key_count: usize,
+    /// Something the log should say about key choice (no secrets).
+    pub note: Option<&'static str>,
+}
+
+impl Forward {
+    pub fn single(up: UpstreamRequest) -> Forward {
+        Forward {
+            attempts: vec![up],
+            key_count: 1,
+            note: None,
+        }
+    }
+
+    pub fn first(&self) -> &UpstreamRequest {
+        &self.attempts[0]
+    }
 }
 
 impl UpstreamRequest {
@@ -60,6 +90,7 @@ pub fn build(
         headers: upstream_headers(head, provider, relative, key),
         provider: provider.name.clone(),
         body: None,
+        cooldown_key: None,
     })
 }
 

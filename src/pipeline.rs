@@ -5,9 +5,9 @@ use crate::auth;
 use crate::chat_completions;
 use crate::errors::ErrorReply;
 use crate::gateway::{self, GatewayTarget};
-use crate::keys::KeySelection;
+use crate::keys::{KeyContext, KeySelection};
 use crate::models::{self, ModelsPlan};
-use crate::pass_through::{self, UpstreamRequest};
+use crate::pass_through::{self, Forward, UpstreamRequest};
 use crate::providers::{self, ResolveError};
 use crate::reply::Reply;
 use crate::request::RequestHead;
@@ -19,8 +19,9 @@ use crate::status::{self, StatusPlan};
 pub enum Decision {
     /// Answer directly.
     Reply(Reply),
-    /// Forward to a provider, streaming both bodies.
-    PassThrough(UpstreamRequest),
+    /// Forward to a provider (or the gateway), streaming both bodies;
+    /// failing attempts fall back to the next key.
+    PassThrough(Forward),
     /// Read the body (at most `limit` bytes), then plan it with
     /// [`crate::chat_completions::plan`].
     ChatCompletions {
@@ -65,7 +66,7 @@ impl Decided {
 }
 
 /// Decides what to do with `head`; `random` drives key choice.
-pub fn decide(head: &RequestHead, src: &dyn SettingSource, random: u64) -> Decided {
+pub fn decide(head: &RequestHead, src: &dyn SettingSource, ctx: &KeyContext) -> Decided {
     if head.method == "OPTIONS" {
         return Decided::reply("preflight", preflight(head));
     }
@@ -108,10 +109,10 @@ pub fn decide(head: &RequestHead, src: &dyn SettingSource, random: u64) -> Decid
         }
     }
 
-    if let Some(decided) = own_api(head, path, src, random, selection, gateway.as_ref()) {
+    if let Some(decided) = own_api(head, path, src, ctx, selection, gateway.as_ref()) {
         return decided;
     }
-    pass_through(head, path, src, random, selection, gateway.as_ref())
+    pass_through(head, path, src, ctx, selection, gateway.as_ref())
 }
 
 /// Splits a leading `/key/{sel}` off `path`.
@@ -154,7 +155,7 @@ fn own_api(
     head: &RequestHead,
     path: &str,
     src: &dyn SettingSource,
-    random: u64,
+    ctx: &KeyContext,
     selection: Option<KeySelection>,
     gateway: Option<&GatewayTarget>,
 ) -> Option<Decided> {
@@ -193,13 +194,11 @@ fn own_api(
             }
         }
         "/models" | "/v1/models" => get_only("models").unwrap_or_else(|| {
-            decided(
-                "models",
-                Decision::Models(models::plan(src, random, gateway)),
-            )
+            decided("models", Decision::Models(models::plan(src, ctx, gateway)))
         }),
-        "/status" => get_only("status")
-            .unwrap_or_else(|| decided("status", Decision::Status(status::plan(src, gateway)))),
+        "/status" => get_only("status").unwrap_or_else(|| {
+            decided("status", Decision::Status(status::plan(src, gateway, ctx)))
+        }),
         "/" if gateway.is_some() && method == "POST" => match body_limit() {
             Err(e) => Decided::error("universal", e),
             Ok(limit) => decided(
@@ -217,7 +216,7 @@ fn own_api(
                 .strip_prefix("/compat")
                 .filter(|r| r.is_empty() || r.starts_with('/'))?;
             match compat(head, rest, src, gw) {
-                Ok(up) => decided("compat", Decision::PassThrough(up)),
+                Ok(up) => decided("compat", Decision::PassThrough(Forward::single(up))),
                 Err(e) => Decided::error("compat", e),
             }
         }
@@ -248,6 +247,7 @@ fn compat(
         headers,
         provider: "compat".into(),
         body: None,
+        cooldown_key: None,
     })
 }
 
@@ -256,7 +256,7 @@ fn pass_through(
     head: &RequestHead,
     path: &str,
     src: &dyn SettingSource,
-    random: u64,
+    ctx: &KeyContext,
     selection: Option<KeySelection>,
     gateway: Option<&GatewayTarget>,
 ) -> Decided {
@@ -289,23 +289,32 @@ fn pass_through(
         provider: Some(provider.name.clone()),
         ..decided
     };
-    let key = match chat_completions::pick_key(&provider, selection, random) {
-        Ok(k) => k,
+    let (picked, note) = match chat_completions::pick_keys(&provider, selection, ctx) {
+        Ok(p) => p,
         Err(e) => return with_provider(Decided::error("pass-through", e)),
     };
-    match pass_through::build(head, &provider, rest, key.as_deref()) {
-        Ok(mut up) => {
-            if let Some(gw) = gateway {
-                pass_through::via_gateway(&mut up, &provider, gw, gateway::token_header(src));
+    let mut attempts = Vec::with_capacity(picked.len());
+    for key in &picked {
+        match pass_through::build(head, &provider, rest, key.as_ref().map(|k| k.key.as_str())) {
+            Ok(mut up) => {
+                if let Some(gw) = gateway {
+                    pass_through::via_gateway(&mut up, &provider, gw, gateway::token_header(src));
+                }
+                up.cooldown_key = key.as_ref().map(|k| k.cooldown_key.clone());
+                attempts.push(up);
             }
-            with_provider(Decided {
-                decision: Decision::PassThrough(up),
-                route: "pass-through",
-                provider: None,
-            })
+            Err(e) => return with_provider(Decided::error("pass-through", e)),
         }
-        Err(e) => with_provider(Decided::error("pass-through", e)),
     }
+    with_provider(Decided {
+        decision: Decision::PassThrough(Forward {
+            attempts,
+            key_count: provider.keys.len(),
+            note,
+        }),
+        route: "pass-through",
+        provider: None,
+    })
 }
 
 /// A path cut short and stripped of anything odd, fit for an error message.

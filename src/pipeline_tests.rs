@@ -38,9 +38,14 @@ fn authed(method: &str, path: &str, headers: &[(&str, &str)]) -> RequestHead {
     head(method, path, &h)
 }
 
+/// `decide` with random choice only.
+fn decide_r(head: &RequestHead, src: &HashMap<String, String>, random: u64) -> Decided {
+    decide(head, src, &KeyContext::random_only(random))
+}
+
 fn upstream(d: Decided) -> UpstreamRequest {
     match d.decision {
-        Decision::PassThrough(up) => up,
+        Decision::PassThrough(mut f) => f.attempts.remove(0),
         Decision::Reply(r) => panic!(
             "expected pass-through, got {} {}",
             r.status,
@@ -76,7 +81,7 @@ fn pass_through_decision_is_a_plain_value() {
             ("Host", "proxy"),
         ],
     );
-    let d = decide(&h, &settings(&[]), 1);
+    let d = decide_r(&h, &settings(&[]), 1);
     assert_eq!(d.route, "pass-through");
     assert_eq!(d.provider.as_deref(), Some("openai"));
     let up = upstream(d);
@@ -99,7 +104,7 @@ fn random_value_picks_the_key() {
     let s = settings(&[]);
     let k = |r| {
         header(
-            &upstream(decide(&authed("GET", "/openai/models", &[]), &s, r)),
+            &upstream(decide_r(&authed("GET", "/openai/models", &[]), &s, r)),
             "authorization",
         )
         .unwrap()
@@ -114,22 +119,26 @@ fn random_value_picks_the_key() {
 fn key_prefix_is_removed_and_pins_the_key() {
     let s = settings(&[]);
     for r in 0..4 {
-        let up = upstream(decide(&authed("GET", "/key/1/openai/models", &[]), &s, r));
+        let up = upstream(decide_r(&authed("GET", "/key/1/openai/models", &[]), &s, r));
         assert_eq!(up.path_with_query, "/v1/models");
         assert_eq!(header(&up, "authorization"), Some("Bearer sk-b"));
     }
-    let r = reply(decide(&authed("GET", "/key/1-0/openai/models", &[]), &s, 0));
+    let r = reply(decide_r(
+        &authed("GET", "/key/1-0/openai/models", &[]),
+        &s,
+        0,
+    ));
     assert_eq!(r.status, 400);
 }
 
 #[test]
 fn ping_and_preflight_need_no_key_even_when_unconfigured() {
     let s: HashMap<String, String> = HashMap::new();
-    let r = reply(decide(&head("GET", "/ping", &[]), &s, 0));
+    let r = reply(decide_r(&head("GET", "/ping", &[]), &s, 0));
     assert_eq!((r.status, r.body.as_slice()), (200, b"Pong".as_slice()));
-    let r = reply(decide(&head("POST", "/key/0/ping", &[]), &s, 0));
+    let r = reply(decide_r(&head("POST", "/key/0/ping", &[]), &s, 0));
     assert_eq!(r.status, 200);
-    let r = reply(decide(
+    let r = reply(decide_r(
         &head(
             "OPTIONS",
             "/openai/v1/chat/completions",
@@ -154,21 +163,21 @@ fn ping_and_preflight_need_no_key_even_when_unconfigured() {
 #[test]
 fn auth_failures_and_fail_closed() {
     let unconfigured: HashMap<String, String> = HashMap::new();
-    let r = reply(decide(
+    let r = reply(decide_r(
         &authed("GET", "/openai/models", &[]),
         &unconfigured,
         0,
     ));
     assert_eq!(r.status, 401);
     assert!(String::from_utf8_lossy(&r.body).contains("not configured"));
-    let r = reply(decide(
+    let r = reply(decide_r(
         &head("GET", "/openai/models", &[("x-api-key", "nope")]),
         &settings(&[]),
         0,
     ));
     assert_eq!(r.status, 401);
     let dev = settings(&[("DEV", "true"), ("PROXY_API_KEY", "")]);
-    let up = upstream(decide(
+    let up = upstream(decide_r(
         &head("GET", "/openai/models", &[("authorization", "Bearer mine")]),
         &dev,
         0,
@@ -179,7 +188,7 @@ fn auth_failures_and_fail_closed() {
 #[test]
 fn google_header_swap_and_anthropic_default_version() {
     let s = settings(&[]);
-    let up = upstream(decide(
+    let up = upstream(decide_r(
         &authed(
             "POST",
             "/google-ai-studio/v1beta/models/g:generateContent",
@@ -190,7 +199,7 @@ fn google_header_swap_and_anthropic_default_version() {
     ));
     assert_eq!(header(&up, "x-goog-api-key"), Some("g-key"));
     assert_eq!(header(&up, "authorization"), None);
-    let up = upstream(decide(
+    let up = upstream(decide_r(
         &authed(
             "POST",
             "/google-ai-studio/v1beta/openai/chat/completions",
@@ -200,7 +209,7 @@ fn google_header_swap_and_anthropic_default_version() {
         0,
     ));
     assert_eq!(header(&up, "authorization"), Some("Bearer g-key"));
-    let up = upstream(decide(
+    let up = upstream(decide_r(
         &authed(
             "POST",
             "/anthropic/v1/messages",
@@ -225,20 +234,20 @@ fn bad_paths_and_content_lengths_are_400() {
     let s = settings(&[]);
     for path in ["/openai/../x", "/openai/%2E%2E/x", "/openai/a/./b"] {
         assert_eq!(
-            reply(decide(&authed("GET", path, &[]), &s, 0)).status,
+            reply(decide_r(&authed("GET", path, &[]), &s, 0)).status,
             400,
             "{path}"
         );
     }
     for cl in ["-1", "1e3", "99999999999999999999", ""] {
-        let r = reply(decide(
+        let r = reply(decide_r(
             &authed("POST", "/openai/x", &[("content-length", cl)]),
             &s,
             0,
         ));
         assert_eq!(r.status, 400, "{cl}");
     }
-    let r = reply(decide(
+    let r = reply(decide_r(
         &authed(
             "POST",
             "/openai/x",
@@ -257,10 +266,10 @@ fn unknown_route_is_404_and_custom_endpoint_resolves() {
         r#"[{"name":"local","baseUrl":"http://127.0.0.1:11434/v1"}]"#,
     )]);
     assert_eq!(
-        reply(decide(&authed("GET", "/nope/x", &[]), &s, 0)).status,
+        reply(decide_r(&authed("GET", "/nope/x", &[]), &s, 0)).status,
         404
     );
-    let up = upstream(decide(&authed("GET", "/local/v1/models", &[]), &s, 0));
+    let up = upstream(decide_r(&authed("GET", "/local/v1/models", &[]), &s, 0));
     assert_eq!(up.url(), "http://127.0.0.1:11434/v1/models");
     assert_eq!(header(&up, "authorization"), None);
 }
@@ -268,7 +277,7 @@ fn unknown_route_is_404_and_custom_endpoint_resolves() {
 #[test]
 fn secrets_never_appear_in_error_replies() {
     let s = settings(&[("OPENAI_BASE_URL", "https://user:sk-secret@host/v1")]);
-    let r = reply(decide(&authed("GET", "/openai/models", &[]), &s, 0));
+    let r = reply(decide_r(&authed("GET", "/openai/models", &[]), &s, 0));
     let body = String::from_utf8_lossy(&r.body);
     assert_eq!(r.status, 500);
     assert!(
@@ -285,13 +294,13 @@ fn own_api_routes_and_their_methods() {
         "/chat/completions",
         "/key/1/v1/chat/completions",
     ] {
-        let d = decide(&authed("POST", path, &[]), &s, 0);
+        let d = decide_r(&authed("POST", path, &[]), &s, 0);
         assert!(
             matches!(d.decision, Decision::ChatCompletions { limit: 10, .. }),
             "{path}"
         );
     }
-    let d = decide(&authed("POST", "/key/1/v1/chat/completions", &[]), &s, 0);
+    let d = decide_r(&authed("POST", "/key/1/v1/chat/completions", &[]), &s, 0);
     assert_eq!(
         d.decision,
         Decision::ChatCompletions {
@@ -300,28 +309,28 @@ fn own_api_routes_and_their_methods() {
             gateway: None,
         }
     );
-    let r = reply(decide(
+    let r = reply(decide_r(
         &authed("POST", "/v1/chat/completions", &[("content-length", "11")]),
         &s,
         0,
     ));
     assert_eq!(r.status, 413);
-    let r = reply(decide(&authed("GET", "/v1/chat/completions", &[]), &s, 0));
+    let r = reply(decide_r(&authed("GET", "/v1/chat/completions", &[]), &s, 0));
     assert_eq!(r.status, 405);
     assert!(matches!(
-        decide(&authed("GET", "/v1/models", &[]), &s, 0).decision,
+        decide_r(&authed("GET", "/v1/models", &[]), &s, 0).decision,
         Decision::Models(_)
     ));
     assert!(matches!(
-        decide(&authed("GET", "/models", &[]), &s, 0).decision,
+        decide_r(&authed("GET", "/models", &[]), &s, 0).decision,
         Decision::Models(_)
     ));
     assert!(matches!(
-        decide(&authed("GET", "/status", &[]), &s, 0).decision,
+        decide_r(&authed("GET", "/status", &[]), &s, 0).decision,
         Decision::Status(_)
     ));
     // Auth comes first.
-    let r = reply(decide(&head("GET", "/status", &[]), &s, 0));
+    let r = reply(decide_r(&head("GET", "/status", &[]), &s, 0));
     assert_eq!(r.status, 401);
 }
 
@@ -329,7 +338,7 @@ fn own_api_routes_and_their_methods() {
 fn gateway_prefix_default_gateway_and_their_routes() {
     let s = settings(&[("CLOUDFLARE_ACCOUNT_ID", "acc"), ("CF_AIG_TOKEN", "cft")]);
     // Pass-through via an explicit gateway, base path de-duplicated first.
-    let up = upstream(decide(
+    let up = upstream(decide_r(
         &authed("POST", "/g/gw1/openai/v1/chat/completions", &[]),
         &s,
         0,
@@ -341,7 +350,7 @@ fn gateway_prefix_default_gateway_and_their_routes() {
     assert_eq!(header(&up, "cf-aig-authorization"), Some("Bearer cft"));
     // ... with a key selection on either side.
     for path in ["/key/1/g/gw1/openai/models", "/g/gw1/key/1/openai/models"] {
-        let up = upstream(decide(&authed("GET", path, &[]), &s, 0));
+        let up = upstream(decide_r(&authed("GET", path, &[]), &s, 0));
         assert_eq!(
             up.url(),
             "https://gateway.ai.cloudflare.com/v1/acc/gw1/openai/models",
@@ -350,7 +359,7 @@ fn gateway_prefix_default_gateway_and_their_routes() {
         assert_eq!(header(&up, "authorization"), Some("Bearer sk-b"), "{path}");
     }
     // No default gateway without AI_GATEWAY_NAME: direct.
-    let up = upstream(decide(&authed("GET", "/openai/models", &[]), &s, 0));
+    let up = upstream(decide_r(&authed("GET", "/openai/models", &[]), &s, 0));
     assert_eq!(up.url(), "https://api.openai.com/v1/models");
     // Default gateway; ollama and custom endpoints bypass it.
     let s = settings(&[
@@ -358,16 +367,16 @@ fn gateway_prefix_default_gateway_and_their_routes() {
         ("AI_GATEWAY_NAME", "main"),
         ("OLLAMA_API_KEY", "ol"),
     ]);
-    let up = upstream(decide(&authed("GET", "/anthropic/v1/models", &[]), &s, 0));
+    let up = upstream(decide_r(&authed("GET", "/anthropic/v1/models", &[]), &s, 0));
     assert_eq!(
         up.url(),
         "https://gateway.ai.cloudflare.com/v1/acc/main/anthropic/v1/models"
     );
     assert_eq!(header(&up, "x-api-key"), Some("sk-ant"));
-    let up = upstream(decide(&authed("GET", "/ollama/models", &[]), &s, 0));
+    let up = upstream(decide_r(&authed("GET", "/ollama/models", &[]), &s, 0));
     assert_eq!(up.url(), "https://ollama.com/v1/models");
     // /compat/... and the Universal Endpoint exist only with a gateway.
-    let up = upstream(decide(
+    let up = upstream(decide_r(
         &authed("POST", "/compat/chat/completions?key=proxy-key", &[]),
         &s,
         0,
@@ -378,15 +387,15 @@ fn gateway_prefix_default_gateway_and_their_routes() {
     );
     assert_eq!(header(&up, "authorization"), None);
     assert!(matches!(
-        decide(&authed("POST", "/", &[]), &s, 0).decision,
+        decide_r(&authed("POST", "/", &[]), &s, 0).decision,
         Decision::Universal { .. }
     ));
     assert!(
-        matches!(decide(&authed("POST", "/g/other/", &[]), &s, 0).decision, Decision::Universal { ref gateway, .. } if gateway.name == "other")
+        matches!(decide_r(&authed("POST", "/g/other/", &[]), &s, 0).decision, Decision::Universal { ref gateway, .. } if gateway.name == "other")
     );
     let direct = settings(&[]);
     assert_eq!(
-        reply(decide(
+        reply(decide_r(
             &authed("POST", "/compat/chat/completions", &[]),
             &direct,
             0
@@ -395,7 +404,7 @@ fn gateway_prefix_default_gateway_and_their_routes() {
         404
     );
     assert_eq!(
-        reply(decide(&authed("POST", "/", &[]), &direct, 0)).status,
+        reply(decide_r(&authed("POST", "/", &[]), &direct, 0)).status,
         404
     );
 }
@@ -410,14 +419,87 @@ fn invalid_gateway_names_are_400() {
         "/g/x@y/openai/models",
         long.as_str(),
     ] {
-        let r = reply(decide(&authed("GET", path, &[]), &s, 0));
+        let r = reply(decide_r(&authed("GET", path, &[]), &s, 0));
         assert_eq!(r.status, 400, "{path}");
     }
-    let r = reply(decide(
+    let r = reply(decide_r(
         &authed("GET", "/g/gw/openai/models", &[]),
         &settings(&[]),
         0,
     ));
     assert_eq!(r.status, 400);
     assert!(String::from_utf8_lossy(&r.body).contains("CLOUDFLARE_ACCOUNT_ID"));
+}
+
+#[test]
+fn retries_become_attempts_with_the_next_keys() {
+    let s = settings(&[("OPENAI_API_KEY", "k0,k1,k2")]);
+    let ctx = KeyContext {
+        retries: 3,
+        ..KeyContext::random_only(1)
+    };
+    let Decision::PassThrough(fwd) = decide(
+        &authed("POST", "/openai/v1/chat/completions", &[]),
+        &s,
+        &ctx,
+    )
+    .decision
+    else {
+        panic!("expected a forward")
+    };
+    let keys: Vec<&str> = fwd
+        .attempts
+        .iter()
+        .map(|a| header(a, "authorization").unwrap())
+        .collect();
+    assert_eq!(keys, ["Bearer k1", "Bearer k2", "Bearer k0", "Bearer k1"]);
+    assert_eq!(fwd.key_count, 3);
+    assert!(fwd
+        .attempts
+        .iter()
+        .all(|a| a.url() == "https://api.openai.com/v1/chat/completions"));
+    let cooldowns: Vec<_> = fwd
+        .attempts
+        .iter()
+        .map(|a| a.cooldown_key.clone().unwrap())
+        .collect();
+    assert_eq!(
+        cooldowns[0],
+        crate::keys::cooldown_key("OPENAI_API_KEY", "k1")
+    );
+    assert_ne!(cooldowns[0], cooldowns[1]);
+}
+
+#[test]
+fn status_shows_cooldowns_from_the_store() {
+    use crate::keys::test_store::FakeStore;
+    use crate::keys::KeyValue;
+    let store = FakeStore::default();
+    let s = settings(&[("OPENAI_API_KEY", "sk-first-key-AAAA,sk-second-key-BBBB")]);
+    store.set(
+        &crate::keys::cooldown_key("OPENAI_API_KEY", "sk-second-key-BBBB"),
+        b"1042500",
+    );
+    let ctx = KeyContext {
+        now_ms: 1_000_000,
+        store: &store,
+        ..KeyContext::random_only(0)
+    };
+    let Decision::Status(plan) = decide(&authed("GET", "/status", &[]), &s, &ctx).decision else {
+        panic!("expected status")
+    };
+    let body: serde_json::Value =
+        serde_json::from_slice(&crate::status::render(&plan, &[Some(200), Some(429)])).unwrap();
+    assert_eq!(body["providers"]["openai"]["keys"][0]["cooldown"], 0);
+    assert_eq!(body["providers"]["openai"]["keys"][1]["cooldown"], 43);
+    assert_eq!(body["config"]["sharedStore"], true);
+    // Cooling keys are skipped by selection.
+    for r in 0..4 {
+        let ctx = KeyContext { random: r, ..ctx };
+        let up = upstream(decide(&authed("GET", "/openai/models", &[]), &s, &ctx));
+        assert_eq!(
+            header(&up, "authorization"),
+            Some("Bearer sk-first-key-AAAA")
+        );
+    }
 }

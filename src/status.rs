@@ -3,6 +3,7 @@
 //! models endpoint.
 
 use crate::gateway::GatewayTarget;
+use crate::keys::{self, KeyContext};
 use crate::models::{get_request, through_gateway};
 use crate::pass_through::UpstreamRequest;
 use crate::providers::{self, custom, ResolveError, PROVIDERS};
@@ -14,6 +15,8 @@ use serde_json::{json, Map, Value};
 pub struct KeyCheck {
     pub provider: String,
     pub masked: String,
+    /// Seconds left of the key's cooldown (0 when it is not cooling down).
+    pub cooldown_secs: u64,
     /// `None` when the provider has no models endpoint: the verdict is `unknown`.
     pub request: Option<UpstreamRequest>,
 }
@@ -71,7 +74,11 @@ pub fn setting_errors(src: &dyn SettingSource) -> Vec<SettingError> {
     errors
 }
 
-pub fn plan(src: &dyn SettingSource, gateway: Option<&GatewayTarget>) -> StatusPlan {
+pub fn plan(
+    src: &dyn SettingSource,
+    gateway: Option<&GatewayTarget>,
+    ctx: &KeyContext,
+) -> StatusPlan {
     let (proxy_keys, _) = settings::key_list(src, "PROXY_API_KEY");
     let (customs, _) = custom::endpoints(src);
     let errors: Vec<Value> = setting_errors(src)
@@ -94,6 +101,7 @@ pub fn plan(src: &dyn SettingSource, gateway: Option<&GatewayTarget>) -> StatusP
         },
         "retry": settings::value(src, "RETRY").and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(0),
         "globalRoundRobin": settings::flag(src, "ENABLE_GLOBAL_ROUND_ROBIN"),
+        "sharedStore": ctx.store.available(),
         "upstreamTimeoutSeconds": settings::seconds(src, "UPSTREAM_TIMEOUT_SECONDS", 600),
         "maxBodyBytes": crate::chat_completions::max_body_bytes(src),
         "customEndpoints": customs.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
@@ -125,6 +133,12 @@ pub fn plan(src: &dyn SettingSource, gateway: Option<&GatewayTarget>) -> StatusP
             out.checks.push(KeyCheck {
                 provider: name.clone(),
                 masked: mask(key),
+                cooldown_secs: keys::cooling_until(
+                    ctx.store,
+                    &keys::cooldown_key(&provider.key_setting, key),
+                    ctx.now_ms,
+                )
+                .map_or(0, |until| (until - ctx.now_ms).div_ceil(1000)),
                 request: provider.models_path.as_deref().map(|path| {
                     through_gateway(
                         get_request(&provider, path, Some(key)),
@@ -148,7 +162,7 @@ pub fn render(plan: &StatusPlan, statuses: &[Option<u16>]) -> Vec<u8> {
             .iter()
             .zip(statuses.iter().copied().chain(std::iter::repeat(None)))
             .filter(|(c, _)| &c.provider == name)
-            .map(|(c, s)| json!({"key": c.masked, "status": verdict(s)}))
+            .map(|(c, s)| json!({"key": c.masked, "status": verdict(s), "cooldown": c.cooldown_secs}))
             .collect();
         providers.insert(name.clone(), json!({"available": available, "keys": keys}));
     }
@@ -190,7 +204,7 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let p = plan(&s, None);
+        let p = plan(&s, None, &KeyContext::random_only(0));
         let statuses: Vec<Option<u16>> = p.checks.iter().map(|_| Some(200)).collect();
         let body = String::from_utf8(render(&p, &statuses)).unwrap();
         for secret in [
@@ -205,6 +219,7 @@ mod tests {
         }
         let v: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["providers"]["openai"]["keys"][0]["key"], "*******AAA");
+        assert_eq!(v["providers"]["openai"]["keys"][0]["cooldown"], 0);
         assert_eq!(v["providers"]["openai"]["keys"][1]["key"], "*******BBB");
         assert_eq!(v["providers"]["openai"]["available"], true);
         assert_eq!(v["providers"]["mistral"]["available"], false);

@@ -9,7 +9,7 @@
 use crate::chat_completions::pick_key;
 use crate::errors::ErrorReply;
 use crate::gateway::{self, GatewayTarget};
-use crate::keys::KeySelection;
+use crate::keys::{KeyContext, KeySelection};
 use crate::pass_through::{auth_header, client_headers, UpstreamRequest};
 use crate::providers::{self, ResolveError};
 use crate::request::RequestHead;
@@ -26,7 +26,7 @@ pub fn plan(
     src: &dyn SettingSource,
     gateway: &GatewayTarget,
     selection: Option<KeySelection>,
-    random: u64,
+    ctx: &KeyContext,
 ) -> Result<UpstreamRequest, ErrorReply> {
     let parsed: Value = serde_json::from_slice(body)
         .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
@@ -78,7 +78,7 @@ pub fn plan(
                     )
                 })?,
         };
-        let key = pick_key(&provider, selection, random)?;
+        let key = pick_key(&provider, selection, ctx)?;
         // The provider's auth and default headers, then the step's own (which win).
         let mut headers = Map::new();
         for (k, v) in &provider.default_headers {
@@ -112,7 +112,8 @@ pub fn plan(
         path_with_query: gateway.root(),
         headers,
         provider: "universal".into(),
-        body: Some(body),
+        body: Some(body.into()),
+        cooldown_key: None,
     })
 }
 
@@ -142,7 +143,7 @@ mod tests {
             &s,
             &gw,
             None,
-            0,
+            &KeyContext::random_only(0),
         )?;
         assert_eq!(up.url(), "https://gateway.ai.cloudflare.com/v1/acc/gw");
         Ok(serde_json::from_slice(up.body.as_ref().unwrap()).unwrap())

@@ -596,13 +596,13 @@ fn status_masks_keys_and_reports_each_keys_verdict() {
     assert_eq!(
         v["providers"]["openai"],
         json!({"available": true, "keys": [
-            {"key": "*******AAA", "status": "valid"},
-            {"key": "*******BBB", "status": "invalid"},
-            {"key": "*******CCC", "status": "unknown"}]})
+            {"key": "*******AAA", "status": "valid", "cooldown": 0},
+            {"key": "*******BBB", "status": "invalid", "cooldown": 0},
+            {"key": "*******CCC", "status": "unknown", "cooldown": 0}]})
     );
     assert_eq!(
         v["providers"]["perplexity-ai"]["keys"],
-        json!([{"key": "*******DDD", "status": "unknown"}])
+        json!([{"key": "*******DDD", "status": "unknown", "cooldown": 0}])
     );
     assert_eq!(
         v["providers"]["groq"],

@@ -7,11 +7,18 @@
 
 mod settings_source;
 
-/// Bindings for the portable world; both flavours serve the same
-/// `wasi:http/incoming-handler` export through them.
+/// Bindings for the flavour's world (wit/world.wit); both flavours serve
+/// the same `wasi:http/incoming-handler` export through them.
 mod bindings {
+    #[cfg(not(feature = "spin"))]
     wit_bindgen::generate!({
         world: "llm-proxy-wasi",
+        path: "wit",
+        generate_all,
+    });
+    #[cfg(feature = "spin")]
+    wit_bindgen::generate!({
+        world: "llm-proxy-spin",
         path: "wit",
         generate_all,
     });
@@ -19,8 +26,10 @@ mod bindings {
 
 use crate::chat_completions;
 use crate::errors::ErrorReply;
+use crate::failover::{self, Outcome};
+use crate::keys::{KeyContext, KeyValue};
 use crate::models::{self, ModelsPlan, FETCH_TIMEOUT_SECS};
-use crate::pass_through::UpstreamRequest;
+use crate::pass_through::{Forward, UpstreamRequest};
 use crate::pipeline::{self, Decision};
 use crate::reply::{self, Reply};
 use crate::request::RequestHead;
@@ -28,6 +37,7 @@ use crate::settings;
 use crate::status::{self, StatusPlan};
 use crate::universal;
 use crate::url::Scheme as UrlScheme;
+use std::sync::Arc;
 
 use bindings::exports::wasi::http::incoming_handler::Guest;
 use bindings::wasi::clocks::monotonic_clock;
@@ -53,26 +63,33 @@ impl Guest for Component {
         let started = monotonic_clock::now();
         let head = read_head(&request);
         let src = settings_source::current();
-        let random = bindings::wasi::random::random::get_random_u64();
-        let decided = pipeline::decide(&head, &src, random);
+        let store = settings_source::store();
+        let ctx = KeyContext {
+            random: bindings::wasi::random::random::get_random_u64(),
+            now_ms: wall_ms(),
+            store: &store,
+            round_robin: settings::flag(&src, "ENABLE_GLOBAL_ROUND_ROBIN"),
+            retries: failover::retries(&src),
+        };
+        let decided = pipeline::decide(&head, &src, &ctx);
         let mut provider = decided.provider.clone();
         let timeout = || settings::seconds(&src, "UPSTREAM_TIMEOUT_SECONDS", 600);
         let (status, upstream_status) = match decided.decision {
             Decision::Reply(reply) => (send_reply(out, reply), None),
-            Decision::PassThrough(up) => forward(request, out, up, timeout()),
+            Decision::PassThrough(fwd) => forward(request, out, fwd, timeout(), &store),
             Decision::ChatCompletions {
                 limit,
                 selection,
                 gateway,
             } => {
                 let planned = read_body(&request, limit).and_then(|body| {
-                    chat_completions::plan(&head, &body, &src, selection, random, gateway.as_ref())
+                    chat_completions::plan(&head, &body, &src, selection, &ctx, gateway.as_ref())
                 });
                 match planned {
                     Err(e) => (send_error(out, e), None),
-                    Ok(up) => {
-                        provider = Some(up.provider.clone());
-                        forward(request, out, up, timeout())
+                    Ok(fwd) => {
+                        provider = Some(fwd.first().provider.clone());
+                        forward(request, out, fwd, timeout(), &store)
                     }
                 }
             }
@@ -82,11 +99,11 @@ impl Guest for Component {
                 gateway,
             } => {
                 let planned = read_body(&request, limit).and_then(|body| {
-                    universal::plan(&head, &body, &src, &gateway, selection, random)
+                    universal::plan(&head, &body, &src, &gateway, selection, &ctx)
                 });
                 match planned {
                     Err(e) => (send_error(out, e), None),
-                    Ok(up) => forward(request, out, up, timeout()),
+                    Ok(up) => forward(request, out, Forward::single(up), timeout(), &store),
                 }
             }
             Decision::Models(plan) => (send_reply(out, models_reply(plan)), None),
@@ -229,77 +246,194 @@ fn pump(from: &InputStream, to: &OutputStream) -> Result<u64, ()> {
     }
 }
 
-/// Sends `up` with the client's body streamed into it, waits for the first
-/// byte (at most `timeout_secs`), then streams the response back.
+/// The client's body as the attempts need it.
+enum ClientBody {
+    /// Wholly in memory (planned by the core, or read for replay).
+    Bytes(Arc<[u8]>),
+    /// Streamed from the client (larger than the replay limit, or no
+    /// retries): sent once. Fields drop in order: the stream before its body.
+    Stream {
+        prefix: Vec<u8>,
+        stream: InputStream,
+        _body: IncomingBody,
+    },
+    /// Already sent.
+    Spent,
+}
+
+impl ClientBody {
+    /// The planned body, or the client's: read into memory for replay when
+    /// `replay` and it fits in [`failover::REPLAY_LIMIT`], else left streaming.
+    fn new(request: &IncomingRequest, planned: Option<Arc<[u8]>>, replay: bool) -> ClientBody {
+        if let Some(bytes) = planned {
+            return ClientBody::Bytes(bytes);
+        }
+        let empty = || ClientBody::Bytes(Arc::from(&[][..]));
+        let Ok(body) = request.consume() else {
+            return empty();
+        };
+        let Ok(stream) = body.stream() else {
+            return empty();
+        };
+        let mut prefix = Vec::new();
+        if replay {
+            loop {
+                match stream.blocking_read(READ_CHUNK) {
+                    Ok(chunk) => {
+                        prefix.extend_from_slice(&chunk);
+                        if prefix.len() > failover::REPLAY_LIMIT {
+                            break;
+                        }
+                    }
+                    Err(StreamError::Closed) => {
+                        drop(stream);
+                        let _ = IncomingBody::finish(body);
+                        return ClientBody::Bytes(prefix.into());
+                    }
+                    // Let the send find out the body is broken.
+                    Err(StreamError::LastOperationFailed(_)) => break,
+                }
+            }
+        }
+        ClientBody::Stream {
+            prefix,
+            stream,
+            _body: body,
+        }
+    }
+
+    fn replayable(&self) -> bool {
+        matches!(self, ClientBody::Bytes(_))
+    }
+
+    /// Writes the body into `to`; a streamed body is used up.
+    fn send(&mut self, to: &OutputStream) -> bool {
+        match std::mem::replace(self, ClientBody::Spent) {
+            ClientBody::Bytes(bytes) => {
+                let ok = write_all(to, &bytes).is_ok();
+                *self = ClientBody::Bytes(bytes);
+                ok
+            }
+            ClientBody::Stream { prefix, stream, .. } => {
+                write_all(to, &prefix).is_ok() && pump(&stream, to).is_ok()
+            }
+            ClientBody::Spent => false,
+        }
+    }
+}
+
+/// Performs a [`Forward`]: each attempt in turn while it fails before any
+/// byte reached the client (SPEC §7), then relays the answer (or the last
+/// failure) with `x-llm-proxy-attempts`. Keys that got 429/401/403 are put
+/// to cool down in the shared store, if there is one.
 /// Returns (status sent to the client, upstream status).
 fn forward(
     request: IncomingRequest,
     out: ResponseOutparam,
-    up: UpstreamRequest,
+    fwd: Forward,
     timeout_secs: u64,
+    store: &dyn KeyValue,
 ) -> (u16, Option<u16>) {
-    let Some(outgoing) = outgoing_request(&up) else {
-        return (
-            send_error(
-                out,
-                ErrorReply::bad_request(
-                    "the upstream request could not be built from this method or path",
-                    "invalid_request",
-                ),
-            ),
-            None,
-        );
-    };
-    let Ok(out_body) = outgoing.body() else {
-        return (
-            send_error(
-                out,
-                ErrorReply::bad_gateway("could not open the upstream request body"),
-            ),
-            None,
-        );
-    };
-    let options = RequestOptions::new();
+    if let Some(note) = fwd.note {
+        eprintln!("llm-proxy {note}");
+    }
     let timeout_ns = timeout_secs.saturating_mul(NS_PER_SEC);
+    let mut body = ClientBody::new(&request, fwd.first().body.clone(), fwd.attempts.len() > 1);
+    let attempts = if body.replayable() {
+        &fwd.attempts[..]
+    } else {
+        &fwd.attempts[..1]
+    };
+    let mut i = 0;
+    loop {
+        let up = &attempts[i];
+        let result = send_one(up, &mut body, timeout_ns);
+        let now = wall_ms();
+        let (outcome, retry_after) = match &result {
+            Ok(resp) => (
+                Outcome::Status(resp.status()),
+                header(&resp.headers(), "retry-after"),
+            ),
+            Err(WaitError::Timeout) => (Outcome::Timeout, None),
+            Err(_) => (Outcome::Unreachable, None),
+        };
+        if let Some(key) = &up.cooldown_key {
+            if let Some(until) = failover::cooldown_until(outcome, retry_after.as_deref(), now) {
+                store.set(key, until.to_string().as_bytes());
+            }
+        }
+        let invalid = matches!(result, Err(WaitError::Invalid));
+        if invalid || i + 1 >= attempts.len() || !failover::retryable(outcome, fwd.key_count) {
+            let count = (i + 1).to_string();
+            return match result {
+                Ok(resp) => relay(out, resp, &count),
+                Err(e) => {
+                    let mut reply = e.for_upstream(up).into_reply();
+                    reply.headers.push(("x-llm-proxy-attempts".into(), count));
+                    (send_reply(out, reply), None)
+                }
+            };
+        }
+        drop(result);
+        let failures = (i + 1) as u32;
+        let random = bindings::wasi::random::random::get_random_u64();
+        let wait = failover::wait_ms(failures, retry_after.as_deref(), now, random);
+        eprintln!(
+            "llm-proxy retry provider={} attempt={} outcome={outcome:?} wait_ms={wait}",
+            up.provider,
+            i + 1
+        );
+        monotonic_clock::subscribe_duration(wait.saturating_mul(1_000_000)).block();
+        i += 1;
+    }
+}
+
+/// Sends one attempt and waits (at most `timeout_ns`) for its response head.
+fn send_one(
+    up: &UpstreamRequest,
+    body: &mut ClientBody,
+    timeout_ns: u64,
+) -> Result<IncomingResponse, WaitError> {
+    let outgoing = outgoing_request(up).ok_or(WaitError::Invalid)?;
+    let out_body = outgoing.body().map_err(|_| WaitError::Gone)?;
+    let options = RequestOptions::new();
     let _ = options.set_first_byte_timeout(Some(timeout_ns));
     let _ = options.set_between_bytes_timeout(Some(timeout_ns));
-    let future = match outgoing_handler::handle(outgoing, Some(options)) {
-        Ok(f) => f,
-        Err(code) => return (send_error(out, upstream_error(&up, &code)), None),
+    let future = outgoing_handler::handle(outgoing, Some(options)).map_err(WaitError::Code)?;
+    let sent = match out_body.write() {
+        Ok(to) => body.send(&to),
+        Err(()) => false,
     };
-
-    // Send the planned body, or stream the client's body to the upstream.
-    let mut body_ok = true;
-    if let Some(bytes) = &up.body {
-        if let Ok(to) = out_body.write() {
-            body_ok = write_all(&to, bytes).is_ok();
-            drop(to);
-        }
-    } else if let Ok(in_body) = request.consume() {
-        if let (Ok(from), Ok(to)) = (in_body.stream(), out_body.write()) {
-            body_ok = pump(&from, &to).is_ok();
-            drop(to);
-            drop(from);
-        }
-        let _ = IncomingBody::finish(in_body);
-    }
-    if body_ok {
+    if sent {
         let _ = OutgoingBody::finish(out_body, None);
     } else {
+        // Unfinished: the upstream sees the request as cut short.
         drop(out_body);
     }
+    await_response(&future, timeout_ns)
+}
 
-    let response = match await_response(&future, timeout_ns) {
-        Ok(r) => r,
-        Err(e) => return (send_error(out, e.for_upstream(&up)), None),
-    };
-    relay(out, response)
+/// The first value of header `name`, if it is UTF-8.
+fn header(fields: &Fields, name: &str) -> Option<String> {
+    fields
+        .get(name)
+        .into_iter()
+        .next()
+        .and_then(|v| String::from_utf8(v).ok())
+}
+
+/// Wall-clock time in unix milliseconds.
+fn wall_ms() -> u64 {
+    let now = bindings::wasi::clocks::wall_clock::now();
+    now.seconds * 1000 + u64::from(now.nanoseconds / 1_000_000)
 }
 
 enum WaitError {
     Timeout,
     Code(ErrorCode),
     Gone,
+    /// The host refused the method, authority or path.
+    Invalid,
 }
 
 impl WaitError {
@@ -313,6 +447,10 @@ impl WaitError {
             WaitError::Gone => {
                 ErrorReply::bad_gateway(format!("provider {} did not answer", up.provider))
             }
+            WaitError::Invalid => ErrorReply::bad_request(
+                "the upstream request could not be built from this method or path",
+                "invalid_request",
+            ),
         }
     }
 }
@@ -382,9 +520,10 @@ fn error_name(code: &ErrorCode) -> &'static str {
 
 /// Relays status, headers (minus hop-by-hop, plus CORS) and the body as it
 /// arrives. Returns (status to client, upstream status).
-fn relay(out: ResponseOutparam, response: IncomingResponse) -> (u16, Option<u16>) {
+fn relay(out: ResponseOutparam, response: IncomingResponse, attempts: &str) -> (u16, Option<u16>) {
     let status = response.status();
-    let headers = reply::relay_response_headers(response.headers().entries());
+    let mut headers = reply::relay_response_headers(response.headers().entries());
+    headers.push(("x-llm-proxy-attempts".into(), attempts.as_bytes().to_vec()));
     let outgoing = OutgoingResponse::new(fields_of(&headers));
     let _ = outgoing.set_status_code(status);
     let (Ok(in_body), Ok(out_body)) = (response.consume(), outgoing.body()) else {

@@ -393,6 +393,8 @@ pub struct MockResponse {
 pub enum MockBody {
     Full(Vec<u8>),
     Chunks(Vec<(Duration, Vec<u8>)>),
+    /// Chunks, then the connection drops without the final chunk.
+    Truncated(Vec<(Duration, Vec<u8>)>),
 }
 
 impl MockResponse {
@@ -538,7 +540,7 @@ fn serve_one(
             out.write_all(head.as_bytes())?;
             out.write_all(b)?;
         }
-        MockBody::Chunks(chunks) => {
+        MockBody::Chunks(chunks) | MockBody::Truncated(chunks) => {
             head.push_str("transfer-encoding: chunked\r\n\r\n");
             out.write_all(head.as_bytes())?;
             out.flush()?;
@@ -548,6 +550,10 @@ fn serve_one(
                 out.write_all(c)?;
                 out.write_all(b"\r\n")?;
                 out.flush()?;
+            }
+            if matches!(resp.body, MockBody::Truncated(_)) {
+                let _ = out.shutdown(Shutdown::Both);
+                return Ok(());
             }
             out.write_all(b"0\r\n\r\n")?;
         }
