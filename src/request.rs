@@ -33,11 +33,42 @@ impl RequestHead {
         }
     }
 
+    /// Whether the request carries a body (HTTP/1.1: a `Content-Length` other
+    /// than 0, or a `Transfer-Encoding`).
+    pub fn has_body(&self) -> bool {
+        self.headers.iter().any(|(n, v)| {
+            (n == "content-length" && v.as_slice() != b"0") || n == "transfer-encoding"
+        })
+    }
+
     /// The first value of header `name` (lowercase), if it is valid UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
             .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_presence() {
+        let h = |pairs: &[(&str, &str)]| {
+            RequestHead::new(
+                "POST",
+                "/",
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                    .collect(),
+            )
+        };
+        assert!(!h(&[]).has_body());
+        assert!(!h(&[("Content-Length", "0")]).has_body());
+        assert!(h(&[("Content-Length", "12")]).has_body());
+        assert!(h(&[("Transfer-Encoding", "chunked")]).has_body());
     }
 }

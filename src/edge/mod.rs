@@ -76,7 +76,7 @@ impl Guest for Component {
         let timeout = || settings::seconds(&src, "UPSTREAM_TIMEOUT_SECONDS", 600);
         let (status, upstream_status) = match decided.decision {
             Decision::Reply(reply) => (send_reply(out, reply), None),
-            Decision::PassThrough(fwd) => forward(request, out, fwd, timeout(), &store),
+            Decision::PassThrough(fwd) => forward(request, &head, out, fwd, timeout(), &store),
             Decision::ChatCompletions {
                 limit,
                 selection,
@@ -89,7 +89,7 @@ impl Guest for Component {
                     Err(e) => (send_error(out, e), None),
                     Ok(fwd) => {
                         provider = Some(fwd.first().provider.clone());
-                        forward(request, out, fwd, timeout(), &store)
+                        forward(request, &head, out, fwd, timeout(), &store)
                     }
                 }
             }
@@ -103,7 +103,7 @@ impl Guest for Component {
                 });
                 match planned {
                     Err(e) => (send_error(out, e), None),
-                    Ok(up) => forward(request, out, Forward::single(up), timeout(), &store),
+                    Ok(up) => forward(request, &head, out, Forward::single(up), timeout(), &store),
                 }
             }
             Decision::Models(plan) => (send_reply(out, models_reply(plan)), None),
@@ -216,7 +216,15 @@ fn send_error(out: ResponseOutparam, e: ErrorReply) -> u16 {
 }
 
 /// Writes all of `data`, waiting for the stream when it is full, then flushes.
-fn write_all(stream: &OutputStream, mut data: &[u8]) -> Result<(), StreamError> {
+fn write_all(stream: &OutputStream, data: &[u8]) -> Result<(), StreamError> {
+    write_unflushed(stream, data)?;
+    stream.blocking_flush()
+}
+
+/// Writes all of `data`, waiting for the stream when it is full, without
+/// waiting for it to be flushed (for a request body, which the host sends as
+/// soon as the connection is up; `OutgoingBody::finish` ends it).
+fn write_unflushed(stream: &OutputStream, mut data: &[u8]) -> Result<(), StreamError> {
     while !data.is_empty() {
         let n = stream.check_write()?;
         if n == 0 {
@@ -227,20 +235,25 @@ fn write_all(stream: &OutputStream, mut data: &[u8]) -> Result<(), StreamError> 
         stream.write(&data[..n])?;
         data = &data[n..];
     }
-    stream.blocking_flush()
+    Ok(())
 }
 
 /// Copies `from` into `to` chunk by chunk as data arrives (nothing is buffered
 /// whole). `Ok` at the end of `from`; `Err` when either side failed.
+///
+/// Each chunk is flushed as soon as it is written (so an SSE event leaves at
+/// once) without waiting for that flush before reading the next chunk; the
+/// last flush is awaited at the end.
 fn pump(from: &InputStream, to: &OutputStream) -> Result<u64, ()> {
     let mut total = 0u64;
     loop {
         match from.blocking_read(READ_CHUNK) {
             Ok(chunk) => {
                 total += chunk.len() as u64;
-                write_all(to, &chunk).map_err(|_| ())?;
+                write_unflushed(to, &chunk).map_err(|_| ())?;
+                to.flush().map_err(|_| ())?;
             }
-            Err(StreamError::Closed) => return Ok(total),
+            Err(StreamError::Closed) => return to.blocking_flush().map(|()| total).map_err(|_| ()),
             Err(StreamError::LastOperationFailed(_)) => return Err(()),
         }
     }
@@ -264,11 +277,19 @@ enum ClientBody {
 impl ClientBody {
     /// The planned body, or the client's: read into memory for replay when
     /// `replay` and it fits in [`failover::REPLAY_LIMIT`], else left streaming.
-    fn new(request: &IncomingRequest, planned: Option<Arc<[u8]>>, replay: bool) -> ClientBody {
+    fn new(
+        request: &IncomingRequest,
+        head: &RequestHead,
+        planned: Option<Arc<[u8]>>,
+        replay: bool,
+    ) -> ClientBody {
         if let Some(bytes) = planned {
             return ClientBody::Bytes(bytes);
         }
         let empty = || ClientBody::Bytes(Arc::from(&[][..]));
+        if !head.has_body() {
+            return empty();
+        }
         let Ok(body) = request.consume() else {
             return empty();
         };
@@ -306,11 +327,15 @@ impl ClientBody {
         matches!(self, ClientBody::Bytes(_))
     }
 
+    fn is_empty(&self) -> bool {
+        matches!(self, ClientBody::Bytes(b) if b.is_empty())
+    }
+
     /// Writes the body into `to`; a streamed body is used up.
     fn send(&mut self, to: &OutputStream) -> bool {
         match std::mem::replace(self, ClientBody::Spent) {
             ClientBody::Bytes(bytes) => {
-                let ok = write_all(to, &bytes).is_ok();
+                let ok = write_unflushed(to, &bytes).is_ok();
                 *self = ClientBody::Bytes(bytes);
                 ok
             }
@@ -329,6 +354,7 @@ impl ClientBody {
 /// Returns (status sent to the client, upstream status).
 fn forward(
     request: IncomingRequest,
+    head: &RequestHead,
     out: ResponseOutparam,
     fwd: Forward,
     timeout_secs: u64,
@@ -338,7 +364,12 @@ fn forward(
         eprintln!("llm-proxy {note}");
     }
     let timeout_ns = timeout_secs.saturating_mul(NS_PER_SEC);
-    let mut body = ClientBody::new(&request, fwd.first().body.clone(), fwd.attempts.len() > 1);
+    let mut body = ClientBody::new(
+        &request,
+        head,
+        fwd.first().body.clone(),
+        fwd.attempts.len() > 1,
+    );
     let attempts = if body.replayable() {
         &fwd.attempts[..]
     } else {
@@ -400,10 +431,11 @@ fn send_one(
     let _ = options.set_first_byte_timeout(Some(timeout_ns));
     let _ = options.set_between_bytes_timeout(Some(timeout_ns));
     let future = outgoing_handler::handle(outgoing, Some(options)).map_err(WaitError::Code)?;
-    let sent = match out_body.write() {
-        Ok(to) => body.send(&to),
-        Err(()) => false,
-    };
+    let sent = body.is_empty()
+        || match out_body.write() {
+            Ok(to) => body.send(&to),
+            Err(()) => false,
+        };
     if sent {
         let _ = OutgoingBody::finish(out_body, None);
     } else {
