@@ -21,6 +21,7 @@ if ! command -v wrk >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; else sudo apt-get install -y wrk; fi
 fi
 
+source scripts/serve-opts.sh
 secs="${BENCH_SECONDS:-10}"
 out="bench/out/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
@@ -47,7 +48,7 @@ sleep 0.3
 proxy_port=$(free_port)
 PROXY_API_KEY=bench-proxy-key OPENAI_API_KEY=sk-bench-upstream \
 OPENAI_BASE_URL="http://127.0.0.1:$mock_port/v1" \
-  wasmtime serve -S cli -O pooling-allocator --addr "127.0.0.1:$proxy_port" \
+  wasmtime serve "${SERVE_OPTS[@]}" --addr "127.0.0.1:$proxy_port" \
   --env PROXY_API_KEY --env OPENAI_API_KEY --env OPENAI_BASE_URL "$wasm" >/dev/null 2>"$out/proxy.log" &
 proxy_pid=$!
 pids+=($proxy_pid)

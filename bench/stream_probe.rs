@@ -2,9 +2,12 @@
 //!
 //!   cargo run --release --example stream-probe -- 127.0.0.1:8080 /v1/chat/completions '<json body>' [bearer-key]
 //!
-//! Prints one JSON line: time to first byte (response head), to the first
-//! event, to the end, every event's arrival (ms), and whether events arrived
-//! incrementally (spread over at least half the time the upstream spent).
+//! The connection is warmed first with a keep-alive `GET /ping` (any answer
+//! will do), as an SDK's pooled connection would be, so the figures are per
+//! request, not per connection. Prints one JSON line: time to first byte
+//! (response head), to the first event, to the end, every event's arrival
+//! (ms), and whether events arrived incrementally (spread over at least half
+//! the time the upstream spent).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -19,6 +22,7 @@ fn main() {
         .unwrap_or_default();
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_nodelay(true).unwrap();
+    warm(&mut stream, addr, &auth);
     let request = format!(
         "POST {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n{body}",
         body.len()
@@ -74,5 +78,32 @@ fn main() {
         ttfb.as_secs_f64() * 1000.0,
         events.len(),
         events.iter().map(|t| format!("{t:.2}")).collect::<Vec<_>>().join(",")
+    );
+}
+
+/// One keep-alive `GET /ping` on the connection; its answer is read and dropped.
+fn warm(stream: &mut TcpStream, addr: &str, auth: &str) {
+    write!(stream, "GET /ping HTTP/1.1\r\nhost: {addr}\r\n{auth}\r\n").unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    let mut length = 0usize;
+    reader.read_line(&mut line).unwrap();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.trim().eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    assert!(
+        reader.buffer().is_empty(),
+        "unexpected bytes after the warm-up answer"
     );
 }

@@ -38,7 +38,6 @@ fi
 
 addr="${ADDR:-127.0.0.1:8080}"
 echo "run: llm-proxy listening on http://$addr" >&2
-# serve            : the wasi:http/proxy host
-# -S cli           : also offer wasi:cli (the environment, where settings live)
-# -O pooling-allocator : preallocated instance slots, faster per-request instantiation
-exec wasmtime serve -S cli -O pooling-allocator --addr "$addr" "${env_args[@]}" "$wasm"
+# serve: the wasi:http/proxy host; SERVE_OPTS are explained in scripts/serve-opts.sh.
+source scripts/serve-opts.sh
+exec wasmtime serve "${SERVE_OPTS[@]}" --addr "$addr" "${env_args[@]}" "$wasm"

@@ -198,7 +198,7 @@ fn chat_request(
         headers,
         provider: provider.name.clone(),
         body: Some(body.clone()),
-        cooldown_key: key.map(|k| k.cooldown_key.clone()),
+        cooldown_key: key.and_then(|k| k.cooldown_key.clone()),
     }
 }
 
@@ -206,7 +206,8 @@ fn chat_request(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PickedKey {
     pub key: String,
-    pub cooldown_key: String,
+    /// Where its cooldown is kept; `None` without a shared store.
+    pub cooldown_key: Option<String>,
 }
 
 /// The key for each attempt (`None` for a custom endpoint without keys), or
@@ -229,13 +230,15 @@ pub fn pick_keys(
         return Ok((vec![None; 1 + ctx.retries as usize], None));
     }
     let order = keys::order(&provider.keys, &provider.key_setting, selection, ctx);
+    let with_store = ctx.store.available();
     let picked = order
         .indexes
         .iter()
         .map(|&i| {
             Some(PickedKey {
                 key: provider.keys[i].clone(),
-                cooldown_key: keys::cooldown_key(&provider.key_setting, &provider.keys[i]),
+                cooldown_key: with_store
+                    .then(|| keys::cooldown_key(&provider.key_setting, &provider.keys[i])),
             })
         })
         .collect();

@@ -245,6 +245,13 @@ pub fn order(
         _ => lo + (ctx.random % span as u64) as usize,
     };
     let rotation: Vec<usize> = (0..span).map(|i| lo + (start - lo + i) % span).collect();
+    if !ctx.store.available() {
+        // No store, no cooldowns: the rotation as it is.
+        return KeyOrder {
+            indexes: rotation.iter().copied().cycle().take(attempts).collect(),
+            fallback_note,
+        };
+    }
     let (mut ready, mut cooling): (Vec<usize>, Vec<(u64, usize)>) = (Vec::new(), Vec::new());
     for i in rotation {
         match cooling_until(ctx.store, &cooldown_key(setting, &keys[i]), ctx.now_ms) {

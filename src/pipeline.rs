@@ -300,7 +300,7 @@ fn pass_through(
                 if let Some(gw) = gateway {
                     pass_through::via_gateway(&mut up, &provider, gw, gateway::token_header(src));
                 }
-                up.cooldown_key = key.as_ref().map(|k| k.cooldown_key.clone());
+                up.cooldown_key = key.as_ref().and_then(|k| k.cooldown_key.clone());
                 attempts.push(up);
             }
             Err(e) => return with_provider(Decided::error("pass-through", e)),

@@ -458,6 +458,17 @@ fn retries_become_attempts_with_the_next_keys() {
         .attempts
         .iter()
         .all(|a| a.url() == "https://api.openai.com/v1/chat/completions"));
+    // Without a shared store there is nowhere to keep cooldowns.
+    assert!(fwd.attempts.iter().all(|a| a.cooldown_key.is_none()));
+    let store = crate::keys::test_store::FakeStore::default();
+    let ctx = KeyContext {
+        store: &store,
+        ..ctx
+    };
+    let path = "/openai/v1/chat/completions";
+    let Decision::PassThrough(fwd) = decide(&authed("POST", path, &[]), &s, &ctx).decision else {
+        panic!("expected a forward")
+    };
     let cooldowns: Vec<_> = fwd
         .attempts
         .iter()

@@ -131,6 +131,7 @@ fn ping_and_cors_preflight() {
     for method in ["GET", "POST", "HEAD"] {
         let resp = proxy.request(method, "/ping", &[], b"");
         assert_eq!(resp.status, 200, "{method}");
+        assert_eq!(resp.header("content-length"), Some("4"), "{method}");
     }
     let resp = proxy.request(
         "OPTIONS",

@@ -196,6 +196,13 @@ fn send_reply(out: ResponseOutparam, reply: Reply) -> u16 {
         .map(|(n, v)| (n, v.into_bytes()))
         .collect();
     reply::add_cors(&mut headers);
+    // A known length spares the client chunked decoding (none for 204).
+    if reply.status != 204 {
+        headers.push((
+            "content-length".into(),
+            reply.body.len().to_string().into_bytes(),
+        ));
+    }
     let response = OutgoingResponse::new(fields_of(&headers));
     let _ = response.set_status_code(reply.status);
     let Ok(body) = response.body() else {

@@ -266,10 +266,14 @@ pub fn send_raw(port: u16, raw: &[u8]) -> std::io::Result<Response> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let start = Instant::now();
     stream.write_all(raw)?;
-    read_response(stream, start)
+    read_response(stream, start, raw.starts_with(b"HEAD "))
 }
 
-fn read_response(stream: TcpStream, start: Instant) -> std::io::Result<Response> {
+fn read_response(
+    stream: TcpStream,
+    start: Instant,
+    head_request: bool,
+) -> std::io::Result<Response> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -286,7 +290,9 @@ fn read_response(stream: TcpStream, start: Instant) -> std::io::Result<Response>
             .map(|(_, v)| v.clone())
     };
     let mut arrivals = Vec::new();
-    if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    if head_request || status == 204 || status == 304 {
+        // No body, whatever the headers say.
+    } else if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
         loop {
             let mut size = String::new();
             reader.read_line(&mut size)?;
