@@ -135,8 +135,8 @@ fn log_line(
         .filter(|c| !c.is_control())
         .take(200)
         .collect();
-    eprintln!(
-        "llm-proxy method={} path={} route={} provider={} status={} upstream_status={} ms={:.2}",
+    let line = format!(
+        "llm-proxy method={} path={} route={} provider={} status={} upstream_status={} ms={:.2}\n",
         head.method,
         path,
         route,
@@ -145,6 +145,8 @@ fn log_line(
         upstream_status.map_or("-".to_string(), |s| s.to_string()),
         ms
     );
+    // One write, one host call (`eprintln!` writes piece by piece, unbuffered).
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
 }
 
 fn read_head(request: &IncomingRequest) -> RequestHead {
