@@ -1,5 +1,7 @@
-//! A fast mock LLM upstream for benchmarks (std only, HTTP/1.1 keep-alive,
-//! one thread per connection). Loopback only.
+//! A fast mock LLM upstream for benchmarks (std only, HTTP/1.1 keep-alive).
+//! A fixed pool of threads accepts connections, so a client that opens a new
+//! connection per request (as wasmtime's outbound HTTP does) costs no thread
+//! spawn. Loopback only.
 //!
 //!   cargo run --release --example mock-upstream -- 127.0.0.1:9100
 //!
@@ -30,12 +32,21 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(20),
     );
-    let listener = TcpListener::bind(&addr).expect("bind");
-    eprintln!("mock-upstream listening on {addr}");
-    for stream in listener.incoming().flatten() {
-        std::thread::spawn(move || {
-            let _ = serve(stream, events, gap);
-        });
+    let threads: usize = std::env::var("MOCK_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let listener = std::sync::Arc::new(TcpListener::bind(&addr).expect("bind"));
+    eprintln!("mock-upstream listening on {addr} with {threads} threads");
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let listener = listener.clone();
+            std::thread::spawn(move || loop {
+                if let Ok((stream, _)) = listener.accept() {
+                    let _ = serve(stream, events, gap);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
     }
 }
 

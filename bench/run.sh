@@ -5,7 +5,9 @@
 #     a fast mock upstream ("direct") and through the proxy (the `wasi`
 #     flavour under the pinned `wasmtime serve`; under `spin up` too when a
 #     `spin` binary is on PATH);
-#   - the host's floor: the proxy's /ping (instantiate + answer, no upstream);
+#   - the host's floor, under the same `wasmtime serve`: bench/floor, the least
+#     a component can do — answer at once (no-op), or forward the request to
+#     the mock and relay the answer with no logic at all (minimal forwarder);
 #   - a streaming probe (time to first byte, first event, total, incremental);
 #   - peak RSS of the host process and the component's size.
 # Prints a markdown table with ratios to the direct baseline; raw output goes
@@ -54,7 +56,14 @@ proxy_pid=$!
 pids+=($proxy_pid)
 wait_up "$proxy_port" ping
 
-targets=("direct|$mock_port|/v1/chat/completions" "wasmtime|$proxy_port|/v1/chat/completions")
+(cd bench/floor && cargo build --quiet --release --target wasm32-wasip2)
+floor_port=$(free_port)
+UPSTREAM="127.0.0.1:$mock_port" wasmtime serve "${SERVE_OPTS[@]}" --addr "127.0.0.1:$floor_port" \
+  --env UPSTREAM bench/floor/target/wasm32-wasip2/release/floor.wasm >/dev/null 2>"$out/floor.log" &
+pids+=($!)
+wait_up "$floor_port" noop
+
+targets=("direct|$mock_port|/v1/chat/completions" "floor-forwarder|$floor_port|/v1/chat/completions" "wasmtime|$proxy_port|/v1/chat/completions")
 spin_pid=""
 if command -v spin >/dev/null 2>&1; then
   spin_port=$(free_port)
@@ -94,7 +103,11 @@ for c in 1 32 128; do
     res["$name,$c"]=$(load "$name" "$port" "$path" "$c")
   done
 done
-floor=$(load floor-ping "$proxy_port" /ping 32 /dev/null)
+declare -A noop ping
+for c in 1 32; do
+  noop[$c]=$(load floor-noop "$floor_port" /noop "$c" /dev/null)
+  ping[$c]=$(load proxy-ping "$proxy_port" /ping "$c" /dev/null)
+done
 rss_kb=$(awk '/VmHWM/{print $2}' "/proc/$proxy_pid/status")
 
 probe() { # port key → median-of-5 JSON line fields
@@ -127,13 +140,22 @@ size=$(stat -c %s "$wasm")
         'BEGIN { printf "| %d | %s | %.3f | %.3f | %d | %+.3f | %+.3f | %.1f %% |\n", c, n, p50, p99, rps, p50-dp50, p99-dp99, 100*rps/drps }'
     done
   done
-  read -r fp50 fp99 frps <<<"$floor"
   echo
-  echo "Host floor — the proxy's /ping under wasmtime at concurrency 32 (instantiate + answer, no upstream): p50 $fp50 ms, p99 $fp99 ms, $frps req/s."
+  echo "\`floor-forwarder\` is bench/floor: the least a component can do to proxy under the same host (read the body, one outbound request, relay the answer; no auth, no routing, no logging)."
+  echo
+  echo "No upstream at all — a component that answers at once, under the same host:"
+  echo
+  echo "| conc | component | p50 ms | p99 ms | req/s |"
+  echo "| ---: | --- | ---: | ---: | ---: |"
+  for c in 1 32; do
+    read -r a b r <<<"${noop[$c]}"; echo "| $c | floor no-op | $a | $b | $r |"
+    read -r a b r <<<"${ping[$c]}"; echo "| $c | llm-proxy /ping | $a | $b | $r |"
+  done
   echo
   echo "Streaming probe (median of 5; upstream sends $MOCK_EVENTS events ${MOCK_GAP_MS} ms apart):"
   echo
   echo "| target | first byte ms | first event ms | total ms | incremental |"
+  : "connection warmed with one keep-alive request first, as an SDK's pooled connection is"
   echo "| --- | ---: | ---: | ---: | --- |"
   echo "| direct | $d_ttfb | $d_first | $d_total | $d_inc |"
   echo "| wasmtime | $p_ttfb | $p_first | $p_total | $p_inc |"

@@ -183,7 +183,11 @@ fn method_of(name: &str) -> Method {
 
 /// Fields from a header list; entries the host refuses (forbidden or
 /// malformed) are skipped rather than failing the request.
+/// (One host call when the host takes the whole list, as it nearly always does.)
 fn fields_of(headers: &[(String, Vec<u8>)]) -> Fields {
+    if let Ok(fields) = Fields::from_list(headers) {
+        return fields;
+    }
     let fields = Fields::new();
     for (name, value) in headers {
         let _ = fields.append(name, value);
