@@ -32,7 +32,10 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(20),
     );
-    let threads: usize = std::env::var("MOCK_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let threads: usize = std::env::var("MOCK_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     let listener = std::sync::Arc::new(TcpListener::bind(&addr).expect("bind"));
     eprintln!("mock-upstream listening on {addr} with {threads} threads");
     let workers: Vec<_> = (0..threads)

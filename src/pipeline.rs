@@ -109,10 +109,26 @@ pub fn decide(head: &RequestHead, src: &dyn SettingSource, ctx: &KeyContext) -> 
         }
     }
 
-    if let Some(decided) = own_api(head, path, src, ctx, selection, gateway.as_ref()) {
-        return decided;
-    }
-    pass_through(head, path, src, ctx, selection, gateway.as_ref())
+    let routing = Routing {
+        head,
+        path,
+        src,
+        ctx,
+        selection,
+        gateway: gateway.as_ref(),
+    };
+    own_api(&routing).unwrap_or_else(|| pass_through(&routing))
+}
+
+/// What routing a request after its prefixes and auth needs.
+struct Routing<'a> {
+    head: &'a RequestHead,
+    /// The path with `/key/` and `/g/` prefixes removed.
+    path: &'a str,
+    src: &'a dyn SettingSource,
+    ctx: &'a KeyContext<'a>,
+    selection: Option<KeySelection>,
+    gateway: Option<&'a GatewayTarget>,
 }
 
 /// Splits a leading `/key/{sel}` off `path`.
@@ -151,14 +167,15 @@ fn authenticate(head: &RequestHead, src: &dyn SettingSource) -> Result<(), Error
 
 /// The proxy's own routes: chat completions, models, status, the gateway's
 /// `/compat/...` and Universal Endpoint. `None` when `path` is none of them.
-fn own_api(
-    head: &RequestHead,
-    path: &str,
-    src: &dyn SettingSource,
-    ctx: &KeyContext,
-    selection: Option<KeySelection>,
-    gateway: Option<&GatewayTarget>,
-) -> Option<Decided> {
+fn own_api(r: &Routing) -> Option<Decided> {
+    let Routing {
+        head,
+        path,
+        src,
+        ctx,
+        selection,
+        gateway,
+    } = *r;
     let method = head.method.as_str();
     let get_only = |route| {
         (method != "GET" && method != "HEAD")
@@ -252,14 +269,15 @@ fn compat(
 }
 
 /// `/{provider}/{rest}`, through the gateway when it supports the provider.
-fn pass_through(
-    head: &RequestHead,
-    path: &str,
-    src: &dyn SettingSource,
-    ctx: &KeyContext,
-    selection: Option<KeySelection>,
-    gateway: Option<&GatewayTarget>,
-) -> Decided {
+fn pass_through(r: &Routing) -> Decided {
+    let Routing {
+        head,
+        path,
+        src,
+        ctx,
+        selection,
+        gateway,
+    } = *r;
     let trimmed = &path[1..];
     let (name, rest) = trimmed.split_at(trimmed.find('/').unwrap_or(trimmed.len()));
     let gateway = gateway.filter(|_| providers::spec(name).is_some_and(|s| s.gateway));

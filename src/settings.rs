@@ -27,6 +27,14 @@ impl SettingSource for [(&str, &str)] {
     }
 }
 
+/// Settings from `(name, value)` pairs — for tests, benchmarks and examples.
+pub fn from_pairs(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// A setting that is present but malformed. Reported by `/status` and in the
 /// log; the setting then counts as unset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,10 +129,7 @@ mod tests {
     use super::*;
 
     fn src(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        crate::settings::from_pairs(pairs)
     }
 
     #[test]
