@@ -534,3 +534,23 @@ fn one_log_line_per_request_without_secrets_or_query_values() {
         assert!(!l.contains("sk-openai-provider-key"), "{l}");
     }
 }
+
+#[test]
+fn head_requests_relay_the_upstream_head() {
+    let mock = Mock::start(|_| MockResponse::json(200, r#"{"data":[1,2,3]}"#));
+    let proxy = Proxy::start(&env(&[
+        ("PROXY_API_KEY", PROXY_KEY),
+        ("OPENAI_API_KEY", "sk-o"),
+        ("OPENAI_BASE_URL", &mock.url("/v1")),
+    ]));
+    let resp = proxy.authed("HEAD", "/openai/v1/models", &[], b"");
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("content-length"), Some("16"));
+    assert!(resp.body.is_empty());
+    assert_eq!(mock.only().method, "HEAD");
+    // The proxy is fine afterwards.
+    assert_eq!(
+        proxy.authed("GET", "/openai/v1/models", &[], b"").text(),
+        r#"{"data":[1,2,3]}"#
+    );
+}
