@@ -4,7 +4,7 @@
 #  2. integration tests that build the component (both flavours), check each
 #     against its WIT world, and drive the `wasi` flavour under `wasmtime serve`
 #     against loopback mock providers;
-#  3. the official OpenAI and Anthropic Python SDKs, unchanged, against the
+#  3. the official OpenAI, Anthropic and Google GenAI Python SDKs, unchanged, against the
 #     proxy (in a local virtualenv, .venv).
 # Installs what it needs first (scripts/setup.sh). Nothing leaves loopback.
 set -euo pipefail

@@ -23,6 +23,7 @@ WASM = ROOT / "target" / "component" / "llm-proxy-wasi.wasm"
 PROXY_KEY = "sdk-test-proxy-key-123"
 OPENAI_KEY = "sk-upstream-openai-key"
 ANTHROPIC_KEY = "sk-ant-upstream-key"
+GEMINI_KEY = "AIza-upstream-gemini-key"
 
 
 def sse(events):
@@ -75,6 +76,8 @@ class MockProvider(BaseHTTPRequestHandler):
             self._chat(body)
         elif self.path == "/anthropic/v1/messages":
             self._messages(body)
+        elif self.path.startswith("/google/v1beta/models/"):
+            self._gemini(body)
         else:
             self._send(404, json.dumps({"error": {"message": "not found"}}))
 
@@ -104,6 +107,19 @@ class MockProvider(BaseHTTPRequestHandler):
             "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": body["model"],
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}}))
+
+    def _gemini(self, body):
+        def answer(text, finish=None):
+            cand = {"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}
+            if finish:
+                cand["finishReason"] = finish
+            return {"candidates": [cand], "modelVersion": "gemini-2.0-flash",
+                    "usageMetadata": {"promptTokenCount": 2, "candidatesTokenCount": 1, "totalTokenCount": 3}}
+        if ":streamGenerateContent" in self.path:
+            events = [answer("Hal"), answer("lo", "STOP")]
+            text = "".join(f"data: {json.dumps(e)}\r\n\r\n" for e in events)
+            return self._send(200, text, "text/event-stream")
+        self._send(200, json.dumps(answer("Hallo", "STOP")))
 
     def _messages(self, body):
         if body.get("stream"):
@@ -163,6 +179,8 @@ def proxy(mock):
         "OPENAI_BASE_URL": f"{base}/openai/v1",
         "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
         "ANTHROPIC_BASE_URL": f"{base}/anthropic",
+        "GEMINI_API_KEY": GEMINI_KEY,
+        "GOOGLE_AI_STUDIO_BASE_URL": f"{base}/google",
     }
     args = [wasmtime(), "serve", "-S", "cli", "--addr", f"127.0.0.1:{port}"]
     for name in settings:

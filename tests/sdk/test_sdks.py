@@ -1,12 +1,14 @@
-"""The official OpenAI and Anthropic Python SDKs, unchanged, against the proxy."""
+"""The official OpenAI, Anthropic and Google GenAI Python SDKs, unchanged, against the proxy."""
 
 import json
 
 import anthropic
 import openai
 import pytest
+from google import genai
+from google.genai import types
 
-from conftest import ANTHROPIC_KEY, OPENAI_KEY, PROXY_KEY
+from conftest import ANTHROPIC_KEY, GEMINI_KEY, OPENAI_KEY, PROXY_KEY
 
 
 def client(proxy, key=PROXY_KEY):
@@ -119,3 +121,28 @@ def test_anthropic_sdk_streaming(proxy, received):
     assert text == "Bonjour"
     _, body = last_post(received)
     assert body["stream"] is True
+
+
+def gemini(proxy):
+    options = types.HttpOptions(base_url=f"{proxy}/google-ai-studio/", api_version="v1beta")
+    return genai.Client(api_key=PROXY_KEY, http_options=options)
+
+
+def test_google_genai_sdk_through_pass_through(proxy, received):
+    client = gemini(proxy)  # kept alive: the SDK closes its HTTP client when the Client is dropped
+    resp = client.models.generate_content(model="gemini-2.0-flash", contents="Hi")
+    assert resp.text == "Hallo"
+    entry, body = last_post(received)
+    assert entry["path"] == "/google/v1beta/models/gemini-2.0-flash:generateContent"
+    assert body["contents"][0]["parts"][0]["text"] == "Hi"
+    assert entry["headers"]["x-goog-api-key"] == GEMINI_KEY
+    assert_no_proxy_key(entry)
+
+
+def test_google_genai_sdk_streaming(proxy, received):
+    client = gemini(proxy)
+    chunks = list(client.models.generate_content_stream(model="gemini-2.0-flash", contents="Hi"))
+    assert "".join(c.text for c in chunks) == "Hallo"
+    entry, _ = last_post(received)
+    assert entry["path"] == "/google/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse"
+    assert entry["headers"]["x-goog-api-key"] == GEMINI_KEY
