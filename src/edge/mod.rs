@@ -57,6 +57,8 @@ bindings::export!(Component with_types_in bindings);
 /// Largest chunk read from a body stream at once.
 const READ_CHUNK: u64 = 64 * 1024;
 const NS_PER_SEC: u64 = 1_000_000_000;
+/// `UPSTREAM_TIMEOUT_SECONDS` by default — also wasi:http hosts' own default.
+const DEFAULT_TIMEOUT_SECS: u64 = 600;
 
 impl Guest for Component {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
@@ -66,14 +68,15 @@ impl Guest for Component {
         let store = settings_source::store();
         let ctx = KeyContext {
             random: bindings::wasi::random::random::get_random_u64(),
-            now_ms: wall_ms(),
+            // Only cooldowns need the wall clock, and only with a store.
+            now_ms: if store.available() { wall_ms() } else { 0 },
             store: &store,
             round_robin: settings::flag(&src, "ENABLE_GLOBAL_ROUND_ROBIN"),
             retries: failover::retries(&src),
         };
         let decided = pipeline::decide(&head, &src, &ctx);
         let mut provider = decided.provider.clone();
-        let timeout = || settings::seconds(&src, "UPSTREAM_TIMEOUT_SECONDS", 600);
+        let timeout = || settings::seconds(&src, "UPSTREAM_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECS);
         let (status, upstream_status) = match decided.decision {
             Decision::Reply(reply) => (send_reply(out, reply), None),
             Decision::PassThrough(fwd) => forward(request, &head, out, fwd, timeout(), &store),
@@ -392,16 +395,19 @@ fn forward(
     loop {
         let up = &attempts[i];
         let result = send_one(up, &mut body, timeout_ns);
-        let now = wall_ms();
-        let (outcome, retry_after) = match &result {
-            Ok(resp) => (
-                Outcome::Status(resp.status()),
-                header(&resp.headers(), "retry-after"),
-            ),
-            Err(WaitError::Timeout) => (Outcome::Timeout, None),
-            Err(_) => (Outcome::Unreachable, None),
+        let outcome = match &result {
+            Ok(resp) => Outcome::Status(resp.status()),
+            Err(WaitError::Timeout) => Outcome::Timeout,
+            Err(_) => Outcome::Unreachable,
         };
-        if let Some(key) = &up.cooldown_key {
+        // A success needs neither the clock nor Retry-After: no host calls for them.
+        let failed = !matches!(outcome, Outcome::Status(200..=399));
+        let retry_after = match &result {
+            Ok(resp) if failed => header(&resp.headers(), "retry-after"),
+            _ => None,
+        };
+        let now = if failed { wall_ms() } else { 0 };
+        if let Some(key) = up.cooldown_key.as_ref().filter(|_| failed) {
             if let Some(until) = failover::cooldown_until(outcome, retry_after.as_deref(), now) {
                 store.set(key, until.to_string().as_bytes());
             }
@@ -440,10 +446,15 @@ fn send_one(
 ) -> Result<IncomingResponse, WaitError> {
     let outgoing = outgoing_request(up).ok_or(WaitError::Invalid)?;
     let out_body = outgoing.body().map_err(|_| WaitError::Gone)?;
-    let options = RequestOptions::new();
-    let _ = options.set_first_byte_timeout(Some(timeout_ns));
-    let _ = options.set_between_bytes_timeout(Some(timeout_ns));
-    let future = outgoing_handler::handle(outgoing, Some(options)).map_err(WaitError::Code)?;
+    // The first-byte deadline is ours (`await_response`); the host is told only
+    // when the setting differs from its own default, saving the calls otherwise.
+    let options = (timeout_ns != DEFAULT_TIMEOUT_SECS * NS_PER_SEC).then(|| {
+        let options = RequestOptions::new();
+        let _ = options.set_first_byte_timeout(Some(timeout_ns));
+        let _ = options.set_between_bytes_timeout(Some(timeout_ns));
+        options
+    });
+    let future = outgoing_handler::handle(outgoing, options).map_err(WaitError::Code)?;
     let sent = body.is_empty()
         || match out_body.write() {
             Ok(to) => body.send(&to),
