@@ -278,7 +278,7 @@ fn pass_through(r: &Routing) -> Decided {
         selection,
         gateway,
     } = *r;
-    let trimmed = &path[1..];
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
     let (name, rest) = trimmed.split_at(trimmed.find('/').unwrap_or(trimmed.len()));
     let gateway = gateway.filter(|_| providers::spec(name).is_some_and(|s| s.gateway));
     let resolved = providers::resolve(name, src).and_then(|mut p| {
