@@ -49,6 +49,9 @@ pub struct Decided {
     /// The route kind: `ping`, `preflight`, `pass-through`, `auth`, `not-found`, ...
     pub route: &'static str,
     pub provider: Option<String>,
+    /// Something the operator must hear about (a missing or malformed
+    /// setting): the edge logs it. Names settings, never their values.
+    pub warning: Option<String>,
 }
 
 impl Decided {
@@ -57,11 +60,17 @@ impl Decided {
             decision: Decision::Reply(reply),
             route,
             provider: None,
+            warning: None,
         }
     }
 
     fn error(route: &'static str, e: ErrorReply) -> Decided {
-        Decided::reply(route, e.into_reply())
+        let warning = (e.code == "proxy_misconfigured" || e.code == "proxy_key_not_configured")
+            .then(|| e.message.clone());
+        Decided {
+            warning,
+            ..Decided::reply(route, e.into_reply())
+        }
     }
 }
 
@@ -151,10 +160,17 @@ fn authenticate(head: &RequestHead, src: &dyn SettingSource) -> Result<(), Error
     if settings::flag(src, "DEV") {
         return Ok(());
     }
-    let (proxy_keys, _) = settings::key_list(src, "PROXY_API_KEY");
+    let (proxy_keys, malformed) = settings::key_list(src, "PROXY_API_KEY");
     if proxy_keys.is_empty() {
-        return Err(ErrorReply::unauthorized(
-            "the proxy key is not configured: set PROXY_API_KEY (or DEV=true for local development)",
+        let why = match malformed {
+            Some(e) => format!("PROXY_API_KEY is malformed: {}", e.message),
+            None => "set PROXY_API_KEY (or DEV=true for local development)".into(),
+        };
+        return Err(ErrorReply::new(
+            401,
+            "authentication_error",
+            "proxy_key_not_configured",
+            format!("the proxy key is not configured: {why}"),
         ));
     }
     if !auth::authorized(&auth::candidates(head), &proxy_keys) {
@@ -185,6 +201,7 @@ fn own_api(r: &Routing) -> Option<Decided> {
         decision,
         route,
         provider: None,
+        warning: None,
     };
     let body_limit = || -> Result<u64, ErrorReply> {
         let limit = chat_completions::max_body_bytes(src);
@@ -332,6 +349,7 @@ fn pass_through(r: &Routing) -> Decided {
         }),
         route: "pass-through",
         provider: None,
+        warning: None,
     })
 }
 

@@ -199,3 +199,47 @@ fn malformed_input_gets_a_4xx_and_the_proxy_keeps_serving() {
     assert_eq!(resp.status, 200, "{}", resp.text());
     assert_eq!(proxy.request("GET", "/ping", &[], b"").status, 200);
 }
+
+#[test]
+fn malformed_settings_are_logged_by_name_never_by_value() {
+    let mock = Mock::echo();
+    let proxy = Proxy::start(&env(&[
+        ("PROXY_API_KEY", r#"["proxy-secret-1", 2]"#),
+        ("OPENAI_API_KEY", "sk-upstream"),
+        ("OPENAI_BASE_URL", &mock.url("/v1")),
+    ]));
+    let resp = proxy.request(
+        "GET",
+        "/openai/models",
+        &[("authorization", "Bearer proxy-secret-1")],
+        b"",
+    );
+    assert_eq!(resp.status, 401);
+    let msg = resp.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("PROXY_API_KEY is malformed"), "{msg}");
+    let line = proxy.wait_log("llm-proxy warning:");
+    assert!(line.contains("PROXY_API_KEY"), "{line}");
+    drop(proxy);
+
+    let proxy = Proxy::start(&env(&[
+        ("PROXY_API_KEY", PROXY_KEY),
+        ("OPENAI_API_KEY", r#"["sk-upstream-secret""#),
+        ("OPENAI_BASE_URL", &mock.url("/v1")),
+    ]));
+    let resp = proxy.authed("GET", "/openai/models", &[], b"");
+    assert_eq!(resp.status, 500);
+    assert_eq!(resp.json()["error"]["code"], "proxy_misconfigured");
+    let line = proxy.wait_log("llm-proxy warning:");
+    assert!(line.contains("OPENAI_API_KEY"), "{line}");
+    for l in proxy.log() {
+        assert!(
+            !l.contains("sk-upstream-secret") && !l.contains("proxy-secret-1"),
+            "{l}"
+        );
+    }
+    assert!(!resp.text().contains("sk-upstream-secret"));
+    assert!(mock.received().is_empty());
+}

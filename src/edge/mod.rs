@@ -75,6 +75,12 @@ impl Guest for Component {
             retries: failover::retries(&src),
         };
         let decided = pipeline::decide(&head, &src, &ctx);
+        if let Some(warning) = &decided.warning {
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                format!("llm-proxy warning: {warning}\n").as_bytes(),
+            );
+        }
         let mut provider = decided.provider.clone();
         let timeout = || settings::seconds(&src, "UPSTREAM_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECS);
         let (status, upstream_status) = match decided.decision {
