@@ -319,24 +319,11 @@ impl ClientBody {
             return empty();
         };
         let mut prefix = Vec::new();
-        if replay {
-            loop {
-                match stream.blocking_read(READ_CHUNK) {
-                    Ok(chunk) => {
-                        prefix.extend_from_slice(&chunk);
-                        if prefix.len() > failover::REPLAY_LIMIT {
-                            break;
-                        }
-                    }
-                    Err(StreamError::Closed) => {
-                        drop(stream);
-                        let _ = IncomingBody::finish(body);
-                        return ClientBody::Bytes(prefix.into());
-                    }
-                    // Let the send find out the body is broken.
-                    Err(StreamError::LastOperationFailed(_)) => break,
-                }
-            }
+        // Broken reads fall through to streaming: the send finds out.
+        if replay && read_up_to(&stream, failover::REPLAY_LIMIT, &mut prefix) == Ok(true) {
+            drop(stream);
+            let _ = IncomingBody::finish(body);
+            return ClientBody::Bytes(prefix.into());
         }
         ClientBody::Stream {
             prefix,
@@ -450,10 +437,21 @@ fn send_one(
     body: &mut ClientBody,
     timeout_ns: u64,
 ) -> Result<IncomingResponse, WaitError> {
+    let future = dispatch(up, body, timeout_ns)?;
+    await_response(&future, timeout_ns)
+}
+
+/// Starts `up` with `body`: the outgoing request, its options, the body
+/// written and finished. The response is for the caller to wait for.
+fn dispatch(
+    up: &UpstreamRequest,
+    body: &mut ClientBody,
+    timeout_ns: u64,
+) -> Result<FutureIncomingResponse, WaitError> {
     let outgoing = outgoing_request(up).ok_or(WaitError::Invalid)?;
     let out_body = outgoing.body().map_err(|_| WaitError::Gone)?;
-    // The first-byte deadline is ours (`await_response`); the host is told only
-    // when the setting differs from its own default, saving the calls otherwise.
+    // The first-byte deadline is enforced by the caller; the host is told
+    // only when it differs from the host's own default, saving the calls.
     let options = (timeout_ns != DEFAULT_TIMEOUT_SECS * NS_PER_SEC).then(|| {
         let options = RequestOptions::new();
         let _ = options.set_first_byte_timeout(Some(timeout_ns));
@@ -472,7 +470,7 @@ fn send_one(
         // Unfinished: the upstream sees the request as cut short.
         drop(out_body);
     }
-    await_response(&future, timeout_ns)
+    Ok(future)
 }
 
 /// The first value of header `name`, if it is UTF-8.
@@ -610,6 +608,23 @@ fn relay(out: ResponseOutparam, response: IncomingResponse, attempts: &str) -> (
     (status, Some(status))
 }
 
+/// Reads from `stream` into `buf` until the end (`Ok(true)`) or until `buf`
+/// holds more than `limit` bytes (`Ok(false)`, the rest left unread).
+fn read_up_to(stream: &InputStream, limit: usize, buf: &mut Vec<u8>) -> Result<bool, ()> {
+    loop {
+        match stream.blocking_read(READ_CHUNK) {
+            Ok(chunk) => {
+                buf.extend_from_slice(&chunk);
+                if buf.len() > limit {
+                    return Ok(false);
+                }
+            }
+            Err(StreamError::Closed) => return Ok(true),
+            Err(StreamError::LastOperationFailed(_)) => return Err(()),
+        }
+    }
+}
+
 /// Reads a whole request body, refusing more than `limit` bytes with a 413.
 fn read_body(request: &IncomingRequest, limit: u64) -> Result<Vec<u8>, ErrorReply> {
     let mut body = Vec::new();
@@ -617,21 +632,15 @@ fn read_body(request: &IncomingRequest, limit: u64) -> Result<Vec<u8>, ErrorRepl
         return Ok(body);
     };
     if let Ok(stream) = incoming.stream() {
-        loop {
-            match stream.blocking_read(READ_CHUNK) {
-                Ok(chunk) => {
-                    body.extend_from_slice(&chunk);
-                    if body.len() as u64 > limit {
-                        return Err(ErrorReply::too_large(limit));
-                    }
-                }
-                Err(StreamError::Closed) => break,
-                Err(StreamError::LastOperationFailed(_)) => {
-                    return Err(ErrorReply::bad_request(
-                        "the request body could not be read",
-                        "invalid_body",
-                    ))
-                }
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        match read_up_to(&stream, limit, &mut body) {
+            Ok(true) => {}
+            Ok(false) => return Err(ErrorReply::too_large(limit as u64)),
+            Err(()) => {
+                return Err(ErrorReply::bad_request(
+                    "the request body could not be read",
+                    "invalid_body",
+                ))
             }
         }
     }
@@ -724,9 +733,13 @@ fn fetch_all(
 ) -> Vec<Result<(u16, Vec<u8>), String>> {
     let mut slots: Vec<Slot> = requests
         .iter()
-        .map(|up| match start(up, timeout_ns) {
-            Ok(f) => Slot::Waiting(f),
-            Err(e) => Slot::Done(Err(e)),
+        .map(|up| {
+            let mut body = ClientBody::Bytes(up.body.clone().unwrap_or_else(|| Arc::from(&[][..])));
+            match dispatch(up, &mut body, timeout_ns) {
+                Ok(f) => Slot::Waiting(f),
+                Err(WaitError::Code(code)) => Slot::Done(Err(error_name(&code).into())),
+                Err(_) => Slot::Done(Err("invalid request".into())),
+            }
         })
         .collect();
     let deadline = monotonic_clock::subscribe_duration(timeout_ns);
@@ -747,23 +760,6 @@ fn fetch_all(
             _ => Err("timed out".into()),
         })
         .collect()
-}
-
-/// Starts a request whose body is already known (model lists, key checks).
-fn start(up: &UpstreamRequest, timeout_ns: u64) -> Result<FutureIncomingResponse, String> {
-    let outgoing = outgoing_request(up).ok_or("invalid request")?;
-    let body = outgoing.body().map_err(|_| "no body".to_string())?;
-    let options = RequestOptions::new();
-    let _ = options.set_first_byte_timeout(Some(timeout_ns));
-    let future = outgoing_handler::handle(outgoing, Some(options))
-        .map_err(|c| error_name(&c).to_string())?;
-    if let Some(bytes) = up.body.as_deref().filter(|b| !b.is_empty()) {
-        if let Ok(stream) = body.write() {
-            let _ = write_all(&stream, bytes);
-        }
-    }
-    let _ = OutgoingBody::finish(body, None);
-    Ok(future)
 }
 
 /// The outgoing request for `up`, or `None` when the host refuses its
