@@ -332,13 +332,6 @@ mod tests {
         Ok((up, v))
     }
 
-    fn header<'a>(up: &'a UpstreamRequest, name: &str) -> Option<&'a str> {
-        up.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, v)| std::str::from_utf8(v).ok())
-    }
-
     #[test]
     fn model_is_split_at_the_first_slash() {
         let (up, v) = run(
@@ -348,9 +341,9 @@ mod tests {
         .unwrap();
         assert_eq!(v["model"], "meta-llama/llama-3");
         assert_eq!(up.url(), "https://openrouter.ai/api/v1/chat/completions");
-        assert_eq!(header(&up, "authorization"), Some("Bearer or"));
+        assert_eq!(up.header("authorization"), Some("Bearer or"));
         assert_eq!(
-            header(&up, "content-length").unwrap(),
+            up.header("content-length").unwrap(),
             up.body.as_ref().unwrap().len().to_string()
         );
     }
@@ -384,7 +377,7 @@ mod tests {
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, vec!["messages", "model", "stream", "temperature"]);
         assert_eq!(up.path_with_query, "/v1beta/openai/chat/completions");
-        assert_eq!(header(&up, "authorization"), Some("Bearer g"));
+        assert_eq!(up.header("authorization"), Some("Bearer g"));
 
         let (_, v) = run(
             r#"{"model":"cohere/command-r","messages":[],"seed":1,"n":2,"tool_choice":"auto"}"#,
@@ -412,8 +405,8 @@ mod tests {
         .unwrap();
         assert_eq!(v["max_tokens"], anthropic::DEFAULT_MAX_TOKENS);
         assert_eq!(up.url(), "https://api.anthropic.com/v1/chat/completions");
-        assert_eq!(header(&up, "x-api-key"), Some("sk-a"));
-        assert_eq!(header(&up, "anthropic-version"), Some("2023-06-01"));
+        assert_eq!(up.header("x-api-key"), Some("sk-a"));
+        assert_eq!(up.header("anthropic-version"), Some("2023-06-01"));
         let (_, v) = run(
             r#"{"model":"anthropic/c","messages":[],"max_tokens":7}"#,
             &[],
@@ -465,7 +458,7 @@ mod tests {
         .unwrap();
         assert_eq!(up.url(), "http://127.0.0.1:8000/v1/chat");
         assert_eq!(v["model"], "qwen");
-        assert_eq!(header(&up, "authorization"), Some("Bearer lk"));
+        assert_eq!(up.header("authorization"), Some("Bearer lk"));
     }
 
     #[test]
@@ -498,17 +491,20 @@ mod gateway_tests {
             "/v1/chat/completions",
             vec![("cf-aig-cache-ttl".into(), b"60".to_vec())],
         );
-        let up = plan(
-            &head,
-            br#"{"model":"anthropic/claude","messages":[]}"#,
-            &s,
-            None,
-            &KeyContext::random_only(0),
-            Some(&gw),
-        )
-        .unwrap()
-        .attempts
-        .remove(0);
+        let first = |body: &[u8]| {
+            plan(
+                &head,
+                body,
+                &s,
+                None,
+                &KeyContext::random_only(0),
+                Some(&gw),
+            )
+            .unwrap()
+            .attempts
+            .remove(0)
+        };
+        let up = first(br#"{"model":"anthropic/claude","messages":[]}"#);
         assert_eq!(
             up.url(),
             "https://gateway.ai.cloudflare.com/v1/acc/gw/compat/chat/completions"
@@ -516,29 +512,14 @@ mod gateway_tests {
         let v: serde_json::Value = serde_json::from_slice(up.body.as_ref().unwrap()).unwrap();
         assert_eq!(v["model"], "anthropic/claude");
         assert_eq!(v["max_tokens"], 4096);
-        let h = |n: &str| {
-            up.headers
-                .iter()
-                .find(|(k, _)| k == n)
-                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-        };
+        let h = |n: &str| up.header(n).map(str::to_string);
         assert_eq!(h("authorization").as_deref(), Some("Bearer sk-a"));
         assert_eq!(h("x-api-key"), None);
         assert_eq!(h("cf-aig-authorization").as_deref(), Some("Bearer cft"));
         assert_eq!(h("cf-aig-max-attempts").as_deref(), Some("5"));
         assert_eq!(h("cf-aig-cache-ttl").as_deref(), Some("60"));
         // Ollama is not behind the gateway: direct.
-        let up = plan(
-            &head,
-            br#"{"model":"ollama/llama3","messages":[]}"#,
-            &s,
-            None,
-            &KeyContext::random_only(0),
-            Some(&gw),
-        )
-        .unwrap()
-        .attempts
-        .remove(0);
+        let up = first(br#"{"model":"ollama/llama3","messages":[]}"#);
         assert_eq!(up.url(), "https://ollama.com/v1/chat/completions");
         assert!(!up
             .headers

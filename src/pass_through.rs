@@ -55,6 +55,14 @@ impl UpstreamRequest {
     pub fn url(&self) -> String {
         self.base.url(&self.path_with_query)
     }
+
+    /// The first value of header `name` (lowercase), if it is UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
 }
 
 /// Client headers that never reach an upstream: its auth (the proxy key) and

@@ -63,10 +63,7 @@ fn reply(d: Decided) -> Reply {
 }
 
 fn header<'a>(up: &'a UpstreamRequest, name: &str) -> Option<&'a str> {
-    up.headers
-        .iter()
-        .find(|(n, _)| n == name)
-        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    up.header(name)
 }
 
 #[test]
