@@ -74,14 +74,18 @@ where
         .collect()
 }
 
-/// Response headers relayed from an upstream: hop-by-hop removed, and
+/// Response headers relayed from an upstream: hop-by-hop removed, the
+/// proxy's own names (`x-llm-proxy-*`, which only this proxy may say to its
+/// client) and host-internal `spin-*` names removed, and
 /// `Access-Control-Allow-Origin: *` added unless the upstream set one.
 pub fn relay_response_headers(upstream: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
     let listed = connection_tokens(upstream.iter().map(|(n, v)| (n.as_str(), v.as_slice())));
     let mut out: Vec<(String, Vec<u8>)> = upstream
         .into_iter()
         .map(|(n, v)| (n.to_ascii_lowercase(), v))
-        .filter(|(n, _)| !is_hop_by_hop(n, &listed))
+        .filter(|(n, _)| {
+            !is_hop_by_hop(n, &listed) && !n.starts_with("x-llm-proxy-") && !n.starts_with("spin-")
+        })
         .collect();
     add_cors(&mut out);
     out
@@ -116,6 +120,8 @@ mod tests {
             ("x-conn-only", "1"),
             ("Transfer-Encoding", "chunked"),
             ("x-request-id", "r1"),
+            ("X-LLM-Proxy-Attempts", "9"),
+            ("spin-full-url", "http://x/?key=k"),
         ]));
         assert_eq!(
             out,

@@ -554,3 +554,84 @@ fn head_requests_relay_the_upstream_head() {
         r#"{"data":[1,2,3]}"#
     );
 }
+
+/// Every 8-character window of `secret` that appears in what `got` carried
+/// (target, header names and values, body).
+fn leaked_windows(got: &Recorded, secret: &str) -> Vec<String> {
+    let mut all = got.target.clone();
+    for (n, v) in &got.headers {
+        all.push_str(&format!("\n{n}: {v}"));
+    }
+    all.push('\n');
+    all.push_str(&String::from_utf8_lossy(&got.body));
+    let chars: Vec<char> = secret.chars().collect();
+    chars
+        .windows(8)
+        .map(|w| w.iter().collect::<String>())
+        .filter(|w| all.contains(w.as_str()))
+        .collect()
+}
+
+#[test]
+fn spin_and_host_headers_never_reach_the_provider() {
+    let mock = Mock::start(|r| {
+        let body = if r.path().ends_with("/chat/completions") {
+            r#"{"id":"c","object":"chat.completion","choices":[]}"#
+        } else {
+            r#"{"data":[]}"#
+        };
+        MockResponse::json(200, body)
+    });
+    let proxy = Proxy::start(&env(&[
+        ("PROXY_API_KEY", PROXY_KEY),
+        ("OPENAI_API_KEY", "sk-openai-provider-key"),
+        ("OPENAI_BASE_URL", &mock.url("/v1")),
+    ]));
+    for (method, path, body) in [
+        ("GET", "/openai/v1/models", &b""[..]),
+        (
+            "POST",
+            "/v1/chat/completions",
+            &br#"{"model":"openai/gpt-4o-mini","messages":[]}"#[..],
+        ),
+    ] {
+        let full_url = format!("http://127.0.0.1:{}{path}?key={PROXY_KEY}", proxy.port);
+        let resp = proxy.request(
+            method,
+            &format!("{path}?key={PROXY_KEY}"),
+            &[
+                ("Spin-Full-Url", &full_url),
+                ("spin-path-info", path),
+                ("SPIN-MATCHED-ROUTE", "/..."),
+                ("spin-base-path", "/"),
+                ("Spin-Raw-Component-Route", "/..."),
+                ("spin-component-route", ""),
+                ("spin-client-addr", "127.0.0.1:35742"),
+                ("x-forwarded-for", "10.1.2.3"),
+                ("content-type", "application/json"),
+            ],
+            body,
+        );
+        assert_eq!(resp.status, 200, "{path}: {}", resp.text());
+        let got = mock.received().pop().unwrap();
+        let spin: Vec<_> = got
+            .headers
+            .iter()
+            .filter(|(n, _)| n.starts_with("spin-") || n.starts_with("x-forwarded"))
+            .collect();
+        assert!(spin.is_empty(), "{path}: forwarded {spin:?}");
+        assert!(!got.any_header_contains("35742"), "{path}: client address");
+        let leaked = leaked_windows(&got, PROXY_KEY);
+        assert!(
+            leaked.is_empty(),
+            "{path}: proxy key pieces {leaked:?} in {got:?}"
+        );
+        // The provider still got its own key.
+        assert_eq!(
+            got.header("authorization"),
+            Some("Bearer sk-openai-provider-key")
+        );
+        // And the client sees nothing of the host's headers either.
+        assert!(resp.headers.iter().all(|(n, _)| !n.starts_with("spin-")));
+    }
+}
