@@ -5,8 +5,8 @@
 //!   cargo bench --bench core
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use llm_proxy::chat_completions;
-use llm_proxy::keys::KeyContext;
+use llm_proxy::handlers::chat_completions;
+use llm_proxy::host::Fixed;
 use llm_proxy::pipeline::decide;
 use llm_proxy::request::RequestHead;
 use llm_proxy::settings;
@@ -64,7 +64,10 @@ fn chat_body(model: &str, size: usize) -> Vec<u8> {
 
 fn bench_decide(c: &mut Criterion) {
     let src = settings_map();
-    let ctx = KeyContext::random_only(42);
+    let ctx = Fixed {
+        random: 42,
+        now_ms: 0,
+    };
     let mut g = c.benchmark_group("decide");
     let pass = head("POST", "/openai/v1/chat/completions?alt=sse");
     g.bench_function("pass_through", |b| {
@@ -102,7 +105,10 @@ fn bench_settings(c: &mut Criterion) {
 
 fn bench_chat_rewrite(c: &mut Criterion) {
     let src = settings_map();
-    let ctx = KeyContext::random_only(1);
+    let ctx = Fixed {
+        random: 1,
+        now_ms: 0,
+    };
     let h = head("POST", "/v1/chat/completions");
     let mut g = c.benchmark_group("chat_rewrite");
     for (label, size) in [("2KB", 2 * 1024), ("200KB", 200 * 1024)] {

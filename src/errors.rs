@@ -4,6 +4,16 @@
 
 use crate::reply::Reply;
 
+/// The API dialect a client speaks: errors are rendered in its shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// `{"error":{"message","type","code"}}`.
+    #[default]
+    OpenAi,
+    /// `{"type":"error","error":{"type","message"}}`.
+    Anthropic,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorReply {
     pub status: u16,
@@ -80,6 +90,44 @@ impl ErrorReply {
 
     pub fn into_reply(self) -> Reply {
         Reply::json(self.status, self.body())
+    }
+
+    /// Anthropic's error `type` for this error's status.
+    pub fn anthropic_type(&self) -> &'static str {
+        anthropic_error_type(self.status)
+    }
+
+    /// This error in `dialect`'s shape.
+    pub fn into_reply_for(self, dialect: Dialect) -> Reply {
+        match dialect {
+            Dialect::OpenAi => self.into_reply(),
+            Dialect::Anthropic => Reply::json(
+                self.status,
+                serde_json::json!({
+                    "type": "error",
+                    "error": {"type": self.anthropic_type(), "message": self.message},
+                })
+                .to_string()
+                .into_bytes(),
+            ),
+        }
+    }
+}
+
+/// Anthropic's error `type` for an HTTP status.
+pub fn anthropic_error_type(status: u16) -> &'static str {
+    match status {
+        400 => "invalid_request_error",
+        401 => "authentication_error",
+        402 => "billing_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        504 => "timeout_error",
+        529 => "overloaded_error",
+        s if s >= 500 => "api_error",
+        _ => "invalid_request_error",
     }
 }
 

@@ -1,5 +1,10 @@
-//! Choosing one provider key per request (SPEC §7): the `/key/{sel}/` prefix
-//! or a uniformly random key. Randomness is passed in.
+//! Choosing one provider key per request (SPEC §7): the `/key/{sel}/` prefix,
+//! the global round-robin counter or a uniformly random key, and the
+//! cooldowns of keys that failed. The host (store, clock, randomness) is
+//! asked only for what a choice needs.
+
+use crate::host::{Host, KeyValue};
+use crate::settings::{self, SettingSource};
 
 /// A `/key/{sel}/` selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,16 +59,6 @@ impl KeySelection {
     }
 }
 
-/// Picks a key index among `n > 0` keys from `random`, within `selection`.
-pub fn choose(selection: Option<KeySelection>, n: usize, random: u64) -> usize {
-    let (lo, hi) = match selection {
-        Some(s) => s.bounds(n),
-        None => (0, n.saturating_sub(1)),
-    };
-    let span = (hi - lo + 1) as u64;
-    lo + (random % span) as usize
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,80 +92,9 @@ mod tests {
         assert_eq!(Range(Some(7), None).bounds(3), (2, 2));
         assert_eq!(Range(None, Some(0)).bounds(3), (0, 0));
     }
-
-    #[test]
-    fn choice_stays_in_range_and_covers_it() {
-        let mut seen = [0usize; 4];
-        for r in 0..400u64 {
-            let i = choose(
-                Some(Range(Some(1), Some(2))),
-                4,
-                r.wrapping_mul(0x9e3779b97f4a7c15),
-            );
-            assert!((1..=2).contains(&i));
-            seen[i] += 1;
-        }
-        assert!(seen[1] > 100 && seen[2] > 100, "{seen:?}");
-        let all: std::collections::HashSet<_> = (0..64).map(|r| choose(None, 3, r)).collect();
-        assert_eq!(all.len(), 3);
-    }
 }
 
-/// The host's shared key-value store (Spin's `default` store), behind one
-/// small trait so selection and cooldowns are tested with a fake.
-pub trait KeyValue {
-    /// Whether a store exists at all.
-    fn available(&self) -> bool;
-    fn get(&self, key: &str) -> Option<Vec<u8>>;
-    fn set(&self, key: &str, value: &[u8]) -> bool;
-    /// Atomically adds `delta`, returning the new value.
-    fn increment(&self, key: &str, delta: i64) -> Option<i64>;
-}
-
-/// No shared store (the `wasi` flavour): random choice, no cooldowns.
-pub struct NoStore;
-
-impl KeyValue for NoStore {
-    fn available(&self) -> bool {
-        false
-    }
-    fn get(&self, _: &str) -> Option<Vec<u8>> {
-        None
-    }
-    fn set(&self, _: &str, _: &[u8]) -> bool {
-        false
-    }
-    fn increment(&self, _: &str, _: i64) -> Option<i64> {
-        None
-    }
-}
-
-/// What key choice needs from outside: randomness, the wall clock and the store.
-#[derive(Clone, Copy)]
-pub struct KeyContext<'a> {
-    pub random: u64,
-    pub now_ms: u64,
-    pub store: &'a dyn KeyValue,
-    /// `ENABLE_GLOBAL_ROUND_ROBIN`.
-    pub round_robin: bool,
-    /// `RETRY`: extra attempts after the first.
-    pub retries: u32,
-}
-
-impl KeyContext<'static> {
-    /// Random choice only: no store, no retries.
-    pub fn random_only(random: u64) -> KeyContext<'static> {
-        KeyContext {
-            random,
-            now_ms: 0,
-            store: &NoStore,
-            round_robin: false,
-            retries: 0,
-        }
-    }
-}
-
-/// A short, stable, non-reversible id for a key (FNV-1a 64), for store keys.
+/// A short, stable, non-reversible id for a key (FNV-1a 64), for store records.
 pub fn fingerprint(key: &str) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in key.bytes() {
@@ -180,21 +104,97 @@ pub fn fingerprint(key: &str) -> String {
     format!("{h:016x}")
 }
 
-/// The store key holding the end of a key's cooldown (unix ms).
-pub fn cooldown_key(setting: &str, key: &str) -> String {
-    format!("llm-proxy/cooldown/{setting}/{}", fingerprint(key))
-}
-
 /// The store key of a key setting's round-robin counter.
 pub fn round_robin_key(setting: &str) -> String {
     format!("llm-proxy/rr/{setting}")
 }
 
-/// When a key's cooldown ends (unix ms), if it is cooling down at `now_ms`.
-pub fn cooling_until(store: &dyn KeyValue, cooldown_key: &str, now_ms: u64) -> Option<u64> {
-    let raw = store.get(cooldown_key)?;
-    let until: u64 = std::str::from_utf8(&raw).ok()?.trim().parse().ok()?;
-    (until > now_ms).then_some(until)
+/// The store key of a key setting's cooldown record.
+pub fn cooldown_record_key(setting: &str) -> String {
+    format!("llm-proxy/cooldown/{setting}")
+}
+
+/// The cooldowns of every key of one key setting: one store record
+/// (`fingerprint=until_ms` pairs, `;`-separated), read at most once per
+/// request and written only when an attempt fails.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CooldownBook {
+    /// `(fingerprint, until unix ms)`.
+    pub entries: Vec<(String, u64)>,
+}
+
+impl CooldownBook {
+    /// Reads the record of `setting` (one store read). A missing or
+    /// unreadable record is an empty book.
+    pub fn load(store: &dyn KeyValue, setting: &str) -> CooldownBook {
+        store
+            .get(&cooldown_record_key(setting))
+            .map(|raw| CooldownBook::decode(&raw))
+            .unwrap_or_default()
+    }
+
+    pub fn decode(raw: &[u8]) -> CooldownBook {
+        let text = String::from_utf8_lossy(raw);
+        let entries = text
+            .split(';')
+            .filter_map(|e| {
+                let (fp, until) = e.split_once('=')?;
+                Some((fp.trim().to_string(), until.trim().parse().ok()?))
+            })
+            .collect();
+        CooldownBook { entries }
+    }
+
+    /// The record without the entries that ended by `now_ms`.
+    pub fn encode(&self, now_ms: u64) -> Vec<u8> {
+        self.entries
+            .iter()
+            .filter(|(_, until)| *until > now_ms)
+            .map(|(fp, until)| format!("{fp}={until}"))
+            .collect::<Vec<_>>()
+            .join(";")
+            .into_bytes()
+    }
+
+    /// When the key with fingerprint `fp` stops cooling down, if it is
+    /// cooling down at `now_ms`.
+    pub fn cooling_until(&self, fp: &str, now_ms: u64) -> Option<u64> {
+        self.entries
+            .iter()
+            .find(|(f, _)| f == fp)
+            .map(|(_, until)| *until)
+            .filter(|until| *until > now_ms)
+    }
+
+    /// Puts key `fp` to cool down until `until`.
+    pub fn mark(&mut self, fp: &str, until: u64) {
+        match self.entries.iter_mut().find(|(f, _)| f == fp) {
+            Some(e) => e.1 = e.1.max(until),
+            None => self.entries.push((fp.to_string(), until)),
+        }
+    }
+}
+
+/// Where the failing attempts of one request record their keys' cooldowns:
+/// the key setting's record, already read if key choice read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CooldownRecord {
+    pub setting: String,
+    /// The record as key choice read it; `None` when it was not read (a
+    /// pinned key): it is read on the first failure.
+    pub loaded: Option<CooldownBook>,
+}
+
+impl CooldownRecord {
+    /// Records that the key with fingerprint `fp` cools down until `until`:
+    /// one store write (plus one read when the record was not read yet).
+    pub fn mark(&mut self, store: &dyn KeyValue, fp: &str, until: u64, now_ms: u64) -> bool {
+        let book = self
+            .loaded
+            .get_or_insert_with(|| CooldownBook::load(store, &self.setting));
+        book.mark(fp, until);
+        store.set(&cooldown_record_key(&self.setting), &book.encode(now_ms))
+    }
 }
 
 /// The keys to try, in order, one per attempt (`1 + retries` entries).
@@ -203,114 +203,152 @@ pub struct KeyOrder {
     pub indexes: Vec<usize>,
     /// Set when round robin was asked for but the store could not serve it.
     pub fallback_note: Option<&'static str>,
+    /// Where failed attempts record cooldowns; `None` with one key or no store.
+    pub cooldowns: Option<CooldownRecord>,
 }
 
 /// Orders the keys of one setting for a request: the first choice (the
 /// `/key/` selection, the round-robin counter, or random), then the following
 /// keys of the allowed range in rotation; keys cooling down go last (the one
 /// whose cooldown ends first before the others), unless the selection pins one.
+///
+/// Asks the host only for what the choice needs: nothing with one key; with
+/// several, `ENABLE_GLOBAL_ROUND_ROBIN`, then one increment (round robin) or
+/// one random number, and one read of the cooldown record (plus the clock
+/// when the record holds any entry).
 pub fn order(
     keys: &[String],
     setting: &str,
     selection: Option<KeySelection>,
-    ctx: &KeyContext,
+    attempts: usize,
+    src: &dyn SettingSource,
+    host: &dyn Host,
 ) -> KeyOrder {
     let n = keys.len();
-    let attempts = 1 + ctx.retries as usize;
+    let mut out = KeyOrder {
+        indexes: Vec::new(),
+        fallback_note: None,
+        cooldowns: None,
+    };
     if n == 0 {
-        return KeyOrder {
-            indexes: Vec::new(),
-            fallback_note: None,
-        };
+        return out;
+    }
+    if n == 1 {
+        out.indexes = vec![0; attempts];
+        return out;
     }
     let (lo, hi) = match selection {
         Some(s) => s.bounds(n),
         None => (0, n - 1),
     };
     let span = hi - lo + 1;
-    let mut fallback_note = None;
-    let start = match selection {
-        Some(KeySelection::Index(_)) => lo,
-        _ if ctx.round_robin => match ctx.store.increment(&round_robin_key(setting), 1) {
+    let start = if span == 1 {
+        lo
+    } else if settings::flag(src, "ENABLE_GLOBAL_ROUND_ROBIN") {
+        match host
+            .store()
+            .and_then(|s| s.increment(&round_robin_key(setting), 1))
+        {
             Some(v) => lo + ((v - 1).rem_euclid(span as i64)) as usize,
             None => {
-                fallback_note = Some(if ctx.store.available() {
+                out.fallback_note = Some(if host.store().is_some() {
                     "round robin: the key-value store failed; chose at random"
                 } else {
                     "round robin: no key-value store on this host; chose at random"
                 });
-                lo + (ctx.random % span as u64) as usize
+                lo + (host.random_u64() % span as u64) as usize
             }
-        },
-        _ => lo + (ctx.random % span as u64) as usize,
+        }
+    } else {
+        lo + (host.random_u64() % span as u64) as usize
     };
     let rotation: Vec<usize> = (0..span).map(|i| lo + (start - lo + i) % span).collect();
-    if !ctx.store.available() {
+    let Some(store) = host.store() else {
         // No store, no cooldowns: the rotation as it is.
-        return KeyOrder {
-            indexes: rotation.iter().copied().cycle().take(attempts).collect(),
-            fallback_note,
-        };
+        out.indexes = rotation.iter().copied().cycle().take(attempts).collect();
+        return out;
+    };
+    if span == 1 {
+        // A pinned key is used even while cooling; its failures are still recorded.
+        out.indexes = vec![lo; attempts];
+        out.cooldowns = Some(CooldownRecord {
+            setting: setting.to_string(),
+            loaded: None,
+        });
+        return out;
     }
-    let (mut ready, mut cooling): (Vec<usize>, Vec<(u64, usize)>) = (Vec::new(), Vec::new());
-    for i in rotation {
-        match cooling_until(ctx.store, &cooldown_key(setting, &keys[i]), ctx.now_ms) {
-            Some(until) if span > 1 => cooling.push((until, i)),
-            _ => ready.push(i),
+    let book = CooldownBook::load(store, setting);
+    let ordered: Vec<usize> = if book.entries.is_empty() {
+        rotation
+    } else {
+        let now = host.now_ms();
+        let (mut ready, mut cooling): (Vec<usize>, Vec<(u64, usize)>) = (Vec::new(), Vec::new());
+        for i in rotation {
+            match book.cooling_until(&fingerprint(&keys[i]), now) {
+                Some(until) => cooling.push((until, i)),
+                None => ready.push(i),
+            }
         }
-    }
-    cooling.sort();
-    let ordered: Vec<usize> = ready
-        .into_iter()
-        .chain(cooling.into_iter().map(|(_, i)| i))
-        .collect();
-    KeyOrder {
-        indexes: ordered.iter().copied().cycle().take(attempts).collect(),
-        fallback_note,
-    }
+        cooling.sort();
+        ready
+            .into_iter()
+            .chain(cooling.into_iter().map(|(_, i)| i))
+            .collect()
+    };
+    out.indexes = ordered.iter().copied().cycle().take(attempts).collect();
+    out.cooldowns = Some(CooldownRecord {
+        setting: setting.to_string(),
+        loaded: Some(book),
+    });
+    out
 }
 
 #[cfg(test)]
 mod order_tests {
-    use super::test_store::FakeStore;
     use super::*;
+    use crate::host::fake::{Calls, FakeHost, FakeStore};
+    use crate::host::Host;
+    use std::collections::HashMap;
 
     fn keys(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("key-{i}")).collect()
     }
 
-    fn ctx(store: &dyn KeyValue, rr: bool, retries: u32) -> KeyContext<'_> {
-        KeyContext {
-            random: 7,
-            now_ms: 1_000_000,
-            store,
-            round_robin: rr,
-            retries,
-        }
+    fn rr(on: bool) -> HashMap<String, String> {
+        crate::settings::from_pairs(&[("ENABLE_GLOBAL_ROUND_ROBIN", if on { "true" } else { "" })])
+    }
+
+    fn set_cooldown(host: &FakeHost, setting: &str, entries: &[(&str, u64)]) {
+        let book = CooldownBook {
+            entries: entries.iter().map(|(k, u)| (fingerprint(k), *u)).collect(),
+        };
+        host.store()
+            .unwrap()
+            .set(&cooldown_record_key(setting), &book.encode(0));
     }
 
     #[test]
     fn round_robin_rotates_through_every_key_in_turn() {
-        let store = FakeStore::default();
+        let host = FakeHost::new();
         let k = keys(3);
         let firsts: Vec<usize> = (0..7)
-            .map(|_| order(&k, "OPENAI_API_KEY", None, &ctx(&store, true, 0)).indexes[0])
+            .map(|_| order(&k, "OPENAI_API_KEY", None, 1, &rr(true), &host).indexes[0])
             .collect();
         assert_eq!(firsts, vec![0, 1, 2, 0, 1, 2, 0]);
         // Counters are per setting.
         assert_eq!(
-            order(&k, "GROQ_API_KEY", None, &ctx(&store, true, 0)).indexes,
+            order(&k, "GROQ_API_KEY", None, 1, &rr(true), &host).indexes,
             vec![0]
         );
     }
 
     #[test]
     fn round_robin_respects_a_range_selection() {
-        let store = FakeStore::default();
+        let host = FakeHost::new();
         let k = keys(5);
         let sel = Some(KeySelection::Range(Some(2), Some(3)));
         let firsts: Vec<usize> = (0..4)
-            .map(|_| order(&k, "S", sel, &ctx(&store, true, 0)).indexes[0])
+            .map(|_| order(&k, "S", sel, 1, &rr(true), &host).indexes[0])
             .collect();
         assert_eq!(firsts, vec![2, 3, 2, 3]);
     }
@@ -318,19 +356,15 @@ mod order_tests {
     #[test]
     fn without_a_working_store_round_robin_falls_back_to_random_with_a_note() {
         let k = keys(3);
-        let o = order(&k, "S", None, &ctx(&NoStore, true, 0));
+        let o = order(&k, "S", None, 1, &rr(true), &FakeHost::storeless());
         assert_eq!(o.indexes, vec![7 % 3]);
         assert!(o.fallback_note.unwrap().contains("no key-value store"));
-        let broken = FakeStore {
-            broken: true,
-            ..Default::default()
-        };
-        assert!(order(&k, "S", None, &ctx(&broken, true, 0))
-            .fallback_note
-            .unwrap()
-            .contains("failed"));
+        let broken = FakeHost::with_store(Some(FakeStore::broken()));
+        let o = order(&k, "S", None, 1, &rr(true), &broken);
+        assert!(o.fallback_note.unwrap().contains("failed"));
+        assert_eq!(o.indexes.len(), 1);
         assert_eq!(
-            order(&k, "S", None, &ctx(&NoStore, false, 0)).fallback_note,
+            order(&k, "S", None, 1, &rr(false), &FakeHost::storeless()).fallback_note,
             None
         );
     }
@@ -338,128 +372,133 @@ mod order_tests {
     #[test]
     fn attempts_follow_the_rotation_and_stay_in_the_selection() {
         let k = keys(4);
-        let o = order(
-            &k,
-            "S",
-            None,
-            &KeyContext {
-                random: 2,
-                ..ctx(&NoStore, false, 5)
-            },
-        );
+        let host = FakeHost::storeless().random(2);
+        let o = order(&k, "S", None, 6, &rr(false), &host);
         assert_eq!(o.indexes, vec![2, 3, 0, 1, 2, 3]);
-        let pinned = order(
-            &k,
-            "S",
-            Some(KeySelection::Index(1)),
-            &ctx(&NoStore, false, 2),
-        );
+        let pinned = order(&k, "S", Some(KeySelection::Index(1)), 3, &rr(false), &host);
         assert_eq!(pinned.indexes, vec![1, 1, 1]);
+        let host = FakeHost::storeless().random(0);
         let ranged = order(
             &k,
             "S",
             Some(KeySelection::Range(Some(1), Some(2))),
-            &KeyContext {
-                random: 0,
-                ..ctx(&NoStore, false, 3)
-            },
+            4,
+            &rr(false),
+            &host,
         );
         assert_eq!(ranged.indexes, vec![1, 2, 1, 2]);
         assert_eq!(
-            order(&[], "S", None, &ctx(&NoStore, false, 3)).indexes,
+            order(&[], "S", None, 3, &rr(false), &host).indexes,
             Vec::<usize>::new()
         );
     }
 
     #[test]
     fn cooling_keys_are_skipped_until_all_are_cooling() {
-        let store = FakeStore::default();
         let k = keys(3);
-        let c = ctx(&store, false, 2);
-        store.set(&cooldown_key("S", &k[1]), b"1005000");
-        let o = order(&k, "S", None, &KeyContext { random: 1, ..c });
-        assert_eq!(o.indexes, vec![2, 0, 1]);
-        // An expired cooldown no longer counts.
-        store.set(&cooldown_key("S", &k[1]), b"999999");
+        let host = FakeHost::new().random(1);
+        set_cooldown(&host, "S", &[("key-1", 1_005_000)]);
         assert_eq!(
-            order(
-                &k,
-                "S",
-                None,
-                &KeyContext {
-                    random: 1,
-                    ..ctx(&store, false, 0)
-                }
-            )
-            .indexes,
-            vec![1]
+            order(&k, "S", None, 3, &rr(false), &host).indexes,
+            vec![2, 0, 1]
         );
+        // An expired cooldown no longer counts.
+        set_cooldown(&host, "S", &[("key-1", 999_999)]);
+        assert_eq!(order(&k, "S", None, 1, &rr(false), &host).indexes, vec![1]);
         // All cooling: the one whose cooldown ends first leads.
-        store.set(&cooldown_key("S", &k[0]), b"1003000");
-        store.set(&cooldown_key("S", &k[1]), b"1002000");
-        store.set(&cooldown_key("S", &k[2]), b"1009000");
+        set_cooldown(
+            &host,
+            "S",
+            &[
+                ("key-0", 1_003_000),
+                ("key-1", 1_002_000),
+                ("key-2", 1_009_000),
+            ],
+        );
         assert_eq!(
-            order(&k, "S", None, &ctx(&store, false, 2)).indexes,
+            order(&k, "S", None, 3, &rr(false), &host).indexes,
             vec![1, 0, 2]
         );
         // A pinned key is used even while cooling.
-        assert_eq!(
-            order(
-                &k,
-                "S",
-                Some(KeySelection::Index(2)),
-                &ctx(&store, false, 0)
-            )
-            .indexes,
-            vec![2]
-        );
+        let o = order(&k, "S", Some(KeySelection::Index(2)), 1, &rr(false), &host);
+        assert_eq!(o.indexes, vec![2]);
+        assert_eq!(o.cooldowns.unwrap().loaded, None);
     }
 
     #[test]
-    fn fingerprints_are_stable_and_do_not_contain_the_key() {
+    fn host_calls_one_key_several_keys_round_robin_and_after_a_429() {
+        let host = FakeHost::new();
+        // One key: the host is not asked anything.
+        let o = order(&keys(1), "S", None, 3, &rr(true), &host);
+        assert_eq!(o.indexes, vec![0, 0, 0]);
+        assert_eq!(o.cooldowns, None);
+        assert_eq!(host.calls(), Calls::default());
+
+        // Several keys, random: one random number, one store read, no clock
+        // (the record is empty), no write.
+        host.reset_calls();
+        let mut o = order(&keys(3), "S", None, 1, &rr(false), &host);
+        let c = host.calls();
+        assert_eq!(
+            (
+                c.random,
+                c.store_open,
+                c.store_get,
+                c.store_set,
+                c.store_increment,
+                c.clock
+            ),
+            (1, 1, 1, 0, 0, 0)
+        );
+
+        // A 429 on that key: one write, no further read.
+        host.reset_calls();
+        let store = host.store().unwrap();
+        let first = o.indexes[0];
+        assert!(o.cooldowns.as_mut().unwrap().mark(
+            store,
+            &fingerprint(&keys(3)[first]),
+            1_060_000,
+            1_000_000
+        ));
+        let c = host.calls();
+        assert_eq!((c.store_get, c.store_set), (0, 1));
+
+        // Round robin: one increment, one read, and now the clock (the
+        // record holds an entry); no random number; the cooling key is skipped.
+        host.reset_calls();
+        let o = order(&keys(3), "S", None, 1, &rr(true), &host);
+        let c = host.calls();
+        assert_eq!(
+            (
+                c.random,
+                c.store_open,
+                c.store_get,
+                c.store_set,
+                c.store_increment,
+                c.clock
+            ),
+            (0, 1, 1, 0, 1, 1)
+        );
+        assert_ne!(o.indexes[0], first);
+
+        // Without a store: random only.
+        let bare = FakeHost::storeless();
+        order(&keys(3), "S", None, 2, &rr(false), &bare);
+        let c = bare.calls();
+        assert_eq!((c.random, c.store_get, c.clock), (1, 0, 0));
+    }
+
+    #[test]
+    fn records_round_trip_prune_and_never_hold_a_key() {
+        let mut b = CooldownBook::decode(b"aa=10;bb=20;junk;cc=x");
+        assert_eq!(b.entries, vec![("aa".into(), 10), ("bb".into(), 20)]);
+        b.mark("aa", 5);
+        b.mark("dd", 30);
+        assert_eq!(b.cooling_until("aa", 0), Some(10));
+        assert_eq!(String::from_utf8(b.encode(15)).unwrap(), "bb=20;dd=30");
         assert_eq!(fingerprint("sk-abc"), fingerprint("sk-abc"));
         assert_ne!(fingerprint("sk-abc"), fingerprint("sk-abd"));
-        assert!(!cooldown_key("S", "sk-secret").contains("sk-secret"));
-    }
-}
-
-/// An in-memory [`KeyValue`] for tests.
-#[cfg(test)]
-pub(crate) mod test_store {
-    use super::KeyValue;
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-
-    /// An in-memory store.
-    #[derive(Default)]
-    pub struct FakeStore {
-        pub data: RefCell<HashMap<String, Vec<u8>>>,
-        pub broken: bool,
-    }
-
-    impl KeyValue for FakeStore {
-        fn available(&self) -> bool {
-            true
-        }
-        fn get(&self, key: &str) -> Option<Vec<u8>> {
-            self.data.borrow().get(key).cloned()
-        }
-        fn set(&self, key: &str, value: &[u8]) -> bool {
-            self.data.borrow_mut().insert(key.into(), value.to_vec());
-            true
-        }
-        fn increment(&self, key: &str, delta: i64) -> Option<i64> {
-            if self.broken {
-                return None;
-            }
-            let mut d = self.data.borrow_mut();
-            let v = d
-                .get(key)
-                .and_then(|v| std::str::from_utf8(v).ok()?.parse::<i64>().ok())
-                .unwrap_or(0)
-                + delta;
-            d.insert(key.into(), v.to_string().into_bytes());
-            Some(v)
-        }
+        assert!(!fingerprint("sk-secret").contains("sk-secret"));
     }
 }

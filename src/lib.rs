@@ -7,25 +7,29 @@
 //!
 //! Where to look:
 //! - [`pipeline`]: the request pipeline and route dispatch (SPEC §2).
+//! - [`handlers`]: one module per kind of route (pass-through, chat
+//!   completions, messages, models, status, universal, compat), siblings.
+//! - [`upstream`]: what the handlers share — the upstream request and its
+//!   forward plan, header rules, key picking.
 //! - [`providers`]: the route table, one row per provider; quirk modules beside it.
-//! - [`pass_through`]: upstream URL and header rules for `/{provider}/...`.
-//! - [`settings`]: how settings are read; [`keys`]: key choice; [`auth`]: proxy auth.
+//! - [`translate`]: dialect pairs (request/response mappers, stream translators).
+//! - [`settings`]: how settings are read; [`keys`]: key choice and cooldowns;
+//!   [`host`]: what the core asks of its host (clock, randomness, store).
 
 pub mod auth;
-pub mod chat_completions;
 pub mod errors;
 pub mod failover;
 pub mod gateway;
+pub mod handlers;
+pub mod host;
 pub mod keys;
-pub mod models;
-pub mod pass_through;
 pub mod pipeline;
 pub mod providers;
 pub mod reply;
 pub mod request;
 pub mod settings;
-pub mod status;
-pub mod universal;
+pub mod translate;
+pub mod upstream;
 pub mod url;
 
 #[cfg(target_arch = "wasm32")]

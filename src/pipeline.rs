@@ -2,44 +2,100 @@
 //! then the route table. Turns a request head into a [`Decision`].
 
 use crate::auth;
-use crate::chat_completions;
-use crate::errors::ErrorReply;
+use crate::errors::{Dialect, ErrorReply};
 use crate::gateway::{self, GatewayTarget};
-use crate::keys::{KeyContext, KeySelection};
-use crate::models::{self, ModelsPlan};
-use crate::pass_through::{self, Forward, UpstreamRequest};
-use crate::providers::{self, ResolveError};
+use crate::handlers::models::{self, ModelsPlan};
+use crate::handlers::status::{self, StatusPlan};
+use crate::handlers::{chat_completions, compat, messages, pass_through, universal};
+use crate::host::Host;
+use crate::keys::KeySelection;
 use crate::reply::Reply;
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
-use crate::status::{self, StatusPlan};
+use crate::upstream::Forward;
 
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     /// Answer directly.
     Reply(Reply),
+    /// Answer with this error, in the client's dialect.
+    Error(ErrorReply),
     /// Forward to a provider (or the gateway), streaming both bodies;
     /// failing attempts fall back to the next key.
     PassThrough(Forward),
-    /// Read the body (at most `limit` bytes), then plan it with
-    /// [`crate::chat_completions::plan`].
-    ChatCompletions {
+    /// Read the body (at most `limit` bytes), then plan it with [`plan_body`].
+    WithBody {
+        route: BodyRoute,
         limit: u64,
         selection: Option<KeySelection>,
         gateway: Option<GatewayTarget>,
-    },
-    /// Read the body (at most `limit` bytes), then plan it with
-    /// [`crate::universal::plan`].
-    Universal {
-        limit: u64,
-        selection: Option<KeySelection>,
-        gateway: GatewayTarget,
     },
     /// Fetch these model lists concurrently and merge them.
     Models(ModelsPlan),
     /// Check these keys concurrently and report.
     Status(StatusPlan),
+}
+
+/// A route whose plan needs the request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyRoute {
+    /// `POST /v1/chat/completions`.
+    ChatCompletions,
+    /// `POST /v1/messages`.
+    Messages,
+    /// `POST /v1/messages/count_tokens`.
+    CountTokens,
+    /// `POST /` (or `/g/{gateway}/`) with a gateway: the Universal Endpoint.
+    Universal,
+}
+
+/// What a body route comes to: a forward plan or a direct answer (errors
+/// already rendered in the client's dialect).
+#[derive(Debug)]
+pub enum Planned {
+    Forward(Forward),
+    Reply(Reply),
+}
+
+/// Plans a [`Decision::WithBody`] once its body has been read.
+#[allow(clippy::too_many_arguments)]
+pub fn plan_body(
+    route: BodyRoute,
+    head: &RequestHead,
+    body: &[u8],
+    src: &dyn SettingSource,
+    host: &dyn Host,
+    selection: Option<KeySelection>,
+    gateway: Option<&GatewayTarget>,
+) -> Planned {
+    let dialect = dialect_of(&head.path);
+    let planned = match route {
+        BodyRoute::ChatCompletions => {
+            chat_completions::plan(head, body, src, selection, host, gateway).map(Planned::Forward)
+        }
+        BodyRoute::Messages | BodyRoute::CountTokens => messages::plan(
+            head,
+            body,
+            src,
+            selection,
+            host,
+            gateway,
+            route == BodyRoute::CountTokens,
+        )
+        .map(|p| match p {
+            messages::Planned::Forward(f) => Planned::Forward(f),
+            messages::Planned::Reply(r) => Planned::Reply(r),
+        }),
+        BodyRoute::Universal => match gateway {
+            Some(gw) => universal::plan(head, body, src, gw, selection, host)
+                .map(|up| Planned::Forward(Forward::single(up))),
+            None => Err(ErrorReply::not_found(
+                "the Universal Endpoint needs a gateway",
+            )),
+        },
+    };
+    planned.unwrap_or_else(|e| Planned::Reply(e.into_reply_for(dialect)))
 }
 
 /// A decision plus what the log line says about it.
@@ -52,6 +108,8 @@ pub struct Decided {
     /// Something the operator must hear about (a missing or malformed
     /// setting): the edge logs it. Names settings, never their values.
     pub warning: Option<String>,
+    /// The client's dialect (errors are rendered in it).
+    pub dialect: Dialect,
 }
 
 impl Decided {
@@ -61,6 +119,7 @@ impl Decided {
             route,
             provider: None,
             warning: None,
+            dialect: Dialect::OpenAi,
         }
     }
 
@@ -68,18 +127,54 @@ impl Decided {
         let warning = (e.code == "proxy_misconfigured" || e.code == "proxy_key_not_configured")
             .then(|| e.message.clone());
         Decided {
+            decision: Decision::Error(e),
+            route,
+            provider: None,
             warning,
-            ..Decided::reply(route, e.into_reply())
+            dialect: Dialect::OpenAi,
+        }
+    }
+
+    /// The reply, when the decision is to answer directly (errors rendered
+    /// in the client's dialect).
+    pub fn reply_now(&self) -> Option<Reply> {
+        match &self.decision {
+            Decision::Reply(r) => Some(r.clone()),
+            Decision::Error(e) => Some(e.clone().into_reply_for(self.dialect)),
+            _ => None,
         }
     }
 }
 
-/// Decides what to do with `head`; `random` drives key choice.
-pub fn decide(head: &RequestHead, src: &dyn SettingSource, ctx: &KeyContext) -> Decided {
+/// The dialect a client speaks on `path`: Anthropic's on the Messages API
+/// routes (after any `/key/` and `/g/` prefixes), OpenAI's everywhere else.
+pub fn dialect_of(path: &str) -> Dialect {
+    let mut p = path;
+    for prefix in ["/key/", "/g/", "/key/"] {
+        if let Some(after) = p.strip_prefix(prefix) {
+            p = after.find('/').map_or("", |i| &after[i..]);
+        }
+    }
+    if p == "/v1/messages" || p == "/v1/messages/count_tokens" {
+        Dialect::Anthropic
+    } else {
+        Dialect::OpenAi
+    }
+}
+
+/// Decides what to do with `head`, asking `src` and `host` only for what
+/// this request needs.
+pub fn decide(head: &RequestHead, src: &dyn SettingSource, host: &dyn Host) -> Decided {
     if head.method == "OPTIONS" {
         return Decided::reply("preflight", preflight(head));
     }
+    Decided {
+        dialect: dialect_of(&head.path),
+        ..decide_inner(head, src, host)
+    }
+}
 
+fn decide_inner(head: &RequestHead, src: &dyn SettingSource, host: &dyn Host) -> Decided {
     // `/key/{sel}/...`: key selection, prefix removed.
     let (mut selection, mut path) = match strip_key_selection(&head.path) {
         Ok(found) => found,
@@ -122,7 +217,7 @@ pub fn decide(head: &RequestHead, src: &dyn SettingSource, ctx: &KeyContext) -> 
         head,
         path,
         src,
-        ctx,
+        host,
         selection,
         gateway: gateway.as_ref(),
     };
@@ -135,7 +230,7 @@ struct Routing<'a> {
     /// The path with `/key/` and `/g/` prefixes removed.
     path: &'a str,
     src: &'a dyn SettingSource,
-    ctx: &'a KeyContext<'a>,
+    host: &'a dyn Host,
     selection: Option<KeySelection>,
     gateway: Option<&'a GatewayTarget>,
 }
@@ -156,11 +251,15 @@ fn strip_key_selection(path: &str) -> Result<(Option<KeySelection>, &str), Error
 }
 
 /// Proxy auth (skipped when `DEV`); fails closed without `PROXY_API_KEY`.
+/// `DEV` is read only when the request did not bring a valid key.
 fn authenticate(head: &RequestHead, src: &dyn SettingSource) -> Result<(), ErrorReply> {
+    let (proxy_keys, malformed) = settings::key_list(src, "PROXY_API_KEY");
+    if !proxy_keys.is_empty() && auth::authorized(&auth::candidates(head), &proxy_keys) {
+        return Ok(());
+    }
     if settings::flag(src, "DEV") {
         return Ok(());
     }
-    let (proxy_keys, malformed) = settings::key_list(src, "PROXY_API_KEY");
     if proxy_keys.is_empty() {
         let why = match malformed {
             Some(e) => format!("PROXY_API_KEY is malformed: {}", e.message),
@@ -173,22 +272,20 @@ fn authenticate(head: &RequestHead, src: &dyn SettingSource) -> Result<(), Error
             format!("the proxy key is not configured: {why}"),
         ));
     }
-    if !auth::authorized(&auth::candidates(head), &proxy_keys) {
-        return Err(ErrorReply::unauthorized(
-            "invalid or missing proxy key: send it as 'Authorization: Bearer <key>', x-api-key, x-goog-api-key or ?key=",
-        ));
-    }
-    Ok(())
+    Err(ErrorReply::unauthorized(
+        "invalid or missing proxy key: send it as 'Authorization: Bearer <key>', x-api-key, x-goog-api-key or ?key=",
+    ))
 }
 
-/// The proxy's own routes: chat completions, models, status, the gateway's
-/// `/compat/...` and Universal Endpoint. `None` when `path` is none of them.
+/// The proxy's own routes: chat completions, messages, models, status, the
+/// gateway's `/compat/...` and Universal Endpoint. `None` when `path` is
+/// none of them.
 fn own_api(r: &Routing) -> Option<Decided> {
     let Routing {
         head,
         path,
         src,
-        ctx,
+        host,
         selection,
         gateway,
     } = *r;
@@ -202,54 +299,53 @@ fn own_api(r: &Routing) -> Option<Decided> {
         route,
         provider: None,
         warning: None,
+        dialect: Dialect::OpenAi,
     };
     let body_limit = || -> Result<u64, ErrorReply> {
-        let limit = chat_completions::max_body_bytes(src);
+        let limit = settings::max_body_bytes(src);
         match content_length(head) {
             Some(len) if len > limit => Err(ErrorReply::too_large(limit)),
             _ => Ok(limit),
         }
     };
-    Some(match path {
-        "/chat/completions" | "/v1/chat/completions" => {
-            if method != "POST" {
-                return Some(Decided::reply("chat", method_not_allowed("POST")));
-            }
-            match body_limit() {
-                Err(e) => Decided::error("chat", e),
-                Ok(limit) => decided(
-                    "chat",
-                    Decision::ChatCompletions {
-                        limit,
-                        selection,
-                        gateway: gateway.cloned(),
-                    },
-                ),
-            }
+    let with_body = |route: BodyRoute, name: &'static str| {
+        if method != "POST" {
+            return Decided::reply(name, method_not_allowed("POST"));
         }
-        "/models" | "/v1/models" => get_only("models").unwrap_or_else(|| {
-            decided("models", Decision::Models(models::plan(src, ctx, gateway)))
-        }),
-        "/status" => get_only("status").unwrap_or_else(|| {
-            decided("status", Decision::Status(status::plan(src, gateway, ctx)))
-        }),
-        "/" if gateway.is_some() && method == "POST" => match body_limit() {
-            Err(e) => Decided::error("universal", e),
+        match body_limit() {
+            Err(e) => Decided::error(name, e),
             Ok(limit) => decided(
-                "universal",
-                Decision::Universal {
+                name,
+                Decision::WithBody {
+                    route,
                     limit,
                     selection,
-                    gateway: gateway.cloned()?,
+                    gateway: gateway.cloned(),
                 },
             ),
-        },
+        }
+    };
+    Some(match path {
+        "/chat/completions" | "/v1/chat/completions" => {
+            with_body(BodyRoute::ChatCompletions, "chat")
+        }
+        "/v1/messages" => with_body(BodyRoute::Messages, "messages"),
+        "/v1/messages/count_tokens" => with_body(BodyRoute::CountTokens, "count-tokens"),
+        "/models" | "/v1/models" => get_only("models").unwrap_or_else(|| {
+            decided("models", Decision::Models(models::plan(src, host, gateway)))
+        }),
+        "/status" => get_only("status").unwrap_or_else(|| {
+            decided("status", Decision::Status(status::plan(src, gateway, host)))
+        }),
+        "/" if gateway.is_some() && method == "POST" => {
+            with_body(BodyRoute::Universal, "universal")
+        }
         _ => {
             let gw = gateway?;
             let rest = path
                 .strip_prefix("/compat")
                 .filter(|r| r.is_empty() || r.starts_with('/'))?;
-            match compat(head, rest, src, gw) {
+            match compat::plan(head, rest, src, gw) {
                 Ok(up) => decided("compat", Decision::PassThrough(Forward::single(up))),
                 Err(e) => Decided::error("compat", e),
             }
@@ -257,105 +353,28 @@ fn own_api(r: &Routing) -> Option<Decided> {
     })
 }
 
-/// `/compat/...` with the gateway on: forwarded to `{gateway}/compat/...`
-/// with the client's headers minus its auth.
-fn compat(
-    head: &RequestHead,
-    rest: &str,
-    src: &dyn SettingSource,
-    gateway: &GatewayTarget,
-) -> Result<UpstreamRequest, ErrorReply> {
-    crate::url::check_rest(rest).map_err(|m| ErrorReply::bad_request(m, "invalid_path"))?;
-    let base = gateway.compat_base();
-    let query = crate::url::strip_key_param(&head.query);
-    let mut path_with_query = format!("{}{}", base.path, rest);
-    if !query.is_empty() {
-        path_with_query = format!("{path_with_query}?{query}");
-    }
-    let mut headers = pass_through::client_headers(head);
-    headers.extend(gateway::token_header(src));
-    Ok(UpstreamRequest {
-        method: head.method.clone(),
-        base,
-        path_with_query,
-        headers,
-        provider: "compat".into(),
-        body: None,
-        cooldown_key: None,
-    })
-}
-
 /// `/{provider}/{rest}`, through the gateway when it supports the provider.
 fn pass_through(r: &Routing) -> Decided {
-    let Routing {
-        head,
-        path,
-        src,
-        ctx,
-        selection,
-        gateway,
-    } = *r;
-    let trimmed = path.strip_prefix('/').unwrap_or(path);
-    let (name, rest) = trimmed.split_at(trimmed.find('/').unwrap_or(trimmed.len()));
-    let gateway = gateway.filter(|_| providers::spec(name).is_some_and(|s| s.gateway));
-    let resolved = providers::resolve(name, src).and_then(|mut p| {
-        // Through the gateway, paths are de-duplicated against the provider's
-        // own base path, not a base-URL override's.
-        if let (Some(_), Some(spec)) = (gateway, p.spec) {
-            p.base = providers::default_base(spec, src).map_err(ResolveError::Misconfigured)?;
-        }
-        Ok(p)
-    });
-    let provider = match resolved {
-        Ok(p) => p,
-        Err(ResolveError::Unknown) => {
-            return Decided::error(
-                "not-found",
-                ErrorReply::not_found(format!(
-                    "no route for {} {}: not a provider or endpoint of this proxy",
-                    head.method,
-                    printable(path)
-                )),
-            )
-        }
-        Err(ResolveError::Misconfigured(e)) => return Decided::error("pass-through", e),
-    };
-    let with_provider = |decided: Decided| Decided {
-        provider: Some(provider.name.clone()),
-        ..decided
-    };
-    let (picked, note) = match chat_completions::pick_keys(&provider, selection, ctx) {
-        Ok(p) => p,
-        Err(e) => return with_provider(Decided::error("pass-through", e)),
-    };
-    let mut attempts = Vec::with_capacity(picked.len());
-    for key in &picked {
-        match pass_through::build(head, &provider, rest, key.as_ref().map(|k| k.key.as_str())) {
-            Ok(mut up) => {
-                if let Some(gw) = gateway {
-                    pass_through::via_gateway(&mut up, &provider, gw, gateway::token_header(src));
-                }
-                up.cooldown_key = key.as_ref().and_then(|k| k.cooldown_key.clone());
-                attempts.push(up);
+    match pass_through::plan(r.head, r.path, r.src, r.host, r.selection, r.gateway) {
+        Ok(fwd) => Decided {
+            provider: Some(fwd.first().provider.clone()),
+            decision: Decision::PassThrough(fwd),
+            route: "pass-through",
+            warning: None,
+            dialect: Dialect::OpenAi,
+        },
+        Err(refused) => {
+            let route = if refused.error.status == 404 {
+                "not-found"
+            } else {
+                "pass-through"
+            };
+            Decided {
+                provider: refused.provider,
+                ..Decided::error(route, refused.error)
             }
-            Err(e) => return with_provider(Decided::error("pass-through", e)),
         }
     }
-    with_provider(Decided {
-        decision: Decision::PassThrough(Forward {
-            attempts,
-            key_count: provider.keys.len(),
-            note,
-        }),
-        route: "pass-through",
-        provider: None,
-        warning: None,
-    })
-}
-
-/// A path cut short and stripped of anything odd, fit for an error message.
-fn printable(path: &str) -> String {
-    path.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
 /// CORS preflight (SPEC §2.1).

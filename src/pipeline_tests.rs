@@ -1,6 +1,9 @@
 //! Native tests of the pipeline decisions: plain values in, plain values out.
 
 use super::*;
+use crate::host::fake::FakeHost;
+use crate::host::{Fixed, Host};
+use crate::upstream::UpstreamRequest;
 use std::collections::HashMap;
 
 const PK: &str = "proxy-key";
@@ -40,26 +43,20 @@ fn authed(method: &str, path: &str, headers: &[(&str, &str)]) -> RequestHead {
 
 /// `decide` with random choice only.
 fn decide_r(head: &RequestHead, src: &HashMap<String, String>, random: u64) -> Decided {
-    decide(head, src, &KeyContext::random_only(random))
+    decide(head, src, &Fixed { random, now_ms: 0 })
 }
 
 fn upstream(d: Decided) -> UpstreamRequest {
     match d.decision {
         Decision::PassThrough(mut f) => f.attempts.remove(0),
-        Decision::Reply(r) => panic!(
-            "expected pass-through, got {} {}",
-            r.status,
-            String::from_utf8_lossy(&r.body)
-        ),
+        Decision::Error(e) => panic!("expected pass-through, got {} {}", e.status, e.message),
         other => panic!("expected pass-through, got {other:?}"),
     }
 }
 
 fn reply(d: Decided) -> Reply {
-    match d.decision {
-        Decision::Reply(r) => r,
-        other => panic!("expected a reply, got {other:?}"),
-    }
+    d.reply_now()
+        .unwrap_or_else(|| panic!("expected a reply, got {:?}", d.decision))
 }
 
 fn header<'a>(up: &'a UpstreamRequest, name: &str) -> Option<&'a str> {
@@ -293,14 +290,22 @@ fn own_api_routes_and_their_methods() {
     ] {
         let d = decide_r(&authed("POST", path, &[]), &s, 0);
         assert!(
-            matches!(d.decision, Decision::ChatCompletions { limit: 10, .. }),
+            matches!(
+                d.decision,
+                Decision::WithBody {
+                    route: BodyRoute::ChatCompletions,
+                    limit: 10,
+                    ..
+                }
+            ),
             "{path}"
         );
     }
     let d = decide_r(&authed("POST", "/key/1/v1/chat/completions", &[]), &s, 0);
     assert_eq!(
         d.decision,
-        Decision::ChatCompletions {
+        Decision::WithBody {
+            route: BodyRoute::ChatCompletions,
             limit: 10,
             selection: Some(KeySelection::Index(1)),
             gateway: None,
@@ -385,10 +390,13 @@ fn gateway_prefix_default_gateway_and_their_routes() {
     assert_eq!(header(&up, "authorization"), None);
     assert!(matches!(
         decide_r(&authed("POST", "/", &[]), &s, 0).decision,
-        Decision::Universal { .. }
+        Decision::WithBody {
+            route: BodyRoute::Universal,
+            ..
+        }
     ));
     assert!(
-        matches!(decide_r(&authed("POST", "/g/other/", &[]), &s, 0).decision, Decision::Universal { ref gateway, .. } if gateway.name == "other")
+        matches!(decide_r(&authed("POST", "/g/other/", &[]), &s, 0).decision, Decision::WithBody { route: BodyRoute::Universal, gateway: Some(ref gateway), .. } if gateway.name == "other")
     );
     let direct = settings(&[]);
     assert_eq!(
@@ -430,15 +438,12 @@ fn invalid_gateway_names_are_400() {
 
 #[test]
 fn retries_become_attempts_with_the_next_keys() {
-    let s = settings(&[("OPENAI_API_KEY", "k0,k1,k2")]);
-    let ctx = KeyContext {
-        retries: 3,
-        ..KeyContext::random_only(1)
-    };
+    let s = settings(&[("OPENAI_API_KEY", "k0,k1,k2"), ("RETRY", "3")]);
+    let host = FakeHost::storeless().random(1);
     let Decision::PassThrough(fwd) = decide(
         &authed("POST", "/openai/v1/chat/completions", &[]),
         &s,
-        &ctx,
+        &host,
     )
     .decision
     else {
@@ -456,55 +461,48 @@ fn retries_become_attempts_with_the_next_keys() {
         .iter()
         .all(|a| a.url() == "https://api.openai.com/v1/chat/completions"));
     // Without a shared store there is nowhere to keep cooldowns.
-    assert!(fwd.attempts.iter().all(|a| a.cooldown_key.is_none()));
-    let store = crate::keys::test_store::FakeStore::default();
-    let ctx = KeyContext {
-        store: &store,
-        ..ctx
-    };
+    assert!(fwd.attempts.iter().all(|a| a.key_fingerprint.is_none()));
+    assert_eq!(fwd.cooldowns, None);
+    let host = FakeHost::new().random(1);
     let path = "/openai/v1/chat/completions";
-    let Decision::PassThrough(fwd) = decide(&authed("POST", path, &[]), &s, &ctx).decision else {
+    let Decision::PassThrough(fwd) = decide(&authed("POST", path, &[]), &s, &host).decision else {
         panic!("expected a forward")
     };
-    let cooldowns: Vec<_> = fwd
+    let fps: Vec<_> = fwd
         .attempts
         .iter()
-        .map(|a| a.cooldown_key.clone().unwrap())
+        .map(|a| a.key_fingerprint.clone().unwrap())
         .collect();
-    assert_eq!(
-        cooldowns[0],
-        crate::keys::cooldown_key("OPENAI_API_KEY", "k1")
-    );
-    assert_ne!(cooldowns[0], cooldowns[1]);
+    assert_eq!(fps[0], crate::keys::fingerprint("k1"));
+    assert_ne!(fps[0], fps[1]);
+    assert_eq!(fwd.cooldowns.unwrap().setting, "OPENAI_API_KEY");
 }
 
 #[test]
 fn status_shows_cooldowns_from_the_store() {
-    use crate::keys::test_store::FakeStore;
-    use crate::keys::KeyValue;
-    let store = FakeStore::default();
+    let host = FakeHost::new();
     let s = settings(&[("OPENAI_API_KEY", "sk-first-key-AAAA,sk-second-key-BBBB")]);
-    store.set(
-        &crate::keys::cooldown_key("OPENAI_API_KEY", "sk-second-key-BBBB"),
-        b"1042500",
-    );
-    let ctx = KeyContext {
-        now_ms: 1_000_000,
-        store: &store,
-        ..KeyContext::random_only(0)
+    let mut record = crate::keys::CooldownRecord {
+        setting: "OPENAI_API_KEY".into(),
+        loaded: None,
     };
-    let Decision::Status(plan) = decide(&authed("GET", "/status", &[]), &s, &ctx).decision else {
+    let fp = crate::keys::fingerprint("sk-second-key-BBBB");
+    record.mark(host.store().unwrap(), &fp, 1_042_500, 1_000_000);
+    let Decision::Status(plan) = decide(&authed("GET", "/status", &[]), &s, &host).decision else {
         panic!("expected status")
     };
-    let body: serde_json::Value =
-        serde_json::from_slice(&crate::status::render(&plan, &[Some(200), Some(429)])).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&crate::handlers::status::render(
+        &plan,
+        &[Some(200), Some(429)],
+    ))
+    .unwrap();
     assert_eq!(body["providers"]["openai"]["keys"][0]["cooldown"], 0);
     assert_eq!(body["providers"]["openai"]["keys"][1]["cooldown"], 43);
     assert_eq!(body["config"]["sharedStore"], true);
     // Cooling keys are skipped by selection.
     for r in 0..4 {
-        let ctx = KeyContext { random: r, ..ctx };
-        let up = upstream(decide(&authed("GET", "/openai/models", &[]), &s, &ctx));
+        host.random.set(r);
+        let up = upstream(decide(&authed("GET", "/openai/models", &[]), &s, &host));
         assert_eq!(
             header(&up, "authorization"),
             Some("Bearer sk-first-key-AAAA")
@@ -655,12 +653,15 @@ fn generated_requests_never_panic() {
         for _ in 0..(next() % 12) {
             body.push_str(BODY[(next() % BODY.len() as u64) as usize]);
         }
-        let _ = crate::chat_completions::plan(
+        let _ = crate::handlers::chat_completions::plan(
             &h,
             body.as_bytes(),
             &s,
             None,
-            &KeyContext::random_only(next()),
+            &Fixed {
+                random: next(),
+                now_ms: 0,
+            },
             None,
         );
     }

@@ -27,6 +27,71 @@ impl SettingSource for [(&str, &str)] {
     }
 }
 
+/// Remembers every setting read from `raw`, so each is asked of the host at
+/// most once per request (under Spin each read is a host call). The edge
+/// wraps its source in one; so do the tests that count host calls.
+pub struct Cached<S> {
+    raw: S,
+    cache: std::cell::RefCell<Vec<(String, Option<String>)>>,
+}
+
+impl<S: SettingSource> Cached<S> {
+    pub fn new(raw: S) -> Cached<S> {
+        Cached {
+            raw,
+            cache: Default::default(),
+        }
+    }
+
+    pub fn raw(&self) -> &S {
+        &self.raw
+    }
+}
+
+impl<S: SettingSource> SettingSource for Cached<S> {
+    fn get(&self, name: &str) -> Option<String> {
+        if let Some((_, v)) = self.cache.borrow().iter().find(|(n, _)| n == name) {
+            return v.clone();
+        }
+        let v = self.raw.get(name);
+        self.cache.borrow_mut().push((name.to_string(), v.clone()));
+        v
+    }
+}
+
+/// A source that counts how often each setting was asked for — the native
+/// stand-in for the host in tests of what a request reads.
+pub struct Counting {
+    pub values: HashMap<String, String>,
+    pub reads: std::cell::RefCell<std::collections::BTreeMap<String, u32>>,
+}
+
+impl Counting {
+    pub fn new(pairs: &[(&str, &str)]) -> Counting {
+        Counting {
+            values: from_pairs(pairs),
+            reads: Default::default(),
+        }
+    }
+
+    /// The names read, in order of name.
+    pub fn names(&self) -> Vec<String> {
+        self.reads.borrow().keys().cloned().collect()
+    }
+
+    /// The most reads of any one name.
+    pub fn max_reads(&self) -> u32 {
+        self.reads.borrow().values().copied().max().unwrap_or(0)
+    }
+}
+
+impl SettingSource for Counting {
+    fn get(&self, name: &str) -> Option<String> {
+        *self.reads.borrow_mut().entry(name.to_string()).or_default() += 1;
+        self.values.get(name).cloned()
+    }
+}
+
 /// Settings from `(name, value)` pairs — for tests, benchmarks and examples.
 pub fn from_pairs(pairs: &[(&str, &str)]) -> HashMap<String, String> {
     pairs
@@ -105,6 +170,29 @@ pub fn key_list(src: &dyn SettingSource, name: &str) -> (Vec<String>, Option<Set
             ),
         },
     }
+}
+
+/// Default for `MAX_BODY_BYTES`: the largest chat body the proxy parses.
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The body-size limit in force.
+pub fn max_body_bytes(src: &dyn SettingSource) -> u64 {
+    value(src, "MAX_BODY_BYTES")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_MAX_BODY_BYTES)
+}
+
+/// Default for `UPSTREAM_TIMEOUT_SECONDS` — also wasi:http hosts' own default.
+pub const DEFAULT_UPSTREAM_TIMEOUT_SECS: u64 = 600;
+
+/// `UPSTREAM_TIMEOUT_SECONDS`: no first byte from the upstream in this time → 504.
+pub fn upstream_timeout_secs(src: &dyn SettingSource) -> u64 {
+    seconds(
+        src,
+        "UPSTREAM_TIMEOUT_SECONDS",
+        DEFAULT_UPSTREAM_TIMEOUT_SECS,
+    )
 }
 
 /// Every setting name the proxy reads, apart from the per-provider ones the

@@ -24,9 +24,10 @@ const CHAT_ROWS: &[(&str, &str, &str, &str, &str)] = &[
         "authorization",
         "Bearer ",
     ),
+    // Anthropic natively: the Messages API, translated both ways.
     (
         "anthropic",
-        "/anthropic/v1/chat/completions",
+        "/anthropic/v1/messages",
         "ANTHROPIC_API_KEY",
         "x-api-key",
         "",
@@ -136,10 +137,25 @@ fn completion(model: &str) -> String {
     .to_string()
 }
 
+/// An Anthropic Messages answer.
+fn message(model: &str) -> String {
+    json!({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": model,
+        "content": [{"type": "text", "text": "hello"}], "stop_reason": "end_turn", "stop_sequence": null,
+        "usage": {"input_tokens": 1, "output_tokens": 1}
+    })
+    .to_string()
+}
+
 fn chat_mock() -> Mock {
     Mock::start(|r| {
         let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-        MockResponse::json(200, &completion(body["model"].as_str().unwrap_or("?")))
+        let model = body["model"].as_str().unwrap_or("?");
+        if r.path().ends_with("/v1/messages") {
+            MockResponse::json(200, &message(model))
+        } else {
+            MockResponse::json(200, &completion(model))
+        }
     })
 }
 
@@ -172,7 +188,14 @@ fn chat_reaches_every_provider_with_model_rewritten_and_its_auth() {
         assert_eq!(got.header("content-type"), Some("application/json"));
         let sent: Value = serde_json::from_slice(&got.body).unwrap();
         assert_eq!(sent["model"], "some-model", "{route}");
-        assert_eq!(sent["messages"][0]["content"], "hi", "{route}");
+        if *route == "anthropic" {
+            assert_eq!(sent["messages"][0]["content"][0]["text"], "hi");
+            assert_eq!(sent["max_tokens"], 4096);
+            assert_eq!(got.header("anthropic-version"), Some("2023-06-01"));
+            assert_eq!(resp.json()["model"], "anthropic/some-model");
+        } else {
+            assert_eq!(sent["messages"][0]["content"], "hi", "{route}");
+        }
         assert_eq!(sent["temperature"], 0.5, "{route}");
         assert_eq!(
             got.header("content-length"),
@@ -258,8 +281,33 @@ fn parameters_are_filtered_per_provider_and_anthropic_gets_max_tokens() {
     );
     let openai = send("openai/o");
     assert_eq!(keys(&openai).len(), all.as_object().unwrap().len() + 1);
-    let anthropic = send("anthropic/claude");
+    // Anthropic's Messages API: what has no equivalent is dropped and named.
+    let mut b = all.clone();
+    b["model"] = json!("anthropic/claude");
+    let resp = proxy.authed(
+        "POST",
+        "/v1/chat/completions",
+        &[],
+        b.to_string().as_bytes(),
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let dropped = resp.header("x-llm-proxy-dropped").unwrap().to_string();
+    for name in [
+        "frequency_penalty",
+        "presence_penalty",
+        "logit_bias",
+        "logprobs",
+        "seed",
+        "service_tier",
+    ] {
+        assert!(dropped.contains(name), "{name} not in {dropped}");
+    }
+    let got = mock.received().pop().unwrap();
+    let anthropic: Value = serde_json::from_slice(&got.body).unwrap();
     assert_eq!(anthropic["max_tokens"], 4096);
+    assert_eq!(anthropic["stop_sequences"], json!(["x"]));
+    assert_eq!(anthropic["metadata"], json!({"user_id": "u"}));
+    assert_eq!(got.header("anthropic-version"), Some("2023-06-01"));
     let resp = proxy.authed(
         "POST",
         "/v1/chat/completions",
@@ -272,7 +320,16 @@ fn parameters_are_filtered_per_provider_and_anthropic_gets_max_tokens() {
         serde_json::from_slice::<Value>(&got.body).unwrap()["max_tokens"],
         12
     );
-    assert_eq!(got.header("anthropic-version"), Some("2023-06-01"));
+    // The allow-lists' drops are named too.
+    assert!(proxy
+        .authed(
+            "POST",
+            "/v1/chat/completions",
+            &[],
+            br#"{"model":"cohere/c","messages":[],"logprobs":true}"#
+        )
+        .header("x-llm-proxy-dropped")
+        .is_some_and(|d| d == "logprobs"));
 }
 
 #[test]

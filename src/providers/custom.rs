@@ -33,6 +33,7 @@ impl CustomEndpoint {
             auth: AuthStyle::Bearer,
             default_headers: Vec::new(),
             chat_path: Some(self.chat_path),
+            messages_path: None,
             models_path: Some(self.models_path),
             keys: self.keys,
             keys_required: false,

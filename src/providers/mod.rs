@@ -56,6 +56,10 @@ pub struct ProviderSpec {
     pub default_headers: &'static [(&'static str, &'static str)],
     /// OpenAI-compatible chat path relative to the base URL, if any.
     pub chat_path: Option<&'static str>,
+    /// Anthropic Messages API path, for providers that speak it natively:
+    /// `/v1/messages` is forwarded there untranslated, and chat completions
+    /// are translated to it (outside the gateway's `/compat`).
+    pub messages_path: Option<&'static str>,
     /// Models-list path relative to the base URL, if any.
     pub models_path: Option<&'static str>,
     /// Key settings; the first is canonical, the rest are accepted aliases.
@@ -121,6 +125,7 @@ const fn openai_like(
         auth: AuthStyle::Bearer,
         default_headers: &[],
         chat_path: Some(chat_path),
+        messages_path: None,
         models_path,
         key_settings: key_setting,
         gateway: true,
@@ -146,6 +151,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         auth: AuthStyle::GoogleAiStudio,
         default_headers: &[],
         chat_path: Some("/v1beta/openai/chat/completions"),
+        messages_path: None,
         models_path: Some("/v1beta/models"),
         key_settings: &["GEMINI_API_KEY"],
         gateway: true,
@@ -160,6 +166,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         auth: AuthStyle::Header("x-api-key"),
         default_headers: &[("anthropic-version", "2023-06-01")],
         chat_path: Some("/v1/chat/completions"),
+        messages_path: Some("/v1/messages"),
         models_path: Some("/v1/models"),
         key_settings: &["ANTHROPIC_API_KEY"],
         gateway: true,
@@ -300,6 +307,7 @@ pub struct Provider {
     pub auth: AuthStyle,
     pub default_headers: Vec<(String, String)>,
     pub chat_path: Option<String>,
+    pub messages_path: Option<String>,
     pub models_path: Option<String>,
     pub keys: Vec<String>,
     /// The setting the keys come from (named in errors; never its value).
@@ -349,6 +357,7 @@ fn resolve_builtin(
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         chat_path: spec.chat_path.map(str::to_string),
+        messages_path: spec.messages_path.map(str::to_string),
         models_path: spec.models_path.map(str::to_string),
         keys,
         key_setting,

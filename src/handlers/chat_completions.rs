@@ -1,67 +1,30 @@
-//! OpenAI-compatible chat completions (SPEC §4): `provider/model` parsing, the
-//! per-provider parameter allow-lists and quirks, and the upstream request.
+//! OpenAI-compatible chat completions (SPEC §4): the model's provider, its
+//! parameter rules and quirks, and the upstream request — the provider's
+//! OpenAI-compatible endpoint, the gateway's `/compat`, or (for providers that
+//! speak Anthropic Messages natively, outside the gateway) a translation to it.
 //!
-//! Only the top level of the body is parsed: every value (messages, tools, …)
-//! stays as raw JSON text and is copied through untouched.
+//! Only the top level of the body is parsed on the OpenAI-compatible path:
+//! every value (messages, tools, …) stays as raw JSON text, copied untouched.
 
 use crate::errors::ErrorReply;
-use crate::gateway::{self, GatewayTarget};
-use crate::keys::{self, KeyContext, KeySelection};
-use crate::pass_through::{client_headers, upstream_headers, Forward, UpstreamRequest};
-use crate::providers::{self, anthropic, ParamPolicy, Provider, ResolveError};
+use crate::gateway::GatewayTarget;
+use crate::host::Host;
+use crate::keys::KeySelection;
+use crate::providers::{anthropic, Provider};
 use crate::request::RequestHead;
-use crate::settings::{self, SettingSource};
+use crate::settings::SettingSource;
+use crate::translate::anthropic_openai::request::chat_to_messages;
+use crate::translate::ResponseMapping;
+use crate::upstream::chat::{self, dropped_header, keep_all, keep_for_translation, Target};
+use crate::upstream::Forward;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
-use std::sync::Arc;
-
-/// Default for `MAX_BODY_BYTES`: the largest chat body the proxy parses.
-pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
-
-/// The body-size limit in force.
-pub fn max_body_bytes(src: &dyn SettingSource) -> u64 {
-    settings::value(src, "MAX_BODY_BYTES")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(DEFAULT_MAX_BODY_BYTES)
-}
 
 /// A chat body's top level: names to raw JSON values.
 type TopLevel = BTreeMap<String, Box<RawValue>>;
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
     ErrorReply::bad_request(message, code)
-}
-
-/// Splits `provider/model` at the first `/`, resolving `default` first.
-pub fn split_model(model: &str, src: &dyn SettingSource) -> Result<(String, String), ErrorReply> {
-    let model = model.trim();
-    let resolved = if model == "default" {
-        settings::value(src, "DEFAULT_MODEL")
-            .map(|m| m.trim().to_string())
-            .ok_or_else(|| {
-                bad(
-                    "model 'default' needs the DEFAULT_MODEL setting, which is not set",
-                    "model_not_found",
-                )
-            })?
-    } else {
-        model.to_string()
-    };
-    match resolved.split_once('/') {
-        Some((p, m)) if !p.is_empty() && !m.is_empty() => Ok((p.to_string(), m.to_string())),
-        _ => Err(bad(
-            format!(
-                "model '{}' must be 'provider/model', e.g. 'openai/gpt-4o-mini'",
-                printable(&resolved)
-            ),
-            "invalid_model",
-        )),
-    }
-}
-
-fn printable(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).take(200).collect()
 }
 
 /// Parses the body's top level (one pass; nested values stay raw text).
@@ -89,7 +52,7 @@ pub fn plan(
     body: &[u8],
     src: &dyn SettingSource,
     selection: Option<KeySelection>,
-    ctx: &KeyContext,
+    host: &dyn Host,
     gateway: Option<&GatewayTarget>,
 ) -> Result<Forward, ErrorReply> {
     let mut top = parse_top_level(body)?;
@@ -102,22 +65,25 @@ pub fn plan(
             )
         })?,
     };
-    let (provider_name, upstream_model) = split_model(&model, src)?;
-    let provider = match providers::resolve(&provider_name, src) {
-        Ok(p) => p,
-        Err(ResolveError::Unknown) => {
-            return Err(bad(
-                format!(
-                    "unknown provider '{}' in model '{}'",
-                    printable(&provider_name),
-                    printable(&model)
-                ),
-                "unknown_provider",
-            ))
+    let (provider_name, upstream_model) = chat::split_model(&model, src, None)?;
+    let provider = chat::resolve(&provider_name, &model, src)?;
+    let compat = chat::compat(&provider, gateway);
+    if compat.is_none() {
+        if let Some(path) = provider.messages_path.as_deref() {
+            return via_messages(
+                head,
+                body,
+                src,
+                selection,
+                host,
+                &provider,
+                path,
+                &model,
+                &upstream_model,
+            );
         }
-        Err(ResolveError::Misconfigured(e)) => return Err(e),
-    };
-    let Some(chat_path) = provider.chat_path.clone() else {
+    }
+    let Some(chat_path) = provider.chat_path.as_deref() else {
         return Err(bad(
             format!(
                 "provider '{}' has no OpenAI-compatible chat endpoint; use /{}/... pass-through",
@@ -126,161 +92,98 @@ pub fn plan(
             "unsupported_provider",
         ));
     };
-    let (picked, note) = pick_keys(&provider, selection, ctx)?;
-
-    let compat = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway_compat));
     let upstream_model = match compat {
         Some(_) => format!("{}/{upstream_model}", provider.name),
         None => upstream_model,
     };
-    rewrite(&mut top, &provider, &upstream_model);
-    let new_body: Arc<[u8]> = serde_json::to_vec(&top)
-        .map_err(|_| bad("could not encode the request body", "invalid_body"))?
-        .into();
-    let attempts = picked
-        .iter()
-        .map(|key| {
-            chat_request(
-                head,
-                src,
-                &provider,
-                &chat_path,
-                compat,
-                key.as_ref(),
-                &new_body,
-            )
-        })
-        .collect();
-    Ok(Forward {
-        attempts,
-        key_count: provider.keys.len(),
-        note,
-    })
-}
-
-/// The upstream chat request for one key.
-fn chat_request(
-    head: &RequestHead,
-    src: &dyn SettingSource,
-    provider: &Provider,
-    chat_path: &str,
-    compat: Option<&GatewayTarget>,
-    key: Option<&PickedKey>,
-    body: &Arc<[u8]>,
-) -> UpstreamRequest {
-    let secret = key.map(|k| k.key.as_str());
-    let (base, path, mut headers) = match compat {
-        Some(gw) => {
-            let base = gw.compat_base();
-            let path = format!("{}/chat/completions", base.path);
-            let mut headers = client_headers(head);
-            if let Some(key) = secret {
-                headers.push(("authorization".into(), format!("Bearer {key}").into_bytes()));
-            }
-            headers.extend(gateway::token_header(src));
-            headers.extend(gateway::max_attempts_header(src));
-            (base, path, headers)
-        }
-        None => {
-            let relative = chat_path.split('?').next().unwrap_or_default();
-            let headers = upstream_headers(head, provider, relative, secret);
-            let path = format!("{}{}", provider.base.path, chat_path);
-            (provider.base.clone(), path, headers)
-        }
+    let dropped = rewrite(&mut top, &provider, &upstream_model);
+    let new_body = serde_json::to_vec(&top)
+        .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
+    let target = match compat {
+        Some(gw) => Target::Compat(gw, "/chat/completions"),
+        None => Target::Provider {
+            path: chat_path,
+            gateway: None,
+        },
     };
-    headers.retain(|(n, _)| n != "content-length" && n != "content-type");
-    headers.push(("content-type".into(), b"application/json".to_vec()));
-    headers.push(("content-length".into(), body.len().to_string().into_bytes()));
-    UpstreamRequest {
-        method: "POST".into(),
-        base,
-        path_with_query: path,
-        headers,
-        provider: provider.name.clone(),
-        body: Some(body.clone()),
-        cooldown_key: key.and_then(|k| k.cooldown_key.clone()),
-    }
+    let mut fwd = chat::post_json(
+        head, src, host, selection, &provider, target, new_body, keep_all,
+    )?;
+    fwd.response_headers.extend(dropped_header(&dropped));
+    Ok(fwd)
 }
 
-/// One provider key chosen for one attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PickedKey {
-    pub key: String,
-    /// Where its cooldown is kept; `None` without a shared store.
-    pub cooldown_key: Option<String>,
-}
-
-/// The key for each attempt (`None` for a custom endpoint without keys), or
-/// a 400 naming the setting when the provider needs a key and has none.
-pub fn pick_keys(
-    provider: &Provider,
+/// A chat request to a provider that speaks Anthropic Messages natively:
+/// translated to it, and the answer (JSON or SSE) translated back.
+#[allow(clippy::too_many_arguments)]
+fn via_messages(
+    head: &RequestHead,
+    body: &[u8],
+    src: &dyn SettingSource,
     selection: Option<KeySelection>,
-    ctx: &KeyContext,
-) -> Result<(Vec<Option<PickedKey>>, Option<&'static str>), ErrorReply> {
-    if provider.keys.is_empty() {
-        if provider.keys_required {
-            return Err(bad(
-                format!(
-                    "provider {} has no key configured: set {}",
-                    provider.name, provider.key_setting
-                ),
-                "provider_not_configured",
-            ));
-        }
-        return Ok((vec![None; 1 + ctx.retries as usize], None));
-    }
-    let order = keys::order(&provider.keys, &provider.key_setting, selection, ctx);
-    let with_store = ctx.store.available();
-    let picked = order
-        .indexes
-        .iter()
-        .map(|&i| {
-            Some(PickedKey {
-                key: provider.keys[i].clone(),
-                cooldown_key: with_store
-                    .then(|| keys::cooldown_key(&provider.key_setting, &provider.keys[i])),
-            })
-        })
-        .collect();
-    Ok((picked, order.fallback_note))
-}
-
-/// The first choice of key, for requests that are not retried.
-pub fn pick_key(
+    host: &dyn Host,
     provider: &Provider,
-    selection: Option<KeySelection>,
-    ctx: &KeyContext,
-) -> Result<Option<String>, ErrorReply> {
-    let first = KeyContext { retries: 0, ..*ctx };
-    Ok(pick_keys(provider, selection, &first)?
-        .0
-        .into_iter()
-        .next()
-        .flatten()
-        .map(|k| k.key))
+    messages_path: &str,
+    model: &str,
+    upstream_model: &str,
+) -> Result<Forward, ErrorReply> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
+    let translated = chat_to_messages(&value).map_err(|m| bad(m, "invalid_request"))?;
+    let mut out = translated.body;
+    out.insert(
+        "model".into(),
+        serde_json::Value::String(upstream_model.into()),
+    );
+    let new_body = serde_json::to_vec(&out)
+        .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
+    let target = Target::Provider {
+        path: messages_path,
+        gateway: None,
+    };
+    let mut fwd = chat::post_json(
+        head,
+        src,
+        host,
+        selection,
+        provider,
+        target,
+        new_body,
+        keep_for_translation,
+    )?;
+    fwd.response = ResponseMapping::MessagesToChat {
+        model: model.to_string(),
+        include_usage: translated.include_usage,
+    };
+    fwd.response_headers
+        .extend(dropped_header(&translated.dropped));
+    Ok(fwd)
 }
 
-/// Sets the upstream model, drops what the provider does not accept, applies quirks.
-fn rewrite(top: &mut TopLevel, provider: &Provider, model: &str) {
+/// Sets the upstream model, drops what the provider does not accept (and
+/// returns those names), applies quirks.
+fn rewrite(top: &mut TopLevel, provider: &Provider, model: &str) -> Vec<String> {
     let model_json = serde_json::to_string(model).unwrap_or_else(|_| "\"\"".into());
     if let Ok(raw) = RawValue::from_string(model_json) {
         top.insert("model".into(), raw);
     }
-    if let Some(spec) = provider.spec {
-        match spec.params {
-            ParamPolicy::OpenAi => {}
-            ParamPolicy::Only(allowed) => top.retain(|k, _| allowed.contains(&k.as_str())),
-            ParamPolicy::OpenAiExcept(dropped) => top.retain(|k, _| !dropped.contains(&k.as_str())),
-        }
-        if spec.route == "anthropic" {
-            anthropic::default_max_tokens(top);
-        }
+    let dropped: Vec<String> = top
+        .keys()
+        .filter(|k| !chat::accepts(provider, k))
+        .cloned()
+        .collect();
+    top.retain(|k, _| chat::accepts(provider, k));
+    if provider.spec.is_some_and(|s| s.route == "anthropic") {
+        anthropic::default_max_tokens(top);
     }
+    dropped
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings;
+    use crate::upstream::UpstreamRequest;
     use std::collections::HashMap;
 
     fn src(extra: &[(&str, &str)]) -> HashMap<String, String> {
@@ -323,7 +226,10 @@ mod tests {
             body.as_bytes(),
             &src(extra),
             None,
-            &KeyContext::random_only(0),
+            &crate::host::Fixed {
+                random: 0,
+                now_ms: 0,
+            },
             None,
         )?
         .attempts
@@ -397,28 +303,52 @@ mod tests {
     }
 
     #[test]
-    fn anthropic_gets_a_default_max_tokens() {
+    fn anthropic_is_reached_natively_with_the_messages_api() {
         let (up, v) = run(
-            r#"{"model":"anthropic/claude-3-5-haiku","messages":[]}"#,
+            r#"{"model":"anthropic/claude-3-5-haiku","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],"stop":"END","frequency_penalty":1}"#,
             &[],
         )
         .unwrap();
-        assert_eq!(v["max_tokens"], anthropic::DEFAULT_MAX_TOKENS);
-        assert_eq!(up.url(), "https://api.anthropic.com/v1/chat/completions");
+        assert_eq!(up.url(), "https://api.anthropic.com/v1/messages");
         assert_eq!(up.header("x-api-key"), Some("sk-a"));
         assert_eq!(up.header("anthropic-version"), Some("2023-06-01"));
-        let (_, v) = run(
-            r#"{"model":"anthropic/c","messages":[],"max_tokens":7}"#,
-            &[],
+        assert_eq!(v["model"], "claude-3-5-haiku");
+        assert_eq!(v["max_tokens"], anthropic::DEFAULT_MAX_TOKENS);
+        assert_eq!(v["system"], "be brief");
+        assert_eq!(v["stop_sequences"], serde_json::json!(["END"]));
+        assert_eq!(
+            v["messages"],
+            serde_json::json!([{"role": "user", "content": [{"type": "text", "text": "hi"}]}])
+        );
+        let fwd = plan(
+            &head(),
+            br#"{"model":"anthropic/c","messages":[],"max_tokens":7,"frequency_penalty":1}"#,
+            &src(&[]),
+            None,
+            &crate::host::Fixed {
+                random: 0,
+                now_ms: 0,
+            },
+            None,
         )
         .unwrap();
-        assert_eq!(v["max_tokens"], 7);
-        let (_, v) = run(
-            r#"{"model":"anthropic/c","messages":[],"max_completion_tokens":9}"#,
-            &[],
-        )
-        .unwrap();
-        assert!(v.get("max_tokens").is_none());
+        assert_eq!(
+            fwd.response,
+            ResponseMapping::MessagesToChat {
+                model: "anthropic/c".into(),
+                include_usage: false
+            }
+        );
+        assert_eq!(
+            fwd.response_headers,
+            vec![(
+                "x-llm-proxy-dropped".to_string(),
+                "frequency_penalty".to_string()
+            )]
+        );
+        let body: serde_json::Value =
+            serde_json::from_slice(fwd.attempts[0].body.as_ref().unwrap()).unwrap();
+        assert_eq!(body["max_tokens"], 7);
     }
 
     #[test]
@@ -463,14 +393,21 @@ mod tests {
 
     #[test]
     fn max_body_setting() {
-        assert_eq!(max_body_bytes(&src(&[])), DEFAULT_MAX_BODY_BYTES);
-        assert_eq!(max_body_bytes(&src(&[("MAX_BODY_BYTES", "100")])), 100);
+        assert_eq!(
+            settings::max_body_bytes(&src(&[])),
+            settings::DEFAULT_MAX_BODY_BYTES
+        );
+        assert_eq!(
+            settings::max_body_bytes(&src(&[("MAX_BODY_BYTES", "100")])),
+            100
+        );
     }
 }
 
 #[cfg(test)]
 mod gateway_tests {
     use super::*;
+    use crate::gateway;
     use std::collections::HashMap;
 
     #[test]
@@ -497,7 +434,10 @@ mod gateway_tests {
                 body,
                 &s,
                 None,
-                &KeyContext::random_only(0),
+                &crate::host::Fixed {
+                    random: 0,
+                    now_ms: 0,
+                },
                 Some(&gw),
             )
             .unwrap()

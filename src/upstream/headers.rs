@@ -1,69 +1,11 @@
-//! Pass-through `/{provider}/{rest}` (SPEC §3): the upstream URL and headers.
+//! Header rules every route shares: which client headers never reach an
+//! upstream, and how a provider's own auth is attached.
 
-use crate::errors::ErrorReply;
 use crate::gateway::GatewayTarget;
 use crate::providers::{google_ai_studio, AuthStyle, Provider};
 use crate::reply::{connection_tokens, is_hop_by_hop};
 use crate::request::RequestHead;
-use crate::url::{self, BaseUrl};
-use std::sync::Arc;
-
-/// Everything the edge needs to send one upstream request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpstreamRequest {
-    pub method: String,
-    /// Scheme and authority come from here; its path is already in `path_with_query`.
-    pub base: BaseUrl,
-    pub path_with_query: String,
-    pub headers: Vec<(String, Vec<u8>)>,
-    /// Route name, for the log.
-    pub provider: String,
-    /// The body to send; `None` streams the client's body through unchanged.
-    pub body: Option<Arc<[u8]>>,
-    /// The store key of this request's provider key's cooldown, if it has one.
-    pub cooldown_key: Option<String>,
-}
-
-/// One upstream request and its fallbacks: the same request with the next
-/// keys (SPEC §7), tried in order while attempts fail before any byte
-/// reached the client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Forward {
-    /// At least one.
-    pub attempts: Vec<UpstreamRequest>,
-    /// How many keys the provider has (401/403 are retried only with several).
-    pub key_count: usize,
-    /// Something the log should say about key choice (no secrets).
-    pub note: Option<&'static str>,
-}
-
-impl Forward {
-    pub fn single(up: UpstreamRequest) -> Forward {
-        Forward {
-            attempts: vec![up],
-            key_count: 1,
-            note: None,
-        }
-    }
-
-    pub fn first(&self) -> &UpstreamRequest {
-        &self.attempts[0]
-    }
-}
-
-impl UpstreamRequest {
-    pub fn url(&self) -> String {
-        self.base.url(&self.path_with_query)
-    }
-
-    /// The first value of header `name` (lowercase), if it is UTF-8.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, v)| std::str::from_utf8(v).ok())
-    }
-}
+use crate::upstream::UpstreamRequest;
 
 /// Request headers that never reach an upstream, whoever added them (the
 /// client, the host or a proxy in front), on every route that forwards client
@@ -81,6 +23,7 @@ impl UpstreamRequest {
 ///   `spin-component-route` and `spin-path-match-*` to every request;
 /// - every `x-llm-proxy-*` header: the proxy's own (it says them to its
 ///   client, never to a provider).
+///
 /// Hop-by-hop headers go too (see [`crate::reply::HOP_BY_HOP`]).
 pub const NEVER_FORWARDED: &[&str] = &[
     "authorization",
@@ -113,33 +56,6 @@ pub fn never_forwarded(name: &str) -> bool {
             .any(|p| lower.starts_with(p))
 }
 
-/// Builds the pass-through request for `rest` (the path after `/{provider}`).
-pub fn build(
-    head: &RequestHead,
-    provider: &Provider,
-    rest: &str,
-    key: Option<&str>,
-) -> Result<UpstreamRequest, ErrorReply> {
-    url::check_rest(rest).map_err(|m| ErrorReply::bad_request(m, "invalid_path"))?;
-    let path = provider.base.join_path(rest);
-    let query = url::strip_key_param(&head.query);
-    let path_with_query = if query.is_empty() {
-        path.clone()
-    } else {
-        format!("{path}?{query}")
-    };
-    let relative = path.strip_prefix(&provider.base.path).unwrap_or(&path);
-    Ok(UpstreamRequest {
-        method: head.method.clone(),
-        base: provider.base.clone(),
-        path_with_query,
-        headers: upstream_headers(head, provider, relative, key),
-        provider: provider.name.clone(),
-        body: None,
-        cooldown_key: None,
-    })
-}
-
 /// The client's headers minus hop-by-hop, `host` and client auth; then the
 /// provider's default headers unless the client sent them; then provider auth.
 pub fn upstream_headers(
@@ -148,7 +64,17 @@ pub fn upstream_headers(
     relative_path: &str,
     key: Option<&str>,
 ) -> Vec<(String, Vec<u8>)> {
-    let mut headers = client_headers(head);
+    with_provider_headers(client_headers(head), provider, relative_path, key)
+}
+
+/// `headers` (the client's, already filtered) plus the provider's default
+/// headers the client did not send, plus the provider's auth.
+pub fn with_provider_headers(
+    mut headers: Vec<(String, Vec<u8>)>,
+    provider: &Provider,
+    relative_path: &str,
+    key: Option<&str>,
+) -> Vec<(String, Vec<u8>)> {
     for (name, value) in &provider.default_headers {
         if !headers.iter().any(|(n, _)| n == name) {
             headers.push((name.clone(), value.as_bytes().to_vec()));

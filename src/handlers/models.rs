@@ -2,15 +2,14 @@
 //! native answer becomes OpenAI's `{"object":"list","data":[…]}` with ids
 //! prefixed `provider/`.
 
-use crate::chat_completions::pick_key;
-use crate::gateway::{self, GatewayTarget};
-use crate::keys::KeyContext;
-use crate::pass_through::{auth_header, via_gateway, UpstreamRequest};
+use crate::gateway::GatewayTarget;
+use crate::host::Host;
 use crate::providers::{self, custom, ModelsShape, Provider, PROVIDERS};
 use crate::settings::SettingSource;
+use crate::upstream::pick::pick_key;
+use crate::upstream::{get_request, through_gateway, UpstreamRequest};
 use serde::Serialize;
 use serde_json::Value;
-use std::sync::Arc;
 
 /// Per-provider timeout for model lists and status checks.
 pub const FETCH_TIMEOUT_SECS: u64 = 5;
@@ -52,47 +51,10 @@ pub struct ModelsPlan {
     pub skipped: Vec<String>,
 }
 
-/// A GET of `path` (relative to the provider's base) with the provider's auth.
-pub fn get_request(provider: &Provider, path: &str, key: Option<&str>) -> UpstreamRequest {
-    let mut headers: Vec<(String, Vec<u8>)> = provider
-        .default_headers
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
-        .collect();
-    headers.push(("accept".into(), b"application/json".to_vec()));
-    if let Some(key) = key {
-        let relative = path.split('?').next().unwrap_or_default();
-        let (n, v) = auth_header(provider.auth, relative, key);
-        headers.push((n, v.into_bytes()));
-    }
-    UpstreamRequest {
-        method: "GET".into(),
-        base: provider.base.clone(),
-        path_with_query: format!("{}{}", provider.base.path, path),
-        headers,
-        provider: provider.name.clone(),
-        body: Some(Arc::from(&[][..])),
-        cooldown_key: None,
-    }
-}
-
-/// Sends `req` through the gateway when there is one and it supports `provider`.
-pub fn through_gateway(
-    mut req: UpstreamRequest,
-    provider: &Provider,
-    gateway: Option<&GatewayTarget>,
-    src: &dyn SettingSource,
-) -> UpstreamRequest {
-    if let Some(gw) = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway)) {
-        via_gateway(&mut req, provider, gw, gateway::token_header(src));
-    }
-    req
-}
-
 /// Every provider that has keys (and every custom endpoint).
 pub fn plan(
     src: &dyn SettingSource,
-    ctx: &KeyContext,
+    host: &dyn Host,
     gateway: Option<&GatewayTarget>,
 ) -> ModelsPlan {
     let mut out = ModelsPlan::default();
@@ -121,7 +83,7 @@ pub fn plan(
         let Some(path) = p.models_path.clone() else {
             continue;
         };
-        let key = match pick_key(&p, None, ctx) {
+        let key = match pick_key(&p, None, src, host) {
             Ok(k) => k,
             Err(_) => continue,
         };
@@ -278,7 +240,14 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let p = plan(&s, &KeyContext::random_only(1), None);
+        let p = plan(
+            &s,
+            &crate::host::Fixed {
+                random: 1,
+                now_ms: 0,
+            },
+            None,
+        );
         let urls: Vec<_> = p.fetches.iter().map(|f| f.request.url()).collect();
         assert_eq!(
             urls,

@@ -3,11 +3,11 @@
 //! models endpoint.
 
 use crate::gateway::GatewayTarget;
-use crate::keys::{self, KeyContext};
-use crate::models::{get_request, through_gateway};
-use crate::pass_through::UpstreamRequest;
+use crate::host::Host;
+use crate::keys::{self, CooldownBook};
 use crate::providers::{self, custom, ResolveError, PROVIDERS};
 use crate::settings::{self, SettingError, SettingSource};
+use crate::upstream::{get_request, through_gateway, UpstreamRequest};
 use serde_json::{json, Map, Value};
 
 /// One key to check.
@@ -77,7 +77,7 @@ pub fn setting_errors(src: &dyn SettingSource) -> Vec<SettingError> {
 pub fn plan(
     src: &dyn SettingSource,
     gateway: Option<&GatewayTarget>,
-    ctx: &KeyContext,
+    host: &dyn Host,
 ) -> StatusPlan {
     let (proxy_keys, _) = settings::key_list(src, "PROXY_API_KEY");
     let (customs, _) = custom::endpoints(src);
@@ -101,9 +101,9 @@ pub fn plan(
         },
         "retry": settings::value(src, "RETRY").and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(0),
         "globalRoundRobin": settings::flag(src, "ENABLE_GLOBAL_ROUND_ROBIN"),
-        "sharedStore": ctx.store.available(),
+        "sharedStore": host.store().is_some(),
         "upstreamTimeoutSeconds": settings::seconds(src, "UPSTREAM_TIMEOUT_SECONDS", 600),
-        "maxBodyBytes": crate::chat_completions::max_body_bytes(src),
+        "maxBodyBytes": settings::max_body_bytes(src),
         "customEndpoints": customs.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
         "baseUrlOverrides": overrides,
         "errors": errors,
@@ -129,16 +129,24 @@ pub fn plan(
             name.clone(),
             !provider.keys.is_empty() || !provider.keys_required,
         ));
+        // One read of the provider's cooldown record (only with several keys,
+        // as key choice keeps none for one).
+        let book = (provider.keys.len() > 1)
+            .then(|| {
+                host.store()
+                    .map(|s| CooldownBook::load(s, &provider.key_setting))
+            })
+            .flatten()
+            .filter(|b| !b.entries.is_empty());
+        let now = book.as_ref().map_or(0, |_| host.now_ms());
         for key in &provider.keys {
             out.checks.push(KeyCheck {
                 provider: name.clone(),
                 masked: mask(key),
-                cooldown_secs: keys::cooling_until(
-                    ctx.store,
-                    &keys::cooldown_key(&provider.key_setting, key),
-                    ctx.now_ms,
-                )
-                .map_or(0, |until| (until - ctx.now_ms).div_ceil(1000)),
+                cooldown_secs: book
+                    .as_ref()
+                    .and_then(|b| b.cooling_until(&keys::fingerprint(key), now))
+                    .map_or(0, |until| (until - now).div_ceil(1000)),
                 request: provider.models_path.as_deref().map(|path| {
                     through_gateway(
                         get_request(&provider, path, Some(key)),
@@ -204,7 +212,14 @@ mod tests {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let p = plan(&s, None, &KeyContext::random_only(0));
+        let p = plan(
+            &s,
+            None,
+            &crate::host::Fixed {
+                random: 0,
+                now_ms: 0,
+            },
+        );
         let statuses: Vec<Option<u16>> = p.checks.iter().map(|_| Some(200)).collect();
         let body = String::from_utf8(render(&p, &statuses)).unwrap();
         for secret in [

@@ -6,14 +6,16 @@
 //! Cloudflare marks the Universal Endpoint deprecated for new integrations;
 //! it stays for parity with the seed proxy.
 
-use crate::chat_completions::pick_key;
 use crate::errors::ErrorReply;
 use crate::gateway::{self, GatewayTarget};
-use crate::keys::{KeyContext, KeySelection};
-use crate::pass_through::{auth_header, client_headers, UpstreamRequest};
+use crate::host::Host;
+use crate::keys::KeySelection;
 use crate::providers::{self, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::SettingSource;
+use crate::upstream::headers::{auth_header, client_headers};
+use crate::upstream::pick::pick_key;
+use crate::upstream::UpstreamRequest;
 use serde_json::{Map, Value};
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
@@ -26,7 +28,7 @@ pub fn plan(
     src: &dyn SettingSource,
     gateway: &GatewayTarget,
     selection: Option<KeySelection>,
-    ctx: &KeyContext,
+    host: &dyn Host,
 ) -> Result<UpstreamRequest, ErrorReply> {
     let parsed: Value = serde_json::from_slice(body)
         .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
@@ -78,7 +80,7 @@ pub fn plan(
                     )
                 })?,
         };
-        let key = pick_key(&provider, selection, ctx)?;
+        let key = pick_key(&provider, selection, src, host)?;
         // The provider's auth and default headers, then the step's own (which win).
         let mut headers = Map::new();
         for (k, v) in &provider.default_headers {
@@ -113,7 +115,7 @@ pub fn plan(
         headers,
         provider: "universal".into(),
         body: Some(body.into()),
-        cooldown_key: None,
+        key_fingerprint: None,
     })
 }
 
@@ -143,7 +145,10 @@ mod tests {
             &s,
             &gw,
             None,
-            &KeyContext::random_only(0),
+            &crate::host::Fixed {
+                random: 0,
+                now_ms: 0,
+            },
         )?;
         assert_eq!(up.url(), "https://gateway.ai.cloudflare.com/v1/acc/gw");
         Ok(serde_json::from_slice(up.body.as_ref().unwrap()).unwrap())

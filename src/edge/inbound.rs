@@ -1,0 +1,158 @@
+//! The client's side: reading the request, answering directly.
+
+use super::bindings::wasi::http::types::{
+    ErrorCode, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse,
+    ResponseOutparam,
+};
+use super::bindings::wasi::io::streams::InputStream;
+use super::io::{fields_of, pump, read_up_to, write_all, write_unflushed};
+use crate::errors::ErrorReply;
+use crate::failover;
+use crate::reply::{self, Reply};
+use crate::request::RequestHead;
+use std::sync::Arc;
+
+pub fn read_head(request: &IncomingRequest) -> RequestHead {
+    let method = match request.method() {
+        Method::Get => "GET".to_string(),
+        Method::Head => "HEAD".into(),
+        Method::Post => "POST".into(),
+        Method::Put => "PUT".into(),
+        Method::Delete => "DELETE".into(),
+        Method::Connect => "CONNECT".into(),
+        Method::Options => "OPTIONS".into(),
+        Method::Trace => "TRACE".into(),
+        Method::Patch => "PATCH".into(),
+        Method::Other(m) => m,
+    };
+    let path = request.path_with_query().unwrap_or_else(|| "/".into());
+    RequestHead::new(&method, &path, request.headers().entries())
+}
+
+/// Reads a whole request body, refusing more than `limit` bytes with a 413.
+pub fn read_body(request: &IncomingRequest, limit: u64) -> Result<Vec<u8>, ErrorReply> {
+    let mut body = Vec::new();
+    let Ok(incoming) = request.consume() else {
+        return Ok(body);
+    };
+    if let Ok(stream) = incoming.stream() {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        match read_up_to(&stream, limit, &mut body) {
+            Ok(true) => {}
+            Ok(false) => return Err(ErrorReply::too_large(limit as u64)),
+            Err(()) => {
+                return Err(ErrorReply::bad_request(
+                    "the request body could not be read",
+                    "invalid_body",
+                ))
+            }
+        }
+    }
+    let _ = IncomingBody::finish(incoming);
+    Ok(body)
+}
+
+/// Answers with `reply` (plus CORS and a Content-Length); returns its status.
+pub fn send_reply(out: ResponseOutparam, reply: Reply) -> u16 {
+    let mut headers: Vec<(String, Vec<u8>)> = reply
+        .headers
+        .into_iter()
+        .map(|(n, v)| (n, v.into_bytes()))
+        .collect();
+    reply::add_cors(&mut headers);
+    // A known length spares the client chunked decoding (none for 204).
+    if reply.status != 204 {
+        headers.push((
+            "content-length".into(),
+            reply.body.len().to_string().into_bytes(),
+        ));
+    }
+    let response = OutgoingResponse::new(fields_of(&headers));
+    let _ = response.set_status_code(reply.status);
+    let Ok(body) = response.body() else {
+        ResponseOutparam::set(out, Err(ErrorCode::InternalError(None)));
+        return 500;
+    };
+    ResponseOutparam::set(out, Ok(response));
+    if let Ok(stream) = body.write() {
+        let _ = write_all(&stream, &reply.body);
+        drop(stream);
+    }
+    let _ = OutgoingBody::finish(body, None);
+    reply.status
+}
+
+/// The client's body as the attempts need it.
+pub enum ClientBody {
+    /// Wholly in memory (planned by the core, or read for replay).
+    Bytes(Arc<[u8]>),
+    /// Streamed from the client (larger than the replay limit, or no
+    /// retries): sent once. Fields drop in order: the stream before its body.
+    Stream {
+        prefix: Vec<u8>,
+        stream: InputStream,
+        _body: IncomingBody,
+    },
+    /// Already sent.
+    Spent,
+}
+
+impl ClientBody {
+    /// The planned body, or the client's: read into memory for replay when
+    /// `replay` and it fits in [`failover::REPLAY_LIMIT`], else left streaming.
+    pub fn new(
+        request: &IncomingRequest,
+        head: &RequestHead,
+        planned: Option<Arc<[u8]>>,
+        replay: bool,
+    ) -> ClientBody {
+        if let Some(bytes) = planned {
+            return ClientBody::Bytes(bytes);
+        }
+        let empty = || ClientBody::Bytes(Arc::from(&[][..]));
+        if !head.has_body() {
+            return empty();
+        }
+        let Ok(body) = request.consume() else {
+            return empty();
+        };
+        let Ok(stream) = body.stream() else {
+            return empty();
+        };
+        let mut prefix = Vec::new();
+        // Broken reads fall through to streaming: the send finds out.
+        if replay && read_up_to(&stream, failover::REPLAY_LIMIT, &mut prefix) == Ok(true) {
+            drop(stream);
+            let _ = IncomingBody::finish(body);
+            return ClientBody::Bytes(prefix.into());
+        }
+        ClientBody::Stream {
+            prefix,
+            stream,
+            _body: body,
+        }
+    }
+
+    pub fn replayable(&self) -> bool {
+        matches!(self, ClientBody::Bytes(_))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        matches!(self, ClientBody::Bytes(b) if b.is_empty())
+    }
+
+    /// Writes the body into `to`; a streamed body is used up.
+    pub fn send(&mut self, to: &super::bindings::wasi::io::streams::OutputStream) -> bool {
+        match std::mem::replace(self, ClientBody::Spent) {
+            ClientBody::Bytes(bytes) => {
+                let ok = write_unflushed(to, &bytes).is_ok();
+                *self = ClientBody::Bytes(bytes);
+                ok
+            }
+            ClientBody::Stream { prefix, stream, .. } => {
+                write_all(to, &prefix).is_ok() && pump(&stream, to).is_ok()
+            }
+            ClientBody::Spent => false,
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The provider's side: building and sending an upstream request, waiting
+//! for its answer, and naming what went wrong.
+
+use super::bindings::wasi::clocks::monotonic_clock;
+use super::bindings::wasi::http::outgoing_handler;
+use super::bindings::wasi::http::types::{
+    ErrorCode, FutureIncomingResponse, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
+};
+use super::bindings::wasi::io::poll;
+use super::inbound::ClientBody;
+use super::io::fields_of;
+use crate::errors::ErrorReply;
+use crate::upstream::UpstreamRequest;
+use crate::url::Scheme as UrlScheme;
+
+pub const NS_PER_SEC: u64 = 1_000_000_000;
+use crate::settings::DEFAULT_UPSTREAM_TIMEOUT_SECS as DEFAULT_TIMEOUT_SECS;
+
+pub fn method_of(name: &str) -> Method {
+    match name {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "CONNECT" => Method::Connect,
+        "OPTIONS" => Method::Options,
+        "TRACE" => Method::Trace,
+        "PATCH" => Method::Patch,
+        other => Method::Other(other.to_string()),
+    }
+}
+
+/// The outgoing request for `up`, or `None` when the host refuses its
+/// method, authority or path.
+pub fn outgoing_request(up: &UpstreamRequest) -> Option<OutgoingRequest> {
+    let outgoing = OutgoingRequest::new(fields_of(&up.headers));
+    let scheme = match up.base.scheme {
+        UrlScheme::Http => Scheme::Http,
+        UrlScheme::Https => Scheme::Https,
+    };
+    let built = outgoing.set_method(&method_of(&up.method)).is_ok()
+        && outgoing.set_scheme(Some(&scheme)).is_ok()
+        && outgoing.set_authority(Some(&up.base.authority)).is_ok()
+        && outgoing
+            .set_path_with_query(Some(&up.path_with_query))
+            .is_ok();
+    built.then_some(outgoing)
+}
+
+/// Sends one attempt and waits (at most `timeout_ns`) for its response head.
+pub fn send_one(
+    up: &UpstreamRequest,
+    body: &mut ClientBody,
+    timeout_ns: u64,
+) -> Result<IncomingResponse, WaitError> {
+    let future = dispatch(up, body, timeout_ns)?;
+    await_response(&future, timeout_ns)
+}
+
+/// Starts `up` with `body`: the outgoing request, its options, the body
+/// written and finished. The response is for the caller to wait for.
+pub fn dispatch(
+    up: &UpstreamRequest,
+    body: &mut ClientBody,
+    timeout_ns: u64,
+) -> Result<FutureIncomingResponse, WaitError> {
+    let outgoing = outgoing_request(up).ok_or(WaitError::Invalid)?;
+    let out_body = outgoing.body().map_err(|_| WaitError::Gone)?;
+    // The first-byte deadline is enforced by the caller; the host is told
+    // only when it differs from the host's own default, saving the calls.
+    let options = (timeout_ns != DEFAULT_TIMEOUT_SECS * NS_PER_SEC).then(|| {
+        let options = RequestOptions::new();
+        let _ = options.set_first_byte_timeout(Some(timeout_ns));
+        let _ = options.set_between_bytes_timeout(Some(timeout_ns));
+        options
+    });
+    let future = outgoing_handler::handle(outgoing, options).map_err(WaitError::Code)?;
+    let sent = body.is_empty()
+        || match out_body.write() {
+            Ok(to) => body.send(&to),
+            Err(()) => false,
+        };
+    if sent {
+        let _ = OutgoingBody::finish(out_body, None);
+    } else {
+        // Unfinished: the upstream sees the request as cut short.
+        drop(out_body);
+    }
+    Ok(future)
+}
+
+pub enum WaitError {
+    Timeout,
+    Code(ErrorCode),
+    Gone,
+    /// The host refused the method, authority or path.
+    Invalid,
+}
+
+impl WaitError {
+    pub fn for_upstream(&self, up: &UpstreamRequest) -> ErrorReply {
+        match self {
+            WaitError::Timeout => ErrorReply::gateway_timeout(format!(
+                "provider {} sent no response within UPSTREAM_TIMEOUT_SECONDS",
+                up.provider
+            )),
+            WaitError::Code(code) => upstream_error(up, code),
+            WaitError::Gone => {
+                ErrorReply::bad_gateway(format!("provider {} did not answer", up.provider))
+            }
+            WaitError::Invalid => ErrorReply::bad_request(
+                "the upstream request could not be built from this method or path",
+                "invalid_request",
+            ),
+        }
+    }
+}
+
+pub fn await_response(
+    future: &FutureIncomingResponse,
+    timeout_ns: u64,
+) -> Result<IncomingResponse, WaitError> {
+    let deadline = monotonic_clock::subscribe_duration(timeout_ns);
+    let ready = future.subscribe();
+    loop {
+        match future.get() {
+            Some(Ok(Ok(response))) => return Ok(response),
+            Some(Ok(Err(code))) => return Err(WaitError::Code(code)),
+            Some(Err(())) => return Err(WaitError::Gone),
+            None => {}
+        }
+        if deadline.ready() {
+            return Err(WaitError::Timeout);
+        }
+        poll::poll(&[&ready, &deadline]);
+    }
+}
+
+/// Maps a host error to 504 (timeouts) or 502 (everything else), naming the
+/// provider and the kind of failure, never a URL with credentials.
+fn upstream_error(up: &UpstreamRequest, code: &ErrorCode) -> ErrorReply {
+    let what = match code {
+        ErrorCode::DnsTimeout | ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout => {
+            return ErrorReply::gateway_timeout(format!(
+                "provider {} timed out ({})",
+                up.provider,
+                error_name(code)
+            ))
+        }
+        other => error_name(other),
+    };
+    ErrorReply::bad_gateway(format!("provider {} is unreachable ({what})", up.provider))
+}
+
+pub fn error_name(code: &ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::DnsTimeout => "DNS timeout",
+        ErrorCode::DnsError(_) => "DNS error",
+        ErrorCode::DestinationNotFound => "destination not found",
+        ErrorCode::DestinationUnavailable => "destination unavailable",
+        ErrorCode::DestinationIpProhibited => "destination IP prohibited",
+        ErrorCode::DestinationIpUnroutable => "destination IP unroutable",
+        ErrorCode::ConnectionRefused => "connection refused",
+        ErrorCode::ConnectionTerminated => "connection terminated",
+        ErrorCode::ConnectionTimeout => "connection timeout",
+        ErrorCode::ConnectionReadTimeout => "read timeout",
+        ErrorCode::ConnectionWriteTimeout => "write timeout",
+        ErrorCode::ConnectionLimitReached => "connection limit reached",
+        ErrorCode::TlsProtocolError => "TLS protocol error",
+        ErrorCode::TlsCertificateError => "TLS certificate error",
+        ErrorCode::TlsAlertReceived(_) => "TLS alert",
+        ErrorCode::HttpRequestDenied => {
+            "request denied by the host (is the host in allowed_outbound_hosts?)"
+        }
+        ErrorCode::HttpProtocolError => "HTTP protocol error",
+        ErrorCode::HttpResponseIncomplete => "response incomplete",
+        ErrorCode::HttpRequestUriInvalid => "invalid request URI",
+        _ => "upstream error",
+    }
+}

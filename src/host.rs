@@ -1,0 +1,208 @@
+//! What the core asks of its host besides settings: the wall clock,
+//! randomness and the shared key-value store. The edge implements [`Host`]
+//! over WASI/Spin; tests use [`fake::FakeHost`], which also counts every call.
+//!
+//! The core asks only when a decision needs the answer (a request whose
+//! provider has one key never touches the store, reads no clock and draws no
+//! random number), because under Spin each of these is a host call.
+
+/// The host's shared key-value store (Spin's `default` store).
+pub trait KeyValue {
+    fn get(&self, key: &str) -> Option<Vec<u8>>;
+    fn set(&self, key: &str, value: &[u8]) -> bool;
+    /// Atomically adds `delta`, returning the new value.
+    fn increment(&self, key: &str, delta: i64) -> Option<i64>;
+}
+
+/// Clock, randomness and the store, each asked for only when needed.
+pub trait Host {
+    /// Wall-clock time in unix milliseconds.
+    fn now_ms(&self) -> u64;
+    /// A uniformly random number.
+    fn random_u64(&self) -> u64;
+    /// The shared store, opened on first use; `None` when the host has none
+    /// (the `wasi` flavour) or it cannot be opened.
+    fn store(&self) -> Option<&dyn KeyValue>;
+}
+
+/// A host with a fixed random number and clock and no store — for code
+/// paths that need neither, examples and benchmarks.
+pub struct Fixed {
+    pub random: u64,
+    pub now_ms: u64,
+}
+
+impl Host for Fixed {
+    fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+    fn random_u64(&self) -> u64 {
+        self.random
+    }
+    fn store(&self) -> Option<&dyn KeyValue> {
+        None
+    }
+}
+
+/// An in-memory host that counts every call, for native tests of what a
+/// request asks of its host.
+pub mod fake {
+    use super::{Host, KeyValue};
+    use std::cell::{Cell, RefCell};
+    use std::collections::HashMap;
+
+    /// Calls made, by kind.
+    #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+    pub struct Calls {
+        pub clock: u32,
+        pub random: u32,
+        /// Opening the store (at most once per request, as the edge does).
+        pub store_open: u32,
+        pub store_get: u32,
+        pub store_set: u32,
+        pub store_increment: u32,
+    }
+
+    /// An in-memory store; `broken` makes every call fail.
+    #[derive(Default)]
+    pub struct FakeStore {
+        pub data: RefCell<HashMap<String, Vec<u8>>>,
+        pub broken: bool,
+        calls: Cell<Calls>,
+    }
+
+    impl FakeStore {
+        /// A store whose every call fails.
+        pub fn broken() -> FakeStore {
+            FakeStore {
+                broken: true,
+                ..Default::default()
+            }
+        }
+
+        fn count(&self, f: impl FnOnce(&mut Calls)) {
+            let mut c = self.calls.get();
+            f(&mut c);
+            self.calls.set(c);
+        }
+    }
+
+    impl KeyValue for FakeStore {
+        fn get(&self, key: &str) -> Option<Vec<u8>> {
+            self.count(|c| c.store_get += 1);
+            if self.broken {
+                return None;
+            }
+            self.data.borrow().get(key).cloned()
+        }
+        fn set(&self, key: &str, value: &[u8]) -> bool {
+            self.count(|c| c.store_set += 1);
+            if self.broken {
+                return false;
+            }
+            self.data.borrow_mut().insert(key.into(), value.to_vec());
+            true
+        }
+        fn increment(&self, key: &str, delta: i64) -> Option<i64> {
+            self.count(|c| c.store_increment += 1);
+            if self.broken {
+                return None;
+            }
+            let mut d = self.data.borrow_mut();
+            let v = d
+                .get(key)
+                .and_then(|v| std::str::from_utf8(v).ok()?.parse::<i64>().ok())
+                .unwrap_or(0)
+                + delta;
+            d.insert(key.into(), v.to_string().into_bytes());
+            Some(v)
+        }
+    }
+
+    /// A host with a settable clock, a fixed random number and, optionally,
+    /// a store.
+    pub struct FakeHost {
+        pub now: Cell<u64>,
+        pub random: Cell<u64>,
+        pub store: Option<FakeStore>,
+        calls: Cell<Calls>,
+        opened: Cell<bool>,
+    }
+
+    impl FakeHost {
+        /// With a working store.
+        pub fn new() -> FakeHost {
+            FakeHost::with_store(Some(FakeStore::default()))
+        }
+
+        /// Without a store (the `wasi` flavour).
+        pub fn storeless() -> FakeHost {
+            FakeHost::with_store(None)
+        }
+
+        pub fn with_store(store: Option<FakeStore>) -> FakeHost {
+            FakeHost {
+                now: Cell::new(1_000_000),
+                random: Cell::new(7),
+                store,
+                calls: Cell::new(Calls::default()),
+                opened: Cell::new(false),
+            }
+        }
+
+        pub fn random(self, r: u64) -> FakeHost {
+            self.random.set(r);
+            self
+        }
+
+        /// Every call so far (the store's included).
+        pub fn calls(&self) -> Calls {
+            let mut c = self.calls.get();
+            if let Some(s) = &self.store {
+                let s = s.calls.get();
+                c.store_get = s.store_get;
+                c.store_set = s.store_set;
+                c.store_increment = s.store_increment;
+            }
+            c
+        }
+
+        /// Forgets the counts (and that the store was opened): a new request.
+        pub fn reset_calls(&self) {
+            self.calls.set(Calls::default());
+            self.opened.set(false);
+            if let Some(s) = &self.store {
+                s.calls.set(Calls::default());
+            }
+        }
+
+        fn count(&self, f: impl FnOnce(&mut Calls)) {
+            let mut c = self.calls.get();
+            f(&mut c);
+            self.calls.set(c);
+        }
+    }
+
+    impl Default for FakeHost {
+        fn default() -> Self {
+            FakeHost::new()
+        }
+    }
+
+    impl Host for FakeHost {
+        fn now_ms(&self) -> u64 {
+            self.count(|c| c.clock += 1);
+            self.now.get()
+        }
+        fn random_u64(&self) -> u64 {
+            self.count(|c| c.random += 1);
+            self.random.get()
+        }
+        fn store(&self) -> Option<&dyn KeyValue> {
+            if !self.opened.replace(true) {
+                self.count(|c| c.store_open += 1);
+            }
+            self.store.as_ref().map(|s| s as &dyn KeyValue)
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Dialect translation: clients speak OpenAI chat completions or Anthropic
+//! Messages, providers speak their own. Each pair is a module of pure
+//! mappers (request, response) and stream translators (state machines over
+//! bytes, independent of chunk boundaries); the edge only runs the upstream's
+//! bytes through the [`BodyTransform`] that [`ResponseMapping`] chooses.
+//!
+//! Pairs: [`anthropic_openai`] (Anthropic Messages ⇄ OpenAI chat completions).
+
+pub mod anthropic_openai;
+pub mod sse;
+
+use anthropic_openai::{response, stream};
+
+/// How an upstream's answer becomes the client's.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ResponseMapping {
+    /// Relayed as it is.
+    #[default]
+    Relay,
+    /// An OpenAI chat completions answer → Anthropic Messages (the client
+    /// spoke Messages; `model` as it named it).
+    ChatToMessages { model: String },
+    /// An Anthropic Messages answer → OpenAI chat completions.
+    MessagesToChat { model: String, include_usage: bool },
+}
+
+/// Turns the upstream's body into the client's, chunk by chunk. Whatever a
+/// call appends to `out` is sent to the client at once.
+pub trait BodyTransform {
+    /// Feeds the next bytes from the upstream.
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>);
+    /// The upstream's body ended (`complete`) or broke off.
+    fn finish(&mut self, complete: bool, out: &mut Vec<u8>);
+    /// A status that replaces the upstream's, known once the body is whole
+    /// (a translation that failed). Only asked when the head waited for it.
+    fn status(&self) -> Option<u16> {
+        None
+    }
+}
+
+/// The client's response head and body transform for an upstream answer.
+pub struct ClientResponse {
+    pub status: u16,
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// `None`: the body is relayed byte for byte.
+    pub transform: Option<Box<dyn BodyTransform>>,
+    /// The head waits for the whole body (a whole JSON answer is translated
+    /// at its end, and may change the status).
+    pub hold_whole: bool,
+}
+
+/// The most a whole translated answer may hold.
+pub const WHOLE_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Buffers a whole body and converts it at the end; a failed conversion
+/// becomes `fail`'s body with status 502.
+struct Whole<F: FnMut(&[u8]) -> Result<Vec<u8>, String>> {
+    buf: Vec<u8>,
+    convert: F,
+    fail: fn(u16, &[u8]) -> Vec<u8>,
+    failed: bool,
+}
+
+impl<F: FnMut(&[u8]) -> Result<Vec<u8>, String>> BodyTransform for Whole<F> {
+    fn push(&mut self, chunk: &[u8], _out: &mut Vec<u8>) {
+        if self.buf.len() + chunk.len() <= WHOLE_LIMIT {
+            self.buf.extend_from_slice(chunk);
+        } else {
+            self.failed = true;
+        }
+    }
+
+    fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
+        let result = if self.failed {
+            Err("the provider's answer is too large to translate".to_string())
+        } else if !complete {
+            Err("the provider's answer was cut off".to_string())
+        } else {
+            (self.convert)(&self.buf)
+        };
+        match result {
+            Ok(body) => out.extend_from_slice(&body),
+            Err(why) => {
+                self.failed = true;
+                let message = format!("could not translate the provider's answer: {why}");
+                let wrapped = serde_json::json!({ "error": { "message": message } }).to_string();
+                out.extend_from_slice(&(self.fail)(502, wrapped.as_bytes()));
+            }
+        }
+    }
+
+    fn status(&self) -> Option<u16> {
+        self.failed.then_some(502)
+    }
+}
+
+fn whole(
+    convert: impl FnMut(&[u8]) -> Result<Vec<u8>, String> + 'static,
+    fail: fn(u16, &[u8]) -> Vec<u8>,
+) -> Option<Box<dyn BodyTransform>> {
+    Some(Box::new(Whole {
+        buf: Vec::new(),
+        convert,
+        fail,
+        failed: false,
+    }))
+}
+
+fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+}
+
+/// The upstream's `Date` as unix seconds (0 when absent): the `created` of
+/// a translated answer, without a clock read.
+fn date_of(headers: &[(String, Vec<u8>)]) -> i64 {
+    header(headers, "date")
+        .and_then(|d| httpdate::parse_http_date(d).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Headers of a translated body: the upstream's, minus what described its
+/// bytes, plus the new content type.
+fn translated_headers(
+    mut headers: Vec<(String, Vec<u8>)>,
+    content_type: &str,
+) -> Vec<(String, Vec<u8>)> {
+    headers.retain(|(n, _)| {
+        !matches!(
+            n.as_str(),
+            "content-length" | "content-type" | "content-encoding" | "etag" | "content-md5"
+        )
+    });
+    headers.push(("content-type".into(), content_type.as_bytes().to_vec()));
+    if content_type == "text/event-stream" {
+        headers.retain(|(n, _)| n != "cache-control");
+        headers.push(("cache-control".into(), b"no-cache".to_vec()));
+    }
+    headers
+}
+
+impl ResponseMapping {
+    /// What the client gets for an upstream answer with `status` and
+    /// `headers` (already cleaned of hop-by-hop headers).
+    pub fn respond(&self, status: u16, headers: Vec<(String, Vec<u8>)>) -> ClientResponse {
+        let ok = (200..300).contains(&status);
+        let sse =
+            header(&headers, "content-type").is_some_and(|c| c.starts_with("text/event-stream"));
+        let (transform, content_type, hold_whole): (Option<Box<dyn BodyTransform>>, &str, bool) =
+            match self {
+                ResponseMapping::Relay => {
+                    return ClientResponse {
+                        status,
+                        headers,
+                        transform: None,
+                        hold_whole: false,
+                    }
+                }
+                ResponseMapping::ChatToMessages { model } => {
+                    let model = model.clone();
+                    if ok && sse {
+                        let t = stream::ChatToMessagesStream::new(&model);
+                        (Some(Box::new(t)), "text/event-stream", false)
+                    } else if ok {
+                        let convert =
+                            move |b: &[u8]| response::chat_to_messages_response(b, &model);
+                        (
+                            whole(convert, response::error_to_anthropic),
+                            "application/json",
+                            true,
+                        )
+                    } else {
+                        let convert = move |b: &[u8]| Ok(response::error_to_anthropic(status, b));
+                        (
+                            whole(convert, response::error_to_anthropic),
+                            "application/json",
+                            true,
+                        )
+                    }
+                }
+                ResponseMapping::MessagesToChat {
+                    model,
+                    include_usage,
+                } => {
+                    let model = model.clone();
+                    let created = date_of(&headers);
+                    if ok && sse {
+                        let t = stream::MessagesToChatStream::new(&model, created, *include_usage);
+                        (Some(Box::new(t)), "text/event-stream", false)
+                    } else if ok {
+                        let convert =
+                            move |b: &[u8]| response::messages_to_chat_response(b, &model, created);
+                        (
+                            whole(convert, response::error_to_openai),
+                            "application/json",
+                            true,
+                        )
+                    } else {
+                        let convert = move |b: &[u8]| Ok(response::error_to_openai(status, b));
+                        (
+                            whole(convert, response::error_to_openai),
+                            "application/json",
+                            true,
+                        )
+                    }
+                }
+            };
+        ClientResponse {
+            status,
+            headers: translated_headers(headers, content_type),
+            transform,
+            hold_whole,
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! What the chat-like handlers share (chat completions, messages): naming
+//! the model, resolving its provider, the provider's parameter rules, and the
+//! JSON POST per key — to the provider, or through the gateway.
+
+use crate::errors::ErrorReply;
+use crate::gateway::{self, GatewayTarget};
+use crate::host::Host;
+use crate::keys::KeySelection;
+use crate::providers::{self, ParamPolicy, Provider, ResolveError};
+use crate::request::RequestHead;
+use crate::settings::{self, SettingSource};
+use crate::translate::ResponseMapping;
+use crate::upstream::headers::{client_headers, via_gateway, with_provider_headers};
+use crate::upstream::pick::{pick_keys, PickedKey};
+use crate::upstream::{Forward, UpstreamRequest};
+use std::sync::Arc;
+
+fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
+    ErrorReply::bad_request(message, code)
+}
+
+/// Text fit for an error message: no control characters, cut short.
+pub fn printable(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+/// Splits `provider/model` at the first `/`, resolving `default` first. A
+/// name without `/` goes to `bare` when given (the Messages API sends bare
+/// names to `anthropic`), else it is an error.
+pub fn split_model(
+    model: &str,
+    src: &dyn SettingSource,
+    bare: Option<&str>,
+) -> Result<(String, String), ErrorReply> {
+    let model = model.trim();
+    let resolved = if model == "default" {
+        settings::value(src, "DEFAULT_MODEL")
+            .map(|m| m.trim().to_string())
+            .ok_or_else(|| {
+                bad(
+                    "model 'default' needs the DEFAULT_MODEL setting, which is not set",
+                    "model_not_found",
+                )
+            })?
+    } else {
+        model.to_string()
+    };
+    match resolved.split_once('/') {
+        Some((p, m)) if !p.is_empty() && !m.is_empty() => Ok((p.to_string(), m.to_string())),
+        None if !resolved.is_empty() && bare.is_some() => {
+            Ok((bare.unwrap_or_default().to_string(), resolved))
+        }
+        _ => Err(bad(
+            format!(
+                "model '{}' must be 'provider/model', e.g. 'openai/gpt-4o-mini'",
+                printable(&resolved)
+            ),
+            "invalid_model",
+        )),
+    }
+}
+
+/// The provider named in `model`; an unknown one is a 400 naming it.
+pub fn resolve(
+    provider: &str,
+    model: &str,
+    src: &dyn SettingSource,
+) -> Result<Provider, ErrorReply> {
+    match providers::resolve(provider, src) {
+        Ok(p) => Ok(p),
+        Err(ResolveError::Unknown) => Err(bad(
+            format!(
+                "unknown provider '{}' in model '{}'",
+                printable(provider),
+                printable(model)
+            ),
+            "unknown_provider",
+        )),
+        Err(ResolveError::Misconfigured(e)) => Err(e),
+    }
+}
+
+/// The gateway's OpenAI-compatible endpoint, when the request goes through
+/// a gateway and it supports the provider there.
+pub fn compat<'a>(
+    provider: &Provider,
+    gateway: Option<&'a GatewayTarget>,
+) -> Option<&'a GatewayTarget> {
+    gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway_compat))
+}
+
+/// Whether `provider` accepts the top-level chat parameter `name`.
+pub fn accepts(provider: &Provider, name: &str) -> bool {
+    match provider.spec.map(|s| s.params) {
+        None | Some(ParamPolicy::OpenAi) => true,
+        Some(ParamPolicy::Only(allowed)) => allowed.contains(&name),
+        Some(ParamPolicy::OpenAiExcept(dropped)) => !dropped.contains(&name),
+    }
+}
+
+/// Where a chat-like POST goes.
+pub enum Target<'a> {
+    /// The gateway's OpenAI-compatible endpoint (`{gateway}/compat{path}`),
+    /// with the provider key as a Bearer token.
+    Compat(&'a GatewayTarget, &'a str),
+    /// `path` (relative to the provider's base) with the provider's auth,
+    /// through `gateway` when given.
+    Provider {
+        path: &'a str,
+        gateway: Option<&'a GatewayTarget>,
+    },
+}
+
+/// The forward plan of a JSON POST of `body` to `target`, one attempt per
+/// key. Client headers pass by the shared rules; `keep` filters them further
+/// (a translated request drops what only meant something to the client's
+/// dialect). Response mapping and dialect are the caller's to set.
+#[allow(clippy::too_many_arguments)]
+pub fn post_json(
+    head: &RequestHead,
+    src: &dyn SettingSource,
+    host: &dyn Host,
+    selection: Option<KeySelection>,
+    provider: &Provider,
+    target: Target,
+    body: Vec<u8>,
+    keep: fn(&str) -> bool,
+) -> Result<Forward, ErrorReply> {
+    let picked = pick_keys(provider, selection, src, host)?;
+    let body: Arc<[u8]> = body.into();
+    let token = match &target {
+        Target::Compat(..)
+        | Target::Provider {
+            gateway: Some(_), ..
+        } => gateway::token_header(src),
+        Target::Provider { gateway: None, .. } => None,
+    };
+    let attempts = picked
+        .keys
+        .iter()
+        .map(|key| {
+            json_request(
+                head,
+                src,
+                provider,
+                &target,
+                key.as_ref(),
+                &body,
+                keep,
+                &token,
+            )
+        })
+        .collect();
+    Ok(Forward {
+        attempts,
+        key_count: provider.keys.len(),
+        note: picked.note,
+        cooldowns: picked.cooldowns,
+        response: ResponseMapping::Relay,
+        response_headers: Vec::new(),
+        dialect: crate::errors::Dialect::OpenAi,
+    })
+}
+
+/// The upstream request for one key.
+#[allow(clippy::too_many_arguments)]
+fn json_request(
+    head: &RequestHead,
+    src: &dyn SettingSource,
+    provider: &Provider,
+    target: &Target,
+    key: Option<&PickedKey>,
+    body: &Arc<[u8]>,
+    keep: fn(&str) -> bool,
+    token: &Option<(String, Vec<u8>)>,
+) -> UpstreamRequest {
+    let secret = key.map(|k| k.key.as_str());
+    let mut client = client_headers(head);
+    client.retain(|(n, _)| n != "content-length" && n != "content-type" && keep(n));
+    let mut up = match target {
+        Target::Compat(gw, path) => {
+            let base = gw.compat_base();
+            let mut headers = client;
+            if let Some(key) = secret {
+                headers.push(("authorization".into(), format!("Bearer {key}").into_bytes()));
+            }
+            headers.extend(gateway::max_attempts_header(src));
+            UpstreamRequest {
+                method: "POST".into(),
+                path_with_query: format!("{}{path}", base.path),
+                base,
+                headers,
+                provider: provider.name.clone(),
+                body: None,
+                key_fingerprint: None,
+            }
+        }
+        Target::Provider { path, gateway } => {
+            let relative = path.split('?').next().unwrap_or_default();
+            let mut up = UpstreamRequest {
+                method: "POST".into(),
+                base: provider.base.clone(),
+                path_with_query: format!("{}{path}", provider.base.path),
+                headers: with_provider_headers(client, provider, relative, secret),
+                provider: provider.name.clone(),
+                body: None,
+                key_fingerprint: None,
+            };
+            if let Some(gw) = gateway {
+                via_gateway(&mut up, provider, gw, None);
+            }
+            up
+        }
+    };
+    up.headers.extend(token.clone());
+    up.headers
+        .push(("content-type".into(), b"application/json".to_vec()));
+    up.headers
+        .push(("content-length".into(), body.len().to_string().into_bytes()));
+    up.body = Some(body.clone());
+    up.key_fingerprint = key.and_then(|k| k.fingerprint.clone());
+    up
+}
+
+/// Keeps every header (a request in the client's own dialect).
+pub fn keep_all(_: &str) -> bool {
+    true
+}
+
+/// A request translated into another dialect: the client's
+/// `accept-encoding` goes (the proxy reads the answer), and so do headers
+/// of the client's dialect that mean nothing to the provider's.
+pub fn keep_for_translation(name: &str) -> bool {
+    name != "accept-encoding" && !name.starts_with("anthropic-") && !name.starts_with("openai-")
+}
+
+/// The `x-llm-proxy-dropped` response header naming what a request lost.
+pub fn dropped_header(dropped: &[String]) -> Option<(String, String)> {
+    (!dropped.is_empty()).then(|| ("x-llm-proxy-dropped".to_string(), dropped.join(", ")))
+}

@@ -1,0 +1,125 @@
+//! What every handler shares: the upstream request and its forward plan
+//! ([`UpstreamRequest`], [`Forward`]), the header rules ([`headers`]) and key
+//! picking ([`pick`]). Handlers (`crate::handlers::*`) build on these and
+//! never on each other.
+
+pub mod chat;
+pub mod headers;
+pub mod pick;
+
+use crate::errors::Dialect;
+use crate::gateway::{self, GatewayTarget};
+use crate::keys::CooldownRecord;
+use crate::providers::Provider;
+use crate::settings::SettingSource;
+use crate::translate::ResponseMapping;
+use crate::url::BaseUrl;
+use std::sync::Arc;
+
+/// Everything the edge needs to send one upstream request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamRequest {
+    pub method: String,
+    /// Scheme and authority come from here; its path is already in `path_with_query`.
+    pub base: BaseUrl,
+    pub path_with_query: String,
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// Route name, for the log.
+    pub provider: String,
+    /// The body to send; `None` streams the client's body through unchanged.
+    pub body: Option<Arc<[u8]>>,
+    /// The fingerprint of this attempt's provider key in the cooldown
+    /// record, when failures are recorded (see [`Forward::cooldowns`]).
+    pub key_fingerprint: Option<String>,
+}
+
+/// One upstream request and its fallbacks: the same request with the next
+/// keys (SPEC §7), tried in order while attempts fail before any byte
+/// reached the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forward {
+    /// At least one.
+    pub attempts: Vec<UpstreamRequest>,
+    /// How many keys the provider has (401/403 are retried only with several).
+    pub key_count: usize,
+    /// Something the log should say about key choice (no secrets).
+    pub note: Option<&'static str>,
+    /// Where a failed attempt records its key's cooldown (several keys and
+    /// a shared store).
+    pub cooldowns: Option<CooldownRecord>,
+    /// How the upstream's answer becomes the client's.
+    pub response: ResponseMapping,
+    /// Headers added to the client's response (e.g. what a translation dropped).
+    pub response_headers: Vec<(String, String)>,
+    /// The client's dialect: the proxy's own errors are rendered in it.
+    pub dialect: Dialect,
+}
+
+impl Forward {
+    pub fn single(up: UpstreamRequest) -> Forward {
+        Forward {
+            attempts: vec![up],
+            key_count: 1,
+            note: None,
+            cooldowns: None,
+            response: ResponseMapping::Relay,
+            response_headers: Vec::new(),
+            dialect: Dialect::OpenAi,
+        }
+    }
+
+    pub fn first(&self) -> &UpstreamRequest {
+        &self.attempts[0]
+    }
+}
+
+impl UpstreamRequest {
+    pub fn url(&self) -> String {
+        self.base.url(&self.path_with_query)
+    }
+
+    /// The first value of header `name` (lowercase), if it is UTF-8.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+}
+
+/// A GET of `path` (relative to the provider's base) with the provider's auth.
+pub fn get_request(provider: &Provider, path: &str, key: Option<&str>) -> UpstreamRequest {
+    let mut headers: Vec<(String, Vec<u8>)> = provider
+        .default_headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
+        .collect();
+    headers.push(("accept".into(), b"application/json".to_vec()));
+    if let Some(key) = key {
+        let relative = path.split('?').next().unwrap_or_default();
+        let (n, v) = headers::auth_header(provider.auth, relative, key);
+        headers.push((n, v.into_bytes()));
+    }
+    UpstreamRequest {
+        method: "GET".into(),
+        base: provider.base.clone(),
+        path_with_query: format!("{}{}", provider.base.path, path),
+        headers,
+        provider: provider.name.clone(),
+        body: Some(Arc::from(&[][..])),
+        key_fingerprint: None,
+    }
+}
+
+/// Sends `req` through the gateway when there is one and it supports `provider`.
+pub fn through_gateway(
+    mut req: UpstreamRequest,
+    provider: &Provider,
+    gateway: Option<&GatewayTarget>,
+    src: &dyn SettingSource,
+) -> UpstreamRequest {
+    if let Some(gw) = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway)) {
+        headers::via_gateway(&mut req, provider, gw, gateway::token_header(src));
+    }
+    req
+}
