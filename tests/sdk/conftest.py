@@ -24,6 +24,8 @@ PROXY_KEY = "sdk-test-proxy-key-123"
 OPENAI_KEY = "sk-upstream-openai-key"
 ANTHROPIC_KEY = "sk-ant-upstream-key"
 GEMINI_KEY = "AIza-upstream-gemini-key"
+GROQ_KEY = "gsk-upstream-groq-key"
+LOCAL_KEY = "local-upstream-key"
 
 
 def sse(events):
@@ -72,7 +74,10 @@ class MockProvider(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self._record()
-        if self.path == "/openai/v1/chat/completions":
+        if body and body.get("model") == "rate-limited":
+            err = {"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}
+            return self._send(429, json.dumps(err))
+        if self.path.endswith("/chat/completions"):
             self._chat(body)
         elif self.path == "/anthropic/v1/messages":
             self._messages(body)
@@ -83,15 +88,22 @@ class MockProvider(BaseHTTPRequestHandler):
 
     def _chat(self, body):
         messages = body.get("messages", [])
+        wants_tool = body.get("tools") and not any(m.get("role") == "tool" for m in messages)
         if body.get("stream"):
             usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
             events = [chunk({"role": "assistant", "content": ""})]
             events += [chunk({"content": w}) for w in ["Hel", "lo", " there"]]
-            events.append(chunk({}, finish="stop"))
+            if wants_tool:
+                events.append(chunk({"tool_calls": [{"index": 0, "id": "call_s", "type": "function",
+                                                     "function": {"name": "get_weather", "arguments": "{\"ci"}}]}))
+                events.append(chunk({"tool_calls": [{"index": 0, "function": {"arguments": "ty\": \"Paris\"}"}}]}))
+                events.append(chunk({}, finish="tool_calls"))
+            else:
+                events.append(chunk({}, finish="stop"))
             if (body.get("stream_options") or {}).get("include_usage"):
                 events.append(chunk(None, usage=usage, choices=False))
             return self._send(200, sse(events), "text/event-stream")
-        if body.get("tools") and not any(m.get("role") == "tool" for m in messages):
+        if wants_tool:
             message = {"role": "assistant", "content": None, "tool_calls": [{
                 "id": "call_1", "type": "function",
                 "function": {"name": "get_weather", "arguments": json.dumps({"city": "Paris"})}}]}
@@ -122,6 +134,14 @@ class MockProvider(BaseHTTPRequestHandler):
         self._send(200, json.dumps(answer("Hallo", "STOP")))
 
     def _messages(self, body):
+        def last_results():
+            last = (body.get("messages") or [{}])[-1]
+            content = last.get("content")
+            if isinstance(content, list):
+                return [b for b in content if b.get("type") == "tool_result"]
+            return []
+        results = last_results()
+        wants_tool = body.get("tools") and not results
         if body.get("stream"):
             events = [
                 ("message_start", {"type": "message_start", "message": {
@@ -131,14 +151,39 @@ class MockProvider(BaseHTTPRequestHandler):
                 ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Bon"}}),
                 ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "jour"}}),
                 ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-                ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 2}}),
+            ]
+            stop = "end_turn"
+            if wants_tool:
+                events += [
+                    ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": {
+                        "type": "tool_use", "id": "toolu_s", "name": "get_weather", "input": {}}}),
+                    ("content_block_delta", {"type": "content_block_delta", "index": 1, "delta": {
+                        "type": "input_json_delta", "partial_json": "{\"city\": "}}),
+                    ("content_block_delta", {"type": "content_block_delta", "index": 1, "delta": {
+                        "type": "input_json_delta", "partial_json": "\"Paris\"}"}}),
+                    ("content_block_stop", {"type": "content_block_stop", "index": 1}),
+                ]
+                stop = "tool_use"
+            events += [
+                ("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": 2}}),
                 ("message_stop", {"type": "message_stop"}),
             ]
             text = "".join(f"event: {n}\ndata: {json.dumps(d)}\n\n" for n, d in events)
             return self._send(200, text, "text/event-stream")
+        if wants_tool:
+            content = [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}]
+            stop = "tool_use"
+        elif results:
+            r = results[0]["content"]
+            r = r if isinstance(r, str) else "".join(b.get("text", "") for b in r)
+            content = [{"type": "text", "text": f"Weather: {r}"}]
+            stop = "end_turn"
+        else:
+            content = [{"type": "text", "text": "Bonjour"}]
+            stop = "end_turn"
         self._send(200, json.dumps({
             "id": "msg_1", "type": "message", "role": "assistant", "model": body["model"],
-            "content": [{"type": "text", "text": "Bonjour"}], "stop_reason": "end_turn", "stop_sequence": None,
+            "content": content, "stop_reason": stop, "stop_sequence": None,
             "usage": {"input_tokens": 3, "output_tokens": 1}}))
 
 
@@ -181,6 +226,9 @@ def proxy(mock):
         "ANTHROPIC_BASE_URL": f"{base}/anthropic",
         "GEMINI_API_KEY": GEMINI_KEY,
         "GOOGLE_AI_STUDIO_BASE_URL": f"{base}/google",
+        "GROQ_API_KEY": GROQ_KEY,
+        "GROQ_BASE_URL": f"{base}/groq/openai/v1",
+        "CUSTOM_OPENAI_ENDPOINTS": json.dumps([{"name": "local", "baseUrl": f"{base}/local/v1", "apiKeys": [LOCAL_KEY]}]),
     }
     args = [wasmtime(), "serve", "-S", "cli", "--addr", f"127.0.0.1:{port}"]
     for name in settings:

@@ -5,3 +5,6 @@
 pub mod request;
 pub mod response;
 pub mod stream;
+
+#[cfg(test)]
+mod tests;

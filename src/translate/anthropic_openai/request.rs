@@ -541,7 +541,7 @@ pub fn chat_to_messages(req: &Value) -> Result<Translated, String> {
                     );
                     // The answer needs room beyond the thinking budget.
                     if max_tokens <= budget {
-                        max_tokens = budget + max_tokens;
+                        max_tokens += budget;
                     }
                 }
                 None => {

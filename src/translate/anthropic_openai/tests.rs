@@ -1,0 +1,339 @@
+//! Request and response mappings of the Anthropic ⇄ OpenAI pair, against
+//! examples shaped like what the SDKs and Claude Code send.
+
+use super::request::{chat_to_messages, messages_to_chat};
+use super::response::*;
+use serde_json::{json, Value};
+
+fn to_chat(v: Value) -> (Value, Vec<String>) {
+    let t = messages_to_chat(&v, false).unwrap();
+    (Value::Object(t.body), t.dropped)
+}
+
+#[test]
+fn system_blocks_text_and_sampling_parameters() {
+    let (out, dropped) = to_chat(json!({
+        "model": "openai/gpt-4.1",
+        "max_tokens": 1024,
+        "system": [{"type": "text", "text": "You are Claude Code."},
+                   {"type": "text", "text": "Be terse.", "cache_control": {"type": "ephemeral"}}],
+        "messages": [{"role": "user", "content": "hi"}],
+        "temperature": 0.2, "top_p": 0.9, "top_k": 40,
+        "stop_sequences": ["</done>"],
+        "metadata": {"user_id": "user-42"},
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
+        "stream": true,
+    }));
+    assert_eq!(
+        out,
+        json!({
+            "messages": [{"role": "system", "content": "You are Claude Code.\nBe terse."},
+                         {"role": "user", "content": "hi"}],
+            "max_tokens": 1024, "temperature": 0.2, "top_p": 0.9, "stop": ["</done>"],
+            "user": "user-42", "stream": true, "stream_options": {"include_usage": true},
+        })
+    );
+    assert_eq!(dropped, ["cache_control", "thinking", "top_k"]);
+    let t = messages_to_chat(&json!({"messages": [], "max_tokens": 5}), true).unwrap();
+    assert_eq!(t.body["max_completion_tokens"], 5);
+    assert!(!t.stream);
+}
+
+#[test]
+fn multi_turn_tool_use_with_images_and_errors() {
+    let (out, dropped) = to_chat(json!({
+        "messages": [
+            {"role": "user", "content": [
+                {"type": "text", "text": "What is in this picture, and the weather?"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0"}},
+                {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.jpg"}}]},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "Let me look.", "signature": "sig"},
+                {"type": "text", "text": "Checking."},
+                {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
+                {"type": "tool_use", "id": "toolu_2", "name": "get_time", "input": {}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": [{"type": "text", "text": "sunny"}]},
+                {"type": "tool_result", "tool_use_id": "toolu_2", "content": "no clock", "is_error": true},
+                {"type": "text", "text": "Thanks!"}]},
+        ],
+        "tools": [
+            {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}},
+            {"name": "get_time", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}},
+            {"type": "web_search_20250305", "name": "web_search", "max_uses": 3},
+        ],
+        "tool_choice": {"type": "any", "disable_parallel_tool_use": true},
+    }));
+    assert_eq!(
+        out["messages"],
+        json!([
+            {"role": "user", "content": [
+                {"type": "text", "text": "What is in this picture, and the weather?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0"}},
+                {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}}]},
+            {"role": "assistant", "content": "Checking.", "tool_calls": [
+                {"id": "toolu_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+                {"id": "toolu_2", "type": "function", "function": {"name": "get_time", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "toolu_1", "content": "sunny"},
+            {"role": "tool", "tool_call_id": "toolu_2", "content": "Error: no clock"},
+            {"role": "user", "content": "Thanks!"},
+        ])
+    );
+    assert_eq!(
+        out["tools"],
+        json!([
+            {"type": "function", "function": {"name": "get_weather", "description": "Weather",
+             "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}},
+            {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}},
+        ])
+    );
+    assert_eq!(out["tool_choice"], "required");
+    assert_eq!(out["parallel_tool_calls"], false);
+    assert_eq!(
+        dropped,
+        ["thinking", "cache_control", "tools.web_search_20250305"]
+    );
+}
+
+#[test]
+fn tool_choice_forms() {
+    let tools = json!([{"name": "f", "input_schema": {"type": "object"}}]);
+    for (choice, want) in [
+        (json!({"type": "auto"}), json!("auto")),
+        (json!({"type": "any"}), json!("required")),
+        (json!({"type": "none"}), json!("none")),
+        (
+            json!({"type": "tool", "name": "f"}),
+            json!({"type": "function", "function": {"name": "f"}}),
+        ),
+    ] {
+        let (out, _) = to_chat(json!({"messages": [], "tools": tools, "tool_choice": choice}));
+        assert_eq!(out["tool_choice"], want);
+        assert!(out.get("parallel_tool_calls").is_none());
+    }
+}
+
+#[test]
+fn bad_requests_are_named() {
+    assert!(messages_to_chat(&json!([]), false).is_err());
+    assert!(messages_to_chat(&json!({"model": "x"}), false)
+        .unwrap_err()
+        .contains("messages"));
+    assert!(messages_to_chat(
+        &json!({"messages": [{"role": "system", "content": "x"}]}),
+        false
+    )
+    .unwrap_err()
+    .contains("messages[0].role"));
+    assert!(chat_to_messages(&json!({"messages": [], "n": 2}))
+        .unwrap_err()
+        .contains("n > 1"));
+}
+
+#[test]
+fn chat_to_messages_inverse_translation() {
+    let t = chat_to_messages(&json!({
+        "model": "anthropic/claude-sonnet-4",
+        "messages": [
+            {"role": "system", "content": "Be kind."},
+            {"role": "developer", "content": [{"type": "text", "text": "Use tools."}]},
+            {"role": "user", "content": [
+                {"type": "text", "text": "Look:"},
+                {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/4AAQ"}},
+                {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}}]},
+            {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "a", "arguments": "{\"x\":1}"}},
+                {"id": "call_2", "type": "function", "function": {"name": "b", "arguments": "not json"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "one"},
+            {"role": "tool", "tool_call_id": "call_2", "content": [{"type": "text", "text": "two"}]},
+            {"role": "user", "content": "and?"},
+        ],
+        "tools": [{"type": "function", "function": {"name": "a", "description": "A", "parameters": {"type": "object"}}},
+                  {"type": "function", "function": {"name": "b"}}],
+        "tool_choice": {"type": "function", "function": {"name": "a"}},
+        "parallel_tool_calls": false,
+        "stop": ["x", "y"],
+        "max_completion_tokens": 300,
+        "temperature": 1.7,
+        "user": "u1",
+        "stream": true,
+        "stream_options": {"include_usage": true},
+        "logit_bias": {"1": 2},
+    }))
+    .unwrap();
+    let v = Value::Object(t.body);
+    assert_eq!(v["system"], "Be kind.\n\nUse tools.");
+    assert_eq!(
+        v["messages"],
+        json!([
+            {"role": "user", "content": [
+                {"type": "text", "text": "Look:"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg", "data": "/9j/4AAQ"}},
+                {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}]},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "call_1", "name": "a", "input": {"x": 1}},
+                {"type": "tool_use", "id": "call_2", "name": "b", "input": {"_raw_arguments": "not json"}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "call_1", "content": "one"},
+                {"type": "tool_result", "tool_use_id": "call_2", "content": "two"},
+                {"type": "text", "text": "and?"}]},
+        ])
+    );
+    assert_eq!(
+        v["tools"],
+        json!([{"name": "a", "description": "A", "input_schema": {"type": "object"}},
+               {"name": "b", "input_schema": {"type": "object", "properties": {}}}])
+    );
+    assert_eq!(
+        v["tool_choice"],
+        json!({"type": "tool", "name": "a", "disable_parallel_tool_use": true})
+    );
+    assert_eq!(v["stop_sequences"], json!(["x", "y"]));
+    assert_eq!(v["max_tokens"], 300);
+    assert_eq!(v["temperature"], 1.0);
+    assert_eq!(v["metadata"], json!({"user_id": "u1"}));
+    assert_eq!(v["stream"], true);
+    assert!(t.include_usage);
+    assert_eq!(t.dropped, ["logit_bias"]);
+}
+
+#[test]
+fn reasoning_effort_becomes_a_thinking_budget() {
+    let t =
+        chat_to_messages(&json!({"messages": [], "reasoning_effort": "high", "temperature": 0.5}))
+            .unwrap();
+    assert_eq!(
+        t.body["thinking"],
+        json!({"type": "enabled", "budget_tokens": 16384})
+    );
+    assert_eq!(t.body["max_tokens"], 16384 + 4096);
+    assert!(t.body.get("temperature").is_none());
+    assert_eq!(t.dropped, ["temperature"]);
+    let t =
+        chat_to_messages(&json!({"messages": [], "max_tokens": 50000, "reasoning_effort": "low"}))
+            .unwrap();
+    assert_eq!(t.body["max_tokens"], 50000);
+    assert_eq!(t.body["thinking"]["budget_tokens"], 1024);
+}
+
+#[test]
+fn chat_answer_to_message() {
+    let body = json!({
+        "id": "chatcmpl-abc123", "object": "chat.completion", "created": 1, "model": "gpt-4.1",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": "Let me check.",
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+                {"id": "call_2", "type": "function", "function": {"name": "broken", "arguments": "{\"city\": \"Par"}}]}}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120,
+                  "prompt_tokens_details": {"cached_tokens": 60}},
+    });
+    let out: Value = serde_json::from_slice(
+        &chat_to_messages_response(body.to_string().as_bytes(), "openai/gpt-4.1").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        json!({
+            "id": "msg_chatcmpl-abc123", "type": "message", "role": "assistant", "model": "openai/gpt-4.1",
+            "content": [
+                {"type": "text", "text": "Let me check."},
+                {"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"city": "Paris"}},
+                {"type": "tool_use", "id": "call_2", "name": "broken", "input": {"_raw_arguments": "{\"city\": \"Par"}}],
+            "stop_reason": "tool_use", "stop_sequence": null,
+            "usage": {"input_tokens": 40, "output_tokens": 20, "cache_read_input_tokens": 60, "cache_creation_input_tokens": 0},
+        })
+    );
+    for (finish, stop) in [
+        ("stop", "end_turn"),
+        ("length", "max_tokens"),
+        ("content_filter", "refusal"),
+    ] {
+        let b = json!({"choices": [{"finish_reason": finish, "message": {"content": "x"}}]});
+        let out: Value = serde_json::from_slice(
+            &chat_to_messages_response(b.to_string().as_bytes(), "m").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(out["stop_reason"], stop);
+    }
+    // A provider that says which stop sequence matched (vLLM).
+    let b = json!({"choices": [{"finish_reason": "stop", "stop_reason": "END", "message": {"content": "x"}}]});
+    let out: Value =
+        serde_json::from_slice(&chat_to_messages_response(b.to_string().as_bytes(), "m").unwrap())
+            .unwrap();
+    assert_eq!(
+        (out["stop_reason"].as_str(), out["stop_sequence"].as_str()),
+        (Some("stop_sequence"), Some("END"))
+    );
+    assert!(chat_to_messages_response(b"{\"choices\":[]}", "m").is_err());
+    assert!(chat_to_messages_response(b"<html>", "m").is_err());
+}
+
+#[test]
+fn message_answer_to_chat() {
+    let body = json!({
+        "id": "msg_01XYZ", "type": "message", "role": "assistant", "model": "claude-sonnet-4",
+        "content": [
+            {"type": "thinking", "thinking": "hmm", "signature": "s"},
+            {"type": "text", "text": "Sure."},
+            {"type": "tool_use", "id": "toolu_9", "name": "f", "input": {"a": [1, 2]}}],
+        "stop_reason": "tool_use", "stop_sequence": null,
+        "usage": {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 90, "cache_creation_input_tokens": 3},
+    });
+    let out: Value = serde_json::from_slice(
+        &messages_to_chat_response(
+            body.to_string().as_bytes(),
+            "anthropic/claude-sonnet-4",
+            1700000000,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        json!({
+            "id": "chatcmpl-msg_01XYZ", "object": "chat.completion", "created": 1700000000,
+            "model": "anthropic/claude-sonnet-4",
+            "choices": [{"index": 0, "logprobs": null, "finish_reason": "tool_calls", "message": {
+                "role": "assistant", "content": "Sure.", "reasoning_content": "hmm",
+                "tool_calls": [{"id": "toolu_9", "type": "function", "function": {"name": "f", "arguments": "{\"a\":[1,2]}"}}]}}],
+            "usage": {"prompt_tokens": 103, "completion_tokens": 5, "total_tokens": 108,
+                      "prompt_tokens_details": {"cached_tokens": 90}},
+        })
+    );
+}
+
+#[test]
+fn errors_in_either_shape() {
+    let openai = br#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#;
+    let a: Value = serde_json::from_slice(&error_to_anthropic(429, openai)).unwrap();
+    assert_eq!(
+        a,
+        json!({"type": "error", "error": {"type": "rate_limit_error", "message": "Rate limit reached"}})
+    );
+    for (status, kind) in [
+        (400, "invalid_request_error"),
+        (401, "authentication_error"),
+        (403, "permission_error"),
+        (404, "not_found_error"),
+        (413, "request_too_large"),
+        (500, "api_error"),
+        (503, "api_error"),
+        (529, "overloaded_error"),
+    ] {
+        let a: Value =
+            serde_json::from_slice(&error_to_anthropic(status, b"upstream said no")).unwrap();
+        assert_eq!(a["error"]["type"], kind, "{status}");
+        assert_eq!(a["error"]["message"], "upstream said no");
+    }
+    let anthropic =
+        br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+    let o: Value = serde_json::from_slice(&error_to_openai(529, anthropic)).unwrap();
+    assert_eq!(o["error"]["message"], "Overloaded");
+    assert_eq!(o["error"]["type"], "api_error");
+    assert_eq!(o["error"]["code"], "overloaded_error");
+    assert_eq!(
+        error_message(502, b""),
+        "the provider answered with status 502"
+    );
+}
