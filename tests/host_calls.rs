@@ -97,7 +97,8 @@ fn calls(random: u32, clock: u32, store_open: u32, store_get: u32, store_increme
 #[test]
 fn host_calls_per_route() {
     let host = FakeHost::new();
-    let rows: Vec<(&str, (Asked, Vec<String>), Asked)> = vec![
+    type Row<'a> = (&'a str, (Asked, Vec<String>), Asked);
+    let rows: Vec<Row> = vec![
         (
             "GET /ping",
             ask("GET", "/ping", b"", ONE_KEY, &host),
