@@ -2,15 +2,28 @@
 # Runs the whole test suite:
 #  1. native unit tests of the sans-IO core (cargo test, no wasm involved);
 #  2. integration tests that build the component (both flavours), check each
-#     against its WIT world, and drive the `wasi` flavour under `wasmtime serve`
-#     against loopback mock providers;
+#     against its WIT world, drive the `wasi` flavour under `wasmtime serve`
+#     and the `spin` flavour under `spin up` against loopback mock providers;
 #  3. the official OpenAI, Anthropic and Google GenAI Python SDKs, unchanged, against the
 #     proxy (in a local virtualenv, .venv).
 # Installs what it needs first (scripts/setup.sh). Nothing leaves loopback.
+#
+# The Spin tests run when a `spin` binary is found: `SPIN=/path/to/spin`, or
+# `spin` on PATH. Without one they are skipped, and this script says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+if [ -z "${SPIN:-}" ] && command -v spin >/dev/null 2>&1; then
+  SPIN=$(command -v spin)
+fi
+if [ -n "${SPIN:-}" ]; then
+  export SPIN
+  echo "test: Spin tests run under $("$SPIN" --version 2>/dev/null || echo "$SPIN")" >&2
+else
+  echo "test: NOTE — no spin binary (SPIN= or on PATH): the Spin tests (tests/spin.rs) are SKIPPED" >&2
+fi
 
 cargo test --all-targets 2>&1
 
@@ -19,3 +32,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
 .venv/bin/python -m pytest -q -p no:cacheprovider tests/sdk
+
+if [ -z "${SPIN:-}" ]; then
+  echo "test: NOTE — the Spin tests were SKIPPED (no spin binary); install Spin or set SPIN= to run them" >&2
+fi

@@ -81,7 +81,80 @@ pub struct Proxy {
     log: Arc<Mutex<Vec<String>>>,
 }
 
+/// The `spin` binary the Spin tests run under: `$SPIN`, else `spin` on
+/// PATH; `None` when there is none (the tests then say so and skip).
+pub fn spin_binary() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("SPIN").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("spin"))
+            .find(|p| p.is_file())
+    })
+}
+
+/// The project's own spin.toml with only what a test run needs changed: the
+/// component's path (the `spin` flavour built by the tests) and loopback
+/// entries in `allowed_outbound_hosts` (one per allowed port).
+pub fn spin_manifest(allowed_ports: &[u16]) -> String {
+    let manifest = std::fs::read_to_string(repo_root().join("spin.toml")).unwrap();
+    let wasm = component("spin");
+    let mut hosts = String::from("allowed_outbound_hosts = [\n");
+    for port in allowed_ports {
+        hosts.push_str(&format!("    \"http://127.0.0.1:{port}\",\n"));
+    }
+    let adapted = manifest
+        .replace(
+            "source = \"target/wasm32-wasip2/release/llm_proxy.wasm\"",
+            &format!("source = {:?}", wasm.display().to_string()),
+        )
+        .replacen("allowed_outbound_hosts = [\n", &hosts, 1);
+    assert_ne!(adapted, manifest, "spin.toml no longer has the lines tests adapt");
+    adapted
+}
+
 impl Proxy {
+    /// Starts the `spin` flavour under a real `spin up` (the project's
+    /// spin.toml, adapted by [`spin_manifest`], and its runtime-config.toml),
+    /// with `variables` as `SPIN_VARIABLE_*` and `component_env` as the
+    /// component's environment (`spin up --env`). `None` without a `spin`.
+    pub fn start_spin(
+        variables: &[(&str, String)],
+        component_env: &[(&str, String)],
+        allowed_ports: &[u16],
+    ) -> Option<Proxy> {
+        let spin = spin_binary()?;
+        let dir = std::env::temp_dir().join(format!(
+            "llm-proxy-spin-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("spin.toml"), spin_manifest(allowed_ports)).unwrap();
+        let port = free_port();
+        let mut cmd = Command::new(spin);
+        cmd.arg("up")
+            .arg("--from")
+            .arg(dir.join("spin.toml"))
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--runtime-config-file")
+            .arg(repo_root().join("runtime-config.toml"))
+            .arg("--state-dir")
+            .arg(dir.join(".spin"));
+        for (k, v) in component_env {
+            cmd.arg("--env").arg(format!("{k}={v}"));
+        }
+        cmd.env_clear()
+            .env("HOME", std::env::var("HOME").unwrap_or_default())
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        for (k, v) in variables {
+            cmd.env(format!("SPIN_VARIABLE_{}", k.to_ascii_uppercase()), v);
+        }
+        Some(Proxy::launch(cmd, port))
+    }
+
     /// Starts the `wasi` flavour with these settings and waits until it answers.
     pub fn start(env: &[(&str, String)]) -> Proxy {
         let wasm = component("wasi");
@@ -94,11 +167,16 @@ impl Proxy {
         }
         cmd.arg(&wasm)
             .env_clear()
-            .env("HOME", std::env::var("HOME").unwrap_or_default())
-            .stdin(Stdio::null())
+            .env("HOME", std::env::var("HOME").unwrap_or_default());
+        Proxy::launch(cmd, port)
+    }
+
+    /// Spawns the host process and waits until the proxy answers `/ping`.
+    fn launch(mut cmd: Command, port: u16) -> Proxy {
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("start wasmtime serve");
+        let mut child = cmd.spawn().expect("start the host");
         let log = Arc::new(Mutex::new(Vec::new()));
         let stderr = child.stderr.take().unwrap();
         let sink = log.clone();
