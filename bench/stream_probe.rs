@@ -59,7 +59,8 @@ fn main() {
         pending.extend_from_slice(&chunk[..n]);
         while let Some(pos) = pending.windows(2).position(|w| w == b"\n\n") {
             let event: Vec<u8> = pending.drain(..pos + 2).collect();
-            if event.starts_with(b"data:") {
+            // OpenAI events are one `data:` line; Anthropic's start with `event:`.
+            if event.windows(5).any(|w| w == b"data:") {
                 events.push(start.elapsed().as_secs_f64() * 1000.0);
             }
         }

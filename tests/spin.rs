@@ -74,17 +74,31 @@ fn settings_come_from_variables_with_the_environment_as_fallback_and_spin_header
             .iter()
             .filter(|(n, _)| n.starts_with("spin-"))
             .collect();
-        assert!(spin.is_empty(), "{path}: Spin's headers reached the provider: {spin:?}");
+        assert!(
+            spin.is_empty(),
+            "{path}: Spin's headers reached the provider: {spin:?}"
+        );
         let chars: Vec<char> = PROXY_KEY.chars().collect();
-        let seen = format!("{} {:?} {}", got.target, got.headers, String::from_utf8_lossy(&got.body));
+        let seen = format!(
+            "{} {:?} {}",
+            got.target,
+            got.headers,
+            String::from_utf8_lossy(&got.body)
+        );
         for w in chars.windows(8) {
             let w: String = w.iter().collect();
-            assert!(!seen.contains(&w), "{path}: '{w}' of the proxy key reached the provider");
+            assert!(
+                !seen.contains(&w),
+                "{path}: '{w}' of the proxy key reached the provider"
+            );
         }
         assert!(resp.headers.iter().all(|(n, _)| !n.starts_with("spin-")));
     }
     // Without the key: refused, in the usual shape.
-    assert_eq!(proxy.request("GET", "/openai/v1/models", &[], b"").status, 401);
+    assert_eq!(
+        proxy.request("GET", "/openai/v1/models", &[], b"").status,
+        401
+    );
 }
 
 #[test]
@@ -94,7 +108,8 @@ fn round_robin_cycles_in_order_and_a_rate_limited_key_is_skipped_next_time() {
     }
     let mock = Mock::start(|r| {
         if r.header("authorization") == Some("Bearer sk-b") {
-            MockResponse::json(429, r#"{"error":{"message":"slow down"}}"#).header("retry-after", "30")
+            MockResponse::json(429, r#"{"error":{"message":"slow down"}}"#)
+                .header("retry-after", "30")
         } else {
             MockResponse::json(200, r#"{"data":[]}"#)
         }
@@ -116,7 +131,11 @@ fn round_robin_cycles_in_order_and_a_rate_limited_key_is_skipped_next_time() {
     }
     let keys: Vec<String> = mock.received().iter().map(key_of).collect();
     // In order, across requests (instances): the counter is really shared.
-    assert_eq!(keys, ["sk-a", "sk-b", "sk-c", "sk-a", "sk-c", "sk-c"], "{statuses:?}");
+    assert_eq!(
+        keys,
+        ["sk-a", "sk-b", "sk-c", "sk-a", "sk-c", "sk-c"],
+        "{statuses:?}"
+    );
     // sk-b got a 429 (relayed: RETRY is 0) and, cooling down, is skipped:
     // its next turn (request 5) goes to the next key.
     assert_eq!(statuses, [200, 429, 200, 200, 200, 200]);
@@ -182,7 +201,10 @@ fn a_host_missing_from_allowed_outbound_hosts_is_a_502_that_says_so() {
     .unwrap();
     let resp = proxy.authed("GET", "/openai/v1/models", &[], b"");
     assert_eq!(resp.status, 502, "{}", resp.text());
-    let message = resp.json()["error"]["message"].as_str().unwrap().to_string();
+    let message = resp.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(message.contains("allowed_outbound_hosts"), "{message}");
     assert!(forbidden.received().is_empty());
 }

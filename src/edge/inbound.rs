@@ -4,7 +4,7 @@ use super::bindings::wasi::http::types::{
     ErrorCode, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse,
     ResponseOutparam,
 };
-use super::bindings::wasi::io::streams::InputStream;
+use super::bindings::wasi::io::streams::{InputStream, OutputStream};
 use super::io::{fields_of, pump, read_up_to, write_all, write_unflushed};
 use crate::errors::ErrorReply;
 use crate::failover;
@@ -141,11 +141,20 @@ impl ClientBody {
         matches!(self, ClientBody::Bytes(b) if b.is_empty())
     }
 
-    /// Writes the body into `to`; a streamed body is used up.
-    pub fn send(&mut self, to: &super::bindings::wasi::io::streams::OutputStream) -> bool {
+    /// The body, when it is wholly in memory.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            ClientBody::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Writes the body into `to` from byte `offset` on (bytes already
+    /// written); a streamed body is used up.
+    pub fn send_from(&mut self, to: &OutputStream, offset: usize) -> bool {
         match std::mem::replace(self, ClientBody::Spent) {
             ClientBody::Bytes(bytes) => {
-                let ok = write_unflushed(to, &bytes).is_ok();
+                let ok = write_unflushed(to, bytes.get(offset..).unwrap_or_default()).is_ok();
                 *self = ClientBody::Bytes(bytes);
                 ok
             }

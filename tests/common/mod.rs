@@ -110,7 +110,10 @@ pub fn spin_manifest(allowed_ports: &[u16]) -> String {
             &format!("source = {:?}", wasm.display().to_string()),
         )
         .replacen("allowed_outbound_hosts = [\n", &hosts, 1);
-    assert_ne!(adapted, manifest, "spin.toml no longer has the lines tests adapt");
+    assert_ne!(
+        adapted, manifest,
+        "spin.toml no longer has the lines tests adapt"
+    );
     adapted
 }
 
