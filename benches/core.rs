@@ -149,5 +149,128 @@ fn bench_chat_rewrite(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_decide, bench_settings, bench_chat_rewrite);
+/// An Anthropic Messages request of about `size` bytes, shaped like Claude
+/// Code's (system blocks, tools, a long conversation with tool use).
+fn messages_body(model: &str, size: usize) -> Vec<u8> {
+    use serde_json::json;
+    let tools: Vec<_> = (0..8)
+        .map(|i| json!({"name": format!("tool_{i}"), "description": "Reads a file from the workspace.",
+            "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}}))
+        .collect();
+    let mut messages = Vec::new();
+    let mut i = 0;
+    while serde_json::to_vec(&messages).unwrap().len() < size {
+        messages.push(json!({"role": "user", "content": [{"type": "text", "text": format!("Step {i}: the quick brown fox jumps over the lazy dog, \"quoted\" é ✓.")}]}));
+        messages.push(json!({"role": "assistant", "content": [
+            {"type": "text", "text": "Reading it."},
+            {"type": "tool_use", "id": format!("toolu_{i}"), "name": "tool_1", "input": {"path": format!("src/file_{i}.rs")}}]}));
+        messages.push(json!({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": format!("toolu_{i}"), "content": "fn main() { println!(\"hello\"); }"}]}));
+        i += 1;
+    }
+    messages.push(json!({"role": "user", "content": "Go on."}));
+    serde_json::to_vec(&json!({"model": model, "max_tokens": 4096, "stream": true,
+        "system": [{"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}],
+        "tools": tools, "messages": messages, "metadata": {"user_id": "u"}}))
+    .unwrap()
+}
+
+fn bench_translate(c: &mut Criterion) {
+    use llm_proxy::translate::anthropic_openai::request::{chat_to_messages, messages_to_chat};
+    use llm_proxy::translate::anthropic_openai::stream::{
+        ChatToMessagesStream, MessagesToChatStream,
+    };
+    use llm_proxy::translate::BodyTransform;
+    let mut g = c.benchmark_group("translate");
+    for (label, size) in [("2KB", 2 * 1024), ("200KB", 200 * 1024)] {
+        let body = messages_body("openai/gpt-4.1", size);
+        g.throughput(Throughput::Bytes(body.len() as u64));
+        g.bench_with_input(
+            BenchmarkId::new("messages_to_chat", label),
+            &body,
+            |b, body| {
+                b.iter(|| {
+                    let v: serde_json::Value = serde_json::from_slice(black_box(body)).unwrap();
+                    let t = messages_to_chat(&v, true).unwrap();
+                    serde_json::to_vec(&t.body).unwrap()
+                })
+            },
+        );
+        let anthropic_chat = chat_body("anthropic/claude", size);
+        g.bench_with_input(
+            BenchmarkId::new("chat_to_messages", label),
+            &anthropic_chat,
+            |b, body| {
+                b.iter(|| {
+                    let v: serde_json::Value = serde_json::from_slice(black_box(body)).unwrap();
+                    let t = chat_to_messages(&v).unwrap();
+                    serde_json::to_vec(&t.body).unwrap()
+                })
+            },
+        );
+        // Baseline: what the untranslated chat route does with a body this size.
+        let src = settings_map();
+        let ctx = Fixed {
+            random: 1,
+            now_ms: 0,
+        };
+        let h = head("POST", "/v1/chat/completions");
+        let openai_body = chat_body("openai/gpt-4o-mini", size);
+        g.bench_with_input(
+            BenchmarkId::new("baseline_chat_plan", label),
+            &openai_body,
+            |b, body| {
+                b.iter(|| {
+                    chat_completions::plan(&h, black_box(body), &src, None, &ctx, None).unwrap()
+                })
+            },
+        );
+    }
+    // Per stream event: one OpenAI chunk in, Anthropic events out; and back.
+    let chunk = br#"data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4.1","choices":[{"index":0,"delta":{"content":"Hello there, "},"finish_reason":null}]}
+
+"#;
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("stream_event/openai_to_anthropic", |b| {
+        let mut t = ChatToMessagesStream::new("openai/gpt-4.1");
+        let mut out = Vec::with_capacity(1024);
+        t.push(chunk, &mut out);
+        b.iter(|| {
+            out.clear();
+            t.push(black_box(chunk), &mut out);
+        })
+    });
+    let event = br#"event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello there, "}}
+
+"#;
+    g.bench_function("stream_event/anthropic_to_openai", |b| {
+        let mut t = MessagesToChatStream::new("anthropic/claude", 0, true);
+        let mut out = Vec::with_capacity(1024);
+        b.iter(|| {
+            out.clear();
+            t.push(black_box(event), &mut out);
+        })
+    });
+    // Baseline: parsing the event alone (SSE framing + JSON), no translation.
+    g.bench_function("stream_event/baseline_parse_only", |b| {
+        let mut p = llm_proxy::translate::sse::SseParser::new();
+        b.iter(|| {
+            let mut n = 0;
+            p.push(black_box(chunk), |e| {
+                n += serde_json::from_str::<serde_json::Value>(&e.data).map_or(0, |_| 1)
+            });
+            n
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_decide,
+    bench_settings,
+    bench_chat_rewrite,
+    bench_translate
+);
 criterion_main!(benches);
