@@ -20,6 +20,13 @@ pub trait Host {
     fn now_ms(&self) -> u64;
     /// A uniformly random number.
     fn random_u64(&self) -> u64;
+    /// Cryptographically secure random bytes (RSA blinding).
+    fn random_bytes(&self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let r = self.random_u64().to_le_bytes();
+            chunk.copy_from_slice(&r[..chunk.len()]);
+        }
+    }
     /// The shared store, opened on first use; `None` when the host has none
     /// (the `wasi` flavour) or it cannot be opened.
     fn store(&self) -> Option<&dyn KeyValue>;

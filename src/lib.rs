@@ -17,6 +17,7 @@
 //!   [`host`]: what the core asks of its host (clock, randomness, store).
 
 pub mod auth;
+pub mod cloud_auth;
 pub mod errors;
 pub mod failover;
 pub mod gateway;

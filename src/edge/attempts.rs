@@ -4,43 +4,101 @@
 
 use super::bindings::wasi::clocks::monotonic_clock;
 use super::bindings::wasi::http::types::{IncomingRequest, ResponseOutparam};
+use super::fetch_all::EdgeFetch;
 use super::inbound::{send_reply, ClientBody};
 use super::io::header;
 use super::outbound::{send_one, WaitError, NS_PER_SEC};
 use super::relay::relay;
+use crate::cloud_auth::{self, Authorized, CloudAuth};
 use crate::failover::{self, Outcome};
 use crate::host::Host;
 use crate::request::RequestHead;
+use crate::settings::{self, SettingSource};
 use crate::upstream::Forward;
 
 /// Performs `fwd`. Returns (status sent to the client, upstream status).
+///
+/// Each attempt gets its cloud auth right before it is sent (a SigV4
+/// signature over the exact bytes sent — a streamed body is then read whole,
+/// up to `MAX_BODY_BYTES` — or a Google token); a 401 on a cached token is
+/// answered by one fresh token and the same attempt again.
 pub fn forward(
     request: IncomingRequest,
     head: &RequestHead,
     out: ResponseOutparam,
     mut fwd: Forward,
-    timeout_secs: u64,
+    src: &dyn SettingSource,
     host: &dyn Host,
 ) -> (u16, Option<u16>) {
     if let Some(note) = fwd.note {
         eprintln!("llm-proxy {note}");
     }
-    let timeout_ns = timeout_secs.saturating_mul(NS_PER_SEC);
-    let mut body = ClientBody::new(
+    let timeout_ns = settings::upstream_timeout_secs(src).saturating_mul(NS_PER_SEC);
+    let signs = matches!(fwd.first().cloud_auth, Some(CloudAuth::SigV4 { .. }));
+    let whole = signs.then(|| usize::try_from(settings::max_body_bytes(src)).unwrap_or(usize::MAX));
+    let mut body = match ClientBody::new(
         &request,
         head,
         fwd.first().body.clone(),
         fwd.attempts.len() > 1,
-    );
+        whole,
+    ) {
+        Ok(body) => body,
+        Err(e) => return (send_reply(out, e.into_reply_for(fwd.dialect)), None),
+    };
     let last = if body.replayable() {
         fwd.attempts.len() - 1
     } else {
         0
     };
+    let fetcher = EdgeFetch { timeout_ns };
+    let mut refreshed = false;
     let mut i = 0;
     loop {
-        let up = &fwd.attempts[i];
-        let result = send_one(up, &mut body, timeout_ns);
+        let mut up = fwd.attempts[i].clone();
+        let authorized = match cloud_auth::authorize(
+            &mut up,
+            body.bytes().unwrap_or_default(),
+            host,
+            &fetcher,
+            false,
+        ) {
+            Ok(a) => a,
+            Err(e) => {
+                let mut reply = e.into_reply_for(fwd.dialect);
+                reply
+                    .headers
+                    .push(("x-llm-proxy-attempts".into(), (i + 1).to_string()));
+                return (send_reply(out, reply), None);
+            }
+        };
+        let mut result = send_one(&up, &mut body, timeout_ns);
+        // A cached token the provider refused: one fresh token, same attempt.
+        if authorized == Authorized::CachedToken
+            && !refreshed
+            && body.replayable()
+            && matches!(&result, Ok(resp) if resp.status() == 401)
+        {
+            refreshed = true;
+            drop(result);
+            result = match cloud_auth::authorize(
+                &mut up,
+                body.bytes().unwrap_or_default(),
+                host,
+                &fetcher,
+                true,
+            ) {
+                Ok(_) => send_one(&up, &mut body, timeout_ns),
+                Err(e) => {
+                    let mut reply = e.into_reply_for(fwd.dialect);
+                    reply
+                        .headers
+                        .push(("x-llm-proxy-attempts".into(), (i + 1).to_string()));
+                    return (send_reply(out, reply), None);
+                }
+            };
+        }
+        let up = &up;
         let outcome = match &result {
             Ok(resp) => Outcome::Status(resp.status()),
             Err(WaitError::Timeout) => Outcome::Timeout,

@@ -99,17 +99,20 @@ pub enum ClientBody {
 
 impl ClientBody {
     /// The planned body, or the client's: read into memory for replay when
-    /// `replay` and it fits in [`failover::REPLAY_LIMIT`], else left streaming.
+    /// `replay` and it fits in [`failover::REPLAY_LIMIT`], else left
+    /// streaming; read whole when `whole` gives a limit (a body that must be
+    /// signed), a 413 above it.
     pub fn new(
         request: &IncomingRequest,
         head: &RequestHead,
         planned: Option<Arc<[u8]>>,
         replay: bool,
-    ) -> ClientBody {
+        whole: Option<usize>,
+    ) -> Result<ClientBody, ErrorReply> {
         if let Some(bytes) = planned {
-            return ClientBody::Bytes(bytes);
+            return Ok(ClientBody::Bytes(bytes));
         }
-        let empty = || ClientBody::Bytes(Arc::from(&[][..]));
+        let empty = || Ok(ClientBody::Bytes(Arc::from(&[][..])));
         if !head.has_body() {
             return empty();
         }
@@ -120,17 +123,31 @@ impl ClientBody {
             return empty();
         };
         let mut prefix = Vec::new();
+        if let Some(limit) = whole {
+            return match read_up_to(&stream, limit, &mut prefix) {
+                Ok(true) => {
+                    drop(stream);
+                    let _ = IncomingBody::finish(body);
+                    Ok(ClientBody::Bytes(prefix.into()))
+                }
+                Ok(false) => Err(ErrorReply::too_large(limit as u64)),
+                Err(()) => Err(ErrorReply::bad_request(
+                    "the request body could not be read",
+                    "invalid_body",
+                )),
+            };
+        }
         // Broken reads fall through to streaming: the send finds out.
         if replay && read_up_to(&stream, failover::REPLAY_LIMIT, &mut prefix) == Ok(true) {
             drop(stream);
             let _ = IncomingBody::finish(body);
-            return ClientBody::Bytes(prefix.into());
+            return Ok(ClientBody::Bytes(prefix.into()));
         }
-        ClientBody::Stream {
+        Ok(ClientBody::Stream {
             prefix,
             stream,
             _body: body,
-        }
+        })
     }
 
     pub fn replayable(&self) -> bool {

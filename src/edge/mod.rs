@@ -42,7 +42,6 @@ use crate::handlers::status::{self, StatusPlan};
 use crate::pipeline::{self, Decision, Planned};
 use crate::reply::Reply;
 use crate::request::RequestHead;
-use crate::settings;
 use crate::upstream::UpstreamRequest;
 use attempts::forward;
 use bindings::exports::wasi::http::incoming_handler::Guest;
@@ -70,12 +69,11 @@ impl Guest for Component {
             );
         }
         let mut provider = decided.provider.clone();
-        let timeout = || settings::upstream_timeout_secs(&src);
         let dialect = decided.dialect;
         let (status, upstream_status) = match decided.decision {
             Decision::Reply(reply) => (send_reply(out, reply), None),
             Decision::Error(e) => (send_reply(out, e.into_reply_for(dialect)), None),
-            Decision::PassThrough(fwd) => forward(request, &head, out, fwd, timeout(), &host),
+            Decision::PassThrough(fwd) => forward(request, &head, out, fwd, &src, &host),
             Decision::WithBody {
                 route,
                 limit,
@@ -98,12 +96,12 @@ impl Guest for Component {
                     Planned::Reply(reply) => (send_reply(out, reply), None),
                     Planned::Forward(fwd) => {
                         provider = Some(fwd.first().provider.clone());
-                        forward(request, &head, out, fwd, timeout(), &host)
+                        forward(request, &head, out, fwd, &src, &host)
                     }
                 }
             }
             Decision::Models(plan) => (send_reply(out, models_reply(plan)), None),
-            Decision::Status(plan) => (send_reply(out, status_reply(plan)), None),
+            Decision::Status(plan) => (send_reply(out, status_reply(plan, &host)), None),
         };
         log_line(
             &head,
@@ -176,20 +174,43 @@ fn models_reply(plan: ModelsPlan) -> Reply {
     Reply::json(200, models::render(&entries))
 }
 
-fn status_reply(plan: StatusPlan) -> Reply {
-    let requests: Vec<&UpstreamRequest> = plan
-        .checks
-        .iter()
-        .filter_map(|c| c.request.as_ref())
-        .collect();
+fn status_reply(plan: StatusPlan, host: &dyn crate::host::Host) -> Reply {
+    // Keys whose auth is minted or signed get it first (a token exchange
+    // that fails is a verdict of its own).
+    let fetcher = fetch_all::EdgeFetch {
+        timeout_ns: FETCH_TIMEOUT_SECS * NS_PER_SEC,
+    };
+    let mut refused: Vec<Option<u16>> = Vec::new();
+    let mut requests: Vec<UpstreamRequest> = Vec::new();
+    for check in &plan.checks {
+        let Some(up) = &check.request else {
+            refused.push(None);
+            continue;
+        };
+        let mut up = up.clone();
+        let body = up
+            .body
+            .clone()
+            .unwrap_or_else(|| std::sync::Arc::from(&[][..]));
+        match crate::cloud_auth::authorize(&mut up, &body, host, &fetcher, false) {
+            Ok(_) => {
+                refused.push(None);
+                requests.push(up);
+            }
+            Err(e) => refused.push(Some(e.status)),
+        }
+    }
+    let refs: Vec<&UpstreamRequest> = requests.iter().collect();
     let mut results =
-        fetch_all(&requests, FETCH_TIMEOUT_SECS * NS_PER_SEC, MODELS_MAX_BODY).into_iter();
+        fetch_all(&refs, FETCH_TIMEOUT_SECS * NS_PER_SEC, MODELS_MAX_BODY).into_iter();
     let statuses: Vec<Option<u16>> = plan
         .checks
         .iter()
-        .map(|c| match c.request {
-            Some(_) => results.next().and_then(|r| r.ok()).map(|(s, _)| s),
-            None => None,
+        .zip(refused)
+        .map(|(c, refused)| match (&c.request, refused) {
+            (_, Some(status)) => Some(status),
+            (Some(_), None) => results.next().and_then(|r| r.ok()).map(|(s, _)| s),
+            (None, None) => None,
         })
         .collect();
     Reply::json(200, status::render(&plan, &statuses))

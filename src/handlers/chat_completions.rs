@@ -10,14 +10,16 @@ use crate::errors::ErrorReply;
 use crate::gateway::GatewayTarget;
 use crate::host::Host;
 use crate::keys::KeySelection;
-use crate::providers::{anthropic, Provider};
+use crate::providers::{anthropic, ChatTarget, Provider};
 use crate::request::RequestHead;
 use crate::settings::SettingSource;
 use crate::translate::anthropic_openai::request::chat_to_messages;
-use crate::translate::ResponseMapping;
+use crate::translate::bedrock_openai::request::chat_to_converse;
+use crate::translate::{ResponseMapping, Translated};
 use crate::upstream::chat::{self, dropped_header, keep_all, keep_for_translation, Target};
 use crate::upstream::Forward;
 use serde_json::value::RawValue;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// A chat body's top level: names to raw JSON values.
@@ -67,97 +69,140 @@ pub fn plan(
     };
     let (provider_name, upstream_model) = chat::split_model(&model, src, None)?;
     let provider = chat::resolve(&provider_name, &model, src)?;
-    let compat = chat::compat(&provider, gateway);
-    if compat.is_none() {
-        if let Some(path) = provider.messages_path.as_deref() {
-            return via_messages(
+    if let Some(gw) = chat::compat(&provider, gateway) {
+        // The gateway's OpenAI-compatible endpoint, model `{provider}/{model}`.
+        if provider.chat_path.is_none() {
+            return Err(unsupported(&provider));
+        }
+        let upstream_model = format!("{}/{upstream_model}", provider.name);
+        let dropped = rewrite(&mut top, &provider, &upstream_model);
+        let target = Target::Compat(gw, "/chat/completions");
+        let mut fwd = post(head, src, host, selection, &provider, target, &top)?;
+        fwd.response_headers.extend(dropped_header(&dropped));
+        return Ok(fwd);
+    }
+    // The provider's own URL, through the gateway when it supports the provider.
+    let gateway = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway));
+    let stream = top.get("stream").is_some_and(|v| v.get() == "true");
+    let target = provider
+        .chat_target(&upstream_model, stream, gateway.is_some())
+        .ok_or_else(|| unsupported(&provider))?;
+    match target {
+        ChatTarget::OpenAi {
+            path,
+            model: upstream,
+        } => {
+            let dropped = rewrite(&mut top, &provider, &upstream);
+            let target = Target::Provider { path, gateway };
+            let mut fwd = post(head, src, host, selection, &provider, target, &top)?;
+            fwd.response_headers.extend(dropped_header(&dropped));
+            Ok(fwd)
+        }
+        ChatTarget::Messages {
+            path,
+            model: upstream,
+            anthropic_version,
+        } => {
+            let translated = translate(body, chat_to_messages)?;
+            let mut out = translated.body;
+            if let Some(m) = upstream {
+                out.insert("model".into(), Value::String(m));
+            }
+            if let Some(v) = anthropic_version {
+                out.insert("anthropic_version".into(), Value::String(v.into()));
+            }
+            let target = Target::Provider { path, gateway };
+            let mut fwd = post_translated(head, src, host, selection, &provider, target, &out)?;
+            fwd.response = ResponseMapping::MessagesToChat {
+                model,
+                include_usage: translated.include_usage,
+            };
+            fwd.response_headers
+                .extend(dropped_header(&translated.dropped));
+            Ok(fwd)
+        }
+        ChatTarget::Converse { path } => {
+            let translated = translate(body, chat_to_converse)?;
+            let target = Target::Provider { path, gateway };
+            let mut fwd = post_translated(
                 head,
-                body,
                 src,
-                selection,
                 host,
+                selection,
                 &provider,
-                path,
-                &model,
-                &upstream_model,
-            );
+                target,
+                &translated.body,
+            )?;
+            fwd.response = ResponseMapping::ConverseToChat {
+                model,
+                include_usage: translated.include_usage,
+            };
+            fwd.response_headers
+                .extend(dropped_header(&translated.dropped));
+            Ok(fwd)
         }
     }
-    let Some(chat_path) = provider.chat_path.as_deref() else {
-        return Err(bad(
-            format!(
-                "provider '{}' has no OpenAI-compatible chat endpoint; use /{}/... pass-through",
-                provider.name, provider.name
-            ),
-            "unsupported_provider",
-        ));
-    };
-    let upstream_model = match compat {
-        Some(_) => format!("{}/{upstream_model}", provider.name),
-        None => upstream_model,
-    };
-    let dropped = rewrite(&mut top, &provider, &upstream_model);
-    let new_body = serde_json::to_vec(&top)
-        .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
-    let target = match compat {
-        Some(gw) => Target::Compat(gw, "/chat/completions"),
-        None => Target::Provider {
-            path: chat_path,
-            gateway: None,
-        },
-    };
-    let mut fwd = chat::post_json(
-        head, src, host, selection, &provider, target, new_body, keep_all,
-    )?;
-    fwd.response_headers.extend(dropped_header(&dropped));
-    Ok(fwd)
 }
 
-/// A chat request to a provider that speaks Anthropic Messages natively:
-/// translated to it, and the answer (JSON or SSE) translated back.
-#[allow(clippy::too_many_arguments)]
-fn via_messages(
-    head: &RequestHead,
+fn unsupported(provider: &Provider) -> ErrorReply {
+    bad(
+        format!(
+            "provider '{}' has no OpenAI-compatible chat endpoint; use /{}/... pass-through",
+            provider.name, provider.name
+        ),
+        "unsupported_provider",
+    )
+}
+
+/// Parses the whole body and translates it with `mapper`.
+fn translate(
     body: &[u8],
-    src: &dyn SettingSource,
-    selection: Option<KeySelection>,
-    host: &dyn Host,
-    provider: &Provider,
-    messages_path: &str,
-    model: &str,
-    upstream_model: &str,
-) -> Result<Forward, ErrorReply> {
-    let value: serde_json::Value = serde_json::from_slice(body)
+    mapper: fn(&Value) -> Result<Translated, String>,
+) -> Result<Translated, ErrorReply> {
+    let value: Value = serde_json::from_slice(body)
         .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
-    let translated = chat_to_messages(&value).map_err(|m| bad(m, "invalid_request"))?;
-    let mut out = translated.body;
-    out.insert(
-        "model".into(),
-        serde_json::Value::String(upstream_model.into()),
-    );
-    let new_body = serde_json::to_vec(&out)
-        .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
-    let target = Target::Provider {
-        path: messages_path,
-        gateway: None,
-    };
-    let mut fwd = chat::post_json(
+    mapper(&value).map_err(|m| bad(m, "invalid_request"))
+}
+
+fn encode(body: &impl serde::Serialize) -> Result<Vec<u8>, ErrorReply> {
+    serde_json::to_vec(body).map_err(|_| bad("could not encode the request body", "invalid_body"))
+}
+
+/// The client's body, rewritten, in its own dialect.
+fn post(
+    head: &RequestHead,
+    src: &dyn SettingSource,
+    host: &dyn Host,
+    selection: Option<KeySelection>,
+    provider: &Provider,
+    target: Target,
+    top: &TopLevel,
+) -> Result<Forward, ErrorReply> {
+    let body = encode(top)?;
+    chat::post_json(head, src, host, selection, provider, target, body, keep_all)
+}
+
+/// A body translated into the provider's dialect.
+fn post_translated(
+    head: &RequestHead,
+    src: &dyn SettingSource,
+    host: &dyn Host,
+    selection: Option<KeySelection>,
+    provider: &Provider,
+    target: Target,
+    body: &serde_json::Map<String, Value>,
+) -> Result<Forward, ErrorReply> {
+    let body = encode(body)?;
+    chat::post_json(
         head,
         src,
         host,
         selection,
         provider,
         target,
-        new_body,
+        body,
         keep_for_translation,
-    )?;
-    fwd.response = ResponseMapping::MessagesToChat {
-        model: model.to_string(),
-        include_usage: translated.include_usage,
-    };
-    fwd.response_headers
-        .extend(dropped_header(&translated.dropped));
-    Ok(fwd)
+    )
 }
 
 /// Sets the upstream model, drops what the provider does not accept (and

@@ -33,5 +33,6 @@ pub fn plan(
         provider: "compat".into(),
         body: None,
         key_fingerprint: None,
+        cloud_auth: None,
     })
 }

@@ -11,12 +11,13 @@ use crate::errors::{Dialect, ErrorReply};
 use crate::gateway::GatewayTarget;
 use crate::host::Host;
 use crate::keys::KeySelection;
-use crate::providers::Provider;
+use crate::providers::{ChatTarget, Provider};
 use crate::reply::Reply;
 use crate::request::RequestHead;
 use crate::settings::SettingSource;
 use crate::translate::anthropic_openai::request::messages_to_chat;
-use crate::translate::ResponseMapping;
+use crate::translate::bedrock_openai::request::chat_to_converse;
+use crate::translate::{drop_name, ResponseMapping};
 use crate::upstream::chat::{self, dropped_header, keep_all, keep_for_translation, Target};
 use crate::upstream::Forward;
 use serde::Deserialize;
@@ -63,18 +64,48 @@ pub fn plan(
     };
     let (provider_name, upstream_model) = chat::split_model(&model, src, Some("anthropic"))?;
     let provider = chat::resolve(&provider_name, &model, src)?;
+    let direct_gateway = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway));
+    let stream = value.get("stream").and_then(Value::as_bool) == Some(true);
+    let target = provider.chat_target(&upstream_model, stream, direct_gateway.is_some());
 
-    if let Some(path) = provider.messages_path.as_deref() {
-        let path = if count_tokens {
-            format!("{path}/count_tokens")
-        } else {
-            path.to_string()
+    // Providers that speak Messages natively get the client's body (through
+    // the gateway's provider URL when it is on).
+    if let Some(ChatTarget::Messages {
+        path,
+        model: in_body,
+        anthropic_version,
+    }) = &target
+    {
+        let native_count = in_body.is_some() && anthropic_version.is_none();
+        if count_tokens && !native_count {
+            return Ok(Planned::Reply(estimate(&value)));
+        }
+        let (path, new_body) = match (in_body, anthropic_version) {
+            // Anthropic's own API: every byte as the client sent it but the model.
+            (Some(m), None) => {
+                let path = if count_tokens {
+                    format!("{path}/count_tokens")
+                } else {
+                    path.clone()
+                };
+                (path, splice_model(body, m)?)
+            }
+            // Vertex: the model is in the path, the API version in the body.
+            _ => {
+                let mut v = value.clone();
+                let obj = v.as_object_mut().expect("checked above");
+                obj.remove("model");
+                if let Some(version) = anthropic_version {
+                    obj.insert("anthropic_version".into(), Value::String((*version).into()));
+                }
+                let body = serde_json::to_vec(&v)
+                    .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
+                (path.clone(), body)
+            }
         };
-        let new_body = splice_model(body, &upstream_model)?;
-        let gateway = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway));
         let target = Target::Provider {
-            path: &path,
-            gateway,
+            path,
+            gateway: direct_gateway,
         };
         let mut fwd = chat::post_json(
             head, src, host, selection, &provider, target, new_body, keep_all,
@@ -85,21 +116,23 @@ pub fn plan(
     if count_tokens {
         return Ok(Planned::Reply(estimate(&value)));
     }
+    let target = target.ok_or_else(|| {
+        bad(
+            format!(
+                "provider '{}' has no chat endpoint the Messages API can be translated to",
+                provider.name
+            ),
+            "unsupported_provider",
+        )
+    })?;
     translated(
-        head,
-        &value,
-        src,
-        selection,
-        host,
-        gateway,
-        &provider,
-        &model,
-        &upstream_model,
+        head, &value, src, selection, host, gateway, &provider, &model, target,
     )
     .map(Planned::Forward)
 }
 
-/// A Messages request for a provider that speaks OpenAI chat completions.
+/// A Messages request for a provider that speaks OpenAI chat completions
+/// (or Converse, one translation further).
 #[allow(clippy::too_many_arguments)]
 fn translated(
     head: &RequestHead,
@@ -110,57 +143,102 @@ fn translated(
     gateway: Option<&GatewayTarget>,
     provider: &Provider,
     model: &str,
-    upstream_model: &str,
+    target: ChatTarget,
 ) -> Result<Forward, ErrorReply> {
-    let Some(chat_path) = provider.chat_path.as_deref() else {
-        return Err(bad(
-            format!(
-                "provider '{}' has no chat endpoint the Messages API can be translated to",
-                provider.name
-            ),
-            "unsupported_provider",
-        ));
-    };
-    let prefer_completion_tokens = provider.name == "openai";
+    let prefer_completion_tokens = matches!(provider.name.as_str(), "openai" | "azure-openai");
     let t =
         messages_to_chat(value, prefer_completion_tokens).map_err(|m| bad(m, "invalid_request"))?;
-    let compat = chat::compat(provider, gateway);
-    let upstream_model = match compat {
-        Some(_) => format!("{}/{upstream_model}", provider.name),
-        None => upstream_model.to_string(),
-    };
     let mut body = t.body;
     let mut dropped = t.dropped;
-    for name in body.keys().filter(|k| !chat::accepts(provider, k)) {
-        dropped.push(name.clone());
+    let compat = chat::compat(provider, gateway);
+    let direct_gateway = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway));
+    let (path, mapping, body) = match (compat, target) {
+        (
+            Some(gw),
+            ChatTarget::OpenAi {
+                model: upstream, ..
+            },
+        ) => {
+            body.insert(
+                "model".into(),
+                Value::String(format!("{}/{upstream}", provider.name)),
+            );
+            (
+                Target::Compat(gw, "/chat/completions"),
+                chat_mapping(model),
+                body,
+            )
+        }
+        (
+            _,
+            ChatTarget::OpenAi {
+                path,
+                model: upstream,
+            },
+        ) => {
+            body.insert("model".into(), Value::String(upstream));
+            (
+                Target::Provider {
+                    path,
+                    gateway: direct_gateway,
+                },
+                chat_mapping(model),
+                body,
+            )
+        }
+        (_, ChatTarget::Converse { path }) => {
+            let c =
+                chat_to_converse(&Value::Object(body)).map_err(|m| bad(m, "invalid_request"))?;
+            for name in c.dropped {
+                drop_name(&mut dropped, name);
+            }
+            let mapping = ResponseMapping::Chain(
+                Box::new(ResponseMapping::ConverseToChat {
+                    model: model.to_string(),
+                    include_usage: true,
+                }),
+                Box::new(chat_mapping(model)),
+            );
+            (
+                Target::Provider {
+                    path,
+                    gateway: direct_gateway,
+                },
+                mapping,
+                c.body,
+            )
+        }
+        (_, ChatTarget::Messages { .. }) => unreachable!("native Messages is not translated"),
+    };
+    let mut body = body;
+    if !matches!(mapping, ResponseMapping::Chain(..)) {
+        for name in body.keys().filter(|k| !chat::accepts(provider, k)) {
+            drop_name(&mut dropped, name.clone());
+        }
+        body.retain(|k, _| chat::accepts(provider, k));
     }
-    body.retain(|k, _| chat::accepts(provider, k));
-    body.insert("model".into(), Value::String(upstream_model));
     let new_body = serde_json::to_vec(&body)
         .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
-    let target = match compat {
-        Some(gw) => Target::Compat(gw, "/chat/completions"),
-        None => Target::Provider {
-            path: chat_path,
-            gateway: None,
-        },
-    };
     let mut fwd = chat::post_json(
         head,
         src,
         host,
         selection,
         provider,
-        target,
+        path,
         new_body,
         keep_for_translation,
     )?;
-    fwd.response = ResponseMapping::ChatToMessages {
-        model: model.to_string(),
-    };
+    fwd.response = mapping;
     fwd.response_headers.extend(dropped_header(&dropped));
     fwd.dialect = Dialect::Anthropic;
     Ok(fwd)
+}
+
+fn chat_mapping(model: &str) -> ResponseMapping {
+    ResponseMapping::ChatToMessages {
+        model: model.to_string(),
+    }
 }
 
 /// The client's body with its top-level `model` value replaced, every other

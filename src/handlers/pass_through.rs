@@ -5,7 +5,7 @@ use crate::errors::ErrorReply;
 use crate::gateway::{self, GatewayTarget};
 use crate::host::Host;
 use crate::keys::KeySelection;
-use crate::providers::{self, Provider, ResolveError};
+use crate::providers::{self, azure_openai, Provider, ProviderKind, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::SettingSource;
 use crate::translate::ResponseMapping;
@@ -101,7 +101,14 @@ pub fn build(
 ) -> Result<UpstreamRequest, ErrorReply> {
     url::check_rest(rest).map_err(|m| ErrorReply::bad_request(m, "invalid_path"))?;
     let path = provider.base.join_path(rest);
-    let query = url::strip_key_param(&head.query);
+    let mut query = url::strip_key_param(&head.query);
+    if provider
+        .spec
+        .is_some_and(|s| s.kind == ProviderKind::AzureOpenAi)
+    {
+        let relative = path.strip_prefix(&provider.base.path).unwrap_or(&path);
+        query = azure_openai::with_api_version(provider, relative, &query);
+    }
     let path_with_query = if query.is_empty() {
         path.clone()
     } else {
@@ -116,5 +123,6 @@ pub fn build(
         provider: provider.name.clone(),
         body: None,
         key_fingerprint: None,
+        cloud_auth: key.and_then(|k| provider.cloud_auth(k)),
     })
 }

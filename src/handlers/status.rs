@@ -5,7 +5,7 @@
 use crate::gateway::GatewayTarget;
 use crate::host::Host;
 use crate::keys::{self, CooldownBook};
-use crate::providers::{self, custom, ResolveError, PROVIDERS};
+use crate::providers::{self, custom, ProviderKind, ResolveError, PROVIDERS};
 use crate::settings::{self, SettingError, SettingSource};
 use crate::upstream::{get_request, through_gateway, UpstreamRequest};
 use serde_json::{json, Map, Value};
@@ -58,6 +58,28 @@ pub fn setting_errors(src: &dyn SettingSource) -> Vec<SettingError> {
         errors.push(e);
     }
     for spec in PROVIDERS {
+        if spec.kind != ProviderKind::Standard {
+            // The clouds: whatever their resolver refuses, once a way to
+            // authenticate is set.
+            let configured = spec
+                .key_settings
+                .iter()
+                .any(|k| settings::value(src, k).is_some());
+            if let (true, Err(ResolveError::Misconfigured(e))) =
+                (configured, providers::resolve(spec.route, src))
+            {
+                errors.push(SettingError {
+                    setting: e
+                        .message
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or(spec.route)
+                        .to_string(),
+                    message: e.message,
+                });
+            }
+            continue;
+        }
         if let (_, _, Some(e)) = providers::spec_keys(spec, src) {
             errors.push(e);
         }
@@ -147,14 +169,18 @@ pub fn plan(
                     .as_ref()
                     .and_then(|b| b.cooling_until(&keys::fingerprint(key), now))
                     .map_or(0, |until| (until - now).div_ceil(1000)),
-                request: provider.models_path.as_deref().map(|path| {
-                    through_gateway(
-                        get_request(&provider, path, Some(key)),
-                        &provider,
-                        gateway,
-                        src,
-                    )
-                }),
+                request: provider
+                    .models_path
+                    .as_deref()
+                    .or(provider.check_path.as_deref())
+                    .map(|path| {
+                        through_gateway(
+                            get_request(&provider, path, Some(key)),
+                            &provider,
+                            gateway,
+                            src,
+                        )
+                    }),
             });
         }
     }

@@ -58,6 +58,12 @@ pub fn plan(
             })?
             .to_string();
         let provider = match providers::resolve(&name, src) {
+            Ok(p) if p.auth == crate::providers::AuthStyle::Cloud => {
+                return Err(bad(
+                    format!("provider '{name}' in step {i} needs per-request signing or a minted token, which the Universal Endpoint cannot carry; use /{name}/... or /v1/chat/completions"),
+                    "unsupported_provider",
+                ))
+            }
             Ok(p) if p.spec.is_some_and(|s| s.gateway) => p,
             Ok(_) | Err(ResolveError::Unknown) => {
                 return Err(bad(
@@ -86,8 +92,10 @@ pub fn plan(
         for (k, v) in &provider.default_headers {
             headers.insert(k.clone(), Value::String(v.clone()));
         }
-        if let Some(key) = key.as_deref() {
-            let (k, v) = auth_header(provider.auth, &format!("/{endpoint}"), key);
+        if let Some((k, v)) = key
+            .as_deref()
+            .and_then(|key| auth_header(provider.auth, &format!("/{endpoint}"), key))
+        {
             headers.insert(k, Value::String(v));
         }
         if let Some(own) = step.get("headers").and_then(Value::as_object) {
@@ -116,6 +124,7 @@ pub fn plan(
         provider: "universal".into(),
         body: Some(body.into()),
         key_fingerprint: None,
+        cloud_auth: None,
     })
 }
 

@@ -38,6 +38,9 @@ impl CustomEndpoint {
             keys: self.keys,
             keys_required: false,
             static_models: self.models,
+            credentials: Vec::new(),
+            cloud: None,
+            check_path: None,
         }
     }
 }

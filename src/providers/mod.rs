@@ -3,11 +3,19 @@
 //! Quirks the table cannot express live in one small module per provider.
 
 pub mod anthropic;
+pub mod aws_bedrock;
+pub mod azure_openai;
 pub mod custom;
 pub mod google_ai_studio;
+pub mod google_vertex_ai;
 
+use crate::cloud_auth::google::ServiceAccount;
+use crate::cloud_auth::sigv4::Credentials;
+use crate::cloud_auth::CloudAuth;
 use crate::errors::ErrorReply;
+use crate::gateway::GatewayTarget;
 use crate::settings::{self, SettingError, SettingSource};
+use crate::upstream::UpstreamRequest;
 use crate::url::BaseUrl;
 
 /// How a provider key is attached to an upstream request.
@@ -19,6 +27,60 @@ pub enum AuthStyle {
     Header(&'static str),
     /// Google AI Studio: `x-goog-api-key`, but Bearer on its OpenAI-compatible paths.
     GoogleAiStudio,
+    /// From the key's [`Credential`] at send time (a SigV4 signature, a
+    /// token minted from a service account).
+    Cloud,
+}
+
+/// Which code resolves a row (settings beyond one key list and a base URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// One key list, one base URL.
+    Standard,
+    AzureOpenAi,
+    GoogleVertexAi,
+    AwsBedrock,
+}
+
+/// A key that is more than a string: what signs or mints the auth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Aws(Credentials),
+    Google(ServiceAccount),
+}
+
+/// Per-cloud settings a resolved provider carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cloud {
+    Azure {
+        resource: Option<String>,
+        api_version: String,
+    },
+    Vertex {
+        project: Option<String>,
+        region: String,
+        token_uri: Option<String>,
+    },
+    Bedrock {
+        region: String,
+    },
+}
+
+/// Where a chat request goes, in which dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatTarget {
+    /// An OpenAI-compatible chat endpoint: `path` (relative to the base),
+    /// with `model` in the body.
+    OpenAi { path: String, model: String },
+    /// Anthropic's Messages API: `model` in the body when given (else in the
+    /// path), plus `anthropic_version` in the body when given (Vertex).
+    Messages {
+        path: String,
+        model: Option<String>,
+        anthropic_version: Option<&'static str>,
+    },
+    /// Bedrock's Converse API (the model id is in the path).
+    Converse { path: String },
 }
 
 /// Which OpenAI chat parameters a provider accepts.
@@ -62,8 +124,12 @@ pub struct ProviderSpec {
     pub messages_path: Option<&'static str>,
     /// Models-list path relative to the base URL, if any.
     pub models_path: Option<&'static str>,
-    /// Key settings; the first is canonical, the rest are accepted aliases.
+    /// Key settings; the first is canonical, the rest are accepted aliases
+    /// (for the clouds: the ways to authenticate, in order of preference).
     pub key_settings: &'static [&'static str],
+    /// Other settings the row reads (region, project, resource, …).
+    pub extra_settings: &'static [&'static str],
+    pub kind: ProviderKind,
     /// Cloudflare AI Gateway supports this provider.
     pub gateway: bool,
     /// The gateway's OpenAI-compatible `/compat` endpoint supports it.
@@ -128,6 +194,8 @@ const fn openai_like(
         messages_path: None,
         models_path,
         key_settings: key_setting,
+        extra_settings: &[],
+        kind: ProviderKind::Standard,
         gateway: true,
         gateway_compat: true,
         params: ParamPolicy::OpenAi,
@@ -154,6 +222,8 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         messages_path: None,
         models_path: Some("/v1beta/models"),
         key_settings: &["GEMINI_API_KEY"],
+        extra_settings: &[],
+        kind: ProviderKind::Standard,
         gateway: true,
         gateway_compat: true,
         params: ParamPolicy::Only(GOOGLE_PARAMS),
@@ -169,6 +239,8 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         messages_path: Some("/v1/messages"),
         models_path: Some("/v1/models"),
         key_settings: &["ANTHROPIC_API_KEY"],
+        extra_settings: &[],
+        kind: ProviderKind::Standard,
         gateway: true,
         gateway_compat: true,
         params: ParamPolicy::OpenAi,
@@ -282,6 +354,62 @@ pub static PROVIDERS: &[ProviderSpec] = &[
             &["OLLAMA_API_KEY"],
         )
     },
+    // The clouds: their rows name the settings; their modules resolve them.
+    ProviderSpec {
+        route: "azure-openai",
+        aliases: &[],
+        base_url: "https://{resource}.openai.azure.com/openai",
+        auth: AuthStyle::Header("api-key"),
+        default_headers: &[],
+        chat_path: Some("/v1/chat/completions"),
+        messages_path: None,
+        models_path: Some("/v1/models"),
+        key_settings: &["AZURE_OPENAI_API_KEY"],
+        extra_settings: &["AZURE_OPENAI_RESOURCE", "AZURE_OPENAI_API_VERSION"],
+        kind: ProviderKind::AzureOpenAi,
+        gateway: true,
+        gateway_compat: false,
+        params: ParamPolicy::OpenAi,
+        models_shape: ModelsShape::OpenAi,
+    },
+    ProviderSpec {
+        route: "google-vertex-ai",
+        aliases: &[],
+        base_url: "https://{region}-aiplatform.googleapis.com",
+        auth: AuthStyle::Cloud,
+        default_headers: &[],
+        chat_path: None,
+        messages_path: None,
+        models_path: None,
+        key_settings: &[
+            "VERTEX_SERVICE_ACCOUNT_JSON",
+            "VERTEX_ACCESS_TOKEN",
+            "VERTEX_API_KEY",
+        ],
+        extra_settings: &["VERTEX_PROJECT", "VERTEX_REGION", "VERTEX_TOKEN_URI"],
+        kind: ProviderKind::GoogleVertexAi,
+        gateway: true,
+        gateway_compat: false,
+        params: ParamPolicy::OpenAi,
+        models_shape: ModelsShape::OpenAi,
+    },
+    ProviderSpec {
+        route: "aws-bedrock",
+        aliases: &[],
+        base_url: "https://bedrock-runtime.{region}.amazonaws.com",
+        auth: AuthStyle::Cloud,
+        default_headers: &[],
+        chat_path: None,
+        messages_path: None,
+        models_path: None,
+        key_settings: &["AWS_BEARER_TOKEN_BEDROCK", "AWS_ACCESS_KEY_ID"],
+        extra_settings: &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION"],
+        kind: ProviderKind::AwsBedrock,
+        gateway: true,
+        gateway_compat: false,
+        params: ParamPolicy::OpenAi,
+        models_shape: ModelsShape::OpenAi,
+    },
 ];
 
 /// The built-in row for a route name or alias.
@@ -315,6 +443,89 @@ pub struct Provider {
     /// Custom endpoints may have no keys at all: then no auth header is sent.
     pub keys_required: bool,
     pub static_models: Option<Vec<String>>,
+    /// With [`AuthStyle::Cloud`]: each key's credential, by key.
+    pub credentials: Vec<(String, Credential)>,
+    /// Cloud settings (region, project, resource).
+    pub cloud: Option<Cloud>,
+    /// A cheap authenticated GET for `/status` when there is no models path.
+    pub check_path: Option<String>,
+}
+
+impl Provider {
+    /// The auth `key` needs at send time, if it is a cloud credential.
+    pub fn cloud_auth(&self, key: &str) -> Option<CloudAuth> {
+        if self.auth != AuthStyle::Cloud {
+            return None;
+        }
+        match &self.credentials.iter().find(|(k, _)| k == key)?.1 {
+            Credential::Aws(creds) => Some(CloudAuth::SigV4 {
+                creds: creds.clone(),
+                region: match &self.cloud {
+                    Some(Cloud::Bedrock { region }) => region.clone(),
+                    _ => "us-east-1".into(),
+                },
+                service: "bedrock".into(),
+                signed_for: None,
+            }),
+            Credential::Google(account) => Some(CloudAuth::Google {
+                token_uri: match &self.cloud {
+                    Some(Cloud::Vertex {
+                        token_uri: Some(uri),
+                        ..
+                    }) => uri.clone(),
+                    _ => account.token_uri.clone(),
+                },
+                account: account.clone(),
+            }),
+        }
+    }
+
+    /// Where a chat request for `model` goes (`stream`: whether it streams;
+    /// `via_gateway`: through the AI Gateway's provider URL).
+    pub fn chat_target(&self, model: &str, stream: bool, via_gateway: bool) -> Option<ChatTarget> {
+        match self.spec.map(|s| s.kind) {
+            Some(ProviderKind::AzureOpenAi) => azure_openai::chat_target(self, model, via_gateway),
+            Some(ProviderKind::GoogleVertexAi) => {
+                google_vertex_ai::chat_target(self, model, stream)
+            }
+            Some(ProviderKind::AwsBedrock) => Some(ChatTarget::Converse {
+                path: crate::translate::bedrock_openai::request::converse_path(model, stream),
+            }),
+            _ => {
+                if let Some(path) = &self.messages_path {
+                    return Some(ChatTarget::Messages {
+                        path: path.clone(),
+                        model: Some(model.to_string()),
+                        anthropic_version: None,
+                    });
+                }
+                Some(ChatTarget::OpenAi {
+                    path: self.chat_path.clone()?,
+                    model: model.to_string(),
+                })
+            }
+        }
+    }
+
+    /// Sends `up` (built for this provider's own base URL) through
+    /// `gateway`: `{gateway}/{provider}` stands in for the base URL, in the
+    /// shape the gateway wants for this provider.
+    pub fn via_gateway(&self, up: &mut UpstreamRequest, gateway: &GatewayTarget) {
+        match self.spec.map(|s| s.kind) {
+            Some(ProviderKind::AzureOpenAi) => azure_openai::via_gateway(self, up, gateway),
+            Some(ProviderKind::AwsBedrock) => aws_bedrock::via_gateway(self, up, gateway),
+            _ => {
+                let relative = up
+                    .path_with_query
+                    .strip_prefix(&self.base.path)
+                    .unwrap_or(&up.path_with_query)
+                    .to_string();
+                let base = gateway.provider_base(&self.name);
+                up.path_with_query = format!("{}{}", base.path, relative);
+                up.base = base;
+            }
+        }
+    }
 }
 
 /// Why a provider cannot be used.
@@ -341,6 +552,12 @@ fn resolve_builtin(
     spec: &'static ProviderSpec,
     src: &dyn SettingSource,
 ) -> Result<Provider, ErrorReply> {
+    match spec.kind {
+        ProviderKind::Standard => {}
+        ProviderKind::AzureOpenAi => return azure_openai::resolve(spec, src),
+        ProviderKind::GoogleVertexAi => return google_vertex_ai::resolve(spec, src),
+        ProviderKind::AwsBedrock => return aws_bedrock::resolve(spec, src),
+    }
     let (keys, key_setting, error) = spec_keys(spec, src);
     if let Some(e) = error {
         return Err(ErrorReply::misconfigured(&e.setting, &e.message));
@@ -363,7 +580,41 @@ fn resolve_builtin(
         key_setting,
         keys_required: true,
         static_models: None,
+        credentials: Vec::new(),
+        cloud: None,
+        check_path: None,
     })
+}
+
+/// A provider from its row with the given keys and base; the cloud modules
+/// fill in the rest.
+pub fn from_spec(
+    spec: &'static ProviderSpec,
+    base: BaseUrl,
+    keys: Vec<String>,
+    key_setting: &str,
+) -> Provider {
+    Provider {
+        name: spec.route.to_string(),
+        spec: Some(spec),
+        base,
+        auth: spec.auth,
+        default_headers: spec
+            .default_headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        chat_path: spec.chat_path.map(str::to_string),
+        messages_path: spec.messages_path.map(str::to_string),
+        models_path: spec.models_path.map(str::to_string),
+        keys,
+        key_setting: key_setting.to_string(),
+        keys_required: true,
+        static_models: None,
+        credentials: Vec::new(),
+        cloud: None,
+        check_path: None,
+    }
 }
 
 /// A built-in provider's keys: the first of its key settings that is set.
@@ -383,6 +634,9 @@ pub fn spec_keys(
 /// A built-in provider's base URL: the `<ROUTE>_BASE_URL` override, else the
 /// table's default (Workers AI with the account id filled in).
 pub fn provider_base(spec: &ProviderSpec, src: &dyn SettingSource) -> Result<BaseUrl, ErrorReply> {
+    if spec.kind == ProviderKind::AzureOpenAi {
+        return azure_openai::base(src);
+    }
     let setting = base_url_setting(spec.route);
     if let Some(raw) = settings::value(src, &setting) {
         return BaseUrl::parse(raw.trim())
@@ -394,6 +648,12 @@ pub fn provider_base(spec: &ProviderSpec, src: &dyn SettingSource) -> Result<Bas
 /// A built-in provider's own base URL from the table, ignoring any override
 /// (what the AI Gateway stands in for).
 pub fn default_base(spec: &ProviderSpec, src: &dyn SettingSource) -> Result<BaseUrl, ErrorReply> {
+    match spec.kind {
+        ProviderKind::Standard => {}
+        ProviderKind::AzureOpenAi => return azure_openai::default_base(src),
+        ProviderKind::GoogleVertexAi => return google_vertex_ai::default_base(src),
+        ProviderKind::AwsBedrock => return aws_bedrock::default_base(src),
+    }
     let setting = base_url_setting(spec.route);
     let url = if spec.base_url.contains("{account}") {
         let account = settings::value(src, "CLOUDFLARE_ACCOUNT_ID").ok_or_else(|| {
@@ -435,7 +695,11 @@ mod tests {
             }
             assert!(p.chat_path.is_none_or(|c| c.starts_with('/')));
             assert!(p.models_path.is_none_or(|c| c.starts_with('/')));
-            let url = p.base_url.replace("{account}", "acc");
+            let url = p
+                .base_url
+                .replace("{account}", "acc")
+                .replace("{resource}", "res")
+                .replace("{region}", "us-east-1");
             assert!(BaseUrl::parse(&url).is_ok(), "{}", p.base_url);
         }
     }
@@ -486,3 +750,7 @@ mod tests {
         assert_eq!(resolve("nope", &src(&[])), Err(ResolveError::Unknown));
     }
 }
+
+#[cfg(test)]
+#[path = "cloud_tests.rs"]
+mod cloud_tests;

@@ -7,9 +7,39 @@
 //! Pairs: [`anthropic_openai`] (Anthropic Messages ⇄ OpenAI chat completions).
 
 pub mod anthropic_openai;
+pub mod bedrock_openai;
+pub mod eventstream;
 pub mod sse;
 
 use anthropic_openai::{response, stream};
+use serde_json::{Map, Value};
+
+/// A translated request body (its `model` is set by the caller).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translated {
+    pub body: Map<String, Value>,
+    /// What had no equivalent, by name (deduplicated, in order of first sight).
+    pub dropped: Vec<String>,
+    pub stream: bool,
+    /// The client asked for the usage chunk at the end of an OpenAI stream.
+    pub include_usage: bool,
+}
+
+/// Names `name` among what a translation dropped (once).
+pub fn drop_name(dropped: &mut Vec<String>, name: impl Into<String>) {
+    let name = name.into();
+    if !dropped.contains(&name) {
+        dropped.push(name);
+    }
+}
+
+/// `data:{media type};base64,{data}` → (media type, data).
+pub fn data_url(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("data:")?;
+    let (meta, data) = rest.split_once(',')?;
+    let media_type = meta.strip_suffix(";base64")?;
+    Some((media_type, data))
+}
 
 /// How an upstream's answer becomes the client's.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -22,6 +52,36 @@ pub enum ResponseMapping {
     ChatToMessages { model: String },
     /// An Anthropic Messages answer → OpenAI chat completions.
     MessagesToChat { model: String, include_usage: bool },
+    /// A Bedrock Converse answer (JSON or event stream) → OpenAI chat completions.
+    ConverseToChat { model: String, include_usage: bool },
+    /// The first mapping, then the second (a Messages client reaching
+    /// Bedrock: Converse → OpenAI chat → Anthropic Messages).
+    Chain(Box<ResponseMapping>, Box<ResponseMapping>),
+}
+
+/// Two transforms in a row.
+struct Chained(Box<dyn BodyTransform>, Box<dyn BodyTransform>);
+
+impl BodyTransform for Chained {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        let mut between = Vec::new();
+        self.0.push(chunk, &mut between);
+        if !between.is_empty() {
+            self.1.push(&between, out);
+        }
+    }
+
+    fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
+        let mut between = Vec::new();
+        self.0.finish(complete, &mut between);
+        self.1.push(&between, out);
+        // The first said how it ended (an error event, when it was cut off).
+        self.1.finish(complete || !between.is_empty(), out);
+    }
+
+    fn status(&self) -> Option<u16> {
+        self.0.status().or(self.1.status())
+    }
 }
 
 /// Turns the upstream's body into the client's, chunk by chunk. Whatever a
@@ -151,6 +211,61 @@ impl ResponseMapping {
             header(&headers, "content-type").is_some_and(|c| c.starts_with("text/event-stream"));
         let (transform, content_type, hold_whole): (Option<Box<dyn BodyTransform>>, &str, bool) =
             match self {
+                ResponseMapping::Chain(first, second) => {
+                    let a = first.respond(status, headers);
+                    let b = second.respond(a.status, a.headers);
+                    let transform: Option<Box<dyn BodyTransform>> = match (a.transform, b.transform)
+                    {
+                        (Some(x), Some(y)) => Some(Box::new(Chained(x, y))),
+                        (x, y) => x.or(y),
+                    };
+                    return ClientResponse {
+                        status: b.status,
+                        headers: b.headers,
+                        transform,
+                        hold_whole: a.hold_whole || b.hold_whole,
+                    };
+                }
+                ResponseMapping::ConverseToChat {
+                    model,
+                    include_usage,
+                } => {
+                    let model = model.clone();
+                    let created = date_of(&headers);
+                    let id = header(&headers, "x-amzn-requestid")
+                        .map(anthropic_openai::response::clean_id)
+                        .filter(|i| !i.is_empty())
+                        .unwrap_or_else(|| "bedrock".into());
+                    let event_stream = header(&headers, "content-type")
+                        .is_some_and(|c| c.starts_with("application/vnd.amazon.eventstream"));
+                    if ok && event_stream {
+                        let t = bedrock_openai::stream::ConverseToChatStream::new(
+                            &model,
+                            &id,
+                            created,
+                            *include_usage,
+                        );
+                        (Some(Box::new(t)), "text/event-stream", false)
+                    } else if ok {
+                        let convert = move |b: &[u8]| {
+                            bedrock_openai::response::converse_to_chat_response(
+                                b, &model, &id, created,
+                            )
+                        };
+                        (
+                            whole(convert, response::error_to_openai),
+                            "application/json",
+                            true,
+                        )
+                    } else {
+                        let convert = move |b: &[u8]| Ok(response::error_to_openai(status, b));
+                        (
+                            whole(convert, response::error_to_openai),
+                            "application/json",
+                            true,
+                        )
+                    }
+                }
                 ResponseMapping::Relay => {
                     return ClientResponse {
                         status,

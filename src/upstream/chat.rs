@@ -106,7 +106,7 @@ pub enum Target<'a> {
     /// `path` (relative to the provider's base) with the provider's auth,
     /// through `gateway` when given.
     Provider {
-        path: &'a str,
+        path: String,
         gateway: Option<&'a GatewayTarget>,
     },
 }
@@ -193,10 +193,12 @@ fn json_request(
                 provider: provider.name.clone(),
                 body: None,
                 key_fingerprint: None,
+                cloud_auth: None,
             }
         }
         Target::Provider { path, gateway } => {
             let relative = path.split('?').next().unwrap_or_default();
+            let path = path.as_str();
             let mut up = UpstreamRequest {
                 method: "POST".into(),
                 base: provider.base.clone(),
@@ -205,6 +207,7 @@ fn json_request(
                 provider: provider.name.clone(),
                 body: None,
                 key_fingerprint: None,
+                cloud_auth: secret.and_then(|k| provider.cloud_auth(k)),
             };
             if let Some(gw) = gateway {
                 via_gateway(&mut up, provider, gw, None);

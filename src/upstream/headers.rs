@@ -80,8 +80,7 @@ pub fn with_provider_headers(
             headers.push((name.clone(), value.as_bytes().to_vec()));
         }
     }
-    if let Some(key) = key {
-        let (name, value) = auth_header(provider.auth, relative_path, key);
+    if let Some((name, value)) = key.and_then(|k| auth_header(provider.auth, relative_path, k)) {
         headers.push((name, value.into_bytes()));
     }
     headers
@@ -98,31 +97,27 @@ pub fn client_headers(head: &RequestHead) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// The header that carries `key` for a request to `relative_path`.
-pub fn auth_header(auth: AuthStyle, relative_path: &str, key: &str) -> (String, String) {
+/// The header that carries `key` for a request to `relative_path`; `None`
+/// for cloud credentials, whose auth is added at send time
+/// ([`crate::cloud_auth::authorize`]).
+pub fn auth_header(auth: AuthStyle, relative_path: &str, key: &str) -> Option<(String, String)> {
     match auth {
-        AuthStyle::Bearer => ("authorization".into(), format!("Bearer {key}")),
-        AuthStyle::Header(name) => (name.to_string(), key.to_string()),
-        AuthStyle::GoogleAiStudio => google_ai_studio::auth_header(relative_path, key),
+        AuthStyle::Bearer => Some(("authorization".into(), format!("Bearer {key}"))),
+        AuthStyle::Header(name) => Some((name.to_string(), key.to_string())),
+        AuthStyle::GoogleAiStudio => Some(google_ai_studio::auth_header(relative_path, key)),
+        AuthStyle::Cloud => None,
     }
 }
 
-/// Sends `up` (built for `provider`'s own base URL) through `gateway`:
-/// `{gateway}/{provider}` stands in for the provider's base URL.
+/// Sends `up` (built for `provider`'s own base URL) through `gateway`, in
+/// the shape the gateway wants for the provider, with the gateway's token.
 pub fn via_gateway(
     up: &mut UpstreamRequest,
     provider: &Provider,
     gateway: &GatewayTarget,
     token: Option<(String, Vec<u8>)>,
 ) {
-    let relative = up
-        .path_with_query
-        .strip_prefix(&provider.base.path)
-        .unwrap_or(&up.path_with_query)
-        .to_string();
-    let base = gateway.provider_base(&provider.name);
-    up.path_with_query = format!("{}{}", base.path, relative);
-    up.base = base;
+    provider.via_gateway(up, gateway);
     up.headers.extend(token);
 }
 

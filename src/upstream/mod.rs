@@ -31,6 +31,8 @@ pub struct UpstreamRequest {
     /// The fingerprint of this attempt's provider key in the cooldown
     /// record, when failures are recorded (see [`Forward::cooldowns`]).
     pub key_fingerprint: Option<String>,
+    /// Auth added at send time (a SigV4 signature, a minted token).
+    pub cloud_auth: Option<crate::cloud_auth::CloudAuth>,
 }
 
 /// One upstream request and its fallbacks: the same request with the next
@@ -95,9 +97,8 @@ pub fn get_request(provider: &Provider, path: &str, key: Option<&str>) -> Upstre
         .map(|(k, v)| (k.clone(), v.as_bytes().to_vec()))
         .collect();
     headers.push(("accept".into(), b"application/json".to_vec()));
-    if let Some(key) = key {
-        let relative = path.split('?').next().unwrap_or_default();
-        let (n, v) = headers::auth_header(provider.auth, relative, key);
+    let relative = path.split('?').next().unwrap_or_default();
+    if let Some((n, v)) = key.and_then(|k| headers::auth_header(provider.auth, relative, k)) {
         headers.push((n, v.into_bytes()));
     }
     UpstreamRequest {
@@ -108,6 +109,7 @@ pub fn get_request(provider: &Provider, path: &str, key: Option<&str>) -> Upstre
         provider: provider.name.clone(),
         body: Some(Arc::from(&[][..])),
         key_fingerprint: None,
+        cloud_auth: key.and_then(|k| provider.cloud_auth(k)),
     }
 }
 

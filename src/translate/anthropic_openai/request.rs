@@ -8,25 +8,8 @@
 //! What has no equivalent is dropped and named (by field path) in
 //! [`Translated::dropped`], which the proxy reports in a response header.
 
+use crate::translate::{data_url, drop_name, Translated};
 use serde_json::{json, Map, Value};
-
-/// A translated request body (its `model` is set by the caller).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Translated {
-    pub body: Map<String, Value>,
-    /// What had no equivalent, by name (deduplicated, in order of first sight).
-    pub dropped: Vec<String>,
-    pub stream: bool,
-    /// The client asked for the usage chunk at the end of an OpenAI stream.
-    pub include_usage: bool,
-}
-
-fn drop_name(dropped: &mut Vec<String>, name: impl Into<String>) {
-    let name = name.into();
-    if !dropped.contains(&name) {
-        dropped.push(name);
-    }
-}
 
 fn object(v: &Value) -> Result<&Map<String, Value>, String> {
     v.as_object()
@@ -655,12 +638,4 @@ fn content_to_blocks(content: &Value, dropped: &mut Vec<String>) -> Vec<Value> {
             .collect(),
         _ => Vec::new(),
     }
-}
-
-/// `data:{media type};base64,{data}` → (media type, data).
-fn data_url(url: &str) -> Option<(&str, &str)> {
-    let rest = url.strip_prefix("data:")?;
-    let (meta, data) = rest.split_once(',')?;
-    let media_type = meta.strip_suffix(";base64")?;
-    Some((media_type, data))
 }

@@ -1,0 +1,216 @@
+//! Auth that is not a static key: AWS SigV4 signatures ([`sigv4`]) and
+//! Google OAuth2 tokens minted from a service account ([`google`]).
+//!
+//! A plan carries it as a value ([`CloudAuth`] on the upstream request); the
+//! edge calls [`authorize`] right before sending each attempt, with the
+//! clock, the store and a way to make one request ([`Fetch`]) — so the
+//! decisions (sign what, mint when, cache where, refresh once) stay here and
+//! are tested with fakes.
+
+pub mod google;
+pub mod sigv4;
+
+use crate::errors::ErrorReply;
+use crate::host::Host;
+use crate::upstream::UpstreamRequest;
+use crate::url::BaseUrl;
+use google::ServiceAccount;
+use sigv4::Credentials;
+
+/// How an upstream request gets its auth at send time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloudAuth {
+    /// An AWS SigV4 signature over the request as sent.
+    SigV4 {
+        creds: Credentials,
+        region: String,
+        service: String,
+        /// What the signature is for when it differs from where the request
+        /// goes (through the AI Gateway, the real Bedrock host and path).
+        signed_for: Option<(String, String)>,
+    },
+    /// A bearer token minted from a Google service account.
+    Google {
+        account: ServiceAccount,
+        /// The token endpoint (the key file's, or `VERTEX_TOKEN_URI`).
+        token_uri: String,
+    },
+}
+
+/// One request made on the edge's behalf (the token exchange).
+pub trait Fetch {
+    /// Sends `request` and reads the whole answer: (status, body).
+    fn fetch(&self, request: &UpstreamRequest) -> Result<(u16, Vec<u8>), String>;
+}
+
+/// Where a request's auth came from, for the caller's retry decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authorized {
+    /// Nothing to do (a static key, already in the headers).
+    Static,
+    /// Signed (SigV4).
+    Signed,
+    /// A token from the cache: worth one fresh mint after a 401.
+    CachedToken,
+    /// A freshly minted token.
+    FreshToken,
+}
+
+/// Adds the request's cloud auth headers: a SigV4 signature over `body`, or
+/// a Google bearer token (cached unless `refresh`, minted when needed and
+/// cached for the instances that follow).
+pub fn authorize(
+    up: &mut UpstreamRequest,
+    body: &[u8],
+    host: &dyn Host,
+    fetch: &dyn Fetch,
+    refresh: bool,
+) -> Result<Authorized, ErrorReply> {
+    let Some(auth) = up.cloud_auth.clone() else {
+        return Ok(Authorized::Static);
+    };
+    up.headers.retain(|(n, _)| {
+        !matches!(
+            n.as_str(),
+            "authorization" | "x-amz-date" | "x-amz-security-token" | "x-amz-content-sha256"
+        )
+    });
+    match auth {
+        CloudAuth::SigV4 {
+            creds,
+            region,
+            service,
+            signed_for,
+        } => {
+            let (sign_host, path_and_query) = signed_for
+                .unwrap_or_else(|| (up.base.authority.clone(), up.path_with_query.clone()));
+            let (path, query) = path_and_query
+                .split_once('?')
+                .unwrap_or((&path_and_query, ""));
+            let signed = sigv4::sign(
+                &sigv4::SigningInput {
+                    method: &up.method,
+                    host: &sign_host,
+                    path,
+                    query,
+                    headers: &[],
+                    body,
+                    region: &region,
+                    service: &service,
+                    now: (host.now_ms() / 1000) as i64,
+                },
+                &creds,
+            );
+            up.headers
+                .extend(signed.headers.into_iter().map(|(n, v)| (n, v.into_bytes())));
+            Ok(Authorized::Signed)
+        }
+        CloudAuth::Google { account, token_uri } => {
+            let now_ms = host.now_ms();
+            let store = host.store();
+            if !refresh {
+                if let Some(token) = store.and_then(|s| google::cached(s, &account, now_ms)) {
+                    set_bearer(up, &token);
+                    return Ok(Authorized::CachedToken);
+                }
+            }
+            let (token, expires_in) = mint(&account, &token_uri, now_ms, host, fetch)?;
+            if let Some(store) = store {
+                google::remember(store, &account, &token, expires_in, now_ms);
+            }
+            set_bearer(up, &token);
+            Ok(Authorized::FreshToken)
+        }
+    }
+}
+
+fn set_bearer(up: &mut UpstreamRequest, token: &str) {
+    up.headers.push((
+        "authorization".into(),
+        format!("Bearer {token}").into_bytes(),
+    ));
+}
+
+/// The token exchange for `account` at `token_uri`.
+pub fn token_request(
+    account: &ServiceAccount,
+    token_uri: &str,
+    now_ms: u64,
+    host: &dyn Host,
+) -> Result<UpstreamRequest, ErrorReply> {
+    let misconfigured = |what: &str| ErrorReply::misconfigured("VERTEX_SERVICE_ACCOUNT_JSON", what);
+    let (base, path) = split_url(token_uri)
+        .ok_or_else(|| misconfigured("has a token_uri that is not an http(s) URL"))?;
+    let assertion = google::assertion(account, token_uri, (now_ms / 1000) as i64, host)
+        .map_err(|m| misconfigured(&m))?;
+    let body = google::token_request_body(&assertion);
+    Ok(UpstreamRequest {
+        method: "POST".into(),
+        path_with_query: path,
+        headers: vec![
+            (
+                "content-type".into(),
+                b"application/x-www-form-urlencoded".to_vec(),
+            ),
+            ("content-length".into(), body.len().to_string().into_bytes()),
+            ("accept".into(), b"application/json".to_vec()),
+        ],
+        base,
+        provider: "google-oauth2".into(),
+        body: Some(body.into()),
+        key_fingerprint: None,
+        cloud_auth: None,
+    })
+}
+
+/// `scheme://authority/path?query` → (base, path with query).
+fn split_url(url: &str) -> Option<(BaseUrl, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let base = BaseUrl::parse(&format!("{scheme}://{authority}")).ok()?;
+    Some((
+        base,
+        if path.is_empty() {
+            "/".into()
+        } else {
+            path.to_string()
+        },
+    ))
+}
+
+fn mint(
+    account: &ServiceAccount,
+    token_uri: &str,
+    now_ms: u64,
+    host: &dyn Host,
+    fetch: &dyn Fetch,
+) -> Result<(String, u64), ErrorReply> {
+    let request = token_request(account, token_uri, now_ms, host)?;
+    let failed = |why: String| {
+        ErrorReply::bad_gateway(format!(
+            "could not get a Google access token for {}: {why}",
+            account.label()
+        ))
+    };
+    match fetch.fetch(&request) {
+        Ok((200, body)) => google::parse_token(&body).map_err(failed),
+        Ok((status, body)) => {
+            // Google's error codes (invalid_grant, …) name the problem, never a secret.
+            let code = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
+                .unwrap_or_default();
+            let mut e = failed(format!("the token endpoint answered {status} {code}"));
+            if status == 400 || status == 401 || status == 403 {
+                e.status = 401;
+                e.kind = "authentication_error";
+                e.code = "provider_auth_failed";
+            }
+            Err(e)
+        }
+        Err(why) => Err(failed(why)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,191 @@
+//! Google Vertex AI: `https://{region}-aiplatform.googleapis.com` (region
+//! `global` → `aiplatform.googleapis.com`; `GOOGLE_VERTEX_AI_BASE_URL`
+//! overrides), a project, and a bearer token — minted by the proxy from a
+//! service account (`VERTEX_SERVICE_ACCOUNT_JSON`, one key file or a JSON
+//! array of them), or given (`VERTEX_ACCESS_TOKEN`), or an API key in
+//! express mode (`VERTEX_API_KEY`, sent as `x-goog-api-key`).
+//!
+//! - Chat completions `google-vertex-ai/{model}` → the OpenAI-compatible
+//!   endpoint, model `google/{model}` unless already qualified; Claude models
+//!   → Anthropic's Messages API on Vertex (`rawPredict`/`streamRawPredict`).
+//! - `/status` checks each key with a cheap authenticated list call.
+
+use super::{
+    base_url_setting, from_spec, AuthStyle, ChatTarget, Cloud, Credential, Provider, ProviderSpec,
+};
+use crate::cloud_auth::google::ServiceAccount;
+use crate::errors::ErrorReply;
+use crate::settings::{self, SettingSource};
+use crate::url::BaseUrl;
+use serde_json::Value;
+
+pub const DEFAULT_REGION: &str = "us-central1";
+/// The `anthropic_version` Vertex wants in a Messages body.
+pub const ANTHROPIC_VERSION: &str = "vertex-2023-10-16";
+
+fn valid_label(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn region(src: &dyn SettingSource) -> Result<String, ErrorReply> {
+    let r = settings::value(src, "VERTEX_REGION")
+        .map(|r| r.trim().to_string())
+        .unwrap_or_else(|| DEFAULT_REGION.into());
+    if valid_label(&r) {
+        Ok(r)
+    } else {
+        Err(ErrorReply::misconfigured(
+            "VERTEX_REGION",
+            "must be a region such as us-central1 or global",
+        ))
+    }
+}
+
+/// `https://{region}-aiplatform.googleapis.com` (or the global host).
+pub fn default_base(src: &dyn SettingSource) -> Result<BaseUrl, ErrorReply> {
+    let region = region(src)?;
+    let host = if region == "global" {
+        "aiplatform.googleapis.com".to_string()
+    } else {
+        format!("{region}-aiplatform.googleapis.com")
+    };
+    BaseUrl::parse(&format!("https://{host}"))
+        .map_err(|m| ErrorReply::misconfigured("VERTEX_REGION", &m))
+}
+
+/// The service accounts of `VERTEX_SERVICE_ACCOUNT_JSON`: one key file, or
+/// a JSON array of key files (objects, or strings holding them).
+pub fn service_accounts(raw: &str) -> Result<Vec<ServiceAccount>, String> {
+    let v: Value = serde_json::from_str(raw.trim()).map_err(|e| {
+        format!("must be a service-account key file's JSON, or an array of them ({e})")
+    })?;
+    let items = match v {
+        Value::Array(items) => items,
+        one => vec![one],
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Value::String(s) => serde_json::from_str::<Value>(s)
+                .map_err(|_| "an array entry is not a key file's JSON".to_string())
+                .and_then(|v| ServiceAccount::parse(&v)),
+            other => ServiceAccount::parse(other),
+        })
+        .collect()
+}
+
+pub fn resolve(
+    spec: &'static ProviderSpec,
+    src: &dyn SettingSource,
+) -> Result<Provider, ErrorReply> {
+    let region = region(src)?;
+    let setting = base_url_setting(spec.route);
+    let base = match settings::value(src, &setting) {
+        Some(raw) => {
+            BaseUrl::parse(raw.trim()).map_err(|m| ErrorReply::misconfigured(&setting, &m))?
+        }
+        None => default_base(src)?,
+    };
+    let mut accounts = Vec::new();
+    let (keys, key_setting, auth) =
+        if let Some(raw) = settings::value(src, "VERTEX_SERVICE_ACCOUNT_JSON") {
+            accounts = service_accounts(&raw)
+                .map_err(|m| ErrorReply::misconfigured("VERTEX_SERVICE_ACCOUNT_JSON", &m))?;
+            let labels = accounts
+                .iter()
+                .map(|a| format!("{}#{}", a.client_email, a.private_key_id))
+                .collect();
+            (labels, "VERTEX_SERVICE_ACCOUNT_JSON", AuthStyle::Cloud)
+        } else if settings::value(src, "VERTEX_ACCESS_TOKEN").is_some() {
+            let (keys, err) = settings::key_list(src, "VERTEX_ACCESS_TOKEN");
+            if let Some(e) = err {
+                return Err(ErrorReply::misconfigured(&e.setting, &e.message));
+            }
+            (keys, "VERTEX_ACCESS_TOKEN", AuthStyle::Bearer)
+        } else {
+            let (keys, err) = settings::key_list(src, "VERTEX_API_KEY");
+            if let Some(e) = err {
+                return Err(ErrorReply::misconfigured(&e.setting, &e.message));
+            }
+            let setting = if keys.is_empty() {
+                "VERTEX_SERVICE_ACCOUNT_JSON"
+            } else {
+                "VERTEX_API_KEY"
+            };
+            (keys, setting, AuthStyle::Header("x-goog-api-key"))
+        };
+    let project = settings::value(src, "VERTEX_PROJECT")
+        .map(|p| p.trim().to_string())
+        .or_else(|| accounts.iter().find_map(|a| a.project_id.clone()));
+    if let Some(p) = &project {
+        if !p
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b':' || b == b'.')
+            || p.len() > 100
+        {
+            return Err(ErrorReply::misconfigured(
+                "VERTEX_PROJECT",
+                "is not a project id",
+            ));
+        }
+    }
+    let token_uri = settings::value(src, "VERTEX_TOKEN_URI").map(|u| u.trim().to_string());
+    let mut p = from_spec(spec, base, keys.clone(), key_setting);
+    p.auth = auth;
+    p.credentials = keys
+        .iter()
+        .cloned()
+        .zip(accounts.into_iter().map(Credential::Google))
+        .collect();
+    if let Some(project) = &project {
+        let root = format!("/v1/projects/{project}/locations/{region}");
+        p.chat_path = Some(format!("{root}/endpoints/openapi/chat/completions"));
+        p.check_path = Some(format!("{root}/endpoints?pageSize=1"));
+    }
+    p.cloud = Some(Cloud::Vertex {
+        project,
+        region,
+        token_uri,
+    });
+    Ok(p)
+}
+
+/// Claude models speak Anthropic's Messages API on Vertex; the rest take
+/// the OpenAI-compatible endpoint, with `google/` unless qualified.
+pub fn chat_target(p: &Provider, model: &str, stream: bool) -> Option<ChatTarget> {
+    let Some(Cloud::Vertex {
+        project: Some(project),
+        region,
+        ..
+    }) = &p.cloud
+    else {
+        return None;
+    };
+    let bare = model.strip_prefix("anthropic/").unwrap_or(model);
+    if bare.starts_with("claude") {
+        let model =
+            crate::cloud_auth::sigv4::uri_encode(bare.as_bytes(), false).replace("%40", "@");
+        let method = if stream {
+            "streamRawPredict"
+        } else {
+            "rawPredict"
+        };
+        return Some(ChatTarget::Messages {
+            path: format!(
+                "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:{method}"
+            ),
+            model: None,
+            anthropic_version: Some(ANTHROPIC_VERSION),
+        });
+    }
+    Some(ChatTarget::OpenAi {
+        path: p.chat_path.clone()?,
+        model: if model.contains('/') {
+            model.to_string()
+        } else {
+            format!("google/{model}")
+        },
+    })
+}

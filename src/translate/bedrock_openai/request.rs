@@ -1,0 +1,252 @@
+//! Request mapper of the Bedrock Converse ⇄ OpenAI chat completions pair:
+//! an OpenAI chat request → a Converse request (`/model/{id}/converse` or
+//! `/converse-stream`; the model id travels in the path).
+//!
+//! What has no equivalent is dropped and named in [`Translated::dropped`].
+
+use crate::translate::{data_url, drop_name, Translated};
+use serde_json::{json, Map, Value};
+
+fn str_of<'a>(v: &'a Value, field: &str) -> &'a str {
+    v.get(field).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Converse's image formats by media type.
+fn image_format(media_type: &str) -> Option<&'static str> {
+    match media_type {
+        "image/png" => Some("png"),
+        "image/jpeg" | "image/jpg" => Some("jpeg"),
+        "image/gif" => Some("gif"),
+        "image/webp" => Some("webp"),
+        _ => None,
+    }
+}
+
+/// OpenAI message content → Converse content blocks.
+fn content_blocks(content: &Value, dropped: &mut Vec<String>) -> Vec<Value> {
+    match content {
+        Value::String(s) if s.is_empty() => Vec::new(),
+        Value::String(s) => vec![json!({"text": s})],
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| match str_of(p, "type") {
+                "text" => Some(json!({"text": str_of(p, "text")})),
+                "image_url" => {
+                    let url = p["image_url"]["url"].as_str().unwrap_or("");
+                    match data_url(url).and_then(|(mt, data)| Some((image_format(mt)?, data))) {
+                        Some((format, data)) => {
+                            Some(json!({"image": {"format": format, "source": {"bytes": data}}}))
+                        }
+                        None => {
+                            // Converse takes image bytes (or S3), not URLs.
+                            drop_name(dropped, "image_url");
+                            None
+                        }
+                    }
+                }
+                "refusal" => None,
+                other => {
+                    drop_name(dropped, other);
+                    None
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Appends `blocks` as a turn of `role`, merged into the previous turn when
+/// it has the same role (Converse wants turns to alternate).
+fn push_turn(turns: &mut Vec<Value>, role: &str, blocks: Vec<Value>) {
+    if blocks.is_empty() {
+        return;
+    }
+    if let Some(last) = turns.last_mut().filter(|t| t["role"] == role) {
+        if let Some(existing) = last["content"].as_array_mut() {
+            existing.extend(blocks);
+            return;
+        }
+    }
+    turns.push(json!({"role": role, "content": blocks}));
+}
+
+/// An OpenAI chat completions request → a Converse request body.
+pub fn chat_to_converse(req: &Value) -> Result<Translated, String> {
+    let req = req
+        .as_object()
+        .ok_or("the request body must be a JSON object")?;
+    if req.get("n").and_then(Value::as_u64).is_some_and(|n| n > 1) {
+        return Err("n > 1 is not supported by Bedrock's Converse API".into());
+    }
+    let input = req
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or("missing required parameter: 'messages' (an array)")?;
+    let mut dropped = Vec::new();
+    let mut system = Vec::new();
+    let mut turns = Vec::new();
+    for (i, m) in input.iter().enumerate() {
+        let content = m.get("content").unwrap_or(&Value::Null);
+        match str_of(m, "role") {
+            "system" | "developer" => {
+                for b in content_blocks(content, &mut dropped) {
+                    if b.get("text").is_some() {
+                        system.push(b);
+                    }
+                }
+            }
+            "user" => push_turn(&mut turns, "user", content_blocks(content, &mut dropped)),
+            "assistant" => {
+                let mut blocks = content_blocks(content, &mut dropped);
+                for call in m
+                    .get("tool_calls")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                {
+                    let args = call["function"]["arguments"].as_str().unwrap_or("");
+                    let input = match serde_json::from_str::<Value>(args) {
+                        Ok(v @ Value::Object(_)) => v,
+                        _ if args.trim().is_empty() => json!({}),
+                        _ => json!({ "_raw_arguments": args }),
+                    };
+                    blocks.push(json!({"toolUse": {
+                        "toolUseId": str_of(call, "id"),
+                        "name": call["function"]["name"].as_str().unwrap_or(""),
+                        "input": input,
+                    }}));
+                }
+                push_turn(&mut turns, "assistant", blocks);
+            }
+            "tool" | "function" => {
+                let text = match content {
+                    Value::String(s) => s.clone(),
+                    Value::Array(parts) => parts
+                        .iter()
+                        .filter_map(|p| p.get("text").and_then(Value::as_str))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    _ => String::new(),
+                };
+                let id = m
+                    .get("tool_call_id")
+                    .or_else(|| m.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                push_turn(
+                    &mut turns,
+                    "user",
+                    vec![json!({"toolResult": {"toolUseId": id, "content": [{"text": text}]}})],
+                );
+            }
+            other => return Err(format!("messages[{i}].role '{other}' is not supported")),
+        }
+    }
+    let mut out = Map::new();
+    out.insert("messages".into(), Value::Array(turns));
+    if !system.is_empty() {
+        out.insert("system".into(), Value::Array(system));
+    }
+
+    let mut inference = Map::new();
+    let mut stream = false;
+    let mut include_usage = false;
+    let mut tools = Vec::new();
+    for (key, value) in req {
+        match key.as_str() {
+            "model" | "messages" | "n" | "tool_choice" => {}
+            "max_tokens" | "max_completion_tokens" => {
+                if !inference.contains_key("maxTokens") || key == "max_completion_tokens" {
+                    inference.insert("maxTokens".into(), value.clone());
+                }
+            }
+            "temperature" => {
+                inference.insert("temperature".into(), value.clone());
+            }
+            "top_p" => {
+                inference.insert("topP".into(), value.clone());
+            }
+            "stop" => match value {
+                Value::String(s) => {
+                    inference.insert("stopSequences".into(), json!([s]));
+                }
+                Value::Array(a) if !a.is_empty() => {
+                    inference.insert("stopSequences".into(), value.clone());
+                }
+                _ => {}
+            },
+            "stream" => stream = value.as_bool() == Some(true),
+            "stream_options" => {
+                include_usage = value.get("include_usage").and_then(Value::as_bool) == Some(true)
+            }
+            "user" => {
+                if let Some(u) = value.as_str() {
+                    out.insert("requestMetadata".into(), json!({"user": u}));
+                }
+            }
+            "tools" => {
+                for t in value.as_array().map(Vec::as_slice).unwrap_or_default() {
+                    if str_of(t, "type") != "function" {
+                        drop_name(&mut dropped, format!("tools.{}", str_of(t, "type")));
+                        continue;
+                    }
+                    let f = &t["function"];
+                    let mut spec = json!({
+                        "name": str_of(f, "name"),
+                        "inputSchema": {"json": f.get("parameters").cloned()
+                            .unwrap_or_else(|| json!({"type": "object", "properties": {}}))},
+                    });
+                    if let Some(d) = f.get("description") {
+                        spec["description"] = d.clone();
+                    }
+                    tools.push(json!({"toolSpec": spec}));
+                }
+            }
+            other => drop_name(&mut dropped, other),
+        }
+    }
+    if !inference.is_empty() {
+        out.insert("inferenceConfig".into(), Value::Object(inference));
+    }
+    if !tools.is_empty() {
+        let mut config = json!({ "tools": tools });
+        match req.get("tool_choice") {
+            Some(Value::String(s)) if s == "required" => config["toolChoice"] = json!({"any": {}}),
+            Some(Value::String(s)) if s == "auto" => config["toolChoice"] = json!({"auto": {}}),
+            Some(Value::Object(o)) => {
+                if let Some(name) = o.get("function").and_then(|f| f.get("name")) {
+                    config["toolChoice"] = json!({"tool": {"name": name}});
+                }
+            }
+            // Converse has no "none": the tools stay (earlier turns may use them).
+            Some(Value::String(s)) if s == "none" => drop_name(&mut dropped, "tool_choice"),
+            _ => {}
+        }
+        out.insert("toolConfig".into(), config);
+    } else if req
+        .get("tool_choice")
+        .is_some_and(|c| c != "none" && c != "auto")
+    {
+        drop_name(&mut dropped, "tool_choice");
+    }
+    Ok(Translated {
+        body: out,
+        dropped,
+        stream,
+        include_usage,
+    })
+}
+
+/// The Converse path for a model id (ids and inference-profile ARNs keep
+/// their `:` and `.`, percent-encoded as AWS's SDKs send them).
+pub fn converse_path(model: &str, stream: bool) -> String {
+    let encoded = crate::cloud_auth::sigv4::uri_encode(model.as_bytes(), false);
+    format!(
+        "/model/{encoded}/{}",
+        if stream {
+            "converse-stream"
+        } else {
+            "converse"
+        }
+    )
+}

@@ -1,0 +1,91 @@
+//! Response mapper of the Bedrock Converse ⇄ OpenAI chat completions pair:
+//! a whole Converse answer → an OpenAI chat completion.
+
+use serde_json::{json, Map, Value};
+
+/// Converse `stopReason` → OpenAI `finish_reason`.
+pub fn finish_reason(stop: &str) -> &'static str {
+    match stop {
+        "max_tokens" | "model_context_window_exceeded" => "length",
+        "tool_use" => "tool_calls",
+        "guardrail_intervened" | "content_filtered" => "content_filter",
+        _ => "stop",
+    }
+}
+
+/// Converse usage → OpenAI usage.
+pub fn usage_to_openai(usage: &Value) -> Value {
+    let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let cached = n("cacheReadInputTokens");
+    let prompt = n("inputTokens") + cached + n("cacheWriteInputTokens");
+    let completion = n("outputTokens");
+    json!({
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+    })
+}
+
+/// A Converse answer → an OpenAI chat completion (`model` as the client
+/// named it; `id` from the upstream's request id; `created` from its `Date`).
+pub fn converse_to_chat_response(
+    body: &[u8],
+    model: &str,
+    id: &str,
+    created: i64,
+) -> Result<Vec<u8>, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| format!("invalid JSON ({e})"))?;
+    let blocks = v["output"]["message"]["content"]
+        .as_array()
+        .ok_or("no output message in the provider's answer")?;
+    let mut text = String::new();
+    let mut reasoning = String::new();
+    let mut calls = Vec::new();
+    for b in blocks {
+        if let Some(t) = b.get("text").and_then(Value::as_str) {
+            text.push_str(t);
+        } else if let Some(u) = b.get("toolUse") {
+            calls.push(json!({
+                "id": u.get("toolUseId").and_then(Value::as_str).unwrap_or(""),
+                "type": "function",
+                "function": {
+                    "name": u.get("name").and_then(Value::as_str).unwrap_or(""),
+                    "arguments": serde_json::to_string(u.get("input").unwrap_or(&json!({}))).unwrap_or_default(),
+                },
+            }));
+        } else if let Some(r) = b["reasoningContent"]["reasoningText"]["text"].as_str() {
+            reasoning.push_str(r);
+        }
+    }
+    let mut message = Map::new();
+    message.insert("role".into(), json!("assistant"));
+    message.insert(
+        "content".into(),
+        if text.is_empty() && !calls.is_empty() {
+            Value::Null
+        } else {
+            Value::String(text)
+        },
+    );
+    if !reasoning.is_empty() {
+        message.insert("reasoning_content".into(), Value::String(reasoning));
+    }
+    if !calls.is_empty() {
+        message.insert("tool_calls".into(), Value::Array(calls));
+    }
+    let out = json!({
+        "id": format!("chatcmpl-{id}"),
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": message,
+            "logprobs": null,
+            "finish_reason": finish_reason(v.get("stopReason").and_then(Value::as_str).unwrap_or("end_turn")),
+        }],
+        "usage": usage_to_openai(v.get("usage").unwrap_or(&Value::Null)),
+    });
+    serde_json::to_vec(&out).map_err(|e| e.to_string())
+}
