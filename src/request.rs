@@ -33,12 +33,18 @@ impl RequestHead {
         }
     }
 
-    /// Whether the request carries a body (HTTP/1.1: a `Content-Length` other
-    /// than 0, or a `Transfer-Encoding`).
+    /// Whether the request may carry a body: a `Content-Length` other than
+    /// 0, a `Transfer-Encoding`, or — with neither — a method that takes one
+    /// (hosts hide `Transfer-Encoding` from the guest, so a chunked body
+    /// shows no framing header at all).
     pub fn has_body(&self) -> bool {
-        self.headers.iter().any(|(n, v)| {
-            (n == "content-length" && v.as_slice() != b"0") || n == "transfer-encoding"
-        })
+        match self.headers.iter().find(|(n, _)| n == "content-length") {
+            Some((_, v)) => v.as_slice() != b"0",
+            None => {
+                self.headers.iter().any(|(n, _)| n == "transfer-encoding")
+                    || matches!(self.method.as_str(), "POST" | "PUT" | "PATCH")
+            }
+        }
     }
 
     /// The first value of header `name` (lowercase), if it is valid UTF-8.
@@ -58,7 +64,7 @@ mod tests {
     fn body_presence() {
         let h = |pairs: &[(&str, &str)]| {
             RequestHead::new(
-                "POST",
+                "GET",
                 "/",
                 pairs
                     .iter()
@@ -70,5 +76,21 @@ mod tests {
         assert!(!h(&[("Content-Length", "0")]).has_body());
         assert!(h(&[("Content-Length", "12")]).has_body());
         assert!(h(&[("Transfer-Encoding", "chunked")]).has_body());
+        // No framing header at all: POST, PUT and PATCH may still have a body.
+        for (method, body) in [
+            ("POST", true),
+            ("PUT", true),
+            ("PATCH", true),
+            ("DELETE", false),
+            ("HEAD", false),
+        ] {
+            assert_eq!(
+                RequestHead::new(method, "/", vec![]).has_body(),
+                body,
+                "{method}"
+            );
+        }
+        let zero = RequestHead::new("POST", "/", vec![("content-length".into(), b"0".to_vec())]);
+        assert!(!zero.has_body());
     }
 }

@@ -635,3 +635,22 @@ fn spin_and_host_headers_never_reach_the_provider() {
         assert!(resp.headers.iter().all(|(n, _)| !n.starts_with("spin-")));
     }
 }
+
+#[test]
+fn a_chunked_request_body_reaches_the_provider_whole() {
+    // The host hides Transfer-Encoding from the component: the body must be
+    // forwarded all the same (it once went out empty).
+    let mock = Mock::echo();
+    let proxy = Proxy::start(&env(&[
+        ("PROXY_API_KEY", PROXY_KEY),
+        ("OPENAI_API_KEY", "sk-o"),
+        ("OPENAI_BASE_URL", &mock.url("/v1")),
+    ]));
+    let raw = format!(
+        "POST /openai/v1/files HTTP/1.1\r\nhost: x\r\nconnection: close\r\nauthorization: Bearer {PROXY_KEY}\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    );
+    let resp = send_raw(proxy.port, raw.as_bytes()).unwrap();
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(mock.only().body, b"hello world");
+    assert_eq!(resp.json()["bytes"], 11);
+}

@@ -208,3 +208,49 @@ fn a_host_missing_from_allowed_outbound_hosts_is_a_502_that_says_so() {
     assert!(message.contains("allowed_outbound_hosts"), "{message}");
     assert!(forbidden.received().is_empty());
 }
+
+#[test]
+fn a_vertex_token_is_minted_once_and_shared_through_the_store() {
+    if skip() {
+        return;
+    }
+    let mock = Mock::start(|r| {
+        if r.path() == "/token" {
+            MockResponse::json(200, r#"{"access_token":"ya29.shared","expires_in":3599}"#)
+        } else if r.header("authorization") == Some("Bearer ya29.shared") {
+            MockResponse::json(
+                200,
+                r#"{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}"#,
+            )
+        } else {
+            MockResponse::json(401, r#"{"error":{"code":401}}"#)
+        }
+    });
+    let proxy = Proxy::start_spin(
+        &env(&[
+            ("PROXY_API_KEY", PROXY_KEY),
+            (
+                "VERTEX_SERVICE_ACCOUNT_JSON",
+                include_str!("fixtures/test-service-account.json"),
+            ),
+            ("VERTEX_TOKEN_URI", &mock.url("/token")),
+            ("GOOGLE_VERTEX_AI_BASE_URL", &mock.url("")),
+        ]),
+        &[],
+        &[mock.port],
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let resp = proxy.authed(
+            "POST",
+            "/v1/chat/completions",
+            &[],
+            br#"{"model":"google-vertex-ai/gemini-2.0-flash","messages":[{"role":"user","content":"hi"}]}"#,
+        );
+        assert_eq!(resp.status, 200, "{}", resp.text());
+    }
+    let got = mock.received();
+    let tokens = got.iter().filter(|r| r.path() == "/token").count();
+    assert_eq!(tokens, 1, "one exchange for three requests: {got:#?}");
+    assert_eq!(got.iter().filter(|r| r.path() != "/token").count(), 3);
+}

@@ -20,8 +20,8 @@ use crate::upstream::Forward;
 ///
 /// Each attempt gets its cloud auth right before it is sent (a SigV4
 /// signature over the exact bytes sent — a streamed body is then read whole,
-/// up to `MAX_BODY_BYTES` — or a Google token); a 401 on a cached token is
-/// answered by one fresh token and the same attempt again.
+/// up to `MAX_BODY_BYTES` — or a Google token); a 401 on a Google token is
+/// answered by exactly one fresh token and the same attempt again.
 pub fn forward(
     request: IncomingRequest,
     head: &RequestHead,
@@ -73,8 +73,8 @@ pub fn forward(
             }
         };
         let mut result = send_one(&up, &mut body, timeout_ns);
-        // A cached token the provider refused: one fresh token, same attempt.
-        if authorized == Authorized::CachedToken
+        // A token the provider refused: one fresh token, same attempt.
+        if matches!(authorized, Authorized::CachedToken | Authorized::FreshToken)
             && !refreshed
             && body.replayable()
             && matches!(&result, Ok(resp) if resp.status() == 401)

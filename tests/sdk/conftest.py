@@ -213,6 +213,70 @@ def received(mock):
     return MockProvider.received
 
 
+def serve(settings):
+    """Starts the proxy under wasmtime serve with `settings`; returns (url, process)."""
+    port = free_port()
+    args = [wasmtime(), "serve", "-S", "cli", "--addr", f"127.0.0.1:{port}"]
+    for name in settings:
+        args += ["--env", name]
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""), **settings}
+    proc = subprocess.Popen(args + [str(WASM)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/ping", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        assert time.time() < deadline, "proxy did not start"
+        time.sleep(0.05)
+    return url, proc
+
+
+@pytest.fixture(scope="session")
+def cloud_mock():
+    import clouds
+    server = clouds.start()
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture()
+def cloud_received(cloud_mock):
+    import clouds
+    clouds.CloudMock.received.clear()
+    clouds.CloudMock.tokens_issued.clear()
+    clouds.CloudMock.refuse_tokens.clear()
+    return clouds.CloudMock
+
+
+@pytest.fixture(scope="session")
+def cloud_proxy(cloud_mock):
+    """The proxy with Azure, Vertex (service account) and Bedrock (SigV4)
+    pointed at the cloud mocks."""
+    import clouds
+    assert WASM.exists(), f"{WASM} missing: run `cargo test` (scripts/test.sh does) first"
+    base = f"http://127.0.0.1:{cloud_mock.server_address[1]}"
+    url, proc = serve({
+        "PROXY_API_KEY": PROXY_KEY,
+        "AZURE_OPENAI_API_KEY": clouds.AZURE_KEY,
+        "AZURE_OPENAI_BASE_URL": f"{base}/azure",
+        "VERTEX_SERVICE_ACCOUNT_JSON": clouds.FIXTURE.read_text(),
+        "VERTEX_TOKEN_URI": f"{base}/google/token",
+        "GOOGLE_VERTEX_AI_BASE_URL": f"{base}/vertex",
+        "AWS_ACCESS_KEY_ID": clouds.AWS_ID,
+        "AWS_SECRET_ACCESS_KEY": clouds.AWS_SECRET,
+        "AWS_SESSION_TOKEN": clouds.AWS_TOKEN,
+        "AWS_REGION": clouds.AWS_REGION,
+        "AWS_BEDROCK_BASE_URL": f"{base}/bedrock",
+    })
+    yield url
+    proc.kill()
+    proc.wait()
+
+
 @pytest.fixture(scope="session")
 def proxy(mock):
     assert WASM.exists(), f"{WASM} missing: run `cargo test` (scripts/test.sh does) first"
