@@ -12,7 +12,7 @@ use super::bindings::wasi::clocks::monotonic_clock;
 use super::bindings::wasi::http::types::{
     ErrorCode, IncomingBody, IncomingResponse, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
-use super::bindings::wasi::io::poll;
+use super::bindings::wasi::io::poll::{self, Pollable};
 use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use super::io::{fields_of, pump, write_now, write_unflushed, READ_CHUNK};
 use crate::reply;
@@ -109,11 +109,18 @@ fn hold(
     pending: &mut Vec<u8>,
     whole: bool,
 ) -> Held {
-    let deadline = monotonic_clock::subscribe_duration(HOLD_MS * 1_000_000);
-    let readable = from.subscribe();
+    // The timer and the pollables are made only when the first read finds
+    // nothing yet: a body already there (most JSON answers) costs no more.
+    let mut waiting: Option<(Pollable, Pollable)> = None;
     loop {
         match from.read(READ_CHUNK) {
             Ok(chunk) if chunk.is_empty() => {
+                let (readable, deadline) = waiting.get_or_insert_with(|| {
+                    (
+                        from.subscribe(),
+                        monotonic_clock::subscribe_duration(HOLD_MS * 1_000_000),
+                    )
+                });
                 if whole {
                     readable.block();
                     continue;
@@ -121,7 +128,7 @@ fn hold(
                 if deadline.ready() {
                     return Held::Open;
                 }
-                poll::poll(&[&readable, &deadline]);
+                poll::poll(&[readable, deadline]);
             }
             Ok(chunk) => {
                 match transform {
