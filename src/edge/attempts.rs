@@ -64,13 +64,7 @@ pub fn forward(
             false,
         ) {
             Ok(a) => a,
-            Err(e) => {
-                let mut reply = e.into_reply_for(fwd.dialect);
-                reply
-                    .headers
-                    .push(("x-llm-proxy-attempts".into(), (i + 1).to_string()));
-                return (send_reply(out, reply), None);
-            }
+            Err(e) => return (send_reply(out, refused(e, &fwd, i)), None),
         };
         let mut result = send_one(&up, &mut body, timeout_ns);
         // A token the provider refused: one fresh token, same attempt.
@@ -89,13 +83,7 @@ pub fn forward(
                 true,
             ) {
                 Ok(_) => send_one(&up, &mut body, timeout_ns),
-                Err(e) => {
-                    let mut reply = e.into_reply_for(fwd.dialect);
-                    reply
-                        .headers
-                        .push(("x-llm-proxy-attempts".into(), (i + 1).to_string()));
-                    return (send_reply(out, reply), None);
-                }
+                Err(e) => return (send_reply(out, refused(e, &fwd, i)), None),
             };
         }
         let up = &up;
@@ -155,4 +143,13 @@ pub fn forward(
         monotonic_clock::subscribe_duration(wait.saturating_mul(1_000_000)).block();
         i += 1;
     }
+}
+
+/// The reply when attempt `i` could not get its auth (the token exchange failed).
+fn refused(e: crate::errors::ErrorReply, fwd: &Forward, i: usize) -> crate::reply::Reply {
+    let mut reply = e.into_reply_for(fwd.dialect);
+    reply
+        .headers
+        .push(("x-llm-proxy-attempts".into(), (i + 1).to_string()));
+    reply
 }

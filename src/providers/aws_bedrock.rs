@@ -9,7 +9,7 @@
 //! `{gateway}/aws-bedrock/bedrock-runtime/{region}/{path}`, signed for the
 //! real Bedrock host as Cloudflare requires.
 
-use super::{base_url_setting, from_spec, AuthStyle, Cloud, Credential, Provider, ProviderSpec};
+use super::{base_override, from_spec, AuthStyle, Cloud, Credential, Provider, ProviderSpec};
 use crate::cloud_auth::sigv4::Credentials;
 use crate::cloud_auth::CloudAuth;
 use crate::errors::ErrorReply;
@@ -60,11 +60,8 @@ pub fn resolve(
     src: &dyn SettingSource,
 ) -> Result<Provider, ErrorReply> {
     let region = region(src)?;
-    let setting = base_url_setting(spec.route);
-    let base = match settings::value(src, &setting) {
-        Some(raw) => {
-            BaseUrl::parse(raw.trim()).map_err(|m| ErrorReply::misconfigured(&setting, &m))?
-        }
+    let base = match base_override(spec, src)? {
+        Some(base) => base,
         None => default_base(src)?,
     };
     let tokens = list(src, "AWS_BEARER_TOKEN_BEDROCK")?;

@@ -11,7 +11,7 @@
 //! - `/status` checks each key with a cheap authenticated list call.
 
 use super::{
-    base_url_setting, from_spec, AuthStyle, ChatTarget, Cloud, Credential, Provider, ProviderSpec,
+    base_override, from_spec, AuthStyle, ChatTarget, Cloud, Credential, Provider, ProviderSpec,
 };
 use crate::cloud_auth::google::ServiceAccount;
 use crate::errors::ErrorReply;
@@ -81,11 +81,8 @@ pub fn resolve(
     src: &dyn SettingSource,
 ) -> Result<Provider, ErrorReply> {
     let region = region(src)?;
-    let setting = base_url_setting(spec.route);
-    let base = match settings::value(src, &setting) {
-        Some(raw) => {
-            BaseUrl::parse(raw.trim()).map_err(|m| ErrorReply::misconfigured(&setting, &m))?
-        }
+    let base = match base_override(spec, src)? {
+        Some(base) => base,
         None => default_base(src)?,
     };
     let mut accounts = Vec::new();

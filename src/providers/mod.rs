@@ -563,27 +563,7 @@ fn resolve_builtin(
         return Err(ErrorReply::misconfigured(&e.setting, &e.message));
     }
     let base = provider_base(spec, src)?;
-    Ok(Provider {
-        name: spec.route.to_string(),
-        spec: Some(spec),
-        base,
-        auth: spec.auth,
-        default_headers: spec
-            .default_headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        chat_path: spec.chat_path.map(str::to_string),
-        messages_path: spec.messages_path.map(str::to_string),
-        models_path: spec.models_path.map(str::to_string),
-        keys,
-        key_setting,
-        keys_required: true,
-        static_models: None,
-        credentials: Vec::new(),
-        cloud: None,
-        check_path: None,
-    })
+    Ok(from_spec(spec, base, keys, &key_setting))
 }
 
 /// A provider from its row with the given keys and base; the cloud modules
@@ -631,18 +611,27 @@ pub fn spec_keys(
     (Vec::new(), spec.key_settings[0].to_string(), None)
 }
 
+/// The `<ROUTE>_BASE_URL` override of a row, when set.
+pub fn base_override(
+    spec: &ProviderSpec,
+    src: &dyn SettingSource,
+) -> Result<Option<BaseUrl>, ErrorReply> {
+    let setting = base_url_setting(spec.route);
+    settings::value(src, &setting)
+        .map(|raw| BaseUrl::parse(raw.trim()).map_err(|m| ErrorReply::misconfigured(&setting, &m)))
+        .transpose()
+}
+
 /// A built-in provider's base URL: the `<ROUTE>_BASE_URL` override, else the
 /// table's default (Workers AI with the account id filled in).
 pub fn provider_base(spec: &ProviderSpec, src: &dyn SettingSource) -> Result<BaseUrl, ErrorReply> {
     if spec.kind == ProviderKind::AzureOpenAi {
         return azure_openai::base(src);
     }
-    let setting = base_url_setting(spec.route);
-    if let Some(raw) = settings::value(src, &setting) {
-        return BaseUrl::parse(raw.trim())
-            .map_err(|message| ErrorReply::misconfigured(&setting, &message));
+    match base_override(spec, src)? {
+        Some(base) => Ok(base),
+        None => default_base(spec, src),
     }
-    default_base(spec, src)
 }
 
 /// A built-in provider's own base URL from the table, ignoring any override

@@ -9,6 +9,7 @@
 pub mod anthropic_openai;
 pub mod bedrock_openai;
 pub mod eventstream;
+pub mod openai;
 pub mod sse;
 
 use anthropic_openai::{response, stream};
@@ -166,6 +167,28 @@ fn whole(
     }))
 }
 
+/// How a translated body is produced: the transform, its content type and
+/// whether the head waits for the whole body.
+type Shape = (Option<Box<dyn BodyTransform>>, &'static str, bool);
+
+/// A whole JSON body converted at its end; `fail` shapes a broken one.
+fn json(
+    convert: impl FnMut(&[u8]) -> Result<Vec<u8>, String> + 'static,
+    fail: fn(u16, &[u8]) -> Vec<u8>,
+) -> Shape {
+    (whole(convert, fail), "application/json", true)
+}
+
+/// An upstream error answer, reshaped into the client's dialect.
+fn error_in(status: u16, fail: fn(u16, &[u8]) -> Vec<u8>) -> Shape {
+    json(move |b: &[u8]| Ok(fail(status, b)), fail)
+}
+
+/// A stream translated event by event.
+fn events(t: impl BodyTransform + 'static) -> Shape {
+    (Some(Box::new(t)), "text/event-stream", false)
+}
+
 fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a str> {
     headers
         .iter()
@@ -209,120 +232,88 @@ impl ResponseMapping {
         let ok = (200..300).contains(&status);
         let sse =
             header(&headers, "content-type").is_some_and(|c| c.starts_with("text/event-stream"));
-        let (transform, content_type, hold_whole): (Option<Box<dyn BodyTransform>>, &str, bool) =
-            match self {
-                ResponseMapping::Chain(first, second) => {
-                    let a = first.respond(status, headers);
-                    let b = second.respond(a.status, a.headers);
-                    let transform: Option<Box<dyn BodyTransform>> = match (a.transform, b.transform)
-                    {
-                        (Some(x), Some(y)) => Some(Box::new(Chained(x, y))),
-                        (x, y) => x.or(y),
+        let (transform, content_type, hold_whole): Shape = match self {
+            ResponseMapping::Chain(first, second) => {
+                let a = first.respond(status, headers);
+                let b = second.respond(a.status, a.headers);
+                let transform: Option<Box<dyn BodyTransform>> = match (a.transform, b.transform) {
+                    (Some(x), Some(y)) => Some(Box::new(Chained(x, y))),
+                    (x, y) => x.or(y),
+                };
+                return ClientResponse {
+                    status: b.status,
+                    headers: b.headers,
+                    transform,
+                    hold_whole: a.hold_whole || b.hold_whole,
+                };
+            }
+            ResponseMapping::ConverseToChat {
+                model,
+                include_usage,
+            } => {
+                let model = model.clone();
+                let created = date_of(&headers);
+                let id = header(&headers, "x-amzn-requestid")
+                    .map(anthropic_openai::response::clean_id)
+                    .filter(|i| !i.is_empty())
+                    .unwrap_or_else(|| "bedrock".into());
+                let event_stream = header(&headers, "content-type")
+                    .is_some_and(|c| c.starts_with("application/vnd.amazon.eventstream"));
+                if ok && event_stream {
+                    let t = bedrock_openai::stream::ConverseToChatStream::new(
+                        &model,
+                        &id,
+                        created,
+                        *include_usage,
+                    );
+                    events(t)
+                } else if ok {
+                    let convert = move |b: &[u8]| {
+                        bedrock_openai::response::converse_to_chat_response(b, &model, &id, created)
                     };
-                    return ClientResponse {
-                        status: b.status,
-                        headers: b.headers,
-                        transform,
-                        hold_whole: a.hold_whole || b.hold_whole,
-                    };
+                    json(convert, response::error_to_openai)
+                } else {
+                    error_in(status, response::error_to_openai)
                 }
-                ResponseMapping::ConverseToChat {
-                    model,
-                    include_usage,
-                } => {
-                    let model = model.clone();
-                    let created = date_of(&headers);
-                    let id = header(&headers, "x-amzn-requestid")
-                        .map(anthropic_openai::response::clean_id)
-                        .filter(|i| !i.is_empty())
-                        .unwrap_or_else(|| "bedrock".into());
-                    let event_stream = header(&headers, "content-type")
-                        .is_some_and(|c| c.starts_with("application/vnd.amazon.eventstream"));
-                    if ok && event_stream {
-                        let t = bedrock_openai::stream::ConverseToChatStream::new(
-                            &model,
-                            &id,
-                            created,
-                            *include_usage,
-                        );
-                        (Some(Box::new(t)), "text/event-stream", false)
-                    } else if ok {
-                        let convert = move |b: &[u8]| {
-                            bedrock_openai::response::converse_to_chat_response(
-                                b, &model, &id, created,
-                            )
-                        };
-                        (
-                            whole(convert, response::error_to_openai),
-                            "application/json",
-                            true,
-                        )
-                    } else {
-                        let convert = move |b: &[u8]| Ok(response::error_to_openai(status, b));
-                        (
-                            whole(convert, response::error_to_openai),
-                            "application/json",
-                            true,
-                        )
-                    }
+            }
+            ResponseMapping::Relay => {
+                return ClientResponse {
+                    status,
+                    headers,
+                    transform: None,
+                    hold_whole: false,
                 }
-                ResponseMapping::Relay => {
-                    return ClientResponse {
-                        status,
-                        headers,
-                        transform: None,
-                        hold_whole: false,
-                    }
+            }
+            ResponseMapping::ChatToMessages { model } => {
+                let model = model.clone();
+                if ok && sse {
+                    let t = stream::ChatToMessagesStream::new(&model);
+                    events(t)
+                } else if ok {
+                    let convert = move |b: &[u8]| response::chat_to_messages_response(b, &model);
+                    json(convert, response::error_to_anthropic)
+                } else {
+                    error_in(status, response::error_to_anthropic)
                 }
-                ResponseMapping::ChatToMessages { model } => {
-                    let model = model.clone();
-                    if ok && sse {
-                        let t = stream::ChatToMessagesStream::new(&model);
-                        (Some(Box::new(t)), "text/event-stream", false)
-                    } else if ok {
-                        let convert =
-                            move |b: &[u8]| response::chat_to_messages_response(b, &model);
-                        (
-                            whole(convert, response::error_to_anthropic),
-                            "application/json",
-                            true,
-                        )
-                    } else {
-                        let convert = move |b: &[u8]| Ok(response::error_to_anthropic(status, b));
-                        (
-                            whole(convert, response::error_to_anthropic),
-                            "application/json",
-                            true,
-                        )
-                    }
+            }
+            ResponseMapping::MessagesToChat {
+                model,
+                include_usage,
+            } => {
+                let model = model.clone();
+                let created = date_of(&headers);
+                if ok && sse {
+                    let t = stream::MessagesToChatStream::new(&model, created, *include_usage);
+                    events(t)
+                } else if ok {
+                    let convert =
+                        move |b: &[u8]| response::messages_to_chat_response(b, &model, created);
+                    json(convert, response::error_to_openai)
+                } else {
+                    error_in(status, response::error_to_openai)
                 }
-                ResponseMapping::MessagesToChat {
-                    model,
-                    include_usage,
-                } => {
-                    let model = model.clone();
-                    let created = date_of(&headers);
-                    if ok && sse {
-                        let t = stream::MessagesToChatStream::new(&model, created, *include_usage);
-                        (Some(Box::new(t)), "text/event-stream", false)
-                    } else if ok {
-                        let convert =
-                            move |b: &[u8]| response::messages_to_chat_response(b, &model, created);
-                        (
-                            whole(convert, response::error_to_openai),
-                            "application/json",
-                            true,
-                        )
-                    } else {
-                        let convert = move |b: &[u8]| Ok(response::error_to_openai(status, b));
-                        (
-                            whole(convert, response::error_to_openai),
-                            "application/json",
-                            true,
-                        )
-                    }
-                }
-            };
+            }
+        };
         ClientResponse {
             status,
             headers: translated_headers(headers, content_type),

@@ -58,6 +58,20 @@ impl SseParser {
         self.dispatch(&mut emit);
     }
 
+    /// [`Self::push`], collecting the events.
+    pub fn events(&mut self, bytes: &[u8]) -> Vec<Event> {
+        let mut out = Vec::new();
+        self.push(bytes, |e| out.push(e));
+        out
+    }
+
+    /// [`Self::finish`], collecting the events.
+    pub fn finish_events(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        self.finish(|e| out.push(e));
+        out
+    }
+
     /// Whether nothing is buffered (no partial line, no partial event).
     pub fn is_idle(&self) -> bool {
         self.line.is_empty() && !self.has_data && self.event.is_empty()

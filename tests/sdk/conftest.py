@@ -280,7 +280,6 @@ def cloud_proxy(cloud_mock):
 @pytest.fixture(scope="session")
 def proxy(mock):
     assert WASM.exists(), f"{WASM} missing: run `cargo test` (scripts/test.sh does) first"
-    port = free_port()
     base = f"http://127.0.0.1:{mock.server_address[1]}"
     settings = {
         "PROXY_API_KEY": PROXY_KEY,
@@ -294,22 +293,7 @@ def proxy(mock):
         "GROQ_BASE_URL": f"{base}/groq/openai/v1",
         "CUSTOM_OPENAI_ENDPOINTS": json.dumps([{"name": "local", "baseUrl": f"{base}/local/v1", "apiKeys": [LOCAL_KEY]}]),
     }
-    args = [wasmtime(), "serve", "-S", "cli", "--addr", f"127.0.0.1:{port}"]
-    for name in settings:
-        args += ["--env", name]
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""), **settings}
-    proc = subprocess.Popen(args + [str(WASM)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/ping", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        assert time.time() < deadline, "proxy did not start"
-        time.sleep(0.05)
+    url, proc = serve(settings)
     yield url
     proc.kill()
     proc.wait()

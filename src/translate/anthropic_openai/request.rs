@@ -8,6 +8,7 @@
 //! What has no equivalent is dropped and named (by field path) in
 //! [`Translated::dropped`], which the proxy reports in a response header.
 
+use crate::translate::openai::{self, push_turn};
 use crate::translate::{data_url, drop_name, Translated};
 use serde_json::{json, Map, Value};
 
@@ -388,42 +389,14 @@ pub fn chat_to_messages(req: &Value) -> Result<Translated, String> {
             "user" => push_turn(&mut turns, "user", content_to_blocks(content, &mut dropped)),
             "assistant" => {
                 let mut blocks = content_to_blocks(content, &mut dropped);
-                for call in m
-                    .get("tool_calls")
-                    .and_then(Value::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
-                {
-                    let args = call["function"]["arguments"].as_str().unwrap_or("");
-                    let input = match serde_json::from_str::<Value>(args) {
-                        Ok(v @ Value::Object(_)) => v,
-                        _ if args.trim().is_empty() => json!({}),
-                        _ => json!({ "_raw_arguments": args }),
-                    };
-                    blocks.push(json!({
-                        "type": "tool_use",
-                        "id": str_of(call, "id"),
-                        "name": call["function"]["name"].as_str().unwrap_or(""),
-                        "input": input,
-                    }));
+                for (id, name, input) in openai::tool_calls(m) {
+                    blocks
+                        .push(json!({"type": "tool_use", "id": id, "name": name, "input": input}));
                 }
                 push_turn(&mut turns, "assistant", blocks);
             }
             "tool" | "function" => {
-                let text = match content {
-                    Value::String(s) => s.clone(),
-                    Value::Array(parts) => parts
-                        .iter()
-                        .filter_map(|p| p.get("text").and_then(Value::as_str))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                    _ => String::new(),
-                };
-                let id = m
-                    .get("tool_call_id")
-                    .or_else(|| m.get("name"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
+                let (id, text) = openai::tool_result(m);
                 push_turn(
                     &mut turns,
                     "user",
@@ -579,22 +552,6 @@ pub fn chat_to_messages(req: &Value) -> Result<Translated, String> {
         stream,
         include_usage,
     })
-}
-
-/// Appends `blocks` as a turn of `role`, merged into the previous turn when it
-/// has the same role (consecutive tool results become one user turn, with a
-/// following user message's content after them).
-fn push_turn(turns: &mut Vec<Value>, role: &str, blocks: Vec<Value>) {
-    if blocks.is_empty() {
-        return;
-    }
-    if let Some(last) = turns.last_mut().filter(|t| t["role"] == role) {
-        if let Some(existing) = last["content"].as_array_mut() {
-            existing.extend(blocks);
-            return;
-        }
-    }
-    turns.push(json!({"role": role, "content": blocks}));
 }
 
 /// OpenAI message content (a string or parts) → Anthropic content blocks.

@@ -2,7 +2,8 @@
 //! pair: whole JSON answers and error bodies.
 
 use crate::errors::anthropic_error_type;
-use serde_json::{json, Map, Value};
+use crate::translate::openai;
+use serde_json::{json, Value};
 
 /// An id safe to embed (letters, digits, `_`, `-`), at most 64 characters.
 pub fn clean_id(id: &str) -> String {
@@ -41,17 +42,6 @@ pub fn finish_reason(stop: &str) -> &'static str {
         "tool_use" => "tool_calls",
         "refusal" => "content_filter",
         _ => "stop",
-    }
-}
-
-/// Tool-call arguments (a JSON string) as an Anthropic `input` object;
-/// anything that is not a JSON object is kept, recoverable, as
-/// `{"_raw_arguments": "<text>"}` rather than failing the answer.
-pub fn parse_arguments(args: &str) -> Value {
-    match serde_json::from_str::<Value>(args) {
-        Ok(v @ Value::Object(_)) => v,
-        _ if args.trim().is_empty() => json!({}),
-        _ => json!({ "_raw_arguments": args }),
     }
 }
 
@@ -114,7 +104,7 @@ pub fn chat_to_messages_response(body: &[u8], model: &str) -> Result<Vec<u8>, St
             "type": "tool_use",
             "id": call.get("id").and_then(Value::as_str).unwrap_or(""),
             "name": call["function"]["name"].as_str().unwrap_or(""),
-            "input": parse_arguments(call["function"]["arguments"].as_str().unwrap_or("")),
+            "input": openai::arguments_object(call["function"]["arguments"].as_str().unwrap_or("")),
         }));
     }
     let matched = choice
@@ -148,56 +138,36 @@ pub fn messages_to_chat_response(
         .get("content")
         .and_then(Value::as_array)
         .ok_or("no content in the provider's answer")?;
-    let mut text = String::new();
-    let mut reasoning = String::new();
-    let mut calls = Vec::new();
+    let mut m = openai::Message::default();
     for b in blocks {
         match b.get("type").and_then(Value::as_str).unwrap_or("") {
-            "text" => text.push_str(b.get("text").and_then(Value::as_str).unwrap_or("")),
-            "thinking" => {
-                reasoning.push_str(b.get("thinking").and_then(Value::as_str).unwrap_or(""))
-            }
-            "tool_use" => calls.push(json!({
-                "id": b.get("id").and_then(Value::as_str).unwrap_or(""),
-                "type": "function",
-                "function": {
-                    "name": b.get("name").and_then(Value::as_str).unwrap_or(""),
-                    "arguments": serde_json::to_string(b.get("input").unwrap_or(&json!({}))).unwrap_or_default(),
-                },
-            })),
+            "text" => m
+                .text
+                .push_str(b.get("text").and_then(Value::as_str).unwrap_or("")),
+            "thinking" => m
+                .reasoning
+                .push_str(b.get("thinking").and_then(Value::as_str).unwrap_or("")),
+            "tool_use" => m
+                .calls
+                .push(openai::tool_call(&b["id"], &b["name"], b.get("input"))),
             _ => {}
         }
     }
-    let mut message = Map::new();
-    message.insert("role".into(), json!("assistant"));
-    message.insert(
-        "content".into(),
-        if text.is_empty() && !calls.is_empty() {
-            Value::Null
-        } else {
-            Value::String(text)
-        },
-    );
-    if !reasoning.is_empty() {
-        message.insert("reasoning_content".into(), Value::String(reasoning));
-    }
-    if !calls.is_empty() {
-        message.insert("tool_calls".into(), Value::Array(calls));
-    }
     let id = clean_id(v.get("id").and_then(Value::as_str).unwrap_or(""));
-    let out = json!({
-        "id": format!("chatcmpl-{id}"),
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": [{
-            "index": 0,
-            "message": message,
-            "logprobs": null,
-            "finish_reason": finish_reason(v.get("stop_reason").and_then(Value::as_str).unwrap_or("end_turn")),
-        }],
-        "usage": usage_to_openai(v.get("usage").unwrap_or(&Value::Null)),
-    });
+    let stop = v
+        .get("stop_reason")
+        .and_then(Value::as_str)
+        .unwrap_or("end_turn");
+    let head = openai::AnswerHead {
+        id: format!("chatcmpl-{id}"),
+        created,
+        model: model.to_string(),
+    };
+    let out = head.completion(
+        m,
+        finish_reason(stop),
+        usage_to_openai(v.get("usage").unwrap_or(&Value::Null)),
+    );
     serde_json::to_vec(&out).map_err(|e| e.to_string())
 }
 

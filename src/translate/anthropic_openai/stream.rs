@@ -9,6 +9,7 @@ use super::response::{
     usage_to_openai,
 };
 use crate::errors::anthropic_error_type;
+use crate::translate::openai::AnswerHead;
 use crate::translate::sse::{write_event, Event, SseParser};
 use crate::translate::BodyTransform;
 use serde_json::{json, Value};
@@ -235,17 +236,13 @@ impl ChatToMessagesStream {
 
 impl BodyTransform for ChatToMessagesStream {
     fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        let mut events = Vec::new();
-        self.parser.push(chunk, |e| events.push(e));
-        for e in events {
+        for e in self.parser.events(chunk) {
             self.event(e, out);
         }
     }
 
     fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
-        let mut events = Vec::new();
-        self.parser.finish(|e| events.push(e));
-        for e in events {
+        for e in self.parser.finish_events() {
             self.event(e, out);
         }
         if self.done {
@@ -273,10 +270,8 @@ impl BodyTransform for ChatToMessagesStream {
 /// An Anthropic Messages SSE stream → OpenAI chat completions SSE chunks.
 pub struct MessagesToChatStream {
     parser: SseParser,
-    model: String,
-    created: i64,
+    chunks: AnswerHead,
     include_usage: bool,
-    id: String,
     /// Anthropic block index → OpenAI tool-call index.
     tools: Vec<(u64, usize)>,
     usage: Value,
@@ -288,10 +283,12 @@ impl MessagesToChatStream {
     pub fn new(model: &str, created: i64, include_usage: bool) -> MessagesToChatStream {
         MessagesToChatStream {
             parser: SseParser::new(),
-            model: model.to_string(),
-            created,
+            chunks: AnswerHead {
+                id: "chatcmpl-proxy".into(),
+                created,
+                model: model.to_string(),
+            },
             include_usage,
-            id: "chatcmpl-proxy".into(),
             tools: Vec::new(),
             usage: json!({}),
             done: false,
@@ -299,18 +296,12 @@ impl MessagesToChatStream {
     }
 
     fn chunk(&self, out: &mut Vec<u8>, delta: Value, finish: Option<&str>) {
-        let c = json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-        });
-        write_event(out, None, &c.to_string());
+        self.chunks.delta(out, delta, finish);
     }
 
     fn error(&mut self, message: &str, status: u16, out: &mut Vec<u8>) {
         self.done = true;
-        let e =
-            json!({"error": {"message": message, "type": openai_error_type(status), "code": null}});
-        write_event(out, None, &e.to_string());
+        AnswerHead::error(out, message, openai_error_type(status));
     }
 
     fn event(&mut self, e: Event, out: &mut Vec<u8>) {
@@ -324,7 +315,7 @@ impl MessagesToChatStream {
         match kind {
             "message_start" => {
                 let m = &v["message"];
-                self.id = format!(
+                self.chunks.id = format!(
                     "chatcmpl-{}",
                     clean_id(m.get("id").and_then(Value::as_str).unwrap_or("proxy"))
                 );
@@ -383,11 +374,7 @@ impl MessagesToChatStream {
             "message_stop" => {
                 self.done = true;
                 if self.include_usage {
-                    let c = json!({
-                        "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-                        "model": self.model, "choices": [], "usage": usage_to_openai(&self.usage),
-                    });
-                    write_event(out, None, &c.to_string());
+                    self.chunks.usage(out, usage_to_openai(&self.usage));
                 }
                 write_event(out, None, "[DONE]");
             }
@@ -424,17 +411,13 @@ fn merge_usage(into: &mut Value, from: &Value) {
 
 impl BodyTransform for MessagesToChatStream {
     fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        let mut events = Vec::new();
-        self.parser.push(chunk, |e| events.push(e));
-        for e in events {
+        for e in self.parser.events(chunk) {
             self.event(e, out);
         }
     }
 
     fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
-        let mut events = Vec::new();
-        self.parser.finish(|e| events.push(e));
-        for e in events {
+        for e in self.parser.finish_events() {
             self.event(e, out);
         }
         if !self.done {

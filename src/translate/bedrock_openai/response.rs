@@ -1,7 +1,8 @@
 //! Response mapper of the Bedrock Converse ⇄ OpenAI chat completions pair:
 //! a whole Converse answer → an OpenAI chat completion.
 
-use serde_json::{json, Map, Value};
+use crate::translate::openai;
+use serde_json::{json, Value};
 
 /// Converse `stopReason` → OpenAI `finish_reason`.
 pub fn finish_reason(stop: &str) -> &'static str {
@@ -39,53 +40,33 @@ pub fn converse_to_chat_response(
     let blocks = v["output"]["message"]["content"]
         .as_array()
         .ok_or("no output message in the provider's answer")?;
-    let mut text = String::new();
-    let mut reasoning = String::new();
-    let mut calls = Vec::new();
+    let mut m = openai::Message::default();
     for b in blocks {
         if let Some(t) = b.get("text").and_then(Value::as_str) {
-            text.push_str(t);
+            m.text.push_str(t);
         } else if let Some(u) = b.get("toolUse") {
-            calls.push(json!({
-                "id": u.get("toolUseId").and_then(Value::as_str).unwrap_or(""),
-                "type": "function",
-                "function": {
-                    "name": u.get("name").and_then(Value::as_str).unwrap_or(""),
-                    "arguments": serde_json::to_string(u.get("input").unwrap_or(&json!({}))).unwrap_or_default(),
-                },
-            }));
+            m.calls.push(openai::tool_call(
+                &u["toolUseId"],
+                &u["name"],
+                u.get("input"),
+            ));
         } else if let Some(r) = b["reasoningContent"]["reasoningText"]["text"].as_str() {
-            reasoning.push_str(r);
+            m.reasoning.push_str(r);
         }
     }
-    let mut message = Map::new();
-    message.insert("role".into(), json!("assistant"));
-    message.insert(
-        "content".into(),
-        if text.is_empty() && !calls.is_empty() {
-            Value::Null
-        } else {
-            Value::String(text)
-        },
+    let stop = v
+        .get("stopReason")
+        .and_then(Value::as_str)
+        .unwrap_or("end_turn");
+    let head = openai::AnswerHead {
+        id: format!("chatcmpl-{id}"),
+        created,
+        model: model.to_string(),
+    };
+    let out = head.completion(
+        m,
+        finish_reason(stop),
+        usage_to_openai(v.get("usage").unwrap_or(&Value::Null)),
     );
-    if !reasoning.is_empty() {
-        message.insert("reasoning_content".into(), Value::String(reasoning));
-    }
-    if !calls.is_empty() {
-        message.insert("tool_calls".into(), Value::Array(calls));
-    }
-    let out = json!({
-        "id": format!("chatcmpl-{id}"),
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": [{
-            "index": 0,
-            "message": message,
-            "logprobs": null,
-            "finish_reason": finish_reason(v.get("stopReason").and_then(Value::as_str).unwrap_or("end_turn")),
-        }],
-        "usage": usage_to_openai(v.get("usage").unwrap_or(&Value::Null)),
-    });
     serde_json::to_vec(&out).map_err(|e| e.to_string())
 }

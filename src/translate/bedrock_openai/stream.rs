@@ -4,6 +4,7 @@
 
 use super::response::{finish_reason, usage_to_openai};
 use crate::translate::eventstream::{Decoder, Frame};
+use crate::translate::openai::AnswerHead;
 use crate::translate::sse::write_event;
 use crate::translate::BodyTransform;
 use serde_json::{json, Value};
@@ -11,9 +12,7 @@ use serde_json::{json, Value};
 /// Converse event-stream frames → OpenAI chat completion chunks.
 pub struct ConverseToChatStream {
     decoder: Decoder,
-    model: String,
-    id: String,
-    created: i64,
+    chunks: AnswerHead,
     include_usage: bool,
     /// Converse content-block index → OpenAI tool-call index.
     tools: Vec<(u64, usize)>,
@@ -25,9 +24,11 @@ impl ConverseToChatStream {
     pub fn new(model: &str, id: &str, created: i64, include_usage: bool) -> ConverseToChatStream {
         ConverseToChatStream {
             decoder: Decoder::new(),
-            model: model.to_string(),
-            id: format!("chatcmpl-{id}"),
-            created,
+            chunks: AnswerHead {
+                id: format!("chatcmpl-{id}"),
+                created,
+                model: model.to_string(),
+            },
             include_usage,
             tools: Vec::new(),
             stopped: false,
@@ -36,17 +37,12 @@ impl ConverseToChatStream {
     }
 
     fn chunk(&self, out: &mut Vec<u8>, delta: Value, finish: Option<&str>) {
-        let c = json!({
-            "id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-        });
-        write_event(out, None, &c.to_string());
+        self.chunks.delta(out, delta, finish);
     }
 
     fn error(&mut self, message: &str, kind: &str, out: &mut Vec<u8>) {
         self.done = true;
-        let e = json!({"error": {"message": message, "type": kind, "code": null}});
-        write_event(out, None, &e.to_string());
+        AnswerHead::error(out, message, kind);
     }
 
     fn frame(&mut self, f: Frame, out: &mut Vec<u8>) {
@@ -114,12 +110,7 @@ impl ConverseToChatStream {
             }
             "metadata" => {
                 if self.include_usage {
-                    let c = json!({
-                        "id": self.id, "object": "chat.completion.chunk", "created": self.created,
-                        "model": self.model, "choices": [],
-                        "usage": usage_to_openai(&payload["usage"]),
-                    });
-                    write_event(out, None, &c.to_string());
+                    self.chunks.usage(out, usage_to_openai(&payload["usage"]));
                 }
                 self.done = true;
                 write_event(out, None, "[DONE]");

@@ -1,0 +1,153 @@
+//! The OpenAI chat completions side that every pair shares: reading an
+//! OpenAI request's tool calls and tool messages, building OpenAI answers
+//! and stream chunks.
+
+use crate::translate::sse::write_event;
+use serde_json::{json, Map, Value};
+
+/// Tool-call arguments (a JSON string) as an object; anything that is not a
+/// JSON object is kept, recoverable, as `{"_raw_arguments": "<text>"}`
+/// rather than failing the request or the answer.
+pub fn arguments_object(args: &str) -> Value {
+    match serde_json::from_str::<Value>(args) {
+        Ok(v @ Value::Object(_)) => v,
+        _ if args.trim().is_empty() => json!({}),
+        _ => json!({ "_raw_arguments": args }),
+    }
+}
+
+/// An assistant message's tool calls: (id, name, arguments as an object).
+pub fn tool_calls(message: &Value) -> Vec<(&str, &str, Value)> {
+    message
+        .get("tool_calls")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|call| {
+            (
+                call.get("id").and_then(Value::as_str).unwrap_or(""),
+                call["function"]["name"].as_str().unwrap_or(""),
+                arguments_object(call["function"]["arguments"].as_str().unwrap_or("")),
+            )
+        })
+        .collect()
+}
+
+/// A `tool` message: (the call it answers, its text).
+pub fn tool_result(message: &Value) -> (&str, String) {
+    let text = match message.get("content").unwrap_or(&Value::Null) {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    };
+    let id = message
+        .get("tool_call_id")
+        .or_else(|| message.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    (id, text)
+}
+
+/// Appends `blocks` as a turn of `role`, merged into the previous turn when
+/// it has the same role (consecutive tool results become one user turn, with
+/// a following user message's content after them): what both Anthropic and
+/// Converse want.
+pub fn push_turn(turns: &mut Vec<Value>, role: &str, blocks: Vec<Value>) {
+    if blocks.is_empty() {
+        return;
+    }
+    if let Some(last) = turns.last_mut().filter(|t| t["role"] == role) {
+        if let Some(existing) = last["content"].as_array_mut() {
+            existing.extend(blocks);
+            return;
+        }
+    }
+    turns.push(json!({"role": role, "content": blocks}));
+}
+
+/// An OpenAI tool call.
+pub fn tool_call(id: &Value, name: &Value, input: Option<&Value>) -> Value {
+    json!({
+        "id": id.as_str().unwrap_or(""),
+        "type": "function",
+        "function": {
+            "name": name.as_str().unwrap_or(""),
+            "arguments": serde_json::to_string(input.unwrap_or(&json!({}))).unwrap_or_default(),
+        },
+    })
+}
+
+/// What an answer's message holds.
+#[derive(Debug, Default)]
+pub struct Message {
+    pub text: String,
+    pub reasoning: String,
+    /// OpenAI tool calls ([`tool_call`]).
+    pub calls: Vec<Value>,
+}
+
+/// What every chunk (and the whole completion) of one answer carries.
+pub struct AnswerHead {
+    pub id: String,
+    pub created: i64,
+    pub model: String,
+}
+
+impl AnswerHead {
+    /// The whole OpenAI chat completion.
+    pub fn completion(&self, m: Message, finish: &str, usage: Value) -> Value {
+        let mut message = Map::new();
+        message.insert("role".into(), json!("assistant"));
+        message.insert(
+            "content".into(),
+            if m.text.is_empty() && !m.calls.is_empty() {
+                Value::Null
+            } else {
+                Value::String(m.text)
+            },
+        );
+        if !m.reasoning.is_empty() {
+            message.insert("reasoning_content".into(), Value::String(m.reasoning));
+        }
+        if !m.calls.is_empty() {
+            message.insert("tool_calls".into(), Value::Array(m.calls));
+        }
+        json!({
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [{"index": 0, "message": message, "logprobs": null, "finish_reason": finish}],
+            "usage": usage,
+        })
+    }
+
+    /// A chunk with one choice.
+    pub fn delta(&self, out: &mut Vec<u8>, delta: Value, finish: Option<&str>) {
+        let c = json!({
+            "id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
+            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
+        });
+        write_event(out, None, &c.to_string());
+    }
+
+    /// The usage chunk (no choices).
+    pub fn usage(&self, out: &mut Vec<u8>, usage: Value) {
+        let c = json!({
+            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
+            "model": self.model, "choices": [], "usage": usage,
+        });
+        write_event(out, None, &c.to_string());
+    }
+
+    /// An error in a stream (the OpenAI SDK raises it).
+    pub fn error(out: &mut Vec<u8>, message: &str, kind: &str) {
+        let e = json!({"error": {"message": message, "type": kind, "code": null}});
+        write_event(out, None, &e.to_string());
+    }
+}
