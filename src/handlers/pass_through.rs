@@ -8,7 +8,6 @@ use crate::keys::KeySelection;
 use crate::providers::{self, azure_openai, Provider, ProviderKind, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::SettingSource;
-use crate::translate::ResponseMapping;
 use crate::upstream::headers::{upstream_headers, via_gateway};
 use crate::upstream::pick::pick_keys;
 use crate::upstream::{Forward, UpstreamRequest};
@@ -76,15 +75,7 @@ pub fn plan(
         up.key_fingerprint = key.as_ref().and_then(|k| k.fingerprint.clone());
         attempts.push(up);
     }
-    Ok(Forward {
-        attempts,
-        key_count: provider.keys.len(),
-        note: picked.note,
-        cooldowns: picked.cooldowns,
-        response: ResponseMapping::Relay,
-        response_headers: Vec::new(),
-        dialect: crate::errors::Dialect::OpenAi,
-    })
+    Ok(Forward::relayed(attempts, provider.keys.len(), picked))
 }
 
 /// A path cut short and stripped of anything odd, fit for an error message.

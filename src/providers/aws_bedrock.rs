@@ -9,7 +9,7 @@
 //! `{gateway}/aws-bedrock/bedrock-runtime/{region}/{path}`, signed for the
 //! real Bedrock host as Cloudflare requires.
 
-use super::{base_override, from_spec, AuthStyle, Cloud, Credential, Provider, ProviderSpec};
+use super::{from_spec, provider_base, AuthStyle, Cloud, Credential, Provider, ProviderSpec};
 use crate::cloud_auth::sigv4::Credentials;
 use crate::cloud_auth::CloudAuth;
 use crate::errors::ErrorReply;
@@ -60,10 +60,7 @@ pub fn resolve(
     src: &dyn SettingSource,
 ) -> Result<Provider, ErrorReply> {
     let region = region(src)?;
-    let base = match base_override(spec, src)? {
-        Some(base) => base,
-        None => default_base(src)?,
-    };
+    let base = provider_base(spec, src)?;
     let tokens = list(src, "AWS_BEARER_TOKEN_BEDROCK")?;
     let mut p = if !tokens.is_empty() {
         let mut p = from_spec(spec, base, tokens, "AWS_BEARER_TOKEN_BEDROCK");

@@ -11,7 +11,7 @@
 //! - `/status` checks each key with a cheap authenticated list call.
 
 use super::{
-    base_override, from_spec, AuthStyle, ChatTarget, Cloud, Credential, Provider, ProviderSpec,
+    from_spec, provider_base, AuthStyle, ChatTarget, Cloud, Credential, Provider, ProviderSpec,
 };
 use crate::cloud_auth::google::ServiceAccount;
 use crate::errors::ErrorReply;
@@ -81,10 +81,7 @@ pub fn resolve(
     src: &dyn SettingSource,
 ) -> Result<Provider, ErrorReply> {
     let region = region(src)?;
-    let base = match base_override(spec, src)? {
-        Some(base) => base,
-        None => default_base(src)?,
-    };
+    let base = provider_base(spec, src)?;
     let mut accounts = Vec::new();
     let (keys, key_setting, auth) =
         if let Some(raw) = settings::value(src, "VERTEX_SERVICE_ACCOUNT_JSON") {

@@ -612,7 +612,7 @@ pub fn spec_keys(
 }
 
 /// The `<ROUTE>_BASE_URL` override of a row, when set.
-pub fn base_override(
+fn base_override(
     spec: &ProviderSpec,
     src: &dyn SettingSource,
 ) -> Result<Option<BaseUrl>, ErrorReply> {

@@ -99,6 +99,25 @@ pub struct AnswerHead {
 }
 
 impl AnswerHead {
+    /// The head of an answer whose upstream id is `id` (already cleaned).
+    pub fn new(id: &str, created: i64, model: &str) -> Self {
+        AnswerHead {
+            id: format!("chatcmpl-{id}"),
+            created,
+            model: model.to_string(),
+        }
+    }
+
+    /// The whole OpenAI chat completion, serialized.
+    pub fn completion_bytes(
+        &self,
+        m: Message,
+        finish: &str,
+        usage: Value,
+    ) -> Result<Vec<u8>, String> {
+        serde_json::to_vec(&self.completion(m, finish, usage)).map_err(|e| e.to_string())
+    }
+
     /// The whole OpenAI chat completion.
     pub fn completion(&self, m: Message, finish: &str, usage: Value) -> Value {
         let mut message = Map::new();
@@ -149,5 +168,15 @@ impl AnswerHead {
     pub fn error(out: &mut Vec<u8>, message: &str, kind: &str) {
         let e = json!({"error": {"message": message, "type": kind, "code": null}});
         write_event(out, None, &e.to_string());
+    }
+}
+
+/// OpenAI's `stop` (a string or a list of strings) as a list; `None` when
+/// there is nothing to stop on.
+pub fn stop_list(value: &Value) -> Option<Value> {
+    match value {
+        Value::String(s) => Some(json!([s])),
+        Value::Array(a) if !a.is_empty() => Some(value.clone()),
+        _ => None,
     }
 }

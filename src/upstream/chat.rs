@@ -9,7 +9,6 @@ use crate::keys::KeySelection;
 use crate::providers::{self, ParamPolicy, Provider, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
-use crate::translate::ResponseMapping;
 use crate::upstream::headers::{client_headers, via_gateway, with_provider_headers};
 use crate::upstream::pick::{pick_keys, PickedKey};
 use crate::upstream::{Forward, UpstreamRequest};
@@ -151,15 +150,7 @@ pub fn post_json(
             )
         })
         .collect();
-    Ok(Forward {
-        attempts,
-        key_count: provider.keys.len(),
-        note: picked.note,
-        cooldowns: picked.cooldowns,
-        response: ResponseMapping::Relay,
-        response_headers: Vec::new(),
-        dialect: crate::errors::Dialect::OpenAi,
-    })
+    Ok(Forward::relayed(attempts, provider.keys.len(), picked))
 }
 
 /// The upstream request for one key.

@@ -70,6 +70,23 @@ impl Forward {
         }
     }
 
+    /// The attempts of one request, one per picked key, relayed as they come.
+    pub fn relayed(
+        attempts: Vec<UpstreamRequest>,
+        key_count: usize,
+        picked: pick::Picked,
+    ) -> Forward {
+        Forward {
+            attempts,
+            key_count,
+            note: picked.note,
+            cooldowns: picked.cooldowns,
+            response: ResponseMapping::Relay,
+            response_headers: Vec::new(),
+            dialect: Dialect::OpenAi,
+        }
+    }
+
     pub fn first(&self) -> &UpstreamRequest {
         &self.attempts[0]
     }

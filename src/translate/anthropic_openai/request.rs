@@ -447,15 +447,11 @@ pub fn chat_to_messages(req: &Value) -> Result<Translated, String> {
             "top_p" => {
                 out.insert("top_p".into(), value.clone());
             }
-            "stop" => match value {
-                Value::String(s) => {
-                    out.insert("stop_sequences".into(), json!([s]));
+            "stop" => {
+                if let Some(list) = openai::stop_list(value) {
+                    out.insert("stop_sequences".into(), list);
                 }
-                Value::Array(a) if !a.is_empty() => {
-                    out.insert("stop_sequences".into(), value.clone());
-                }
-                _ => {}
-            },
+            }
             "stream" => stream = value.as_bool() == Some(true),
             "stream_options" => {
                 include_usage = value.get("include_usage").and_then(Value::as_bool) == Some(true)

@@ -158,17 +158,11 @@ pub fn messages_to_chat_response(
         .get("stop_reason")
         .and_then(Value::as_str)
         .unwrap_or("end_turn");
-    let head = openai::AnswerHead {
-        id: format!("chatcmpl-{id}"),
-        created,
-        model: model.to_string(),
-    };
-    let out = head.completion(
+    openai::AnswerHead::new(&id, created, model).completion_bytes(
         m,
         finish_reason(stop),
         usage_to_openai(v.get("usage").unwrap_or(&Value::Null)),
-    );
-    serde_json::to_vec(&out).map_err(|e| e.to_string())
+    )
 }
 
 /// The human-readable message of an upstream error body of any shape

@@ -283,11 +283,7 @@ impl MessagesToChatStream {
     pub fn new(model: &str, created: i64, include_usage: bool) -> MessagesToChatStream {
         MessagesToChatStream {
             parser: SseParser::new(),
-            chunks: AnswerHead {
-                id: "chatcmpl-proxy".into(),
-                created,
-                model: model.to_string(),
-            },
+            chunks: AnswerHead::new("proxy", created, model),
             include_usage,
             tools: Vec::new(),
             usage: json!({}),

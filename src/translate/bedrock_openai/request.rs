@@ -125,15 +125,11 @@ pub fn chat_to_converse(req: &Value) -> Result<Translated, String> {
             "top_p" => {
                 inference.insert("topP".into(), value.clone());
             }
-            "stop" => match value {
-                Value::String(s) => {
-                    inference.insert("stopSequences".into(), json!([s]));
+            "stop" => {
+                if let Some(list) = openai::stop_list(value) {
+                    inference.insert("stopSequences".into(), list);
                 }
-                Value::Array(a) if !a.is_empty() => {
-                    inference.insert("stopSequences".into(), value.clone());
-                }
-                _ => {}
-            },
+            }
             "stream" => stream = value.as_bool() == Some(true),
             "stream_options" => {
                 include_usage = value.get("include_usage").and_then(Value::as_bool) == Some(true)

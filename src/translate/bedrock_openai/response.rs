@@ -58,15 +58,9 @@ pub fn converse_to_chat_response(
         .get("stopReason")
         .and_then(Value::as_str)
         .unwrap_or("end_turn");
-    let head = openai::AnswerHead {
-        id: format!("chatcmpl-{id}"),
-        created,
-        model: model.to_string(),
-    };
-    let out = head.completion(
+    openai::AnswerHead::new(id, created, model).completion_bytes(
         m,
         finish_reason(stop),
         usage_to_openai(v.get("usage").unwrap_or(&Value::Null)),
-    );
-    serde_json::to_vec(&out).map_err(|e| e.to_string())
+    )
 }

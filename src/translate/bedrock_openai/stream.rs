@@ -24,11 +24,7 @@ impl ConverseToChatStream {
     pub fn new(model: &str, id: &str, created: i64, include_usage: bool) -> ConverseToChatStream {
         ConverseToChatStream {
             decoder: Decoder::new(),
-            chunks: AnswerHead {
-                id: format!("chatcmpl-{id}"),
-                created,
-                model: model.to_string(),
-            },
+            chunks: AnswerHead::new(id, created, model),
             include_usage,
             tools: Vec::new(),
             stopped: false,
