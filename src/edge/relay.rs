@@ -115,16 +115,17 @@ fn hold(
     loop {
         match from.read(READ_CHUNK) {
             Ok(chunk) if chunk.is_empty() => {
+                if whole {
+                    // No deadline: the answer is translated at its end.
+                    from.subscribe().block();
+                    continue;
+                }
                 let (readable, deadline) = waiting.get_or_insert_with(|| {
                     (
                         from.subscribe(),
                         monotonic_clock::subscribe_duration(HOLD_MS * 1_000_000),
                     )
                 });
-                if whole {
-                    readable.block();
-                    continue;
-                }
                 if deadline.ready() {
                     return Held::Open;
                 }
