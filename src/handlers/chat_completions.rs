@@ -145,13 +145,14 @@ pub fn plan(
 }
 
 fn unsupported(provider: &Provider) -> ErrorReply {
-    bad(
-        format!(
+    let message = match provider.no_chat_reason() {
+        Some(why) => format!("provider '{}': {why}", provider.name),
+        None => format!(
             "provider '{}' has no OpenAI-compatible chat endpoint; use /{}/... pass-through",
             provider.name, provider.name
         ),
-        "unsupported_provider",
-    )
+    };
+    bad(message, "unsupported_provider")
 }
 
 /// Parses the whole body and translates it with `mapper`.

@@ -117,13 +117,14 @@ pub fn plan(
         return Ok(Planned::Reply(estimate(&value)));
     }
     let target = target.ok_or_else(|| {
-        bad(
-            format!(
+        let message = match provider.no_chat_reason() {
+            Some(why) => format!("provider '{}': {why}", provider.name),
+            None => format!(
                 "provider '{}' has no chat endpoint the Messages API can be translated to",
                 provider.name
             ),
-            "unsupported_provider",
-        )
+        };
+        bad(message, "unsupported_provider")
     })?;
     translated(
         head, &value, src, selection, host, gateway, &provider, &model, target,

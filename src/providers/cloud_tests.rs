@@ -258,18 +258,59 @@ fn vertex_tokens_and_api_keys_and_bad_key_files() {
         &s,
     );
     assert_eq!(up.header("x-goog-api-key"), Some("AQ.express-key"));
-    // Chat needs a project.
-    let h = head("/v1/chat/completions");
+    // Express mode lives on the global host (unless VERTEX_REGION says else).
+    assert_eq!(
+        up.url(),
+        "https://aiplatform.googleapis.com/v1/publishers/google/models/gemini:generateContent"
+    );
+    let regional = src(&[
+        ("VERTEX_API_KEY", "AQ.express-key"),
+        ("VERTEX_REGION", "europe-west4"),
+    ]);
+    assert!(pass("POST", "/google-vertex-ai/v1/x", &regional)
+        .url()
+        .starts_with("https://europe-west4-aiplatform.googleapis.com/"));
+    // Chat completions: not in express mode (Vertex's OpenAI-compatible
+    // endpoint wants OAuth), even with a project; the error says why.
+    let with_project = src(&[
+        ("VERTEX_API_KEY", "AQ.express-key"),
+        ("VERTEX_PROJECT", "my-project"),
+    ]);
+    for s in [&s, &with_project] {
+        let h = head("/v1/chat/completions");
+        match plan_body(
+            BodyRoute::ChatCompletions,
+            &h,
+            br#"{"model":"google-vertex-ai/gemini","messages":[]}"#,
+            s,
+            &host(),
+            None,
+            None,
+        ) {
+            Planned::Reply(r) => {
+                assert_eq!(r.status, 400);
+                let body = String::from_utf8_lossy(&r.body);
+                assert!(body.contains("express-mode VERTEX_API_KEY"), "{body}");
+                assert!(!body.contains("AQ.express-key"), "{body}");
+            }
+            Planned::Forward(_) => panic!("chat in express mode"),
+        }
+    }
+    // With a given token but no project, the error names VERTEX_PROJECT.
+    let no_project = src(&[("VERTEX_ACCESS_TOKEN", "ya29.given")]);
     match plan_body(
         BodyRoute::ChatCompletions,
-        &h,
+        &head("/v1/chat/completions"),
         br#"{"model":"google-vertex-ai/gemini","messages":[]}"#,
-        &s,
+        &no_project,
         &host(),
         None,
         None,
     ) {
-        Planned::Reply(r) => assert_eq!(r.status, 400),
+        Planned::Reply(r) => {
+            assert_eq!(r.status, 400);
+            assert!(String::from_utf8_lossy(&r.body).contains("VERTEX_PROJECT"));
+        }
         Planned::Forward(_) => panic!("chat without a project"),
     }
     let s = src(&[(

@@ -29,10 +29,25 @@ fn valid_label(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// Only an express-mode API key: no service account, no access token.
+fn express_only(src: &dyn SettingSource) -> bool {
+    settings::value(src, "VERTEX_SERVICE_ACCOUNT_JSON").is_none()
+        && settings::value(src, "VERTEX_ACCESS_TOKEN").is_none()
+        && settings::value(src, "VERTEX_API_KEY").is_some()
+}
+
+/// `VERTEX_REGION`; unset, `us-central1` — or `global` for an express-mode
+/// API key, whose endpoints live on the global host only.
 fn region(src: &dyn SettingSource) -> Result<String, ErrorReply> {
     let r = settings::value(src, "VERTEX_REGION")
         .map(|r| r.trim().to_string())
-        .unwrap_or_else(|| DEFAULT_REGION.into());
+        .unwrap_or_else(|| {
+            if express_only(src) {
+                "global".into()
+            } else {
+                DEFAULT_REGION.into()
+            }
+        });
     if valid_label(&r) {
         Ok(r)
     } else {
@@ -146,9 +161,27 @@ pub fn resolve(
     Ok(p)
 }
 
+fn express(p: &Provider) -> bool {
+    p.auth == AuthStyle::Header("x-goog-api-key")
+}
+
+/// Why chat completions cannot reach this Vertex set-up.
+pub fn no_chat_reason(p: &Provider) -> &'static str {
+    if express(p) {
+        "an express-mode VERTEX_API_KEY reaches only generateContent/streamGenerateContent \
+         (use /google-vertex-ai/v1/publishers/google/models/{model}:generateContent pass-through), \
+         chat completions need VERTEX_SERVICE_ACCOUNT_JSON or VERTEX_ACCESS_TOKEN"
+    } else {
+        "chat completions need VERTEX_PROJECT (or a service account's project_id)"
+    }
+}
+
 /// Claude models speak Anthropic's Messages API on Vertex; the rest take
 /// the OpenAI-compatible endpoint, with `google/` unless qualified.
 pub fn chat_target(p: &Provider, model: &str, stream: bool) -> Option<ChatTarget> {
+    if express(p) {
+        return None;
+    }
     let Some(Cloud::Vertex {
         project: Some(project),
         region,

@@ -480,6 +480,15 @@ impl Provider {
         }
     }
 
+    /// Why chat requests have nowhere to go, where the provider knows more
+    /// than "no chat endpoint".
+    pub fn no_chat_reason(&self) -> Option<&'static str> {
+        match self.spec.map(|s| s.kind) {
+            Some(ProviderKind::GoogleVertexAi) => Some(google_vertex_ai::no_chat_reason(self)),
+            _ => None,
+        }
+    }
+
     /// Where a chat request for `model` goes (`stream`: whether it streams;
     /// `via_gateway`: through the AI Gateway's provider URL).
     pub fn chat_target(&self, model: &str, stream: bool, via_gateway: bool) -> Option<ChatTarget> {
