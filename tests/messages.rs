@@ -56,12 +56,7 @@ fn openai_mock() -> Mock {
                 .enumerate()
                 .map(|(i, e)| (if i == 0 { Duration::ZERO } else { gap }, e))
                 .collect();
-            return MockResponse {
-                status: 200,
-                headers: vec![("content-type".into(), "text/event-stream".into())],
-                delay: Duration::ZERO,
-                body: MockBody::Chunks(chunks),
-            };
+            return MockResponse::events(chunks);
         }
         MockResponse::json(
             200,
@@ -126,12 +121,7 @@ fn anthropic_mock() -> Mock {
                     )
                 })
                 .collect();
-            return MockResponse {
-                status: 200,
-                headers: vec![("content-type".into(), "text/event-stream".into())],
-                delay: Duration::ZERO,
-                body: MockBody::Chunks(chunks),
-            };
+            return MockResponse::events(chunks);
         }
         MockResponse::json(
             200,

@@ -112,34 +112,27 @@ pub fn plan(
                 out.insert("anthropic_version".into(), Value::String(v.into()));
             }
             let target = Target::Provider { path, gateway };
-            let mut fwd = post_translated(head, src, host, selection, &provider, target, &out)?;
-            fwd.response = ResponseMapping::MessagesToChat {
+            let mapping = ResponseMapping::MessagesToChat {
                 model,
                 include_usage: translated.include_usage,
             };
-            fwd.response_headers
-                .extend(dropped_header(&translated.dropped));
-            Ok(fwd)
+            Ok(
+                post_translated(head, src, host, selection, &provider, target, &out)?
+                    .translated(mapping, &translated.dropped),
+            )
         }
         ChatTarget::Converse { path } => {
             let translated = translate(body, chat_to_converse)?;
             let target = Target::Provider { path, gateway };
-            let mut fwd = post_translated(
-                head,
-                src,
-                host,
-                selection,
-                &provider,
-                target,
-                &translated.body,
-            )?;
-            fwd.response = ResponseMapping::ConverseToChat {
+            let mapping = ResponseMapping::ConverseToChat {
                 model,
                 include_usage: translated.include_usage,
             };
-            fwd.response_headers
-                .extend(dropped_header(&translated.dropped));
-            Ok(fwd)
+            let body = &translated.body;
+            Ok(
+                post_translated(head, src, host, selection, &provider, target, body)?
+                    .translated(mapping, &translated.dropped),
+            )
         }
     }
 }

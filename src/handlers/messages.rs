@@ -18,7 +18,7 @@ use crate::settings::SettingSource;
 use crate::translate::anthropic_openai::request::messages_to_chat;
 use crate::translate::bedrock_openai::request::chat_to_converse;
 use crate::translate::{drop_name, ResponseMapping};
-use crate::upstream::chat::{self, dropped_header, keep_all, keep_for_translation, Target};
+use crate::upstream::chat::{self, keep_all, keep_for_translation, Target};
 use crate::upstream::Forward;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -230,10 +230,8 @@ fn translated(
         new_body,
         keep_for_translation,
     )?;
-    fwd.response = mapping;
-    fwd.response_headers.extend(dropped_header(&dropped));
     fwd.dialect = Dialect::Anthropic;
-    Ok(fwd)
+    Ok(fwd.translated(mapping, &dropped))
 }
 
 fn chat_mapping(model: &str) -> ResponseMapping {

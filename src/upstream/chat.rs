@@ -9,6 +9,7 @@ use crate::keys::KeySelection;
 use crate::providers::{self, ParamPolicy, Provider, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
+use crate::translate::ResponseMapping;
 use crate::upstream::headers::{client_headers, via_gateway, with_provider_headers};
 use crate::upstream::pick::{pick_keys, PickedKey};
 use crate::upstream::{Forward, UpstreamRequest};
@@ -231,4 +232,14 @@ pub fn keep_for_translation(name: &str) -> bool {
 /// The `x-llm-proxy-dropped` response header naming what a request lost.
 pub fn dropped_header(dropped: &[String]) -> Option<(String, String)> {
     (!dropped.is_empty()).then(|| ("x-llm-proxy-dropped".to_string(), dropped.join(", ")))
+}
+
+impl Forward {
+    /// A translated request's plan: its answer is mapped back by `response`,
+    /// and what the translation dropped is named to the client.
+    pub fn translated(mut self, response: ResponseMapping, dropped: &[String]) -> Forward {
+        self.response = response;
+        self.response_headers.extend(dropped_header(dropped));
+        self
+    }
 }

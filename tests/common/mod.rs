@@ -499,23 +499,28 @@ impl MockResponse {
         self
     }
 
-    /// `n` SSE events `data: {i}`, `gap` apart.
-    pub fn sse(n: usize, gap: Duration) -> MockResponse {
+    /// A 200 `text/event-stream` answer sent as `chunks`, each after its pause.
+    pub fn events(chunks: Vec<(Duration, Vec<u8>)>) -> MockResponse {
         MockResponse {
             status: 200,
             headers: vec![("content-type".into(), "text/event-stream".into())],
             delay: Duration::ZERO,
-            body: MockBody::Chunks(
-                (0..n)
-                    .map(|i| {
-                        (
-                            if i == 0 { Duration::ZERO } else { gap },
-                            format!("data: event-{i}\n\n").into_bytes(),
-                        )
-                    })
-                    .collect(),
-            ),
+            body: MockBody::Chunks(chunks),
         }
+    }
+
+    /// `n` SSE events `data: {i}`, `gap` apart.
+    pub fn sse(n: usize, gap: Duration) -> MockResponse {
+        MockResponse::events(
+            (0..n)
+                .map(|i| {
+                    (
+                        if i == 0 { Duration::ZERO } else { gap },
+                        format!("data: event-{i}\n\n").into_bytes(),
+                    )
+                })
+                .collect(),
+        )
     }
 }
 
