@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# Real coding agents through the proxy: Claude Code, opencode and aider, at
+# pinned versions, each run non-interactively against the repo's scripted mock
+# providers (tests/clients/mock_upstream.py), under both hosts: the `wasi`
+# flavour under `wasmtime serve` and the `spin` flavour under `spin up`.
+#
+#   scripts/clients.sh                 # install (cached) and run every case
+#   scripts/clients.sh --record        # ... and re-record tests/fixtures/clients/
+#   scripts/clients.sh --only opencode # cases whose "client case host" matches
+#
+# Each case (mock, proxy, client) runs inside its own loopback-only network
+# namespace (`unshare -rn`), so nothing can reach beyond 127.0.0.1. The
+# script asks the model to read a file holding a random token; the mock
+# answers with a tool call for that file, and, once the tool result comes
+# back, with a text quoting the token. A case passes when the client exits 0,
+# its output quotes the token, and the mock saw the tool result arrive on the
+# expected upstream path (and never the proxy key).
+#
+# The clients are installed once into ${LLM_PROXY_CLIENTS_CACHE:-~/.cache/llm-proxy-clients}
+# (outside the repo, so fresh clones on the same machine reuse them).
+# Settings: CLIENT_TIMEOUT (seconds per client run, default 180), SPIN,
+# WASMTIME_BIN, KEEP=1 (keep the case folders: logs, requests, outputs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+CLAUDE_CODE_VERSION=2.1.332
+OPENCODE_VERSION=1.18.33
+# The provider packages opencode would load for a custom provider; opencode
+# 1.18.33 bundles these very versions (it only installs a package it lacks).
+AI_SDK_OPENAI_COMPATIBLE_VERSION=2.0.41
+AI_SDK_ANTHROPIC_VERSION=3.0.111
+AIDER_VERSION=0.86.2
+AIDER_PYTHON=${AIDER_PYTHON:-python3.11}
+
+CACHE=${LLM_PROXY_CLIENTS_CACHE:-$HOME/.cache/llm-proxy-clients}
+TIMEOUT=${CLIENT_TIMEOUT:-180}
+RECORD=0
+ONLY=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --record) RECORD=1 ;;
+    --only) ONLY=$2; shift ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    *) echo "clients: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+say() { echo "clients: $*" >&2; }
+
+# ------------------------------------------------------------------ installs
+
+# npm_install DIR SPEC: a pinned package into its own prefix, scripts off
+# (the platform binaries come as optional dependencies; nothing is fetched
+# by an install script).
+npm_install() {
+  mkdir -p "$1"
+  (cd "$1" && npm install --prefix "$1" --no-save --no-audit --no-fund --ignore-scripts \
+    --loglevel=error "$2" >&2)
+}
+
+install_clients() {
+  local t0 dir
+  dir="$CACHE/claude-code-$CLAUDE_CODE_VERSION"
+  if [ ! -f "$dir/.installed" ]; then
+    t0=$SECONDS; say "installing Claude Code $CLAUDE_CODE_VERSION into $dir"
+    npm_install "$dir" "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION"
+    touch "$dir/.installed"; say "Claude Code installed in $((SECONDS - t0)) s"
+  fi
+  dir="$CACHE/opencode-$OPENCODE_VERSION"
+  if [ ! -f "$dir/.installed" ]; then
+    t0=$SECONDS; say "installing opencode $OPENCODE_VERSION and its provider packages into $dir"
+    npm_install "$dir" "opencode-ai@$OPENCODE_VERSION"
+    # Where opencode installs a provider package it lacks:
+    # $XDG_CACHE_HOME/opencode/packages/<package>/node_modules/<package>.
+    npm_install "$dir/packages/@ai-sdk/openai-compatible" \
+      "@ai-sdk/openai-compatible@$AI_SDK_OPENAI_COMPATIBLE_VERSION"
+    npm_install "$dir/packages/@ai-sdk/anthropic" "@ai-sdk/anthropic@$AI_SDK_ANTHROPIC_VERSION"
+    touch "$dir/.installed"; say "opencode installed in $((SECONDS - t0)) s"
+  fi
+  dir="$CACHE/aider-$AIDER_VERSION"
+  if [ ! -f "$dir/.installed" ]; then
+    t0=$SECONDS; say "installing aider $AIDER_VERSION into $dir (a venv)"
+    rm -rf "$dir"
+    "$AIDER_PYTHON" -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "aider-chat==$AIDER_VERSION" >&2
+    touch "$dir/.installed"; say "aider installed in $((SECONDS - t0)) s"
+  fi
+}
+
+first_file() { for f in "$@"; do [ -x "$f" ] && { echo "$f"; return; }; done; echo "$1"; }
+
+install_clients
+CLAUDE_BIN=$(first_file \
+  "$CACHE/claude-code-$CLAUDE_CODE_VERSION/node_modules/@anthropic-ai/claude-code-linux-x64/claude" \
+  "$CACHE/claude-code-$CLAUDE_CODE_VERSION/node_modules/.bin/claude")
+OPENCODE_BIN=$(first_file \
+  "$CACHE/opencode-$OPENCODE_VERSION/node_modules/opencode-linux-x64/bin/opencode" \
+  "$CACHE/opencode-$OPENCODE_VERSION/node_modules/.bin/opencode")
+OPENCODE_PACKAGES="$CACHE/opencode-$OPENCODE_VERSION/packages"
+AIDER_BIN="$CACHE/aider-$AIDER_VERSION/bin/aider"
+
+# ------------------------------------------------------------------ hosts
+
+# The components: reused when newer than the sources, else built exactly as
+# tests/common/mod.rs builds them.
+component() {
+  local flavour=$1 out="target/component/llm-proxy-$1.wasm" features=()
+  [ "$flavour" = wasi ] && features=(--no-default-features --features wasi)
+  if [ ! -f "$out" ] || [ -n "$(find src Cargo.toml Cargo.lock -newer "$out" -print -quit)" ]; then
+    say "building the $flavour component"
+    cargo build --quiet --release --target wasm32-wasip2 --target-dir target/component "${features[@]}"
+    cp target/component/wasm32-wasip2/release/llm_proxy.wasm "$out"
+  fi
+  echo "$ROOT/$out"
+}
+
+HOSTS=()
+WASMTIME=${WASMTIME_BIN:-$(command -v wasmtime || true)}
+if [ -n "$WASMTIME" ] && [ -x "$WASMTIME" ]; then
+  HOSTS+=(wasi)
+else
+  say "NOTE — no wasmtime (scripts/setup.sh installs it): the wasmtime serve cases are SKIPPED"
+fi
+if [ -z "${SPIN:-}" ] && command -v spin >/dev/null 2>&1; then SPIN=$(command -v spin); fi
+if [ -z "${SPIN:-}" ] && [ -x ../shared/tools/spin/install-spin ]; then
+  SPIN=$(../shared/tools/spin/install-spin 2>/dev/null || true)
+fi
+if [ -n "${SPIN:-}" ] && [ -x "$SPIN" ]; then
+  HOSTS+=(spin)
+else
+  say "NOTE — no spin binary (SPIN= or on PATH): the spin up cases are SKIPPED"
+fi
+WASM_WASI= WASM_SPIN=
+for h in "${HOSTS[@]}"; do
+  if [ "$h" = wasi ]; then WASM_WASI=$(component wasi); else WASM_SPIN=$(component spin); fi
+done
+
+# ------------------------------------------------------------------ cases
+
+# client case model expected-dialect expected-path [opencode provider package]
+CASES=(
+  "claude-code translated openai/gpt-4o-mini openai /v1/chat/completions"
+  "claude-code native claude-sonnet-4-6 anthropic /v1/messages"
+  "opencode chat openai/gpt-4o-mini openai /v1/chat/completions @ai-sdk/openai-compatible"
+  "opencode messages openai/gpt-4o-mini openai /v1/chat/completions @ai-sdk/anthropic"
+  "opencode messages-native claude-sonnet-4-6 anthropic /v1/messages @ai-sdk/anthropic"
+  "aider chat openai/gpt-4o-mini openai /v1/chat/completions"
+)
+
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/llm-proxy-clients.XXXXXX")
+if [ -n "${KEEP:-}" ]; then say "keeping the case folders in $RUN"; else trap 'rm -rf "$RUN"' EXIT; fi
+rand() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
+passed=0 failed=0 recorded=()
+
+for h in "${HOSTS[@]}"; do
+  for c in "${CASES[@]}"; do
+    read -r client case model dialect path npm <<<"$c"
+    [ -n "$ONLY" ] && ! grep -qE -- "$ONLY" <<<"$client $case $h" && continue
+    dir="$RUN/$client-$case-$h"
+    mkdir -p "$dir/work" "$dir/mock" "$dir/rec"
+    token="MAGIC-$(rand)"
+    echo "$token" >"$dir/token"
+    echo "$token" >"$dir/work/secret.txt"
+    edit=
+    if [ "$client" = aider ]; then echo hello >"$dir/work/notes.txt"; edit="$dir/work/notes.txt"; fi
+    proxy_key="proxy-key-clients-$(rand)" openai_key="sk-openai-fake-$(rand)" anthropic_key="sk-ant-fake-$(rand)"
+    printf '{"proxy":"%s","openai":"%s","anthropic":"%s"}\n' "$proxy_key" "$openai_key" "$anthropic_key" >"$dir/keys.json"
+    # Record each client case once (on the first host), as the client sent it.
+    rec=0
+    if [ "$RECORD" = 1 ] && [[ ! " ${recorded[*]} " =~ " $client-$case " ]]; then rec=1; fi
+    t0=$(date +%s%N)
+    env ROOT="$ROOT" CASE_DIR="$dir" CLIENT="$client" HOST="$h" MODEL="$model" OPENCODE_NPM="${npm:-}" \
+      EDIT_FILE="$edit" RECORD="$rec" TIMEOUT="$TIMEOUT" PROXY_KEY="$proxy_key" \
+      OPENAI_KEY="$openai_key" ANTHROPIC_KEY="$anthropic_key" WASMTIME="$WASMTIME" SPIN="${SPIN:-}" \
+      WASM_WASI="$WASM_WASI" WASM_SPIN="$WASM_SPIN" CLAUDE_BIN="$CLAUDE_BIN" OPENCODE_BIN="$OPENCODE_BIN" \
+      OPENCODE_PACKAGES="$OPENCODE_PACKAGES" AIDER_BIN="$AIDER_BIN" \
+      timeout $((TIMEOUT + 120)) unshare -rn bash "$ROOT/tests/clients/case.sh" || true
+    ms=$(( ($(date +%s%N) - t0) / 1000000 )); secs="$((ms / 1000)).$((ms % 1000 / 100))"
+    if [ -f "$dir/setup-error" ]; then
+      reason=$(cat "$dir/setup-error")
+    elif [ ! -f "$dir/rc" ]; then
+      reason="the case did not finish"
+    else
+      reason=$(python3 tests/clients/cases.py check "$dir" "$dialect" "$path" || true)
+    fi
+    if [ -z "$reason" ]; then
+      passed=$((passed + 1))
+      printf 'PASS %s %s %s %ss\n' "$client" "$case" "$h" "$secs"
+    else
+      failed=$((failed + 1))
+      printf 'FAIL %s %s %s %ss\n' "$client" "$case" "$h" "$secs"
+      echo "  why: $reason"
+      for f in out.txt err.txt proxy.log; do
+        [ -s "$dir/$f" ] || continue
+        echo "  --- $f (last lines)"
+        grep -v '^timestamp=.* level=\(INFO\|DEBUG\)' "$dir/$f" | tail -n 8 | cut -c1-300 | sed 's/^/  /'
+      done
+    fi
+    if [ "$rec" = 1 ]; then
+      recorded+=("$client-$case")
+      python3 tests/clients/cases.py fixtures "$dir/rec" "$dir" "tests/fixtures/clients/$client-$case" \
+        && say "recorded tests/fixtures/clients/$client-$case/{first,tool_result}.json" \
+        || say "recording $client-$case failed"
+    fi
+  done
+done
+
+[ ${#HOSTS[@]} -gt 0 ] || say "NOTE — no host available: no case ran"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

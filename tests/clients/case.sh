@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# One coding-agent case, run by scripts/clients.sh INSIDE a loopback-only
+# network namespace (`unshare -rn`): the scripted mock providers, the proxy
+# (wasmtime serve or spin up), optionally the recorder, and the client.
+# Everything it needs comes in the environment (see scripts/clients.sh).
+# Fixed ports are safe: each case has a network namespace of its own.
+set -uo pipefail
+ip link set lo up
+
+MOCK_OPENAI=9001 MOCK_ANTHROPIC=9002 PROXY=8080 RECORDER=8081
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+trap cleanup EXIT
+
+wait_file() { for _ in $(seq 1 300); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
+
+# ---- the scripted mock providers
+python3 "$ROOT/tests/clients/mock_upstream.py" --log-dir "$CASE_DIR/mock" \
+  --ports-file "$CASE_DIR/mock-ports.json" --file "$CASE_DIR/work/secret.txt" \
+  ${EDIT_FILE:+--edit-file "$EDIT_FILE"} \
+  --openai-port $MOCK_OPENAI --anthropic-port $MOCK_ANTHROPIC 2>"$CASE_DIR/mock.log" &
+pids+=($!)
+wait_file "$CASE_DIR/mock-ports.json" || { echo "mock did not start" >"$CASE_DIR/setup-error"; exit 1; }
+
+# ---- the proxy
+settings=(
+  "PROXY_API_KEY=$PROXY_KEY"
+  "OPENAI_API_KEY=$OPENAI_KEY"
+  "ANTHROPIC_API_KEY=$ANTHROPIC_KEY"
+  "OPENAI_BASE_URL=http://127.0.0.1:$MOCK_OPENAI/v1"
+  "ANTHROPIC_BASE_URL=http://127.0.0.1:$MOCK_ANTHROPIC"
+)
+if [ "$HOST" = wasi ]; then
+  args=(serve -S cli --addr "127.0.0.1:$PROXY")
+  for s in "${settings[@]}"; do args+=(--env "$s"); done
+  env -i HOME="$HOME" PATH="$PATH" "$WASMTIME" "${args[@]}" "$WASM_WASI" \
+    >"$CASE_DIR/proxy.log" 2>&1 &
+  pids+=($!)
+else
+  mkdir -p "$CASE_DIR/spin"
+  python3 "$ROOT/tests/clients/cases.py" spin-manifest "$WASM_SPIN" $MOCK_OPENAI $MOCK_ANTHROPIC \
+    >"$CASE_DIR/spin/spin.toml" || exit 1
+  vars=()
+  for s in "${settings[@]}"; do vars+=("SPIN_VARIABLE_${s}"); done
+  env -i HOME="$HOME" PATH="$PATH" "${vars[@]}" "$SPIN" up --from "$CASE_DIR/spin/spin.toml" \
+    --listen "127.0.0.1:$PROXY" --runtime-config-file "$ROOT/runtime-config.toml" \
+    --state-dir "$CASE_DIR/spin/.spin" >"$CASE_DIR/proxy.log" 2>&1 &
+  pids+=($!)
+fi
+up=
+for _ in $(seq 1 600); do
+  if curl -s -o /dev/null -m 2 "http://127.0.0.1:$PROXY/ping"; then up=1; break; fi
+  sleep 0.1
+done
+[ -n "$up" ] || { echo "proxy ($HOST) did not answer /ping in 60 s" >"$CASE_DIR/setup-error"; exit 1; }
+
+# ---- optionally the recorder in front of the proxy
+target=$PROXY
+if [ "$RECORD" = 1 ]; then
+  python3 "$ROOT/tests/clients/recorder.py" --upstream "http://127.0.0.1:$PROXY" \
+    --log-dir "$CASE_DIR/rec" --port-file "$CASE_DIR/rec-port" --port $RECORDER \
+    2>"$CASE_DIR/recorder.log" &
+  pids+=($!)
+  wait_file "$CASE_DIR/rec-port" || { echo "recorder did not start" >"$CASE_DIR/setup-error"; exit 1; }
+  target=$RECORDER
+fi
+BASE="http://127.0.0.1:$target"
+
+# ---- the client: a throwaway HOME, no telemetry, no update checks
+H="$CASE_DIR/home"
+mkdir -p "$H"
+common=(HOME="$H" PATH="/usr/local/bin:/usr/bin:/bin" TERM=dumb LANG=C.UTF-8
+        XDG_CONFIG_HOME="$H/.config" XDG_CACHE_HOME="$H/.cache" XDG_DATA_HOME="$H/.local/share"
+        XDG_STATE_HOME="$H/.local/state" NO_COLOR=1)
+PROMPT="Read the file secret.txt and tell me what it says."
+cd "$CASE_DIR/work"
+
+case "$CLIENT" in
+claude-code)
+  # Read is allowed up front (--allowedTools), so no permission prompt; as
+  # root, --dangerously-skip-permissions is refused and not needed.
+  timeout "$TIMEOUT" env -i "${common[@]}" \
+    ANTHROPIC_BASE_URL="$BASE" ANTHROPIC_API_KEY="$PROXY_KEY" \
+    ANTHROPIC_DEFAULT_HAIKU_MODEL="$MODEL" ANTHROPIC_SMALL_FAST_MODEL="$MODEL" \
+    CLAUDE_CONFIG_DIR="$H/.claude" \
+    DISABLE_TELEMETRY=1 DISABLE_AUTOUPDATER=1 DISABLE_ERROR_REPORTING=1 \
+    DISABLE_BUG_COMMAND=1 DISABLE_GROWTHBOOK=1 CLAUDE_CODE_DISABLE_FEEDBACK_SURVEY=1 \
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 CLAUDE_CODE_DISABLE_FEATURE_FLAGS=1 \
+    "$CLAUDE_BIN" -p "$PROMPT" --model "$MODEL" --allowedTools Read --output-format text \
+    >"$CASE_DIR/out.txt" 2>"$CASE_DIR/err.txt"
+  echo $? >"$CASE_DIR/rc"
+  ;;
+opencode)
+  # The provider packages opencode would otherwise fetch at run time (it
+  # bundles these two, so this is a fallback): the pinned copies in the cache.
+  mkdir -p "$H/.cache/opencode"
+  ln -s "$OPENCODE_PACKAGES" "$H/.cache/opencode/packages"
+  cat >"$CASE_DIR/work/opencode.json" <<EOF
+{
+  "\$schema": "https://opencode.ai/config.json",
+  "autoupdate": false,
+  "share": "disabled",
+  "lsp": false,
+  "formatter": false,
+  "provider": {
+    "llm-proxy": {
+      "npm": "$OPENCODE_NPM",
+      "name": "llm-proxy",
+      "options": { "baseURL": "$BASE/v1", "apiKey": "$PROXY_KEY" },
+      "models": { "$MODEL": { "name": "$MODEL", "tool_call": true } }
+    }
+  },
+  "model": "llm-proxy/$MODEL",
+  "small_model": "llm-proxy/$MODEL"
+}
+EOF
+  timeout "$TIMEOUT" env -i "${common[@]}" \
+    OPENCODE_DISABLE_AUTOUPDATE=1 OPENCODE_DISABLE_MODELS_FETCH=1 OPENCODE_DISABLE_LSP_DOWNLOAD=1 \
+    OPENCODE_DISABLE_SHARE=1 OPENCODE_DISABLE_DEFAULT_PLUGINS=1 OPENCODE_DISABLE_CLAUDE_CODE=1 \
+    OPENCODE_DISABLE_EMBEDDED_WEB_UI=1 \
+    "$OPENCODE_BIN" run --print-logs --model "llm-proxy/$MODEL" "$PROMPT" \
+    >"$CASE_DIR/out.txt" 2>"$CASE_DIR/err.txt"
+  echo $? >"$CASE_DIR/rc"
+  ;;
+aider)
+  # aider has no tools: its own loop carries the file back. --auto-test runs
+  # the failing test command after the model's edit and sends its output
+  # (the secret) to the model. A fresh, empty model-price cache stops aider
+  # from downloading the price list.
+  mkdir -p "$H/.aider/caches"
+  echo '{}' >"$H/.aider/caches/model_prices_and_context_window.json"
+  timeout "$TIMEOUT" env -i "${common[@]}" LITELLM_LOCAL_MODEL_COST_MAP=True \
+    "$AIDER_BIN" --model "openai/$MODEL" --openai-api-base "$BASE/v1" --openai-api-key "$PROXY_KEY" \
+    --no-git --yes-always --no-check-update --analytics-disable --no-show-model-warnings \
+    --no-show-release-notes --no-pretty --no-fancy-input --no-detect-urls \
+    --test-cmd 'sh -c "cat secret.txt; exit 1"' --auto-test \
+    --message "Append ', proxy' to the line in notes.txt." notes.txt \
+    >"$CASE_DIR/out.txt" 2>"$CASE_DIR/err.txt"
+  echo $? >"$CASE_DIR/rc"
+  ;;
+esac
+exit 0

@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+"""Scripted mock LLM providers for the coding-agent tests (scripts/clients.sh).
+
+Standard library only. One process, two loopback listeners:
+  * an OpenAI-compatible provider: POST .../chat/completions (JSON or SSE with
+    tool_calls deltas, usage and a final [DONE]), GET .../models;
+  * an Anthropic provider: POST /v1/messages (JSON or the full SSE event
+    sequence, tool_use with input_json_delta), POST /v1/messages/count_tokens,
+    GET /v1/models.
+
+The script each provider follows, whatever the client:
+  * an agent request (it offers a file-reading tool) whose conversation has no
+    tool result yet -> ONE tool call: read the file given by --file;
+  * an agent request that carries a tool result -> a final text quoting the
+    token found in that result (regex MAGIC-[A-Za-z0-9]+);
+  * a request without tools (aider): if a user turn carries a token, the final
+    text quoting it; otherwise an edit of --edit-file in the format the system
+    prompt asks for (SEARCH/REPLACE, or a whole-file listing);
+  * anything else (titles, topic checks, quota probes) -> short plain text
+    without the token.
+
+Every request is written to --log-dir as NNNN-<dialect>.json
+({"dialect","method","path","headers","body","kind"}).
+The ports (--openai-port/--anthropic-port, default: any free one) are written to --ports-file as {"openai": P, "anthropic": P}.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+TOKEN = re.compile(r"MAGIC-[A-Za-z0-9]+")
+READ_TOOLS = ("read", "read_file", "readfile", "view", "file_read")
+PATH_ARGS = ("file_path", "filePath", "path", "file", "filename")
+
+ARGS = None
+COUNTER = [0]
+LOCK = threading.Lock()
+
+
+# ------------------------------------------------------------------ helpers
+
+def text_of(content):
+    """All text inside a message content (string, list of parts, nested)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(text_of(p) for p in content)
+    if isinstance(content, dict):
+        out = []
+        for key in ("text", "content", "output", "input"):
+            if key in content:
+                v = content[key]
+                out.append(v if isinstance(v, str) else text_of(v) if not isinstance(v, dict) else json.dumps(v))
+        return "\n".join(out)
+    return str(content)
+
+
+def read_tool(tools, dialect):
+    """(name, path-argument name) of the file-reading tool offered, or None."""
+    for t in tools or []:
+        if dialect == "openai":
+            fn = t.get("function") or {}
+            name, schema = fn.get("name", ""), fn.get("parameters") or {}
+        else:
+            name, schema = t.get("name", ""), t.get("input_schema") or {}
+        if name.lower() in READ_TOOLS:
+            props = (schema.get("properties") or {}).keys()
+            arg = next((a for a in PATH_ARGS if a in props), None) or next(iter(props), "file_path")
+            return name, arg
+    return None
+
+
+def tool_results(body, dialect):
+    """Texts of the tool results in the conversation."""
+    out = []
+    for m in body.get("messages") or []:
+        if dialect == "openai":
+            if m.get("role") == "tool":
+                out.append(text_of(m.get("content")))
+        else:
+            c = m.get("content")
+            if isinstance(c, list):
+                for p in c:
+                    if isinstance(p, dict) and p.get("type") == "tool_result":
+                        out.append(text_of(p.get("content")))
+    return out
+
+
+def user_texts(body):
+    return [text_of(m.get("content")) for m in body.get("messages") or [] if m.get("role") == "user"]
+
+
+def system_text(body, dialect):
+    if dialect == "anthropic":
+        return text_of(body.get("system"))
+    return "\n".join(text_of(m.get("content")) for m in body.get("messages") or [] if m.get("role") == "system")
+
+
+def plan(body, dialect):
+    """What to answer: (kind, text, tool_call) with tool_call = (name, input)."""
+    tool = read_tool(body.get("tools"), dialect)
+    if tool:
+        results = tool_results(body, dialect)
+        if results:
+            found = TOKEN.findall("\n".join(results))
+            if found:
+                return "final", f"The file says: {found[-1]}", None
+            return "final", "The tool result carried no token.", None
+        name, arg = tool
+        return "tool_call", "", (name, {arg: ARGS.file})
+    if body.get("tools"):
+        return "side", "OK.", None
+    # No tools: aider's loop, or a side request.
+    users = user_texts(body)
+    system = system_text(body, dialect)
+    if ARGS.edit_file and users and ("SEARCH/REPLACE" in system or "file listing" in system.lower()):
+        found = TOKEN.findall(users[-1])
+        if found:
+            return "final", f"The test output says: {found[-1]}", None
+        if any(TOKEN.search(u) for u in users):
+            return "side", "OK.", None
+        return "edit", edit_reply(system), None
+    return "side", "Reading a file.", None
+
+
+def edit_reply(system):
+    name = os.path.basename(ARGS.edit_file)
+    try:
+        with open(ARGS.edit_file) as f:
+            old = f.read()
+    except OSError:
+        old = "hello\n"
+    new = old.rstrip("\n") + ", proxy\n"
+    if "SEARCH/REPLACE" in system:
+        return (f"I will edit {name}.\n\n{name}\n```\n<<<<<<< SEARCH\n{old.rstrip(chr(10))}\n=======\n"
+                f"{new.rstrip(chr(10))}\n>>>>>>> REPLACE\n```\n")
+    return f"I will edit {name}.\n\n{name}\n```\n{new}```\n"
+
+
+# ------------------------------------------------------------------ answers
+
+def openai_json(body, kind, text, call):
+    msg = {"role": "assistant", "content": text or None}
+    finish = "stop"
+    if call:
+        msg["tool_calls"] = [{"id": "call_" + uuid.uuid4().hex[:20], "type": "function",
+                              "function": {"name": call[0], "arguments": json.dumps(call[1])}}]
+        finish = "tool_calls"
+    return {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "object": "chat.completion",
+            "created": int(time.time()), "model": body.get("model", "mock"),
+            "choices": [{"index": 0, "message": msg, "finish_reason": finish, "logprobs": None}],
+            "usage": {"prompt_tokens": 42, "completion_tokens": 7, "total_tokens": 49}}
+
+
+def openai_events(body, kind, text, call):
+    cid, created, model = "chatcmpl-" + uuid.uuid4().hex[:24], int(time.time()), body.get("model", "mock")
+
+    def chunk(delta, finish=None, **extra):
+        c = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+             "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+        c.update(extra)
+        return "data: " + json.dumps(c) + "\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    if call:
+        args = json.dumps(call[1])
+        yield chunk({"tool_calls": [{"index": 0, "id": "call_" + uuid.uuid4().hex[:20], "type": "function",
+                                     "function": {"name": call[0], "arguments": ""}}]})
+        half = len(args) // 2
+        for piece in (args[:half], args[half:]):
+            yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+        yield chunk({}, "tool_calls")
+    else:
+        words = re.findall(r"\S+\s*|\s+", text)
+        for i in range(0, len(words), 3):
+            yield chunk({"content": "".join(words[i:i + 3])})
+        yield chunk({}, "stop")
+    if (body.get("stream_options") or {}).get("include_usage"):
+        yield "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created,
+                                     "model": model, "choices": [],
+                                     "usage": {"prompt_tokens": 42, "completion_tokens": 7,
+                                               "total_tokens": 49}}) + "\n\n"
+    yield "data: [DONE]\n\n"
+
+
+def anthropic_json(body, kind, text, call):
+    content = []
+    if text:
+        content.append({"type": "text", "text": text})
+    if call:
+        content.append({"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:22], "name": call[0],
+                        "input": call[1]})
+    return {"id": "msg_" + uuid.uuid4().hex[:24], "type": "message", "role": "assistant",
+            "model": body.get("model", "mock"), "content": content,
+            "stop_reason": "tool_use" if call else "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": 42, "output_tokens": 7}}
+
+
+def anthropic_events(body, kind, text, call):
+    def ev(name, data):
+        return f"event: {name}\ndata: {json.dumps(data)}\n\n"
+
+    msg = anthropic_json(body, kind, "", None)
+    msg["stop_reason"] = None
+    msg["usage"] = {"input_tokens": 42, "output_tokens": 1, "cache_creation_input_tokens": 0,
+                    "cache_read_input_tokens": 0}
+    yield ev("message_start", {"type": "message_start", "message": msg})
+    yield ev("ping", {"type": "ping"})
+    index = 0
+    if text:
+        yield ev("content_block_start", {"type": "content_block_start", "index": index,
+                                         "content_block": {"type": "text", "text": ""}})
+        words = re.findall(r"\S+\s*|\s+", text)
+        for i in range(0, len(words), 3):
+            yield ev("content_block_delta", {"type": "content_block_delta", "index": index,
+                                             "delta": {"type": "text_delta", "text": "".join(words[i:i + 3])}})
+        yield ev("content_block_stop", {"type": "content_block_stop", "index": index})
+        index += 1
+    if call:
+        yield ev("content_block_start", {"type": "content_block_start", "index": index,
+                                         "content_block": {"type": "tool_use",
+                                                           "id": "toolu_" + uuid.uuid4().hex[:22],
+                                                           "name": call[0], "input": {}}})
+        args = json.dumps(call[1])
+        half = len(args) // 2
+        for piece in ("", args[:half], args[half:]):
+            yield ev("content_block_delta", {"type": "content_block_delta", "index": index,
+                                             "delta": {"type": "input_json_delta", "partial_json": piece}})
+        yield ev("content_block_stop", {"type": "content_block_stop", "index": index})
+    yield ev("message_delta", {"type": "message_delta",
+                               "delta": {"stop_reason": "tool_use" if call else "end_turn",
+                                         "stop_sequence": None},
+                               "usage": {"output_tokens": 7}})
+    yield ev("message_stop", {"type": "message_stop"})
+
+
+# ------------------------------------------------------------------ server
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    dialect = "openai"
+
+    def log_message(self, *a):
+        pass
+
+    def read_body(self):
+        if self.headers.get("transfer-encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        n = int(self.headers.get("content-length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def record(self, raw, kind):
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        with LOCK:
+            COUNTER[0] += 1
+            n = COUNTER[0]
+        entry = {"dialect": self.dialect, "method": self.command, "path": self.path,
+                 "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body, "kind": kind}
+        with open(os.path.join(ARGS.log_dir, f"{n:04d}-{self.dialect}.json"), "w") as f:
+            json.dump(entry, f, indent=1)
+
+    def send_json(self, status, obj):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def send_events(self, events):
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cache-control", "no-cache")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        for e in events:
+            data = e.encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def do_GET(self):
+        self.read_body()
+        path = self.path.split("?")[0].rstrip("/")
+        if path.endswith("/models"):
+            self.record(b"", "models")
+            if self.dialect == "openai":
+                return self.send_json(200, {"object": "list", "data": [
+                    {"id": m, "object": "model", "created": 1700000000, "owned_by": "mock"}
+                    for m in ("gpt-4o-mini", "gpt-4o")]})
+            models = [{"type": "model", "id": m, "display_name": m, "created_at": "2025-01-01T00:00:00Z"}
+                      for m in ("claude-sonnet-4-5", "claude-haiku-4-5")]
+            return self.send_json(200, {"data": models, "has_more": False,
+                                        "first_id": models[0]["id"], "last_id": models[-1]["id"]})
+        self.record(b"", "unknown")
+        self.send_json(404, {"error": {"message": f"mock: no route {self.path}", "type": "not_found"}})
+
+    def do_POST(self):
+        raw = self.read_body()
+        path = self.path.split("?")[0].rstrip("/")
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self.record(raw, "bad-json")
+            return self.send_json(400, {"error": {"message": "mock: body is not JSON"}})
+        if self.dialect == "anthropic" and path.endswith("/messages/count_tokens"):
+            self.record(raw, "count_tokens")
+            return self.send_json(200, {"input_tokens": max(1, len(raw) // 4)})
+        ok = (path.endswith("/chat/completions") if self.dialect == "openai" else path.endswith("/v1/messages"))
+        if not ok:
+            self.record(raw, "unknown")
+            return self.send_json(404, {"error": {"message": f"mock: no route {self.path}"}})
+        kind, text, call = plan(body, self.dialect)
+        self.record(raw, kind)
+        if self.dialect == "openai":
+            if body.get("stream"):
+                return self.send_events(openai_events(body, kind, text, call))
+            return self.send_json(200, openai_json(body, kind, text, call))
+        if body.get("stream"):
+            return self.send_events(anthropic_events(body, kind, text, call))
+        return self.send_json(200, anthropic_json(body, kind, text, call))
+
+
+def serve(dialect, port):
+    cls = type(f"{dialect}Handler", (Handler,), {"dialect": dialect})
+    server = ThreadingHTTPServer(("127.0.0.1", port), cls)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server.server_address[1]
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--log-dir", required=True)
+    p.add_argument("--ports-file", required=True)
+    p.add_argument("--file", required=True, help="absolute path the tool call asks to read")
+    p.add_argument("--edit-file", default="", help="file aider is asked to edit (absolute)")
+    p.add_argument("--openai-port", type=int, default=0)
+    p.add_argument("--anthropic-port", type=int, default=0)
+    ARGS = p.parse_args()
+    os.makedirs(ARGS.log_dir, exist_ok=True)
+    ports = {"openai": serve("openai", ARGS.openai_port),
+             "anthropic": serve("anthropic", ARGS.anthropic_port)}
+    tmp = ARGS.ports_file + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(ports, f)
+    os.replace(tmp, ARGS.ports_file)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
