@@ -9,17 +9,21 @@
 #   scripts/clients.sh --only opencode # cases whose "client case host" matches
 #
 # Each case (mock, proxy, client) runs inside its own loopback-only network
-# namespace (`unshare -rn`), so nothing can reach beyond 127.0.0.1. The
+# namespace (`unshare -rnm`), so nothing can reach beyond 127.0.0.1, with a
+# DNS logger as its only name server: a case fails if anything in it looked
+# up a host name (telemetry, update checks, downloads). The
 # script asks the model to read a file holding a random token; the mock
 # answers with a tool call for that file, and, once the tool result comes
 # back, with a text quoting the token. A case passes when the client exits 0,
 # its output quotes the token, and the mock saw the tool result arrive on the
-# expected upstream path (and never the proxy key).
+# expected upstream path (and never the proxy key), and no host name was
+# looked up.
 #
 # The clients are installed once into ${LLM_PROXY_CLIENTS_CACHE:-~/.cache/llm-proxy-clients}
 # (outside the repo, so fresh clones on the same machine reuse them).
 # Settings: CLIENT_TIMEOUT (seconds per client run, default 180), SPIN,
-# WASMTIME_BIN, KEEP=1 (keep the case folders: logs, requests, outputs).
+# WASMTIME_BIN, KEEP=1 (keep the case folders: logs, requests, outputs),
+# TRACE=1 (with KEEP=1: each client's connect() calls in connect.trace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -61,16 +65,22 @@ npm_install() {
     --loglevel=error "$2" >&2)
 }
 
+# A folder counts as installed when its marker names the same recipe.
+installed() { [ "$(cat "$1/.installed" 2>/dev/null)" = "$2" ]; }
+
 install_clients() {
-  local t0 dir
+  local t0 dir recipe
   dir="$CACHE/claude-code-$CLAUDE_CODE_VERSION"
-  if [ ! -f "$dir/.installed" ]; then
+  recipe="@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION"
+  if ! installed "$dir" "$recipe"; then
     t0=$SECONDS; say "installing Claude Code $CLAUDE_CODE_VERSION into $dir"
     npm_install "$dir" "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION"
-    touch "$dir/.installed"; say "Claude Code installed in $((SECONDS - t0)) s"
+    echo "$recipe" >"$dir/.installed"; say "Claude Code installed in $((SECONDS - t0)) s"
   fi
   dir="$CACHE/opencode-$OPENCODE_VERSION"
-  if [ ! -f "$dir/.installed" ]; then
+  recipe="opencode-ai@$OPENCODE_VERSION @ai-sdk/openai-compatible@$AI_SDK_OPENAI_COMPATIBLE_VERSION"
+  recipe+=" @ai-sdk/anthropic@$AI_SDK_ANTHROPIC_VERSION @opencode-ai/plugin@$OPENCODE_VERSION"
+  if ! installed "$dir" "$recipe"; then
     t0=$SECONDS; say "installing opencode $OPENCODE_VERSION and its provider packages into $dir"
     npm_install "$dir" "opencode-ai@$OPENCODE_VERSION"
     # Where opencode installs a provider package it lacks:
@@ -78,15 +88,21 @@ install_clients() {
     npm_install "$dir/packages/@ai-sdk/openai-compatible" \
       "@ai-sdk/openai-compatible@$AI_SDK_OPENAI_COMPATIBLE_VERSION"
     npm_install "$dir/packages/@ai-sdk/anthropic" "@ai-sdk/anthropic@$AI_SDK_ANTHROPIC_VERSION"
-    touch "$dir/.installed"; say "opencode installed in $((SECONDS - t0)) s"
+    # ... and the plugin package it installs into its config folder at start
+    # (it skips that when package-lock.json lists it): saved, with a lock.
+    mkdir -p "$dir/config"
+    (cd "$dir/config" && npm install --prefix "$dir/config" --save-exact --no-audit --no-fund \
+      --ignore-scripts --loglevel=error "@opencode-ai/plugin@$OPENCODE_VERSION" >&2)
+    echo "$recipe" >"$dir/.installed"; say "opencode installed in $((SECONDS - t0)) s"
   fi
   dir="$CACHE/aider-$AIDER_VERSION"
-  if [ ! -f "$dir/.installed" ]; then
+  recipe="aider-chat==$AIDER_VERSION"
+  if ! installed "$dir" "$recipe"; then
     t0=$SECONDS; say "installing aider $AIDER_VERSION into $dir (a venv)"
     rm -rf "$dir"
     "$AIDER_PYTHON" -m venv "$dir"
     "$dir/bin/pip" install --quiet --disable-pip-version-check "aider-chat==$AIDER_VERSION" >&2
-    touch "$dir/.installed"; say "aider installed in $((SECONDS - t0)) s"
+    echo "$recipe" >"$dir/.installed"; say "aider installed in $((SECONDS - t0)) s"
   fi
 }
 
@@ -99,7 +115,7 @@ CLAUDE_BIN=$(first_file \
 OPENCODE_BIN=$(first_file \
   "$CACHE/opencode-$OPENCODE_VERSION/node_modules/opencode-linux-x64/bin/opencode" \
   "$CACHE/opencode-$OPENCODE_VERSION/node_modules/.bin/opencode")
-OPENCODE_PACKAGES="$CACHE/opencode-$OPENCODE_VERSION/packages"
+OPENCODE_DIR="$CACHE/opencode-$OPENCODE_VERSION"
 AIDER_BIN="$CACHE/aider-$AIDER_VERSION/bin/aider"
 
 # ------------------------------------------------------------------ hosts
@@ -175,9 +191,9 @@ for h in "${HOSTS[@]}"; do
     env ROOT="$ROOT" CASE_DIR="$dir" CLIENT="$client" HOST="$h" MODEL="$model" OPENCODE_NPM="${npm:-}" \
       EDIT_FILE="$edit" RECORD="$rec" TIMEOUT="$TIMEOUT" PROXY_KEY="$proxy_key" \
       OPENAI_KEY="$openai_key" ANTHROPIC_KEY="$anthropic_key" WASMTIME="$WASMTIME" SPIN="${SPIN:-}" \
-      WASM_WASI="$WASM_WASI" WASM_SPIN="$WASM_SPIN" CLAUDE_BIN="$CLAUDE_BIN" OPENCODE_BIN="$OPENCODE_BIN" \
-      OPENCODE_PACKAGES="$OPENCODE_PACKAGES" AIDER_BIN="$AIDER_BIN" \
-      timeout $((TIMEOUT + 120)) unshare -rn bash "$ROOT/tests/clients/case.sh" || true
+      TRACE="${TRACE:-0}" WASM_WASI="$WASM_WASI" WASM_SPIN="$WASM_SPIN" CLAUDE_BIN="$CLAUDE_BIN" OPENCODE_BIN="$OPENCODE_BIN" \
+      OPENCODE_DIR="$OPENCODE_DIR" AIDER_BIN="$AIDER_BIN" \
+      timeout $((TIMEOUT + 120)) unshare -rnm bash "$ROOT/tests/clients/case.sh" || true
     ms=$(( ($(date +%s%N) - t0) / 1000000 )); secs="$((ms / 1000)).$((ms % 1000 / 100))"
     if [ -f "$dir/setup-error" ]; then
       reason=$(cat "$dir/setup-error")

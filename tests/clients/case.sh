@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # One coding-agent case, run by scripts/clients.sh INSIDE a loopback-only
-# network namespace (`unshare -rn`): the scripted mock providers, the proxy
-# (wasmtime serve or spin up), optionally the recorder, and the client.
+# network namespace with a mount namespace of its own (`unshare -rnm`): the
+# scripted mock providers, the proxy (wasmtime serve or spin up), optionally
+# the recorder, and the client. /etc/resolv.conf is bound to one naming only
+# the mock's DNS logger, so every host name anyone tries to look up is logged
+# (and nothing resolves).
 # Everything it needs comes in the environment (see scripts/clients.sh).
 # Fixed ports are safe: each case has a network namespace of its own.
 set -uo pipefail
 ip link set lo up
 
 MOCK_OPENAI=9001 MOCK_ANTHROPIC=9002 PROXY=8080 RECORDER=8081
+echo "nameserver 127.0.0.1" >"$CASE_DIR/resolv.conf"
+mount --bind "$CASE_DIR/resolv.conf" /etc/resolv.conf 2>/dev/null ||
+  echo "note: /etc/resolv.conf not replaced; host-name lookups are not logged" >"$CASE_DIR/dns-note"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
 trap cleanup EXIT
@@ -18,7 +24,7 @@ wait_file() { for _ in $(seq 1 300); do [ -s "$1" ] && return 0; sleep 0.1; done
 python3 "$ROOT/tests/clients/mock_upstream.py" --log-dir "$CASE_DIR/mock" \
   --ports-file "$CASE_DIR/mock-ports.json" --file "$CASE_DIR/work/secret.txt" \
   ${EDIT_FILE:+--edit-file "$EDIT_FILE"} \
-  --openai-port $MOCK_OPENAI --anthropic-port $MOCK_ANTHROPIC 2>"$CASE_DIR/mock.log" &
+  --openai-port $MOCK_OPENAI --anthropic-port $MOCK_ANTHROPIC --dns-port 53 2>"$CASE_DIR/mock.log" &
 pids+=($!)
 wait_file "$CASE_DIR/mock-ports.json" || { echo "mock did not start" >"$CASE_DIR/setup-error"; exit 1; }
 
@@ -73,6 +79,9 @@ common=(HOME="$H" PATH="/usr/local/bin:/usr/bin:/bin" TERM=dumb LANG=C.UTF-8
         XDG_CONFIG_HOME="$H/.config" XDG_CACHE_HOME="$H/.cache" XDG_DATA_HOME="$H/.local/share"
         XDG_STATE_HOME="$H/.local/state" NO_COLOR=1)
 PROMPT="Read the file secret.txt and tell me what it says."
+# TRACE=1: log every connect() the client makes (to see what it still tries).
+wrap=()
+[ "${TRACE:-0}" = 1 ] && wrap=(strace -f -qq -e trace=connect -o "$CASE_DIR/connect.trace")
 cd "$CASE_DIR/work"
 
 case "$CLIENT" in
@@ -86,15 +95,22 @@ claude-code)
     DISABLE_TELEMETRY=1 DISABLE_AUTOUPDATER=1 DISABLE_ERROR_REPORTING=1 \
     DISABLE_BUG_COMMAND=1 DISABLE_GROWTHBOOK=1 CLAUDE_CODE_DISABLE_FEEDBACK_SURVEY=1 \
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 CLAUDE_CODE_DISABLE_FEATURE_FLAGS=1 \
-    "$CLAUDE_BIN" -p "$PROMPT" --model "$MODEL" --allowedTools Read --output-format text \
+    "${wrap[@]}" "$CLAUDE_BIN" -p "$PROMPT" --model "$MODEL" --allowedTools Read --output-format text \
     >"$CASE_DIR/out.txt" 2>"$CASE_DIR/err.txt"
   echo $? >"$CASE_DIR/rc"
   ;;
 opencode)
   # The provider packages opencode would otherwise fetch at run time (it
-  # bundles these two, so this is a fallback): the pinned copies in the cache.
+  # bundles these two, so this is a fallback): the pinned copies in the cache,
+  # where opencode looks ($XDG_CACHE_HOME/opencode/packages/<pkg>/node_modules).
   mkdir -p "$H/.cache/opencode"
-  ln -s "$OPENCODE_PACKAGES" "$H/.cache/opencode/packages"
+  ln -s "$OPENCODE_DIR/packages" "$H/.cache/opencode/packages"
+  # opencode installs @opencode-ai/plugin into its config folder at start
+  # (in the background) unless package-lock.json already lists it: a copy
+  # of the pinned install, node_modules shared.
+  mkdir -p "$H/.config/opencode"
+  cp "$OPENCODE_DIR/config/package.json" "$OPENCODE_DIR/config/package-lock.json" "$H/.config/opencode/"
+  ln -s "$OPENCODE_DIR/config/node_modules" "$H/.config/opencode/node_modules"
   cat >"$CASE_DIR/work/opencode.json" <<EOF
 {
   "\$schema": "https://opencode.ai/config.json",
@@ -118,19 +134,21 @@ EOF
     OPENCODE_DISABLE_AUTOUPDATE=1 OPENCODE_DISABLE_MODELS_FETCH=1 OPENCODE_DISABLE_LSP_DOWNLOAD=1 \
     OPENCODE_DISABLE_SHARE=1 OPENCODE_DISABLE_DEFAULT_PLUGINS=1 OPENCODE_DISABLE_CLAUDE_CODE=1 \
     OPENCODE_DISABLE_EMBEDDED_WEB_UI=1 \
-    "$OPENCODE_BIN" run --print-logs --model "llm-proxy/$MODEL" "$PROMPT" \
+    "${wrap[@]}" "$OPENCODE_BIN" run --print-logs --model "llm-proxy/$MODEL" "$PROMPT" \
     >"$CASE_DIR/out.txt" 2>"$CASE_DIR/err.txt"
   echo $? >"$CASE_DIR/rc"
   ;;
 aider)
   # aider has no tools: its own loop carries the file back. --auto-test runs
   # the failing test command after the model's edit and sends its output
-  # (the secret) to the model. A fresh, empty model-price cache stops aider
-  # from downloading the price list.
+  # (the secret) to the model. A fresh model-price cache (litellm's own
+  # bundled copy) stops aider from downloading the price list at start.
   mkdir -p "$H/.aider/caches"
-  echo '{}' >"$H/.aider/caches/model_prices_and_context_window.json"
+  prices=$(ls "$(dirname "$AIDER_BIN")"/../lib/python3*/site-packages/litellm/model_prices_and_context_window_backup.json 2>/dev/null | head -1)
+  if [ -n "$prices" ]; then cp "$prices" "$H/.aider/caches/model_prices_and_context_window.json"
+  else echo '{"llm-proxy-test": {}}' >"$H/.aider/caches/model_prices_and_context_window.json"; fi
   timeout "$TIMEOUT" env -i "${common[@]}" LITELLM_LOCAL_MODEL_COST_MAP=True \
-    "$AIDER_BIN" --model "openai/$MODEL" --openai-api-base "$BASE/v1" --openai-api-key "$PROXY_KEY" \
+    "${wrap[@]}" "$AIDER_BIN" --model "openai/$MODEL" --openai-api-base "$BASE/v1" --openai-api-key "$PROXY_KEY" \
     --no-git --yes-always --no-check-update --analytics-disable --no-show-model-warnings \
     --no-show-release-notes --no-pretty --no-fancy-input --no-detect-urls \
     --test-cmd 'sh -c "cat secret.txt; exit 1"' --auto-test \

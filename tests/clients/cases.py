@@ -60,6 +60,10 @@ def check(case, dialect, path):
     if not arrived:
         got = sorted({f'{e["dialect"]} {e["method"]} {e["path"]} ({e["kind"]})' for e in seen})
         problems.append(f"the mock never saw the tool result on {dialect} {path}; it saw: {got or 'nothing'}")
+    dns = os.path.join(case, "mock", "dns.txt")
+    if os.path.exists(dns):
+        names = sorted({line.split()[0] for line in open(dns) if line.strip()})
+        problems.append(f"host names were looked up (traffic beyond the proxy): {names}")
     for e in seen:
         blob = json.dumps(e)
         if keys["proxy"] in blob:

@@ -21,6 +21,10 @@ The script each provider follows, whatever the client:
 
 Every request is written to --log-dir as NNNN-<dialect>.json
 ({"dialect","method","path","headers","body","kind"}).
+With --dns-port, a third listener answers every DNS query (UDP) with REFUSED
+and appends the name looked up to <log-dir>/dns.txt: the case runs with this
+as its only name server, so any host name a client (or host) tries to reach
+shows up there.
 The ports (--openai-port/--anthropic-port, default: any free one) are written to --ports-file as {"openai": P, "anthropic": P}.
 """
 
@@ -28,6 +32,7 @@ import argparse
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -340,6 +345,31 @@ class Handler(BaseHTTPRequestHandler):
         return self.send_json(200, anthropic_json(body, kind, text, call))
 
 
+def dns_logger(port):
+    """Log each queried name to dns.txt; answer REFUSED (nothing resolves)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", port))
+
+    def loop():
+        while True:
+            data, addr = sock.recvfrom(4096)
+            if len(data) < 12:
+                continue
+            i, labels = 12, []
+            while i < len(data) and data[i]:
+                n = data[i]
+                labels.append(data[i + 1:i + 1 + n].decode("ascii", "replace"))
+                i += n + 1
+            qtype = int.from_bytes(data[i + 1:i + 3], "big") if i + 3 <= len(data) else 0
+            with LOCK, open(os.path.join(ARGS.log_dir, "dns.txt"), "a") as f:
+                f.write(f"{'.'.join(labels)} {qtype}\n")
+            # Header: same id, QR=1, RD copied, RA=1, RCODE=5 (REFUSED); the question echoed.
+            flags = bytes([0x80 | (data[2] & 0x01), 0x85])
+            sock.sendto(data[:2] + flags + data[4:6] + b"\0" * 6 + data[12:i + 5], addr)
+
+    threading.Thread(target=loop, daemon=True).start()
+
+
 def serve(dialect, port):
     cls = type(f"{dialect}Handler", (Handler,), {"dialect": dialect})
     server = ThreadingHTTPServer(("127.0.0.1", port), cls)
@@ -357,8 +387,11 @@ def main():
     p.add_argument("--edit-file", default="", help="file aider is asked to edit (absolute)")
     p.add_argument("--openai-port", type=int, default=0)
     p.add_argument("--anthropic-port", type=int, default=0)
+    p.add_argument("--dns-port", type=int, default=0, help="also log DNS queries (0: off)")
     ARGS = p.parse_args()
     os.makedirs(ARGS.log_dir, exist_ok=True)
+    if ARGS.dns_port:
+        dns_logger(ARGS.dns_port)
     ports = {"openai": serve("openai", ARGS.openai_port),
              "anthropic": serve("anthropic", ARGS.anthropic_port)}
     tmp = ARGS.ports_file + ".tmp"
