@@ -23,7 +23,8 @@
 # (outside the repo, so fresh clones on the same machine reuse them).
 # Settings: CLIENT_TIMEOUT (seconds per client run, default 180), SPIN,
 # WASMTIME_BIN, KEEP=1 (keep the case folders: logs, requests, outputs),
-# TRACE=1 (with KEEP=1: each client's connect() calls in connect.trace).
+# TRACE=1 (with KEEP=1: each client's connect() calls in connect.trace),
+# COMPONENT_WASI / COMPONENT_SPIN (a component to run instead of building one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -123,7 +124,9 @@ AIDER_BIN="$CACHE/aider-$AIDER_VERSION/bin/aider"
 # The components: reused when newer than the sources, else built exactly as
 # tests/common/mod.rs builds them.
 component() {
-  local flavour=$1 out="target/component/llm-proxy-$1.wasm" features=()
+  local flavour=$1 out="target/component/llm-proxy-$1.wasm" features=() given
+  given=$([ "$1" = wasi ] && echo "${COMPONENT_WASI:-}" || echo "${COMPONENT_SPIN:-}")
+  if [ -n "$given" ]; then realpath "$given"; return; fi
   [ "$flavour" = wasi ] && features=(--no-default-features --features wasi)
   if [ ! -f "$out" ] || [ -n "$(find src Cargo.toml Cargo.lock -newer "$out" -print -quit)" ]; then
     say "building the $flavour component"
