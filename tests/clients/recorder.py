@@ -4,7 +4,8 @@
 Listens on 127.0.0.1:--port (any free port by default; written to --port-file), forwards every request
 unchanged to --upstream (the proxy under test) and relays the answer back as it
 arrives (chunked), while writing each request exactly as the client sent it to
---log-dir as NNNN.json ({"method","path","headers","body"}). Secrets are not
+--log-dir as NNNN.json ({"method","path","headers","body"}, plus the
+answer's "response": {"status","headers"}). Secrets are not
 removed here: tests/clients/fixtures.py redacts when it writes fixtures.
 """
 
@@ -55,7 +56,8 @@ class Handler(BaseHTTPRequestHandler):
         # Header names as the client spelled them, in order (lowercased).
         entry = {"method": self.command, "path": self.path,
                  "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
-        with open(os.path.join(ARGS.log_dir, f"{n:04d}.json"), "w") as f:
+        log = os.path.join(ARGS.log_dir, f"{n:04d}.json")
+        with open(log, "w") as f:
             json.dump(entry, f, indent=1)
         up = urlsplit(ARGS.upstream)
         conn = http.client.HTTPConnection(up.hostname, up.port, timeout=300)
@@ -73,6 +75,10 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(msg)
             return
+        # The answer's head too (status, headers such as x-llm-proxy-dropped).
+        entry["response"] = {"status": resp.status, "headers": {k.lower(): v for k, v in resp.getheaders()}}
+        with open(log, "w") as f:
+            json.dump(entry, f, indent=1)
         self.send_response(resp.status, resp.reason)
         for k, v in resp.getheaders():
             if k.lower() not in HOP:
