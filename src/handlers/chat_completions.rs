@@ -15,6 +15,7 @@ use crate::request::RequestHead;
 use crate::settings::SettingSource;
 use crate::translate::anthropic_openai::request::chat_to_messages;
 use crate::translate::bedrock_openai::request::chat_to_converse;
+use crate::translate::raw::ObjectBuf;
 use crate::translate::{ResponseMapping, Translated};
 use crate::upstream::chat::{self, dropped_header, keep_all, keep_for_translation, Target};
 use crate::upstream::Forward;
@@ -103,13 +104,13 @@ pub fn plan(
             model: upstream,
             anthropic_version,
         } => {
-            let translated = translate(body, chat_to_messages)?;
+            let translated = chat_to_messages(body).map_err(|m| bad(m, "invalid_request"))?;
             let mut out = translated.body;
             if let Some(m) = upstream {
-                out.insert("model".into(), Value::String(m));
+                out.insert("model", &m);
             }
             if let Some(v) = anthropic_version {
-                out.insert("anthropic_version".into(), Value::String(v.into()));
+                out.insert("anthropic_version", &v);
             }
             let target = Target::Provider { path, gateway };
             let mapping = ResponseMapping::MessagesToChat {
@@ -184,9 +185,9 @@ fn post_translated(
     selection: Option<KeySelection>,
     provider: &Provider,
     target: Target,
-    body: &serde_json::Map<String, Value>,
+    body: &ObjectBuf,
 ) -> Result<Forward, ErrorReply> {
-    let body = encode(body)?;
+    let body = body.to_vec();
     chat::post_json(
         head,
         src,

@@ -15,12 +15,14 @@ use crate::providers::{ChatTarget, Provider};
 use crate::reply::Reply;
 use crate::request::RequestHead;
 use crate::settings::SettingSource;
-use crate::translate::anthropic_openai::request::messages_to_chat;
+use crate::translate::anthropic_openai::request::{
+    messages_fields_to_chat, top_level, ChatOptions,
+};
 use crate::translate::bedrock_openai::request::chat_to_converse;
+use crate::translate::raw::{as_bool, as_str, write_str, Fields, ObjectBuf, Request};
 use crate::translate::{drop_name, ResponseMapping};
 use crate::upstream::chat::{self, keep_all, keep_for_translation, Target};
 use crate::upstream::Forward;
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -40,6 +42,9 @@ fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
 pub const ESTIMATE_HEADER: &str = "x-llm-proxy-token-count";
 
 /// Plans `POST /v1/messages` (`count_tokens`: `POST /v1/messages/count_tokens`).
+///
+/// Only the body's top level is parsed here; a translation reads the rest
+/// one level at a time and copies what it does not change as raw bytes.
 pub fn plan(
     head: &RequestHead,
     body: &[u8],
@@ -49,23 +54,22 @@ pub fn plan(
     gateway: Option<&GatewayTarget>,
     count_tokens: bool,
 ) -> Result<Planned, ErrorReply> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
-    if !value.is_object() {
-        return Err(bad(
-            "the request body must be a JSON object",
-            "invalid_body",
-        ));
-    }
-    let model = match value.get("model") {
-        Some(Value::String(m)) => m.clone(),
-        Some(_) => return Err(bad("'model' must be a string", "invalid_model")),
-        None => return Err(bad("missing required parameter: 'model'", "missing_model")),
-    };
+    let top = top_level(body).map_err(|m| {
+        let code = if m.starts_with("invalid JSON") {
+            "invalid_json"
+        } else {
+            "invalid_body"
+        };
+        bad(m, code)
+    })?;
+    let model_raw = model_field(&top.fields)?;
+    let model = as_str(model_raw)
+        .ok_or_else(|| bad("'model' must be a string", "invalid_model"))?
+        .into_owned();
     let (provider_name, upstream_model) = chat::split_model(&model, src, Some("anthropic"))?;
     let provider = chat::resolve(&provider_name, &model, src)?;
     let direct_gateway = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway));
-    let stream = value.get("stream").and_then(Value::as_bool) == Some(true);
+    let stream = top.fields.get("stream").and_then(as_bool) == Some(true);
     let target = provider.chat_target(&upstream_model, stream, direct_gateway.is_some());
 
     // Providers that speak Messages natively get the client's body (through
@@ -78,7 +82,7 @@ pub fn plan(
     {
         let native_count = in_body.is_some() && anthropic_version.is_none();
         if count_tokens && !native_count {
-            return Ok(Planned::Reply(estimate(&value)));
+            return Ok(Planned::Reply(estimate_body(body)));
         }
         let (path, new_body) = match (in_body, anthropic_version) {
             // Anthropic's own API: every byte as the client sent it but the model.
@@ -88,19 +92,20 @@ pub fn plan(
                 } else {
                     path.clone()
                 };
-                (path, splice_model(body, m)?)
+                (path, splice(body, model_raw, m))
             }
             // Vertex: the model is in the path, the API version in the body.
             _ => {
-                let mut v = value.clone();
-                let obj = v.as_object_mut().expect("checked above");
-                obj.remove("model");
-                if let Some(version) = anthropic_version {
-                    obj.insert("anthropic_version".into(), Value::String((*version).into()));
+                let all: Fields = serde_json::from_slice(body)
+                    .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
+                let mut out = ObjectBuf::new();
+                for (k, v) in all.0.iter().filter(|(k, _)| k != "model") {
+                    out.insert_raw(k, v.get().as_bytes().to_vec());
                 }
-                let body = serde_json::to_vec(&v)
-                    .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
-                (path.clone(), body)
+                if let Some(version) = anthropic_version {
+                    out.insert("anthropic_version", version);
+                }
+                (path.clone(), out.to_vec())
             }
         };
         let target = Target::Provider {
@@ -114,7 +119,7 @@ pub fn plan(
         return Ok(Planned::Forward(fwd));
     }
     if count_tokens {
-        return Ok(Planned::Reply(estimate(&value)));
+        return Ok(Planned::Reply(estimate_body(body)));
     }
     let target = target.ok_or_else(|| {
         let message = match provider.no_chat_reason() {
@@ -127,9 +132,25 @@ pub fn plan(
         bad(message, "unsupported_provider")
     })?;
     translated(
-        head, &value, src, selection, host, gateway, &provider, &model, target,
+        head, &top, src, selection, host, gateway, &provider, &model, target,
     )
     .map(Planned::Forward)
+}
+
+/// What a provider takes, for the Messages → chat mapping.
+fn chat_options(provider: &Provider, target: &ChatTarget) -> ChatOptions {
+    match target {
+        ChatTarget::OpenAi { model, .. } => ChatOptions {
+            max_completion_tokens: matches!(provider.name.as_str(), "openai" | "azure-openai"),
+            reasoning_effort: provider.accepts_reasoning_effort(model),
+            system_first: provider.system_first(),
+        },
+        // Converse keeps its system prompt in a field of its own.
+        _ => ChatOptions {
+            system_first: true,
+            ..ChatOptions::default()
+        },
+    }
 }
 
 /// A Messages request for a provider that speaks OpenAI chat completions
@@ -137,7 +158,7 @@ pub fn plan(
 #[allow(clippy::too_many_arguments)]
 fn translated(
     head: &RequestHead,
-    value: &Value,
+    top: &Request,
     src: &dyn SettingSource,
     selection: Option<KeySelection>,
     host: &dyn Host,
@@ -146,24 +167,20 @@ fn translated(
     model: &str,
     target: ChatTarget,
 ) -> Result<Forward, ErrorReply> {
-    let prefer_completion_tokens = matches!(provider.name.as_str(), "openai" | "azure-openai");
-    let t =
-        messages_to_chat(value, prefer_completion_tokens).map_err(|m| bad(m, "invalid_request"))?;
+    let t = messages_fields_to_chat(top, chat_options(provider, &target))
+        .map_err(|m| bad(m, "invalid_request"))?;
     let mut body = t.body;
     let mut dropped = t.dropped;
     let compat = chat::compat(provider, gateway);
     let direct_gateway = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway));
-    let (path, mapping, body) = match (compat, target) {
+    let (path, mapping, mut body) = match (compat, target) {
         (
             Some(gw),
             ChatTarget::OpenAi {
                 model: upstream, ..
             },
         ) => {
-            body.insert(
-                "model".into(),
-                Value::String(format!("{}/{upstream}", provider.name)),
-            );
+            body.insert("model", &format!("{}/{upstream}", provider.name));
             (
                 Target::Compat(gw, "/chat/completions"),
                 chat_mapping(model),
@@ -177,7 +194,7 @@ fn translated(
                 model: upstream,
             },
         ) => {
-            body.insert("model".into(), Value::String(upstream));
+            body.insert("model", &upstream);
             (
                 Target::Provider {
                     path,
@@ -188,8 +205,7 @@ fn translated(
             )
         }
         (_, ChatTarget::Converse { path }) => {
-            let c =
-                chat_to_converse(&Value::Object(body)).map_err(|m| bad(m, "invalid_request"))?;
+            let c = chat_to_converse(&body.to_value()).map_err(|m| bad(m, "invalid_request"))?;
             for name in c.dropped {
                 drop_name(&mut dropped, name);
             }
@@ -211,15 +227,12 @@ fn translated(
         }
         (_, ChatTarget::Messages { .. }) => unreachable!("native Messages is not translated"),
     };
-    let mut body = body;
     if !matches!(mapping, ResponseMapping::Chain(..)) {
         for name in body.keys().filter(|k| !chat::accepts(provider, k)) {
-            drop_name(&mut dropped, name.clone());
+            drop_name(&mut dropped, name);
         }
-        body.retain(|k, _| chat::accepts(provider, k));
+        body.retain(|k| chat::accepts(provider, k));
     }
-    let new_body = serde_json::to_vec(&body)
-        .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
     let mut fwd = chat::post_json(
         head,
         src,
@@ -227,7 +240,7 @@ fn translated(
         selection,
         provider,
         path,
-        new_body,
+        body.to_vec(),
         keep_for_translation,
     )?;
     fwd.dialect = Dialect::Anthropic;
@@ -243,25 +256,39 @@ fn chat_mapping(model: &str) -> ResponseMapping {
 /// The client's body with its top-level `model` value replaced, every other
 /// byte as the client sent it.
 pub fn splice_model(body: &[u8], model: &str) -> Result<Vec<u8>, ErrorReply> {
-    #[derive(Deserialize)]
-    struct ModelOnly<'a> {
-        #[serde(borrow)]
-        model: &'a RawValue,
+    let top = top_level(body).map_err(|m| bad(m, "invalid_json"))?;
+    Ok(splice(body, model_field(&top.fields)?, model))
+}
+
+/// The one top-level `model` (a body naming two is refused: which one a
+/// provider would read is anyone's guess).
+fn model_field<'a>(top: &Fields<'a>) -> Result<&'a RawValue, ErrorReply> {
+    let mut models = top.0.iter().filter(|(k, _)| k == "model");
+    match (models.next(), models.next()) {
+        (Some((_, raw)), None) => Ok(raw),
+        (None, _) => Err(bad("missing required parameter: 'model'", "missing_model")),
+        (Some(_), Some(_)) => Err(bad("'model' is given twice", "invalid_model")),
     }
-    let found: ModelOnly = serde_json::from_slice(body)
-        .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
-    let raw = found.model.get();
-    let start = raw.as_ptr() as usize - body.as_ptr() as usize;
+}
+
+/// `body` with the value `raw` (a slice of it) replaced by the string `model`.
+fn splice(body: &[u8], raw: &RawValue, model: &str) -> Vec<u8> {
+    let raw = raw.get().as_bytes();
+    let start = (raw.as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
     let end = start + raw.len();
+    if end > body.len() {
+        return body.to_vec();
+    }
     let mut out = Vec::with_capacity(body.len() + model.len());
     out.extend_from_slice(&body[..start]);
-    out.extend_from_slice(
-        serde_json::to_string(model)
-            .unwrap_or_else(|_| "\"\"".into())
-            .as_bytes(),
-    );
+    write_str(&mut out, model);
     out.extend_from_slice(&body[end..]);
-    Ok(out)
+    out
+}
+
+/// [`estimate`] of a raw body (already known to be a JSON object).
+fn estimate_body(body: &[u8]) -> Reply {
+    estimate(&serde_json::from_slice(body).unwrap_or(Value::Null))
 }
 
 /// A rough token count (about four bytes of text per token, plus a few per

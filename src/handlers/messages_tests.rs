@@ -125,7 +125,20 @@ fn other_providers_get_the_request_translated() {
         f.response_headers,
         vec![(
             "x-llm-proxy-dropped".into(),
-            "cache_control, numbers, thinking".into()
+            "cache_control, thinking, numbers".into()
+        )]
+    );
+    assert!(sent.get("reasoning_effort").is_none());
+    // A reasoning model takes the thinking budget as an effort instead.
+    let o3 = CLAUDE_CODE.replace("claude-sonnet-4-20250514", "openai/o3");
+    let f = forward(&o3, &src(&[]), false);
+    let sent: Value = serde_json::from_slice(f.first().body.as_deref().unwrap()).unwrap();
+    assert_eq!(sent["reasoning_effort"], "low");
+    assert_eq!(
+        f.response_headers,
+        vec![(
+            "x-llm-proxy-dropped".into(),
+            "cache_control, numbers".into()
         )]
     );
     // The provider's allow-list still applies, and what it drops is named.

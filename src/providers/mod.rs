@@ -136,7 +136,24 @@ pub struct ProviderSpec {
     pub gateway_compat: bool,
     pub params: ParamPolicy,
     pub models_shape: ModelsShape,
+    /// Models that take OpenAI's `reasoning_effort`, by name prefix (after
+    /// any `vendor/` part of the name); `"*"` for every model. A translated
+    /// request's thinking settings become `reasoning_effort` only for these.
+    pub reasoning_models: &'static [&'static str],
+    /// System text is accepted only at the start of the conversation: a
+    /// system turn later on is merged into the leading system message.
+    pub system_first: bool,
 }
+
+/// OpenAI's reasoning models (Azure deployments usually carry the model's name).
+const OPENAI_REASONING: &[&str] = &["o1", "o3", "o4", "gpt-5", "codex"];
+/// Gemini's thinking models, on AI Studio's and Vertex's OpenAI-compatible endpoints.
+const GEMINI_REASONING: &[&str] = &[
+    "gemini-2.5",
+    "gemini-3",
+    "gemini-flash-latest",
+    "gemini-pro-latest",
+];
 
 const GOOGLE_PARAMS: &[&str] = &[
     "messages",
@@ -152,6 +169,7 @@ const GOOGLE_PARAMS: &[&str] = &[
     "top_p",
     "tools",
     "tool_choice",
+    "reasoning_effort",
 ];
 const COHERE_PARAMS: &[&str] = &[
     "messages",
@@ -200,18 +218,23 @@ const fn openai_like(
         gateway_compat: true,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::OpenAi,
+        reasoning_models: &[],
+        system_first: false,
     }
 }
 
 /// The route table (SPEC §8).
 pub static PROVIDERS: &[ProviderSpec] = &[
-    openai_like(
-        "openai",
-        "https://api.openai.com/v1",
-        "/chat/completions",
-        Some("/models"),
-        &["OPENAI_API_KEY"],
-    ),
+    ProviderSpec {
+        reasoning_models: OPENAI_REASONING,
+        ..openai_like(
+            "openai",
+            "https://api.openai.com/v1",
+            "/chat/completions",
+            Some("/models"),
+            &["OPENAI_API_KEY"],
+        )
+    },
     ProviderSpec {
         route: "google-ai-studio",
         aliases: &[],
@@ -228,6 +251,8 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: true,
         params: ParamPolicy::Only(GOOGLE_PARAMS),
         models_shape: ModelsShape::Google,
+        reasoning_models: GEMINI_REASONING,
+        system_first: false,
     },
     ProviderSpec {
         route: "anthropic",
@@ -245,9 +270,12 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: true,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::Anthropic,
+        reasoning_models: &[],
+        system_first: false,
     },
     ProviderSpec {
         params: ParamPolicy::OpenAiExcept(CEREBRAS_DROPPED),
+        reasoning_models: &["gpt-oss"],
         ..openai_like(
             "cerebras",
             "https://api.cerebras.ai/v1",
@@ -281,22 +309,32 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         Some("/v1/models"),
         &["GROK_API_KEY"],
     ),
-    openai_like(
-        "groq",
-        "https://api.groq.com/openai/v1",
-        "/chat/completions",
-        Some("/models"),
-        &["GROQ_API_KEY"],
-    ),
-    openai_like(
-        "mistral",
-        "https://api.mistral.ai",
-        "/v1/chat/completions",
-        Some("/v1/models"),
-        &["MISTRAL_API_KEY"],
-    ),
+    ProviderSpec {
+        reasoning_models: &["gpt-oss"],
+        ..openai_like(
+            "groq",
+            "https://api.groq.com/openai/v1",
+            "/chat/completions",
+            Some("/models"),
+            &["GROQ_API_KEY"],
+        )
+    },
+    ProviderSpec {
+        // "Unexpected role 'system' after role 'assistant'".
+        system_first: true,
+        ..openai_like(
+            "mistral",
+            "https://api.mistral.ai",
+            "/v1/chat/completions",
+            Some("/v1/models"),
+            &["MISTRAL_API_KEY"],
+        )
+    },
     ProviderSpec {
         aliases: &["perplexity"],
+        // "After the (optional) system message(s), user and assistant roles
+        // should be alternating."
+        system_first: true,
         ..openai_like(
             "perplexity-ai",
             "https://api.perplexity.ai",
@@ -305,15 +343,20 @@ pub static PROVIDERS: &[ProviderSpec] = &[
             &["PERPLEXITY_API_KEY", "PERPLEXITYAI_API_KEY"],
         )
     },
-    openai_like(
-        "openrouter",
-        "https://openrouter.ai/api",
-        "/v1/chat/completions",
-        Some("/v1/models"),
-        &["OPENROUTER_API_KEY"],
-    ),
+    ProviderSpec {
+        // OpenRouter normalises `reasoning_effort` for every reasoning model.
+        reasoning_models: &["*"],
+        ..openai_like(
+            "openrouter",
+            "https://openrouter.ai/api",
+            "/v1/chat/completions",
+            Some("/v1/models"),
+            &["OPENROUTER_API_KEY"],
+        )
+    },
     ProviderSpec {
         models_shape: ModelsShape::WorkersAi,
+        reasoning_models: &["gpt-oss"],
         ..openai_like(
             "workers-ai",
             "https://api.cloudflare.com/client/v4/accounts/{account}/ai",
@@ -371,6 +414,8 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: false,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::OpenAi,
+        reasoning_models: OPENAI_REASONING,
+        system_first: false,
     },
     ProviderSpec {
         route: "google-vertex-ai",
@@ -392,6 +437,8 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: false,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::OpenAi,
+        reasoning_models: GEMINI_REASONING,
+        system_first: false,
     },
     ProviderSpec {
         route: "aws-bedrock",
@@ -409,6 +456,8 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: false,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::OpenAi,
+        reasoning_models: &[],
+        system_first: false,
     },
 ];
 
@@ -487,6 +536,22 @@ impl Provider {
             Some(ProviderKind::GoogleVertexAi) => Some(google_vertex_ai::no_chat_reason(self)),
             _ => None,
         }
+    }
+
+    /// Whether `model` here takes OpenAI's `reasoning_effort` (the table's
+    /// prefixes, matched after any `vendor/` part of the name).
+    pub fn accepts_reasoning_effort(&self, model: &str) -> bool {
+        let name = model.rsplit('/').next().unwrap_or(model);
+        self.spec.is_some_and(|s| {
+            s.reasoning_models
+                .iter()
+                .any(|p| *p == "*" || name.starts_with(p))
+        })
+    }
+
+    /// Whether system text must come first (later system turns are merged).
+    pub fn system_first(&self) -> bool {
+        self.spec.is_some_and(|s| s.system_first)
     }
 
     /// Where a chat request for `model` goes (`stream`: whether it streams;

@@ -10,15 +10,16 @@ pub mod anthropic_openai;
 pub mod bedrock_openai;
 pub mod eventstream;
 pub mod openai;
+pub mod raw;
 pub mod sse;
 
 use anthropic_openai::{response, stream};
-use serde_json::{Map, Value};
+use raw::ObjectBuf;
 
 /// A translated request body (its `model` is set by the caller).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Translated {
-    pub body: Map<String, Value>,
+    pub body: ObjectBuf,
     /// What had no equivalent, by name (deduplicated, in order of first sight).
     pub dropped: Vec<String>,
     pub stream: bool,

@@ -5,139 +5,359 @@
 //! - [`chat_to_messages`]: an OpenAI chat completions request → Anthropic's
 //!   native Messages API.
 //!
-//! What has no equivalent is dropped and named (by field path) in
+//! Both read the client's body one level at a time and write the new body
+//! straight into a buffer: text, tool schemas, tool inputs and tool results
+//! are copied as the client's raw JSON bytes, never decoded into values
+//! (see [`crate::translate::raw`]).
+//!
+//! A mapper never rejects what the real API on the client's side accepts:
+//! what has no equivalent is dropped and named (by field path) in
 //! [`Translated::dropped`], which the proxy reports in a response header.
+//! An error is only for a body that is not a request at all.
 
-use crate::translate::openai::{self, push_turn};
-use crate::translate::{data_url, drop_name, Translated};
-use serde_json::{json, Map, Value};
-
-fn object(v: &Value) -> Result<&Map<String, Value>, String> {
-    v.as_object()
-        .ok_or_else(|| "the request body must be a JSON object".to_string())
-}
+use crate::translate::raw::{
+    self, as_bool, as_str, as_u64, inner, is_str, join_literals, objects, write_json, write_str,
+    Fields, ObjectBuf, Request,
+};
+pub use crate::translate::Translated;
+use crate::translate::{data_url, drop_name};
+use serde_json::json;
+use serde_json::value::RawValue;
 
 /// The `max_tokens` sent to Anthropic when the client gave none (its API
 /// requires one).
 pub const DEFAULT_MAX_TOKENS: u64 = 4096;
 
+/// The top level of a request body, its `messages` read in the same pass;
+/// a clear reason when it is not an object.
+pub fn top_level(body: &[u8]) -> Result<Request<'_>, String> {
+    let text = std::str::from_utf8(body).map_err(|e| format!("invalid JSON body: {e}"))?;
+    if !text.trim_start().starts_with('{') {
+        return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => Err("the request body must be a JSON object".into()),
+            Err(e) => Err(format!("invalid JSON body: {e}")),
+        };
+    }
+    serde_json::from_str(text).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
+/// What the target provider takes, for [`messages_to_chat`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChatOptions {
+    /// `max_completion_tokens` instead of `max_tokens` (OpenAI itself, whose
+    /// reasoning models refuse `max_tokens`).
+    pub max_completion_tokens: bool,
+    /// The provider accepts `reasoning_effort` for this model.
+    pub reasoning_effort: bool,
+    /// The provider takes system text only at the start of the
+    /// conversation: a system turn later in `messages` is merged into it.
+    pub system_first: bool,
+}
+
 // ------------------------------------------------------- Anthropic → OpenAI
 
-/// An Anthropic Messages request → an OpenAI chat completions request.
-/// `max_completion_tokens` is used instead of `max_tokens` where the
-/// provider prefers it (OpenAI itself, whose reasoning models refuse `max_tokens`).
-pub fn messages_to_chat(
-    req: &Value,
-    prefer_max_completion_tokens: bool,
-) -> Result<Translated, String> {
-    let req = object(req)?;
-    let mut dropped = Vec::new();
-    let mut out = Map::new();
-    let mut messages = Vec::new();
+/// An Anthropic Messages request body → an OpenAI chat completions request.
+pub fn messages_to_chat(body: &[u8], opts: ChatOptions) -> Result<Translated, String> {
+    messages_fields_to_chat(&top_level(body)?, opts)
+}
 
-    if let Some(system) = req.get("system") {
-        let text = match system {
-            Value::String(s) => s.clone(),
-            Value::Array(blocks) => {
-                let mut parts = Vec::new();
-                for b in blocks {
-                    if b.get("cache_control").is_some() {
-                        drop_name(&mut dropped, "cache_control");
-                    }
-                    match b.get("type").and_then(Value::as_str) {
-                        Some("text") => parts.push(str_of(b, "text").to_string()),
-                        other => {
-                            drop_name(&mut dropped, format!("system.{}", other.unwrap_or("?")))
-                        }
-                    }
+/// A text-like content part on its way out: a raw string literal of the
+/// client's, or a part already written as JSON.
+enum Part<'a> {
+    Text(&'a str),
+    Json(Vec<u8>),
+}
+
+/// Messages being written: a JSON array, one object at a time.
+struct Out {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+impl Out {
+    fn with_capacity(n: usize) -> Self {
+        let mut buf = Vec::with_capacity(n);
+        buf.push(b'[');
+        Out { buf, count: 0 }
+    }
+
+    /// Starts the next item; returns the buffer to write it into.
+    fn next(&mut self) -> &mut Vec<u8> {
+        if self.count > 0 {
+            self.buf.push(b',');
+        }
+        self.count += 1;
+        &mut self.buf
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        self.buf.push(b']');
+        self.buf
+    }
+}
+
+/// `{"role":ROLE,"content":` + the text literals joined by `\n` + `}`.
+fn text_message(out: &mut Out, role: &str, texts: &[&str]) {
+    let buf = out.next();
+    buf.extend_from_slice(b"{\"role\":\"");
+    buf.extend_from_slice(role.as_bytes());
+    buf.extend_from_slice(b"\",\"content\":");
+    join_literals(buf, texts, "\\n");
+    buf.push(b'}');
+}
+
+/// The text literals of a system prompt or system turn (a string, or text
+/// blocks); other blocks are named as dropped under `what`.
+fn system_texts<'a>(
+    value: &'a RawValue,
+    what: &str,
+    texts: &mut Vec<&'a str>,
+    dropped: &mut Vec<String>,
+) {
+    if is_str(value) {
+        texts.push(value.get());
+        return;
+    }
+    match objects(value) {
+        Some(blocks) => {
+            for b in &blocks {
+                note_block_extras(b, dropped);
+                match b.str("type").as_deref() {
+                    Some("text") => texts.push(b.raw_str("text").unwrap_or("\"\"")),
+                    other => drop_name(dropped, format!("{what}.{}", other.unwrap_or("?"))),
                 }
-                parts.join("\n")
             }
-            Value::Null => String::new(),
-            _ => return Err("'system' must be a string or an array of text blocks".into()),
-        };
-        if !text.is_empty() {
-            messages.push(json!({"role": "system", "content": text}));
+        }
+        None if value.get() == "null" => {}
+        None => drop_name(dropped, what),
+    }
+}
+
+/// The reasoning effort a request asks for, from Anthropic's `thinking`
+/// and `output_config.effort`, and the names to drop when the provider
+/// takes no `reasoning_effort`.
+struct Reasoning {
+    effort: Option<&'static str>,
+    /// `thinking` asked for thinking (enabled or adaptive).
+    thinks: bool,
+    /// `thinking` had a type this proxy does not know.
+    unknown_thinking: bool,
+    /// `output_config.effort` was given.
+    config_effort: bool,
+}
+
+/// Anthropic's effort levels → OpenAI's.
+fn effort_level(effort: &str) -> Option<&'static str> {
+    match effort {
+        "minimal" | "low" => Some("low"),
+        "medium" => Some("medium"),
+        "high" | "max" | "xhigh" => Some("high"),
+        _ => None,
+    }
+}
+
+/// A thinking budget → an effort level (the inverse of [`thinking_budget`]).
+fn budget_level(budget: u64) -> &'static str {
+    if budget < 4096 {
+        "low"
+    } else if budget < 16384 {
+        "medium"
+    } else {
+        "high"
+    }
+}
+
+/// A request's `messages`, which must be an array.
+fn messages_of<'r, 'a>(request: &'r Request<'a>) -> Result<&'r [Fields<'a>], String> {
+    match &request.messages {
+        Some(Some(m)) => Ok(m),
+        _ => Err("missing required parameter: 'messages' (an array)".into()),
+    }
+}
+
+/// About how many bytes the messages take (their values' raw lengths).
+fn size_hint(messages: &[Fields]) -> usize {
+    messages
+        .iter()
+        .flat_map(|m| m.0.iter().map(|(_, v)| v.get().len() + 16))
+        .sum::<usize>()
+        + 256
+}
+
+fn reasoning(req: &Fields) -> Reasoning {
+    let thinking = req.get("thinking").and_then(Fields::of);
+    let config = req.get("output_config").and_then(Fields::of);
+    let config_effort = config.as_ref().and_then(|c| c.str("effort"));
+    let from_config = config_effort.as_deref().and_then(effort_level);
+    let kind = thinking.as_ref().and_then(|t| t.str("type"));
+    let (effort, thinks, unknown) = match kind.as_deref() {
+        Some("enabled") => {
+            let budget = thinking
+                .as_ref()
+                .and_then(|t| t.get("budget_tokens"))
+                .and_then(as_u64);
+            let effort = from_config.or_else(|| budget.map(budget_level));
+            (effort.or(Some("medium")), true, false)
+        }
+        Some("adaptive") => (from_config, true, false),
+        Some("disabled") => (None, false, false),
+        None => (from_config, false, req.get("thinking").is_some()),
+        Some(_) => (from_config, false, true),
+    };
+    Reasoning {
+        effort,
+        thinks,
+        unknown_thinking: unknown,
+        config_effort: config_effort.is_some(),
+    }
+}
+
+/// The parsed top level of an Anthropic Messages request → an OpenAI chat
+/// completions request.
+pub fn messages_fields_to_chat(request: &Request, opts: ChatOptions) -> Result<Translated, String> {
+    let mut dropped = Vec::new();
+    let mut out = ObjectBuf::new();
+    let req = &request.fields;
+    let input = messages_of(request)?;
+
+    // System text: the `system` field, then (for providers that take it only
+    // first) every system turn of the conversation.
+    let mut system: Vec<&str> = Vec::new();
+    if let Some(s) = req.get("system") {
+        system_texts(s, "system", &mut system, &mut dropped);
+    }
+    if opts.system_first {
+        for m in input {
+            if m.str("role").as_deref() == Some("system") {
+                if let Some(c) = m.get("content") {
+                    system_texts(c, "system", &mut system, &mut dropped);
+                }
+            }
         }
     }
-
-    let input = req
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or("missing required parameter: 'messages' (an array)")?;
-    for (i, m) in input.iter().enumerate() {
-        let role = m.get("role").and_then(Value::as_str).unwrap_or("");
-        let content = m.get("content").unwrap_or(&Value::Null);
-        match role {
-            "user" => user_to_chat(content, &mut messages, &mut dropped),
-            "assistant" => assistant_to_chat(content, &mut messages, &mut dropped),
-            _ => return Err(format!("messages[{i}].role must be 'user' or 'assistant'")),
+    let mut messages = Out::with_capacity(size_hint(input));
+    if system.iter().any(|t| *t != "\"\"") {
+        text_message(&mut messages, "system", &system);
+    }
+    for m in input {
+        let content = m.get("content");
+        match m.str("role").as_deref() {
+            Some("user") => user_to_chat(content, &mut messages, &mut dropped),
+            Some("assistant") => assistant_to_chat(content, &mut messages, &mut dropped),
+            Some("system") if opts.system_first => {}
+            Some("system") => {
+                let mut texts = Vec::new();
+                if let Some(c) = content {
+                    system_texts(c, "system", &mut texts, &mut dropped);
+                }
+                if texts.iter().any(|t| *t != "\"\"") {
+                    text_message(&mut messages, "system", &texts);
+                }
+            }
+            Some(other) => drop_name(&mut dropped, format!("messages.role.{other}")),
+            None => drop_name(&mut dropped, "messages.role"),
         }
     }
-    out.insert("messages".into(), Value::Array(messages));
+    out.insert_raw("messages", messages.finish());
 
-    for (key, value) in req {
-        match key.as_str() {
-            "model" | "system" | "messages" => {}
+    let reasoning = reasoning(req);
+    let mut stream = false;
+    for (key, value) in &req.0 {
+        match key.as_ref() {
+            "model" | "system" | "messages" | "tool_choice" => {}
             "max_tokens" => {
-                let name = if prefer_max_completion_tokens {
+                let name = if opts.max_completion_tokens {
                     "max_completion_tokens"
                 } else {
                     "max_tokens"
                 };
-                out.insert(name.into(), value.clone());
+                out.insert_raw(name, value.get().as_bytes().to_vec());
             }
-            "temperature" | "top_p" => {
-                out.insert(key.clone(), value.clone());
-            }
+            "temperature" | "top_p" => out.insert_raw(key, value.get().as_bytes().to_vec()),
             "stop_sequences" => {
-                if value.as_array().is_some_and(|a| !a.is_empty()) {
-                    out.insert("stop".into(), value.clone());
+                if raw::items(value).is_some_and(|a| !a.is_empty()) {
+                    out.insert_raw("stop", value.get().as_bytes().to_vec());
                 }
             }
             "stream" => {
-                if value.as_bool() == Some(true) {
-                    out.insert("stream".into(), Value::Bool(true));
-                    out.insert("stream_options".into(), json!({"include_usage": true}));
+                if as_bool(value) == Some(true) {
+                    stream = true;
+                    out.insert_raw("stream", b"true".to_vec());
+                    out.insert_raw("stream_options", br#"{"include_usage":true}"#.to_vec());
                 }
             }
             "metadata" => {
-                if let Some(user) = value.get("user_id").filter(|u| u.is_string()) {
-                    out.insert("user".into(), user.clone());
-                }
-                if let Some(m) = value.as_object() {
-                    for k in m.keys().filter(|k| *k != "user_id") {
-                        drop_name(&mut dropped, format!("metadata.{k}"));
+                if let Some(m) = Fields::of(value) {
+                    for (k, v) in &m.0 {
+                        if k == "user_id" && is_str(v) {
+                            out.insert_raw("user", v.get().as_bytes().to_vec());
+                        } else if k != "user_id" {
+                            drop_name(&mut dropped, format!("metadata.{k}"));
+                        }
                     }
                 }
             }
             "tools" => {
                 let tools = tools_to_chat(value, &mut dropped);
-                if !tools.is_empty() {
-                    out.insert("tools".into(), Value::Array(tools));
+                if tools.len() > 2 {
+                    out.insert_raw("tools", tools);
                 }
             }
-            "tool_choice" => {}
+            "thinking" => {
+                // Adaptive thinking without an effort leaves it to the
+                // model, as a reasoning model's default does.
+                if reasoning.unknown_thinking || (reasoning.thinks && !opts.reasoning_effort) {
+                    drop_name(&mut dropped, "thinking");
+                }
+            }
+            "output_config" => match Fields::of(value) {
+                Some(config) => {
+                    for (k, v) in &config.0 {
+                        match k.as_ref() {
+                            "effort" => {
+                                if !opts.reasoning_effort
+                                    || reasoning.effort.is_none()
+                                    || !reasoning.config_effort
+                                {
+                                    drop_name(&mut dropped, "output_config.effort");
+                                }
+                            }
+                            "format" => {
+                                response_format(v, &mut out, &mut dropped, "output_config.format")
+                            }
+                            other => drop_name(&mut dropped, format!("output_config.{other}")),
+                        }
+                    }
+                }
+                None => drop_name(&mut dropped, "output_config"),
+            },
+            "output_format" => response_format(value, &mut out, &mut dropped, "output_format"),
             other => drop_name(&mut dropped, other),
         }
     }
+    if opts.reasoning_effort {
+        if let Some(effort) = reasoning.effort {
+            out.insert("reasoning_effort", &effort);
+        }
+    }
+    let choice = req.get("tool_choice");
     if out.contains_key("tools") {
-        if let Some(choice) = req.get("tool_choice") {
-            let (choice, parallel) = tool_choice_to_chat(choice);
-            if let Some(c) = choice {
-                out.insert("tool_choice".into(), c);
+        if let Some(choice) = choice.and_then(Fields::of) {
+            let (mapped, parallel) = tool_choice_to_chat(&choice);
+            if let Some(c) = mapped {
+                out.insert_raw("tool_choice", c);
             }
             if parallel == Some(false) {
-                out.insert("parallel_tool_calls".into(), Value::Bool(false));
+                out.insert_raw("parallel_tool_calls", b"false".to_vec());
             }
         }
-    } else if let Some(choice) = req.get("tool_choice") {
+    } else if let Some(choice) = choice {
         // `none` with no tools needs nothing; anything else names a tool we dropped.
-        if choice.get("type").and_then(Value::as_str) != Some("none") {
+        let none = Fields::of(choice).is_some_and(|c| c.str("type").as_deref() == Some("none"));
+        if !none {
             drop_name(&mut dropped, "tool_choice");
         }
     }
-    let stream = out.contains_key("stream");
     Ok(Translated {
         body: out,
         dropped,
@@ -146,200 +366,280 @@ pub fn messages_to_chat(
     })
 }
 
-fn str_of<'a>(v: &'a Value, field: &str) -> &'a str {
-    v.get(field).and_then(Value::as_str).unwrap_or("")
+/// Anthropic's structured output format → OpenAI's `response_format`.
+fn response_format(value: &RawValue, out: &mut ObjectBuf, dropped: &mut Vec<String>, what: &str) {
+    let format = Fields::of(value);
+    let schema = format
+        .as_ref()
+        .filter(|f| f.str("type").as_deref() == Some("json_schema"))
+        .and_then(|f| f.get("schema"));
+    match schema {
+        Some(schema) => {
+            let mut buf = Vec::with_capacity(schema.get().len() + 64);
+            buf.extend_from_slice(
+                br#"{"type":"json_schema","json_schema":{"name":"response","schema":"#,
+            );
+            buf.extend_from_slice(schema.get().as_bytes());
+            buf.extend_from_slice(b"}}");
+            out.insert_raw("response_format", buf);
+        }
+        None => drop_name(dropped, what),
+    }
 }
 
 /// An image block's source as an OpenAI `image_url` part.
-fn image_part(block: &Value) -> Option<Value> {
-    let source = block.get("source")?;
-    let url = match source.get("type").and_then(Value::as_str)? {
+fn image_part(block: &Fields) -> Option<Vec<u8>> {
+    let source = Fields::of(block.get("source")?)?;
+    let url = match source.str("type")?.as_ref() {
         "base64" => format!(
             "data:{};base64,{}",
-            str_of(source, "media_type"),
-            str_of(source, "data")
+            source.str("media_type").unwrap_or_default(),
+            source.str("data").unwrap_or_default()
         ),
-        "url" => str_of(source, "url").to_string(),
+        "url" => source.str("url")?.into_owned(),
         _ => return None,
     };
-    Some(json!({"type": "image_url", "image_url": {"url": url}}))
+    let mut buf = Vec::with_capacity(url.len() + 48);
+    write_json(
+        &mut buf,
+        &json!({"type": "image_url", "image_url": {"url": url}}),
+    );
+    Some(buf)
 }
 
-/// A document block (a PDF) as an OpenAI `file` part, when it is inline data.
-fn document_part(block: &Value) -> Option<Value> {
-    let source = block.get("source")?;
-    match source.get("type").and_then(Value::as_str)? {
-        "base64" => Some(json!({"type": "file", "file": {
-            "filename": block.get("title").and_then(Value::as_str).unwrap_or("document.pdf"),
-            "file_data": format!("data:{};base64,{}", str_of(source, "media_type"), str_of(source, "data")),
-        }})),
-        "text" => Some(json!({"type": "text", "text": str_of(source, "data")})),
+/// A document block: inline PDF data as an OpenAI `file` part, plain text
+/// as a text part.
+fn document_part<'a>(block: &Fields<'a>) -> Option<Part<'a>> {
+    let source = Fields::of(block.get("source")?)?;
+    match source.str("type")?.as_ref() {
+        "base64" => {
+            let part = json!({"type": "file", "file": {
+                "filename": block.str("title").as_deref().unwrap_or("document.pdf"),
+                "file_data": format!("data:{};base64,{}",
+                    source.str("media_type").unwrap_or_default(),
+                    source.str("data").unwrap_or_default()),
+            }});
+            let mut buf = Vec::new();
+            write_json(&mut buf, &part);
+            Some(Part::Json(buf))
+        }
+        "text" => Some(Part::Text(source.raw_str("data").unwrap_or("\"\""))),
         _ => None,
     }
 }
 
-/// Text-only parts become one string (what every provider accepts);
-/// anything else stays an array of parts.
-fn parts_to_content(parts: Vec<Value>) -> Value {
-    if parts.iter().all(|p| p["type"] == "text") {
-        let texts: Vec<&str> = parts.iter().map(|p| str_of(p, "text")).collect();
-        Value::String(texts.join("\n"))
-    } else {
-        Value::Array(parts)
-    }
-}
-
-fn note_block_extras(block: &Value, dropped: &mut Vec<String>) {
-    if block.get("cache_control").is_some() {
-        drop_name(dropped, "cache_control");
-    }
-    if block.get("citations").is_some_and(|c| !c.is_null()) {
-        drop_name(dropped, "citations");
+fn note_block_extras(block: &Fields, dropped: &mut Vec<String>) {
+    for (k, v) in &block.0 {
+        match k.as_ref() {
+            "cache_control" => drop_name(dropped, "cache_control"),
+            "citations" if v.get() != "null" => drop_name(dropped, "citations"),
+            _ => {}
+        }
     }
 }
 
 /// A user turn: `tool_result` blocks become `tool` messages (first, in
 /// order, as OpenAI wants them right after the assistant's tool calls), the
-/// rest one user message.
-fn user_to_chat(content: &Value, messages: &mut Vec<Value>, dropped: &mut Vec<String>) {
-    let blocks = match content {
-        Value::String(s) => {
-            messages.push(json!({"role": "user", "content": s}));
-            return;
-        }
-        Value::Array(blocks) => blocks,
-        _ => return,
+/// rest one user message. Text-only parts become one string (what every
+/// provider accepts); anything else stays an array of parts.
+fn user_to_chat(content: Option<&RawValue>, messages: &mut Out, dropped: &mut Vec<String>) {
+    let Some(content) = content else { return };
+    if is_str(content) {
+        text_message(messages, "user", &[content.get()]);
+        return;
+    }
+    let Some(blocks) = objects(content) else {
+        return;
     };
     let mut parts = Vec::new();
-    for b in blocks {
+    for b in &blocks {
         note_block_extras(b, dropped);
-        match b.get("type").and_then(Value::as_str).unwrap_or("") {
-            "text" => parts.push(json!({"type": "text", "text": str_of(b, "text")})),
+        match b.str("type").as_deref().unwrap_or("") {
+            "text" => parts.push(Part::Text(b.raw_str("text").unwrap_or("\"\""))),
             "image" => match image_part(b) {
-                Some(p) => parts.push(p),
+                Some(p) => parts.push(Part::Json(p)),
                 None => drop_name(dropped, "image.source"),
             },
             "document" => match document_part(b) {
                 Some(p) => parts.push(p),
                 None => drop_name(dropped, "document.source"),
             },
-            "tool_result" => {
-                let mut text = tool_result_text(b.get("content"), dropped);
-                if b.get("is_error").and_then(Value::as_bool) == Some(true) {
-                    text = format!("Error: {text}");
-                }
-                messages.push(json!({
-                    "role": "tool",
-                    "tool_call_id": str_of(b, "tool_use_id"),
-                    "content": text,
-                }));
-            }
+            "tool_result" => tool_message(b, messages, dropped),
             other => drop_name(dropped, other),
         }
     }
-    if !parts.is_empty() {
-        messages.push(json!({"role": "user", "content": parts_to_content(parts)}));
+    if parts.is_empty() {
+        return;
     }
+    if parts.iter().all(|p| matches!(p, Part::Text(_))) {
+        let texts: Vec<&str> = parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => *t,
+                Part::Json(_) => "\"\"",
+            })
+            .collect();
+        text_message(messages, "user", &texts);
+        return;
+    }
+    let buf = messages.next();
+    buf.extend_from_slice(br#"{"role":"user","content":["#);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        match p {
+            Part::Text(t) => {
+                buf.extend_from_slice(br#"{"type":"text","text":"#);
+                buf.extend_from_slice(t.as_bytes());
+                buf.push(b'}');
+            }
+            Part::Json(j) => buf.extend_from_slice(j),
+        }
+    }
+    buf.extend_from_slice(b"]}");
 }
 
-/// A tool result's content as text (OpenAI tool messages carry text only).
-fn tool_result_text(content: Option<&Value>, dropped: &mut Vec<String>) -> String {
-    match content {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(blocks)) => {
-            let mut texts = Vec::new();
-            for b in blocks {
-                match b.get("type").and_then(Value::as_str) {
-                    Some("text") => texts.push(str_of(b, "text").to_string()),
+/// A `tool_result` block → a `tool` message (OpenAI tool messages carry
+/// text only; an error result says so in its text).
+fn tool_message(block: &Fields, messages: &mut Out, dropped: &mut Vec<String>) {
+    let mut texts: Vec<&str> = Vec::new();
+    match block.get("content") {
+        Some(c) if is_str(c) => texts.push(c.get()),
+        Some(c) => {
+            for b in objects(c).unwrap_or_default() {
+                match b.str("type").as_deref() {
+                    Some("text") => texts.push(b.raw_str("text").unwrap_or("\"\"")),
                     other => drop_name(dropped, format!("tool_result.{}", other.unwrap_or("?"))),
                 }
             }
-            texts.join("\n")
         }
-        _ => String::new(),
+        None => {}
     }
+    let error = block.get("is_error").and_then(as_bool) == Some(true);
+    let buf = messages.next();
+    buf.extend_from_slice(br#"{"role":"tool","tool_call_id":"#);
+    buf.extend_from_slice(block.raw_str("tool_use_id").unwrap_or("\"\"").as_bytes());
+    buf.extend_from_slice(br#","content":""#);
+    if error {
+        buf.extend_from_slice(b"Error: ");
+    }
+    for (i, t) in texts.iter().enumerate() {
+        if i > 0 {
+            buf.extend_from_slice(b"\\n");
+        }
+        buf.extend_from_slice(inner(t).as_bytes());
+    }
+    buf.extend_from_slice(b"\"}");
 }
 
 /// An assistant turn: text blocks → content, `tool_use` → `tool_calls`.
-fn assistant_to_chat(content: &Value, messages: &mut Vec<Value>, dropped: &mut Vec<String>) {
-    let blocks = match content {
-        Value::String(s) => {
-            messages.push(json!({"role": "assistant", "content": s}));
-            return;
-        }
-        Value::Array(blocks) => blocks,
-        _ => return,
+fn assistant_to_chat(content: Option<&RawValue>, messages: &mut Out, dropped: &mut Vec<String>) {
+    let Some(content) = content else { return };
+    if is_str(content) {
+        text_message(messages, "assistant", &[content.get()]);
+        return;
+    }
+    let Some(blocks) = objects(content) else {
+        return;
     };
     let mut texts = Vec::new();
-    let mut calls = Vec::new();
-    for b in blocks {
+    let mut calls: Vec<&Fields> = Vec::new();
+    for b in &blocks {
         note_block_extras(b, dropped);
-        match b.get("type").and_then(Value::as_str).unwrap_or("") {
-            "text" => texts.push(str_of(b, "text").to_string()),
-            "tool_use" => calls.push(json!({
-                "id": str_of(b, "id"),
-                "type": "function",
-                "function": {
-                    "name": str_of(b, "name"),
-                    "arguments": serde_json::to_string(b.get("input").unwrap_or(&json!({}))).unwrap_or_default(),
-                },
-            })),
+        match b.str("type").as_deref().unwrap_or("") {
+            "text" => texts.push(b.raw_str("text").unwrap_or("\"\"")),
+            "tool_use" => calls.push(b),
             other => drop_name(dropped, other),
         }
     }
-    let mut msg = json!({"role": "assistant"});
-    msg["content"] = if texts.is_empty() {
-        Value::Null
-    } else {
-        Value::String(texts.join("\n"))
-    };
-    if !calls.is_empty() {
-        msg["tool_calls"] = Value::Array(calls);
-    }
-    if texts.is_empty() && msg.get("tool_calls").is_none() {
+    if texts.is_empty() && calls.is_empty() {
         return;
     }
-    messages.push(msg);
+    let buf = messages.next();
+    buf.extend_from_slice(br#"{"role":"assistant","content":"#);
+    if texts.is_empty() {
+        buf.extend_from_slice(b"null");
+    } else {
+        join_literals(buf, &texts, "\\n");
+    }
+    if !calls.is_empty() {
+        buf.extend_from_slice(br#","tool_calls":["#);
+        for (i, c) in calls.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(br#"{"id":"#);
+            buf.extend_from_slice(c.raw_str("id").unwrap_or("\"\"").as_bytes());
+            buf.extend_from_slice(br#","type":"function","function":{"name":"#);
+            buf.extend_from_slice(c.raw_str("name").unwrap_or("\"\"").as_bytes());
+            buf.extend_from_slice(br#","arguments":"#);
+            match c.get("input").filter(|i| i.get().starts_with('{')) {
+                Some(input) => write_str(buf, input.get()),
+                None => buf.extend_from_slice(br#""{}""#),
+            }
+            buf.extend_from_slice(b"}}");
+        }
+        buf.push(b']');
+    }
+    buf.push(b'}');
 }
 
 /// Client tools → functions; server tools (web search, code execution, …)
-/// have no equivalent and are dropped by their type.
-fn tools_to_chat(tools: &Value, dropped: &mut Vec<String>) -> Vec<Value> {
-    let mut out = Vec::new();
-    for t in tools.as_array().map(Vec::as_slice).unwrap_or_default() {
-        let kind = t.get("type").and_then(Value::as_str);
-        if kind.is_some_and(|k| k != "custom") || t.get("input_schema").is_none() {
-            drop_name(
-                dropped,
-                format!("tools.{}", kind.unwrap_or(str_of(t, "name"))),
-            );
+/// have no equivalent and are dropped by their type. Returns the JSON array.
+fn tools_to_chat(tools: &RawValue, dropped: &mut Vec<String>) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(tools.get().len() + 64);
+    buf.push(b'[');
+    let mut n = 0;
+    for t in objects(tools).unwrap_or_default() {
+        let kind = t.str("type");
+        let schema = t.get("input_schema");
+        if kind.as_deref().is_some_and(|k| k != "custom") || schema.is_none() {
+            let name = kind.or_else(|| t.str("name")).unwrap_or_default();
+            drop_name(dropped, format!("tools.{name}"));
             continue;
         }
-        if t.get("cache_control").is_some() {
-            drop_name(dropped, "cache_control");
+        for (k, _) in &t.0 {
+            match k.as_ref() {
+                "name" | "description" | "input_schema" | "type" => {}
+                "cache_control" => drop_name(dropped, "cache_control"),
+                other => drop_name(dropped, format!("tools.{other}")),
+            }
         }
-        let mut function = json!({"name": str_of(t, "name"), "parameters": t["input_schema"]});
-        if let Some(d) = t.get("description") {
-            function["description"] = d.clone();
+        if n > 0 {
+            buf.push(b',');
         }
-        out.push(json!({"type": "function", "function": function}));
+        n += 1;
+        buf.extend_from_slice(br#"{"type":"function","function":{"name":"#);
+        buf.extend_from_slice(t.raw_str("name").unwrap_or("\"\"").as_bytes());
+        if let Some(d) = t.raw_str("description") {
+            buf.extend_from_slice(br#","description":"#);
+            buf.extend_from_slice(d.as_bytes());
+        }
+        buf.extend_from_slice(br#","parameters":"#);
+        buf.extend_from_slice(schema.map_or("{}", RawValue::get).as_bytes());
+        buf.extend_from_slice(b"}}");
     }
-    out
+    buf.push(b']');
+    buf
 }
 
 /// Anthropic's `tool_choice` → OpenAI's, and `parallel_tool_calls` when
 /// parallel use is disabled.
-fn tool_choice_to_chat(choice: &Value) -> (Option<Value>, Option<bool>) {
+fn tool_choice_to_chat(choice: &Fields) -> (Option<Vec<u8>>, Option<bool>) {
     let parallel = choice
         .get("disable_parallel_tool_use")
-        .and_then(Value::as_bool)
+        .and_then(as_bool)
         .map(|d| !d);
-    let mapped = match choice.get("type").and_then(Value::as_str) {
-        Some("auto") => Some(json!("auto")),
-        Some("any") => Some(json!("required")),
-        Some("none") => Some(json!("none")),
+    let mapped = match choice.str("type").as_deref() {
+        Some("auto") => Some(br#""auto""#.to_vec()),
+        Some("any") => Some(br#""required""#.to_vec()),
+        Some("none") => Some(br#""none""#.to_vec()),
         Some("tool") => {
-            Some(json!({"type": "function", "function": {"name": str_of(choice, "name")}}))
+            let mut buf = br#"{"type":"function","function":{"name":"#.to_vec();
+            buf.extend_from_slice(choice.raw_str("name").unwrap_or("\"\"").as_bytes());
+            buf.extend_from_slice(b"}}");
+            Some(buf)
         }
         _ => None,
     };
@@ -353,194 +653,309 @@ fn thinking_budget(effort: &str) -> Option<u64> {
     match effort {
         "minimal" | "low" => Some(1024),
         "medium" => Some(4096),
-        "high" => Some(16384),
+        "high" | "xhigh" => Some(16384),
         _ => None,
     }
 }
 
-/// An OpenAI chat completions request → an Anthropic Messages request.
-pub fn chat_to_messages(req: &Value) -> Result<Translated, String> {
-    let req = object(req)?;
-    let mut dropped = Vec::new();
-    let mut out = Map::new();
-    if let Some(n) = req.get("n").and_then(Value::as_u64) {
-        if n > 1 {
-            return Err("n > 1 is not supported by Anthropic's Messages API".into());
-        }
-    }
-    let input = req
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or("missing required parameter: 'messages' (an array)")?;
+/// Anthropic turns being built: consecutive turns of one role merge (what
+/// Anthropic wants), each a comma-separated run of content blocks.
+#[derive(Default)]
+struct Turns {
+    turns: Vec<(&'static str, Vec<u8>)>,
+}
 
-    let mut system: Vec<Value> = Vec::new();
-    let mut turns: Vec<Value> = Vec::new();
+impl Turns {
+    /// Appends `blocks` (comma-separated JSON objects) as a turn of `role`.
+    fn push(&mut self, role: &'static str, blocks: Vec<u8>) {
+        if blocks.is_empty() {
+            return;
+        }
+        if let Some(last) = self.turns.last_mut().filter(|t| t.0 == role) {
+            last.1.push(b',');
+            last.1.extend_from_slice(&blocks);
+            return;
+        }
+        self.turns.push((role, blocks));
+    }
+
+    fn write(self, size: usize) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(size);
+        buf.push(b'[');
+        for (i, (role, blocks)) in self.turns.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(br#"{"role":""#);
+            buf.extend_from_slice(role.as_bytes());
+            buf.extend_from_slice(br#"","content":["#);
+            buf.extend_from_slice(blocks);
+            buf.extend_from_slice(b"]}");
+        }
+        buf.push(b']');
+        buf
+    }
+}
+
+/// Appends one block to a comma-separated run.
+fn block(blocks: &mut Vec<u8>) -> &mut Vec<u8> {
+    if !blocks.is_empty() {
+        blocks.push(b',');
+    }
+    blocks
+}
+
+/// Tool-call arguments (a JSON string literal holding JSON) → the JSON text
+/// of an Anthropic `input` object. Anything that is not a JSON object is
+/// kept, recoverable, as `{"_raw_arguments": "<text>"}`.
+fn input_of(arguments: Option<&RawValue>, out: &mut Vec<u8>) {
+    let text = arguments.and_then(as_str).unwrap_or_default();
+    let trimmed = text.trim();
+    if trimmed.starts_with('{') && serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_ok() {
+        out.extend_from_slice(trimmed.as_bytes());
+    } else if trimmed.is_empty() {
+        out.extend_from_slice(b"{}");
+    } else {
+        write_json(out, &json!({ "_raw_arguments": text }));
+    }
+}
+
+/// An OpenAI chat completions request body → an Anthropic Messages request.
+pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
+    let request = top_level(body)?;
+    let req = &request.fields;
+    let mut dropped = Vec::new();
+    let mut out = ObjectBuf::new();
+    let input = messages_of(&request)?;
+
+    let mut system: Vec<&str> = Vec::new();
+    let mut turns = Turns::default();
     for (i, m) in input.iter().enumerate() {
-        let role = m.get("role").and_then(Value::as_str).unwrap_or("");
-        let content = m.get("content").unwrap_or(&Value::Null);
-        match role {
+        let content = m.get("content");
+        match m.str("role").as_deref().unwrap_or("") {
             "system" | "developer" => {
-                for b in content_to_blocks(content, &mut dropped) {
-                    if b["type"] == "text" {
-                        system.push(b);
+                if let Some(c) = content {
+                    if is_str(c) {
+                        if c.get() != "\"\"" {
+                            system.push(c.get());
+                        }
+                    } else {
+                        for p in objects(c).unwrap_or_default() {
+                            match p.str("type").as_deref() {
+                                Some("text") => system.extend(p.raw_str("text")),
+                                other => drop_name(&mut dropped, other.unwrap_or("?")),
+                            }
+                        }
                     }
                 }
             }
-            "user" => push_turn(&mut turns, "user", content_to_blocks(content, &mut dropped)),
+            "user" => {
+                let mut blocks = Vec::new();
+                content_to_blocks(content, &mut blocks, &mut dropped);
+                turns.push("user", blocks);
+            }
             "assistant" => {
-                let mut blocks = content_to_blocks(content, &mut dropped);
-                for (id, name, input) in openai::tool_calls(m) {
-                    blocks
-                        .push(json!({"type": "tool_use", "id": id, "name": name, "input": input}));
+                let mut blocks = Vec::new();
+                content_to_blocks(content, &mut blocks, &mut dropped);
+                for call in m.get("tool_calls").and_then(objects).unwrap_or_default() {
+                    let function = call
+                        .get("function")
+                        .and_then(Fields::of)
+                        .unwrap_or_default();
+                    let b = block(&mut blocks);
+                    b.extend_from_slice(br#"{"type":"tool_use","id":"#);
+                    b.extend_from_slice(call.raw_str("id").unwrap_or("\"\"").as_bytes());
+                    b.extend_from_slice(br#","name":"#);
+                    b.extend_from_slice(function.raw_str("name").unwrap_or("\"\"").as_bytes());
+                    b.extend_from_slice(br#","input":"#);
+                    input_of(function.get("arguments"), b);
+                    b.push(b'}');
                 }
-                push_turn(&mut turns, "assistant", blocks);
+                turns.push("assistant", blocks);
             }
             "tool" | "function" => {
-                let (id, text) = openai::tool_result(m);
-                push_turn(
-                    &mut turns,
-                    "user",
-                    vec![json!({"type": "tool_result", "tool_use_id": id, "content": text})],
-                );
+                let id = m
+                    .raw_str("tool_call_id")
+                    .or_else(|| m.raw_str("name"))
+                    .unwrap_or("\"\"");
+                let mut texts: Vec<&str> = Vec::new();
+                match content {
+                    Some(c) if is_str(c) => texts.push(c.get()),
+                    Some(c) => {
+                        for p in objects(c).unwrap_or_default() {
+                            texts.extend(p.raw_str("text"));
+                        }
+                    }
+                    None => {}
+                }
+                let mut b = Vec::with_capacity(64 + texts.iter().map(|t| t.len()).sum::<usize>());
+                b.extend_from_slice(br#"{"type":"tool_result","tool_use_id":"#);
+                b.extend_from_slice(id.as_bytes());
+                b.extend_from_slice(br#","content":"#);
+                join_literals(&mut b, &texts, "\\n");
+                b.push(b'}');
+                turns.push("user", b);
             }
-            _ => return Err(format!("messages[{i}].role '{role}' is not supported")),
+            role => {
+                return Err(format!(
+                    "messages[{i}].role '{}' is not supported",
+                    crate::upstream::chat::printable(role)
+                ))
+            }
         }
     }
     if !system.is_empty() {
-        let all_plain = system
-            .iter()
-            .all(|b| b.as_object().is_some_and(|o| o.len() == 2));
-        out.insert(
-            "system".into(),
-            if all_plain {
-                Value::String(
-                    system
-                        .iter()
-                        .map(|b| str_of(b, "text"))
-                        .collect::<Vec<_>>()
-                        .join("\n\n"),
-                )
-            } else {
-                Value::Array(system)
-            },
-        );
+        let mut buf = Vec::new();
+        join_literals(&mut buf, &system, "\\n\\n");
+        out.insert_raw("system", buf);
     }
-    out.insert("messages".into(), Value::Array(turns));
+    out.insert_raw("messages", turns.write(size_hint(input)));
 
     let max_tokens = req
         .get("max_completion_tokens")
         .or_else(|| req.get("max_tokens"))
-        .and_then(Value::as_u64)
-        .unwrap_or(DEFAULT_MAX_TOKENS);
-    let mut max_tokens = max_tokens;
+        .and_then(as_u64);
+    let mut max_tokens = max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
     let mut stream = false;
     let mut include_usage = false;
     let mut tools_present = false;
-    for (key, value) in req {
-        match key.as_str() {
-            "model" | "messages" | "n" | "max_tokens" | "max_completion_tokens" => {}
+    let mut thinking = false;
+    for (key, value) in &req.0 {
+        match key.as_ref() {
+            "model" | "messages" | "max_tokens" | "max_completion_tokens" => {}
+            "n" => {
+                if as_u64(value).is_some_and(|n| n > 1) {
+                    drop_name(&mut dropped, "n");
+                }
+            }
             "temperature" => {
-                if let Some(t) = value.as_f64() {
-                    out.insert("temperature".into(), json!(t.clamp(0.0, 1.0)));
+                if let Ok(t) = value.get().parse::<f64>() {
+                    out.insert("temperature", &t.clamp(0.0, 1.0));
                 }
             }
-            "top_p" => {
-                out.insert("top_p".into(), value.clone());
-            }
+            "top_p" => out.insert_raw("top_p", value.get().as_bytes().to_vec()),
             "stop" => {
-                if let Some(list) = openai::stop_list(value) {
-                    out.insert("stop_sequences".into(), list);
+                if is_str(value) {
+                    let mut buf = vec![b'['];
+                    buf.extend_from_slice(value.get().as_bytes());
+                    buf.push(b']');
+                    out.insert_raw("stop_sequences", buf);
+                } else if raw::items(value).is_some_and(|a| !a.is_empty()) {
+                    out.insert_raw("stop_sequences", value.get().as_bytes().to_vec());
                 }
             }
-            "stream" => stream = value.as_bool() == Some(true),
+            "stream" => stream = as_bool(value) == Some(true),
             "stream_options" => {
-                include_usage = value.get("include_usage").and_then(Value::as_bool) == Some(true)
+                include_usage = Fields::of(value)
+                    .and_then(|o| o.get("include_usage"))
+                    .and_then(as_bool)
+                    == Some(true)
             }
             "user" => {
-                if value.is_string() {
-                    out.insert("metadata".into(), json!({"user_id": value}));
+                if is_str(value) {
+                    let mut buf = br#"{"user_id":"#.to_vec();
+                    buf.extend_from_slice(value.get().as_bytes());
+                    buf.push(b'}');
+                    out.insert_raw("metadata", buf);
                 }
             }
             "tools" => {
-                let mut tools = Vec::new();
-                for t in value.as_array().map(Vec::as_slice).unwrap_or_default() {
-                    if t.get("type").and_then(Value::as_str) != Some("function") {
-                        drop_name(&mut dropped, format!("tools.{}", str_of(t, "type")));
+                let mut buf = vec![b'['];
+                let mut n = 0;
+                for t in objects(value).unwrap_or_default() {
+                    if t.str("type").as_deref() != Some("function") {
+                        let kind = t.str("type").unwrap_or_default();
+                        drop_name(&mut dropped, format!("tools.{kind}"));
                         continue;
                     }
-                    let f = &t["function"];
-                    let mut tool = json!({
-                        "name": str_of(f, "name"),
-                        "input_schema": f.get("parameters").cloned()
-                            .unwrap_or_else(|| json!({"type": "object", "properties": {}})),
-                    });
-                    if let Some(d) = f.get("description") {
-                        tool["description"] = d.clone();
+                    let f = t.get("function").and_then(Fields::of).unwrap_or_default();
+                    if n > 0 {
+                        buf.push(b',');
                     }
-                    tools.push(tool);
+                    n += 1;
+                    buf.extend_from_slice(br#"{"name":"#);
+                    buf.extend_from_slice(f.raw_str("name").unwrap_or("\"\"").as_bytes());
+                    if let Some(d) = f.raw_str("description") {
+                        buf.extend_from_slice(br#","description":"#);
+                        buf.extend_from_slice(d.as_bytes());
+                    }
+                    buf.extend_from_slice(br#","input_schema":"#);
+                    match f.get("parameters").filter(|p| p.get().starts_with('{')) {
+                        Some(p) => buf.extend_from_slice(p.get().as_bytes()),
+                        None => buf.extend_from_slice(br#"{"type":"object","properties":{}}"#),
+                    }
+                    buf.push(b'}');
                 }
-                tools_present = !tools.is_empty();
+                buf.push(b']');
+                tools_present = n > 0;
                 if tools_present {
-                    out.insert("tools".into(), Value::Array(tools));
+                    out.insert_raw("tools", buf);
                 }
             }
             "tool_choice" | "parallel_tool_calls" => {}
-            "reasoning_effort" => match value.as_str().and_then(thinking_budget) {
-                Some(budget) => {
-                    out.insert(
-                        "thinking".into(),
-                        json!({"type": "enabled", "budget_tokens": budget}),
-                    );
-                    // The answer needs room beyond the thinking budget.
-                    if max_tokens <= budget {
-                        max_tokens += budget;
+            "reasoning_effort" => {
+                let effort = as_str(value);
+                match effort.as_deref().and_then(thinking_budget) {
+                    Some(budget) => {
+                        thinking = true;
+                        out.insert(
+                            "thinking",
+                            &json!({"type": "enabled", "budget_tokens": budget}),
+                        );
+                        // The answer needs room beyond the thinking budget.
+                        if max_tokens <= budget {
+                            max_tokens += budget;
+                        }
+                    }
+                    None => {
+                        if effort.as_deref() != Some("none") && value.get() != "null" {
+                            drop_name(&mut dropped, "reasoning_effort");
+                        }
                     }
                 }
-                None => {
-                    if value.as_str() != Some("none") {
-                        drop_name(&mut dropped, "reasoning_effort");
-                    }
-                }
-            },
+            }
             other => drop_name(&mut dropped, other),
         }
     }
-    if out.contains_key("thinking") {
+    if thinking {
         // Anthropic refuses a temperature other than 1 while thinking.
         if out.remove("temperature").is_some() {
             drop_name(&mut dropped, "temperature");
         }
     }
-    out.insert("max_tokens".into(), json!(max_tokens));
+    out.insert("max_tokens", &max_tokens);
+    let choice = req.get("tool_choice");
     if tools_present {
-        let parallel = req.get("parallel_tool_calls").and_then(Value::as_bool);
-        let mut choice = match req.get("tool_choice") {
-            Some(Value::String(s)) if s == "required" => Some(json!({"type": "any"})),
-            Some(Value::String(s)) if s == "none" => Some(json!({"type": "none"})),
-            Some(Value::String(s)) if s == "auto" => Some(json!({"type": "auto"})),
-            Some(Value::Object(o)) => o
-                .get("function")
-                .and_then(|f| f.get("name"))
-                .map(|n| json!({"type": "tool", "name": n})),
-            _ => None,
+        let parallel = req.get("parallel_tool_calls").and_then(as_bool);
+        let named = choice
+            .and_then(Fields::of)
+            .and_then(|o| o.get("function").and_then(Fields::of))
+            .and_then(|f| f.raw_str("name").map(str::to_string));
+        let mut choice = match choice.and_then(as_str).as_deref() {
+            Some("required") => Some(json!({"type": "any"})),
+            Some("none") => Some(json!({"type": "none"})),
+            Some("auto") => Some(json!({"type": "auto"})),
+            _ => named.map(|n| {
+                json!({"type": "tool", "name": serde_json::from_str::<String>(&n).unwrap_or_default()})
+            }),
         };
         if parallel == Some(false) {
             let c = choice.get_or_insert_with(|| json!({"type": "auto"}));
             if c["type"] != "none" {
-                c["disable_parallel_tool_use"] = Value::Bool(true);
+                c["disable_parallel_tool_use"] = serde_json::Value::Bool(true);
             }
         }
         if let Some(c) = choice {
-            out.insert("tool_choice".into(), c);
+            out.insert("tool_choice", &c);
         }
-    } else if req
-        .get("tool_choice")
-        .is_some_and(|c| c != "none" && c != "auto")
-    {
-        drop_name(&mut dropped, "tool_choice");
+    } else if let Some(c) = choice {
+        let s = as_str(c);
+        if !matches!(s.as_deref(), Some("none" | "auto")) && c.get() != "null" {
+            drop_name(&mut dropped, "tool_choice");
+        }
     }
     if stream {
-        out.insert("stream".into(), Value::Bool(true));
+        out.insert_raw("stream", b"true".to_vec());
     }
     Ok(Translated {
         body: out,
@@ -550,45 +965,52 @@ pub fn chat_to_messages(req: &Value) -> Result<Translated, String> {
     })
 }
 
-/// OpenAI message content (a string or parts) → Anthropic content blocks.
-fn content_to_blocks(content: &Value, dropped: &mut Vec<String>) -> Vec<Value> {
-    match content {
-        Value::String(s) if s.is_empty() => Vec::new(),
-        Value::String(s) => vec![json!({"type": "text", "text": s})],
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(
-                |p| match p.get("type").and_then(Value::as_str).unwrap_or("") {
-                    "text" => Some(json!({"type": "text", "text": str_of(p, "text")})),
-                    "image_url" => {
-                        let url = p["image_url"]["url"].as_str().unwrap_or("");
-                        let source = match data_url(url) {
-                            Some((media_type, data)) => {
-                                json!({"type": "base64", "media_type": media_type, "data": data})
-                            }
-                            None => json!({"type": "url", "url": url}),
-                        };
-                        Some(json!({"type": "image", "source": source}))
+/// OpenAI message content (a string or parts) → Anthropic content blocks,
+/// appended comma-separated to `blocks`. Empty text is left out (Anthropic
+/// refuses empty text blocks).
+fn content_to_blocks(content: Option<&RawValue>, blocks: &mut Vec<u8>, dropped: &mut Vec<String>) {
+    let Some(content) = content else { return };
+    let text_block = |blocks: &mut Vec<u8>, literal: &str| {
+        if literal == "\"\"" {
+            return;
+        }
+        let b = block(blocks);
+        b.extend_from_slice(br#"{"type":"text","text":"#);
+        b.extend_from_slice(literal.as_bytes());
+        b.push(b'}');
+    };
+    if is_str(content) {
+        text_block(blocks, content.get());
+        return;
+    }
+    for p in objects(content).unwrap_or_default() {
+        match p.str("type").as_deref().unwrap_or("") {
+            "text" => text_block(blocks, p.raw_str("text").unwrap_or("\"\"")),
+            "image_url" => {
+                let image = p.get("image_url").and_then(Fields::of).unwrap_or_default();
+                let url = image.str("url").unwrap_or_default();
+                let source = match data_url(&url) {
+                    Some((media_type, data)) => {
+                        json!({"type": "base64", "media_type": media_type, "data": data})
                     }
-                    "file" => {
-                        let data = p["file"]["file_data"].as_str().and_then(data_url);
-                        match data {
-                            Some((media_type, data)) => Some(json!({"type": "document",
-                            "source": {"type": "base64", "media_type": media_type, "data": data}})),
-                            None => {
-                                drop_name(dropped, "file");
-                                None
-                            }
-                        }
-                    }
-                    "refusal" => None,
-                    other => {
-                        drop_name(dropped, other);
-                        None
-                    }
-                },
-            )
-            .collect(),
-        _ => Vec::new(),
+                    None => json!({"type": "url", "url": url}),
+                };
+                write_json(block(blocks), &json!({"type": "image", "source": source}));
+            }
+            "file" => {
+                let file = p.get("file").and_then(Fields::of).unwrap_or_default();
+                let data = file.str("file_data");
+                match data.as_deref().and_then(data_url) {
+                    Some((media_type, data)) => write_json(
+                        block(blocks),
+                        &json!({"type": "document",
+                            "source": {"type": "base64", "media_type": media_type, "data": data}}),
+                    ),
+                    None => drop_name(dropped, "file"),
+                }
+            }
+            "refusal" => {}
+            other => drop_name(dropped, other),
+        }
     }
 }

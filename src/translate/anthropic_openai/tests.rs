@@ -1,13 +1,25 @@
 //! Request and response mappings of the Anthropic ⇄ OpenAI pair, against
 //! examples shaped like what the SDKs and Claude Code send.
 
-use super::request::{chat_to_messages, messages_to_chat};
+use super::request::{self, ChatOptions, Translated};
 use super::response::*;
 use serde_json::{json, Value};
 
+fn messages_to_chat(v: &Value, max_completion_tokens: bool) -> Result<Translated, String> {
+    let opts = ChatOptions {
+        max_completion_tokens,
+        ..ChatOptions::default()
+    };
+    request::messages_to_chat(v.to_string().as_bytes(), opts)
+}
+
+fn chat_to_messages(v: &Value) -> Result<Translated, String> {
+    request::chat_to_messages(v.to_string().as_bytes())
+}
+
 fn to_chat(v: Value) -> (Value, Vec<String>) {
     let t = messages_to_chat(&v, false).unwrap();
-    (Value::Object(t.body), t.dropped)
+    (t.body.to_value(), t.dropped)
 }
 
 #[test]
@@ -35,7 +47,7 @@ fn system_blocks_text_and_sampling_parameters() {
     );
     assert_eq!(dropped, ["cache_control", "thinking", "top_k"]);
     let t = messages_to_chat(&json!({"messages": [], "max_tokens": 5}), true).unwrap();
-    assert_eq!(t.body["max_completion_tokens"], 5);
+    assert_eq!(t.body.to_value()["max_completion_tokens"], 5);
     assert!(!t.stream);
 }
 
@@ -114,20 +126,198 @@ fn tool_choice_forms() {
 }
 
 #[test]
-fn bad_requests_are_named() {
+fn only_a_body_that_is_no_request_is_refused() {
     assert!(messages_to_chat(&json!([]), false).is_err());
     assert!(messages_to_chat(&json!({"model": "x"}), false)
         .unwrap_err()
         .contains("messages"));
-    assert!(messages_to_chat(
-        &json!({"messages": [{"role": "system", "content": "x"}]}),
-        false
-    )
-    .unwrap_err()
-    .contains("messages[0].role"));
-    assert!(chat_to_messages(&json!({"messages": [], "n": 2}))
+    assert!(messages_to_chat(&json!({"messages": "hi"}), false)
         .unwrap_err()
-        .contains("n > 1"));
+        .contains("messages"));
+    let err = request::messages_to_chat(b"{\"messages\": [", ChatOptions::default());
+    assert!(err.unwrap_err().starts_with("invalid JSON body"));
+    // What the real APIs accept is never refused: dropped and named instead.
+    let t = chat_to_messages(&json!({"messages": [], "n": 2})).unwrap();
+    assert_eq!(t.dropped, ["n"]);
+    let (out, dropped) = to_chat(json!({
+        "system": 42,
+        "messages": [{"role": "critic", "content": "x"}, {"content": "y"},
+                     {"role": "user", "content": [{"type": "future_block", "x": 1}, {"type": "text", "text": "ok"}]}],
+        "context_management": {"edits": [{"type": "clear_tool_uses_20250919"}]},
+        "output_config": {"effort": "high", "task_budget": 5},
+        "thinking": {"type": "someday"},
+        "service_tier": "auto",
+    }));
+    assert_eq!(out["messages"], json!([{"role": "user", "content": "ok"}]));
+    assert_eq!(
+        dropped,
+        [
+            "system",
+            "messages.role.critic",
+            "messages.role",
+            "future_block",
+            "context_management",
+            "output_config.effort",
+            "output_config.task_budget",
+            "service_tier",
+            "thinking"
+        ]
+    );
+}
+
+/// Claude Code (2.1.3xx, for a model it does not know) sends its
+/// environment as a `system` turn inside `messages`, with adaptive thinking,
+/// an effort and context management.
+fn claude_code_turn() -> Value {
+    json!({
+        "model": "openai/gpt-5",
+        "max_tokens": 32000,
+        "system": [{"type": "text", "text": "You are Claude Code."}],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Read the file."}]},
+            {"role": "system", "content": "<env>cwd: /work</env>"},
+            {"role": "assistant", "content": [
+                {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"file_path": "/work/a"}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "MAGIC"}]},
+        ],
+        "thinking": {"type": "adaptive", "display": "omitted"},
+        "output_config": {"effort": "high"},
+        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+        "stream": true,
+    })
+}
+
+#[test]
+fn system_turns_stay_in_place_or_merge_first() {
+    let req = claude_code_turn();
+    let t = request::messages_to_chat(req.to_string().as_bytes(), ChatOptions::default()).unwrap();
+    let out = t.body.to_value();
+    let roles: Vec<&str> = out["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["system", "user", "system", "assistant", "tool"]);
+    assert_eq!(out["messages"][2]["content"], "<env>cwd: /work</env>");
+    assert_eq!(out["messages"][4]["content"], "MAGIC");
+    // No reasoning_effort where the model takes none: named instead.
+    assert!(out.get("reasoning_effort").is_none());
+    assert_eq!(
+        t.dropped,
+        ["context_management", "output_config.effort", "thinking"]
+    );
+
+    let opts = ChatOptions {
+        system_first: true,
+        reasoning_effort: true,
+        max_completion_tokens: true,
+    };
+    let t = request::messages_to_chat(req.to_string().as_bytes(), opts).unwrap();
+    let out = t.body.to_value();
+    assert_eq!(
+        out["messages"][0],
+        json!({"role": "system", "content": "You are Claude Code.\n<env>cwd: /work</env>"})
+    );
+    assert_eq!(out["messages"][1]["role"], "user");
+    assert_eq!(out["messages"].as_array().unwrap().len(), 4);
+    assert_eq!(out["reasoning_effort"], "high");
+    assert_eq!(out["max_completion_tokens"], 32000);
+    assert_eq!(t.dropped, ["context_management"]);
+}
+
+#[test]
+fn thinking_of_every_type_becomes_an_effort() {
+    let opts = ChatOptions {
+        reasoning_effort: true,
+        ..ChatOptions::default()
+    };
+    for (thinking, config, want) in [
+        (
+            json!({"type": "enabled", "budget_tokens": 1024}),
+            None,
+            Some("low"),
+        ),
+        (
+            json!({"type": "enabled", "budget_tokens": 8000}),
+            None,
+            Some("medium"),
+        ),
+        (
+            json!({"type": "enabled", "budget_tokens": 32000}),
+            None,
+            Some("high"),
+        ),
+        (
+            json!({"type": "enabled", "budget_tokens": 32000}),
+            Some("low"),
+            Some("low"),
+        ),
+        (json!({"type": "adaptive"}), Some("max"), Some("high")),
+        (json!({"type": "adaptive"}), None, None),
+        (json!({"type": "disabled"}), None, None),
+        (Value::Null, Some("medium"), Some("medium")),
+    ] {
+        let mut req = json!({"messages": [{"role": "user", "content": "hi"}]});
+        if !thinking.is_null() {
+            req["thinking"] = thinking.clone();
+        }
+        if let Some(effort) = config {
+            req["output_config"] = json!({"effort": effort});
+        }
+        let t = request::messages_to_chat(req.to_string().as_bytes(), opts).unwrap();
+        let out = t.body.to_value();
+        assert_eq!(
+            out.get("reasoning_effort").and_then(Value::as_str),
+            want,
+            "{thinking} {config:?}"
+        );
+        assert!(
+            t.dropped.is_empty(),
+            "{thinking} {config:?}: {:?}",
+            t.dropped
+        );
+    }
+}
+
+#[test]
+fn structured_output_becomes_a_response_format() {
+    let (out, dropped) = to_chat(json!({
+        "messages": [{"role": "user", "content": "hi"}],
+        "output_config": {"format": {"type": "json_schema", "schema": {"type": "object", "properties": {"a": {"type": "string"}}}}},
+    }));
+    assert_eq!(
+        out["response_format"],
+        json!({"type": "json_schema", "json_schema": {"name": "response",
+            "schema": {"type": "object", "properties": {"a": {"type": "string"}}}}})
+    );
+    assert!(dropped.is_empty());
+}
+
+#[test]
+fn escaped_text_and_inputs_cross_as_raw_bytes() {
+    // Escapes, unicode escapes and key order survive byte for byte.
+    let body = r#"{"messages":[{"role":"user","content":[{"type":"text","text":"a\"b\\c\u00e9\n"},{"type":"text","text":"two"}]},
+        {"role":"assistant","content":[{"type":"text","text":"x"},{"type":"tool_use","id":"t1","name":"f","input":{"z":1,"a":"\u2713"}}]},
+        {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","is_error":true,"content":[{"type":"text","text":"l1"},{"type":"text","text":"l2\t"}]}]}]}"#;
+    let t = request::messages_to_chat(body.as_bytes(), ChatOptions::default()).unwrap();
+    let bytes = t.body.to_vec();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(
+        text.contains(r#""content":"a\"b\\c\u00e9\n\ntwo""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""arguments":"{\"z\":1,\"a\":\"\\u2713\"}""#),
+        "{text}"
+    );
+    let out: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(out["messages"][0]["content"], "a\"b\\cé\n\ntwo");
+    assert_eq!(out["messages"][2]["content"], "Error: l1\nl2\t");
+    let call = &out["messages"][1]["tool_calls"][0]["function"];
+    let args: Value = serde_json::from_str(call["arguments"].as_str().unwrap()).unwrap();
+    assert_eq!(args, json!({"z": 1, "a": "✓"}));
 }
 
 #[test]
@@ -161,7 +351,7 @@ fn chat_to_messages_inverse_translation() {
         "logit_bias": {"1": 2},
     }))
     .unwrap();
-    let v = Value::Object(t.body);
+    let v = t.body.to_value();
     assert_eq!(v["system"], "Be kind.\n\nUse tools.");
     assert_eq!(
         v["messages"],
@@ -203,17 +393,17 @@ fn reasoning_effort_becomes_a_thinking_budget() {
         chat_to_messages(&json!({"messages": [], "reasoning_effort": "high", "temperature": 0.5}))
             .unwrap();
     assert_eq!(
-        t.body["thinking"],
+        t.body.to_value()["thinking"],
         json!({"type": "enabled", "budget_tokens": 16384})
     );
-    assert_eq!(t.body["max_tokens"], 16384 + 4096);
-    assert!(t.body.get("temperature").is_none());
+    assert_eq!(t.body.to_value()["max_tokens"], 16384 + 4096);
+    assert!(!t.body.contains_key("temperature"));
     assert_eq!(t.dropped, ["temperature"]);
     let t =
         chat_to_messages(&json!({"messages": [], "max_tokens": 50000, "reasoning_effort": "low"}))
             .unwrap();
-    assert_eq!(t.body["max_tokens"], 50000);
-    assert_eq!(t.body["thinking"]["budget_tokens"], 1024);
+    assert_eq!(t.body.to_value()["max_tokens"], 50000);
+    assert_eq!(t.body.to_value()["thinking"]["budget_tokens"], 1024);
 }
 
 #[test]

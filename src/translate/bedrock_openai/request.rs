@@ -5,6 +5,7 @@
 //! What has no equivalent is dropped and named in [`Translated::dropped`].
 
 use crate::translate::openai::{self, push_turn};
+use crate::translate::raw::ObjectBuf;
 use crate::translate::{data_url, drop_name, Translated};
 use serde_json::{json, Map, Value};
 
@@ -61,9 +62,6 @@ pub fn chat_to_converse(req: &Value) -> Result<Translated, String> {
     let req = req
         .as_object()
         .ok_or("the request body must be a JSON object")?;
-    if req.get("n").and_then(Value::as_u64).is_some_and(|n| n > 1) {
-        return Err("n > 1 is not supported by Bedrock's Converse API".into());
-    }
     let input = req
         .get("messages")
         .and_then(Value::as_array)
@@ -113,7 +111,12 @@ pub fn chat_to_converse(req: &Value) -> Result<Translated, String> {
     let mut tools = Vec::new();
     for (key, value) in req {
         match key.as_str() {
-            "model" | "messages" | "n" | "tool_choice" => {}
+            "model" | "messages" | "tool_choice" => {}
+            "n" => {
+                if value.as_u64().is_some_and(|n| n > 1) {
+                    drop_name(&mut dropped, "n");
+                }
+            }
             "max_tokens" | "max_completion_tokens" => {
                 if !inference.contains_key("maxTokens") || key == "max_completion_tokens" {
                     inference.insert("maxTokens".into(), value.clone());
@@ -185,7 +188,7 @@ pub fn chat_to_converse(req: &Value) -> Result<Translated, String> {
         drop_name(&mut dropped, "tool_choice");
     }
     Ok(Translated {
-        body: out,
+        body: ObjectBuf::from_map(&out),
         dropped,
         stream,
         include_usage,

@@ -1,0 +1,440 @@
+//! Borrowed JSON for the request mappers: the client's body is read one
+//! level at a time ([`Fields`]), every value it does not need to look into
+//! stays a slice of the client's bytes, and the translated body is written
+//! straight into a buffer ([`ObjectBuf`]) with those slices copied as they
+//! are. Text, tool schemas and tool results cross a translation without
+//! being unescaped, allocated as values or escaped again — what keeps a
+//! 1 MB Claude Code turn in the low milliseconds.
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
+
+/// An object key, borrowed unless it had escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(s.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A JSON object's fields in order, each value a raw slice of the input.
+#[derive(Debug, Default)]
+pub struct Fields<'a>(pub Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                while let Some(Key(k)) = map.next_key()? {
+                    let v: &'de RawValue = map.next_value()?;
+                    fields.push((k, v));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// Parses `raw` as an object; `None` when it is something else.
+    pub fn of(raw: &'a RawValue) -> Option<Fields<'a>> {
+        if !raw.get().starts_with('{') {
+            return None;
+        }
+        serde_json::from_str(raw.get()).ok()
+    }
+
+    /// The value of `name` (the last, if it repeats).
+    pub fn get(&self, name: &str) -> Option<&'a RawValue> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The value of `name` when it is a string, decoded.
+    pub fn str(&self, name: &str) -> Option<Cow<'a, str>> {
+        self.get(name).and_then(as_str)
+    }
+
+    /// The value of `name` when it is a string, as its raw JSON literal.
+    pub fn raw_str(&self, name: &str) -> Option<&'a str> {
+        self.get(name)
+            .map(RawValue::get)
+            .filter(|r| r.starts_with('"'))
+    }
+}
+
+/// A JSON array's items, each a raw slice of the input.
+pub fn items(raw: &RawValue) -> Option<Vec<&RawValue>> {
+    if !raw.get().starts_with('[') {
+        return None;
+    }
+    serde_json::from_str(raw.get()).ok()
+}
+
+/// An object, or nothing for any other value (skipped without a copy).
+struct MaybeFields<'a>(Option<Fields<'a>>);
+
+impl<'de> Deserialize<'de> for MaybeFields<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MaybeFields<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let fields = Fields::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(MaybeFields(Some(fields)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(MaybeFields(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(MaybeFields(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(MaybeFields(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(MaybeFields(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(MaybeFields(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(MaybeFields(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(MaybeFields(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The objects of an array (other items skipped); `None` for anything but
+/// an array. One pass: each object's values are captured raw on the way.
+pub struct Objects<'a>(pub Option<Vec<Fields<'a>>>);
+
+impl<'de> Deserialize<'de> for Objects<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Objects<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+                while let Some(MaybeFields(item)) = seq.next_element()? {
+                    out.extend(item);
+                }
+                Ok(Objects(Some(out)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Objects(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Objects(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Objects(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Objects(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Objects(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Objects(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Objects(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A JSON array of objects (items that are not objects are skipped).
+pub fn objects(raw: &RawValue) -> Option<Vec<Fields<'_>>> {
+    if !raw.get().starts_with('[') {
+        return None;
+    }
+    serde_json::from_str::<Objects>(raw.get())
+        .ok()
+        .and_then(|o| o.0)
+}
+
+/// A request body's top level with its `messages` array read in the same
+/// pass, one object per message (the largest part of any chat-like request
+/// is read once here, not captured raw first and parsed again).
+#[derive(Debug, Default)]
+pub struct Request<'a> {
+    /// Every top-level field but `messages`.
+    pub fields: Fields<'a>,
+    /// `None`: no `messages`; `Some(None)`: not an array.
+    pub messages: Option<Option<Vec<Fields<'a>>>>,
+}
+
+impl<'de> Deserialize<'de> for Request<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Request<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Request<'de>, A::Error> {
+                let mut req = Request::default();
+                while let Some(Key(k)) = map.next_key()? {
+                    if k == "messages" {
+                        let Objects(m) = map.next_value()?;
+                        req.messages = Some(m);
+                    } else {
+                        let v: &'de RawValue = map.next_value()?;
+                        req.fields.0.push((k, v));
+                    }
+                }
+                Ok(req)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// A raw string value, decoded; `None` for anything but a string.
+pub fn as_str(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let r = raw.get();
+    if !r.starts_with('"') {
+        return None;
+    }
+    // Without a backslash a JSON string's text is its bytes between the quotes.
+    if r.len() >= 2 && !r.as_bytes().contains(&b'\\') {
+        return Some(Cow::Borrowed(&r[1..r.len() - 1]));
+    }
+    struct S<'a>(Cow<'a, str>);
+    impl<'de> Deserialize<'de> for S<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Key::deserialize(d).map(|k| S(k.0))
+        }
+    }
+    serde_json::from_str::<S>(raw.get()).ok().map(|s| s.0)
+}
+
+/// What a raw value is, by its first byte.
+pub fn is_str(raw: &RawValue) -> bool {
+    raw.get().starts_with('"')
+}
+
+/// A raw value as a `bool`, when it is one.
+pub fn as_bool(raw: &RawValue) -> Option<bool> {
+    match raw.get() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// A raw value as a `u64`, when it is one.
+pub fn as_u64(raw: &RawValue) -> Option<u64> {
+    raw.get().parse().ok()
+}
+
+/// The raw string literals `parts` (each `"…"`) joined by `sep` (already
+/// JSON-escaped, e.g. `\n`) into one literal, without decoding any of them.
+pub fn join_literals(out: &mut Vec<u8>, parts: &[&str], sep: &str) {
+    out.push(b'"');
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(sep.as_bytes());
+        }
+        out.extend_from_slice(inner(p).as_bytes());
+    }
+    out.push(b'"');
+}
+
+/// A raw string literal without its quotes (still escaped).
+pub fn inner(literal: &str) -> &str {
+    literal
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or("")
+}
+
+/// Writes `s` as a JSON string.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Writes any serializable value as JSON.
+pub fn write_json(out: &mut Vec<u8>, v: &impl serde::Serialize) {
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+/// A JSON object under construction: field names and their values as JSON
+/// text, written out in order. The translators build request bodies in it;
+/// the handlers set `model` and drop what a provider does not accept.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObjectBuf {
+    fields: Vec<(String, Vec<u8>)>,
+}
+
+impl ObjectBuf {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `name` to the JSON text `raw` (trusted to be valid JSON).
+    pub fn insert_raw(&mut self, name: &str, raw: Vec<u8>) {
+        match self.fields.iter_mut().find(|(k, _)| k == name) {
+            Some(slot) => slot.1 = raw,
+            None => self.fields.push((name.to_string(), raw)),
+        }
+    }
+
+    /// Sets `name` to a serializable value.
+    pub fn insert(&mut self, name: &str, value: &impl serde::Serialize) {
+        let mut raw = Vec::new();
+        write_json(&mut raw, value);
+        self.insert_raw(name, raw);
+    }
+
+    /// The JSON text of `name`.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// The value of `name`, parsed (for tests and small fields).
+    pub fn value(&self, name: &str) -> Option<Value> {
+        self.get(name).and_then(|v| serde_json::from_slice(v).ok())
+    }
+
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<Vec<u8>> {
+        let i = self.fields.iter().position(|(k, _)| k == name)?;
+        Some(self.fields.remove(i).1)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(k, _)| k.as_str())
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.fields.retain(|(k, _)| keep(k));
+    }
+
+    /// The object as JSON bytes.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let len = self
+            .fields
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum::<usize>();
+        let mut out = Vec::with_capacity(len + 2);
+        out.push(b'{');
+        for (i, (k, v)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(&mut out, k);
+            out.push(b':');
+            out.extend_from_slice(v);
+        }
+        out.push(b'}');
+        out
+    }
+
+    /// The object as a `serde_json` value (slow: for a translation that
+    /// goes on from here in `Value`s, and for tests).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_slice(&self.to_vec()).unwrap_or(Value::Object(Map::new()))
+    }
+
+    /// A `serde_json` object, field by field.
+    pub fn from_map(map: &Map<String, Value>) -> ObjectBuf {
+        let mut out = ObjectBuf::new();
+        for (k, v) in map {
+            out.insert(k, v);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_borrow_and_join_literals_without_decoding() {
+        let body = r#"{"a": "x\"y", "b\u0041": [1, {"c": 2}], "a": "last"}"#;
+        let f: Fields = serde_json::from_str(body).unwrap();
+        assert_eq!(f.0.len(), 3);
+        assert_eq!(f.get("a").unwrap().get(), r#""last""#);
+        assert_eq!(f.get("bA").unwrap().get(), r#"[1, {"c": 2}]"#);
+        let items = items(f.get("bA").unwrap()).unwrap();
+        assert_eq!(items.len(), 2);
+        let objs = objects(f.get("bA").unwrap()).unwrap();
+        assert_eq!(objs.len(), 1);
+        assert_eq!(objs[0].get("c").unwrap().get(), "2");
+        let mut out = Vec::new();
+        join_literals(&mut out, &[r#""x\"y""#, r#""é\n""#], "\\n");
+        assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), "x\"y\né\n");
+        assert_eq!(as_str(f.get("a").unwrap()).unwrap(), "last");
+        assert!(as_str(f.get("bA").unwrap()).is_none());
+        assert!(Fields::of(f.get("bA").unwrap()).is_none());
+    }
+
+    #[test]
+    fn object_buf_replaces_removes_and_writes() {
+        let mut o = ObjectBuf::new();
+        o.insert("model", &"m");
+        o.insert_raw("messages", b"[]".to_vec());
+        o.insert("model", &"n\"");
+        o.insert("x", &1);
+        assert_eq!(o.remove("x"), Some(b"1".to_vec()));
+        assert_eq!(o.keys().collect::<Vec<_>>(), ["model", "messages"]);
+        assert_eq!(o.to_vec(), br#"{"model":"n\"","messages":[]}"#.to_vec());
+        assert_eq!(o.to_value()["model"], "n\"");
+    }
+}
