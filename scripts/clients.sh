@@ -152,6 +152,10 @@ if [ -n "${SPIN:-}" ] && [ -x "$SPIN" ]; then
 else
   say "NOTE — no spin binary (SPIN= or on PATH): the spin up cases are SKIPPED"
 fi
+if ! unshare -rnm true 2>/dev/null; then
+  say "cannot make a network namespace (unshare -rnm); the cases run only inside one, on loopback"
+  exit 1
+fi
 WASM_WASI= WASM_SPIN=
 for h in "${HOSTS[@]}"; do
   if [ "$h" = wasi ]; then WASM_WASI=$(component wasi); else WASM_SPIN=$(component spin); fi

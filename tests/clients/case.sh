@@ -122,7 +122,7 @@ opencode)
     "llm-proxy": {
       "npm": "$OPENCODE_NPM",
       "name": "llm-proxy",
-      "options": { "baseURL": "$BASE/v1", "apiKey": "$PROXY_KEY" },
+      "options": { "baseURL": "$BASE/v1", "apiKey": "{env:LLM_PROXY_KEY}" },
       "models": { "$MODEL": { "name": "$MODEL", "tool_call": true } }
     }
   },
@@ -130,7 +130,7 @@ opencode)
   "small_model": "llm-proxy/$MODEL"
 }
 EOF
-  timeout "$TIMEOUT" env -i "${common[@]}" \
+  timeout "$TIMEOUT" env -i "${common[@]}" LLM_PROXY_KEY="$PROXY_KEY" \
     OPENCODE_DISABLE_AUTOUPDATE=1 OPENCODE_DISABLE_MODELS_FETCH=1 OPENCODE_DISABLE_LSP_DOWNLOAD=1 \
     OPENCODE_DISABLE_SHARE=1 OPENCODE_DISABLE_DEFAULT_PLUGINS=1 OPENCODE_DISABLE_CLAUDE_CODE=1 \
     OPENCODE_DISABLE_EMBEDDED_WEB_UI=1 \
@@ -148,7 +148,8 @@ aider)
   if [ -n "$prices" ]; then cp "$prices" "$H/.aider/caches/model_prices_and_context_window.json"
   else echo '{"llm-proxy-test": {}}' >"$H/.aider/caches/model_prices_and_context_window.json"; fi
   timeout "$TIMEOUT" env -i "${common[@]}" LITELLM_LOCAL_MODEL_COST_MAP=True \
-    "${wrap[@]}" "$AIDER_BIN" --model "openai/$MODEL" --openai-api-base "$BASE/v1" --openai-api-key "$PROXY_KEY" \
+    OPENAI_API_BASE="$BASE/v1" OPENAI_API_KEY="$PROXY_KEY" \
+    "${wrap[@]}" "$AIDER_BIN" --model "openai/$MODEL" \
     --no-git --yes-always --no-check-update --analytics-disable --no-show-model-warnings \
     --no-show-release-notes --no-pretty --no-fancy-input --no-detect-urls \
     --test-cmd 'sh -c "cat secret.txt; exit 1"' --auto-test \
