@@ -1,0 +1,449 @@
+//! Replays what the real coding agents sent (tests/fixtures/clients/,
+//! recorded by `scripts/clients.sh --record`) through the proxy's core —
+//! route, auth, plan — against every kind of provider: each translated pair
+//! and chain, the native routes, and the providers that take system text
+//! only first. A regression in what an agent needs shows here even where
+//! the agent itself is not installed.
+//!
+//! For each replay the test checks what would reach the provider: the URL,
+//! a body in the provider's dialect (roles, block types, tool list), the
+//! tool result (the recorded secret) at its place, and the system prompt.
+
+use llm_proxy::host::Fixed;
+use llm_proxy::pipeline::{decide, plan_body, Decision, Planned};
+use llm_proxy::request::RequestHead;
+use llm_proxy::upstream::Forward;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+const PROXY_KEY: &str = "proxy-key-fixtures";
+/// The recorded run's secret: only the tool result carries it.
+const MAGIC: &str = "MAGIC-0123456789abcdef";
+
+fn settings() -> HashMap<String, String> {
+    [
+        ("PROXY_API_KEY", PROXY_KEY),
+        ("OPENAI_API_KEY", "sk-openai"),
+        ("ANTHROPIC_API_KEY", "sk-ant"),
+        ("GEMINI_API_KEY", "gem"),
+        ("GROQ_API_KEY", "groq"),
+        ("MISTRAL_API_KEY", "mis"),
+        ("PERPLEXITY_API_KEY", "pplx"),
+        ("OPENROUTER_API_KEY", "or"),
+        ("DEEPSEEK_API_KEY", "ds"),
+        ("COHERE_API_KEY", "co"),
+        ("CEREBRAS_API_KEY", "cb"),
+        ("AZURE_OPENAI_API_KEY", "az"),
+        ("AZURE_OPENAI_RESOURCE", "res"),
+        ("VERTEX_ACCESS_TOKEN", "ya29.token"),
+        ("VERTEX_PROJECT", "proj"),
+        ("VERTEX_REGION", "us-east5"),
+        ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        ),
+        ("AWS_REGION", "us-east-1"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+struct Fixture {
+    name: String,
+    path: String,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Value,
+}
+
+fn load(case: &str, which: &str) -> Fixture {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/clients")
+        .join(case)
+        .join(format!("{which}.json"));
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let headers = v["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let v = v.as_str().unwrap().replace("<PROXY_KEY>", PROXY_KEY);
+            (k.to_ascii_lowercase(), v.into_bytes())
+        })
+        .collect();
+    Fixture {
+        name: format!("{case}/{which}"),
+        path: v["path"].as_str().unwrap().to_string(),
+        headers,
+        body: v["body"].clone(),
+    }
+}
+
+/// The fixture with its model replaced, through the whole core.
+fn replay(f: &Fixture, model: &str) -> Forward {
+    let mut body = f.body.clone();
+    body["model"] = Value::String(model.into());
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let mut headers = f.headers.clone();
+    headers.push((
+        "content-length".into(),
+        bytes.len().to_string().into_bytes(),
+    ));
+    let head = RequestHead::new("POST", &f.path, headers);
+    let src = settings();
+    let host = Fixed {
+        random: 0,
+        now_ms: 0,
+    };
+    let decided = decide(&head, &src, &host);
+    let Decision::WithBody {
+        route,
+        selection,
+        gateway,
+        ..
+    } = decided.decision
+    else {
+        panic!(
+            "{} ({model}): not a body route: {:?}",
+            f.name, decided.decision
+        )
+    };
+    match plan_body(
+        route,
+        &head,
+        &bytes,
+        &src,
+        &host,
+        selection,
+        gateway.as_ref(),
+    ) {
+        Planned::Forward(fwd) => fwd,
+        Planned::Reply(r) => panic!(
+            "{} ({model}): refused {}: {}",
+            f.name,
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        ),
+    }
+}
+
+fn sent(fwd: &Forward) -> Value {
+    serde_json::from_slice(fwd.first().body.as_deref().unwrap()).unwrap()
+}
+
+fn dropped(fwd: &Forward) -> String {
+    fwd.response_headers
+        .iter()
+        .find(|(n, _)| n == "x-llm-proxy-dropped")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// The text of the first system prompt a fixture carries (a prefix of it
+/// is enough to find it again after translation).
+fn system_marker(body: &Value) -> String {
+    let text = match &body["system"] {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter_map(|b| b["text"].as_str())
+            .find(|t| t.len() > 40)
+            .unwrap_or_default()
+            .to_string(),
+        _ => body["messages"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["role"] == "system"))
+            .and_then(|m| m["content"].as_str().map(str::to_string))
+            .unwrap_or_default(),
+    };
+    text.chars().take(40).collect()
+}
+
+/// The client's function tools, by name.
+fn tool_names(body: &Value) -> Vec<String> {
+    body["tools"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| {
+            t["name"]
+                .as_str()
+                .or_else(|| t["function"]["name"].as_str())
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+const MESSAGES_CASES: &[&str] = &[
+    "claude-code-translated",
+    "claude-code-native",
+    "opencode-messages",
+    "opencode-messages-native",
+];
+const CHAT_CASES: &[&str] = &["opencode-chat", "aider-chat"];
+
+/// OpenAI-compatible targets of a Messages client: model, URL, and whether
+/// system text must come first there.
+const CHAT_TARGETS: &[(&str, &str, bool)] = &[
+    (
+        "openai/gpt-4o-mini",
+        "https://api.openai.com/v1/chat/completions",
+        false,
+    ),
+    ("openai/o3", "https://api.openai.com/v1/chat/completions", false),
+    (
+        "google-ai-studio/gemini-2.5-flash",
+        "https://generativelanguage.googleapis.com/v1beta/openai/chat/completions",
+        false,
+    ),
+    (
+        "groq/llama-3.3-70b-versatile",
+        "https://api.groq.com/openai/v1/chat/completions",
+        false,
+    ),
+    (
+        "mistral/mistral-large-latest",
+        "https://api.mistral.ai/v1/chat/completions",
+        true,
+    ),
+    ("perplexity/sonar", "https://api.perplexity.ai/chat/completions", true),
+    (
+        "openrouter/qwen/qwen3-coder",
+        "https://openrouter.ai/api/v1/chat/completions",
+        false,
+    ),
+    ("deepseek/deepseek-chat", "https://api.deepseek.com/chat/completions", false),
+    (
+        "cohere/command-a-03-2025",
+        "https://api.cohere.com/compatibility/v1/chat/completions",
+        false,
+    ),
+    (
+        "azure-openai/gpt-4.1",
+        "https://res.openai.azure.com/openai/v1/chat/completions",
+        false,
+    ),
+    (
+        "google-vertex-ai/google/gemini-2.5-pro",
+        "https://us-east5-aiplatform.googleapis.com/v1/projects/proj/locations/us-east5/endpoints/openapi/chat/completions",
+        false,
+    ),
+];
+
+#[test]
+fn messages_clients_reach_every_openai_compatible_provider() {
+    for case in MESSAGES_CASES {
+        for which in ["first", "tool_result"] {
+            let f = load(case, which);
+            let marker = system_marker(&f.body);
+            assert!(!marker.is_empty(), "{}: no system prompt", f.name);
+            let tools = tool_names(&f.body);
+            for (model, url, system_first) in CHAT_TARGETS {
+                let fwd = replay(&f, model);
+                let up = fwd.first();
+                assert_eq!(up.url(), *url, "{} → {model}", f.name);
+                let body = sent(&fwd);
+                let messages = body["messages"].as_array().unwrap();
+                let roles: Vec<&str> = messages
+                    .iter()
+                    .map(|m| m["role"].as_str().unwrap_or("?"))
+                    .collect();
+                for (i, role) in roles.iter().enumerate() {
+                    assert!(
+                        matches!(*role, "system" | "user" | "assistant" | "tool"),
+                        "{} → {model}: messages[{i}].role {role}",
+                        f.name
+                    );
+                    if *system_first {
+                        assert!(
+                            *role != "system" || i == 0,
+                            "{} → {model}: a system message at {i}: {roles:?}",
+                            f.name
+                        );
+                    }
+                }
+                let text = serde_json::to_string(&body).unwrap();
+                assert!(
+                    text.contains(&marker),
+                    "{} → {model}: the system prompt is gone",
+                    f.name
+                );
+                // Every function tool the client offered is offered on.
+                let sent_tools = tool_names(&body);
+                assert_eq!(sent_tools, tools, "{} → {model}", f.name);
+                if which == "tool_result" {
+                    let tool_msg = messages
+                        .iter()
+                        .find(|m| m["role"] == "tool")
+                        .unwrap_or_else(|| panic!("{} → {model}: no tool message", f.name));
+                    assert!(
+                        tool_msg["content"].as_str().unwrap().contains(MAGIC),
+                        "{} → {model}: the tool result is not in the tool message",
+                        f.name
+                    );
+                    let id = tool_msg["tool_call_id"].as_str().unwrap();
+                    let calls = messages
+                        .iter()
+                        .filter_map(|m| m["tool_calls"].as_array())
+                        .flatten()
+                        .filter(|c| c["id"] == id)
+                        .count();
+                    assert_eq!(calls, 1, "{} → {model}: the tool call {id}", f.name);
+                } else {
+                    assert!(
+                        !text.contains(MAGIC),
+                        "{}: a secret before the tool ran",
+                        f.name
+                    );
+                }
+                // What the agent sends that has no equivalent is named.
+                if f.body.get("context_management").is_some() {
+                    assert!(
+                        dropped(&fwd).contains("context_management"),
+                        "{} → {model}: {}",
+                        f.name,
+                        dropped(&fwd)
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn claude_code_effort_reaches_reasoning_models_only() {
+    let f = load("claude-code-translated", "first");
+    assert_eq!(f.body["output_config"]["effort"], "high");
+    let body = sent(&replay(&f, "openai/o3"));
+    assert_eq!(body["reasoning_effort"], "high");
+    let fwd = replay(&f, "openai/gpt-4o-mini");
+    assert!(sent(&fwd).get("reasoning_effort").is_none());
+    let named = dropped(&fwd);
+    assert!(
+        named.contains("thinking") && named.contains("output_config.effort"),
+        "{named}"
+    );
+    // Claude Code's environment turn sits inside `messages`: kept in place
+    // where the provider allows it, merged into the first message elsewhere.
+    let in_messages = f.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|m| m["role"] == "system")
+        .expect("Claude Code sends a system turn inside messages");
+    let body = sent(&replay(&f, "openai/gpt-4o-mini"));
+    // +1: the `system` field became the first message.
+    assert_eq!(body["messages"][in_messages + 1]["role"], "system");
+    let body = sent(&replay(&f, "mistral/mistral-large-latest"));
+    let first = body["messages"][0]["content"].as_str().unwrap();
+    assert!(first.contains("# Environment"), "{first}");
+}
+
+#[test]
+fn messages_clients_reach_converse_and_native_anthropic() {
+    for case in MESSAGES_CASES {
+        for which in ["first", "tool_result"] {
+            let f = load(case, which);
+            // Bedrock: Messages → chat → Converse.
+            let fwd = replay(&f, "aws-bedrock/anthropic.claude-sonnet-4-5-v1:0");
+            let up = fwd.first();
+            assert!(up.url().contains("/converse"), "{}: {}", f.name, up.url());
+            let body = sent(&fwd);
+            let text = serde_json::to_string(&body).unwrap();
+            assert!(body["system"].is_array(), "{}", f.name);
+            for m in body["messages"].as_array().unwrap() {
+                assert!(
+                    m["role"] == "user" || m["role"] == "assistant",
+                    "{}",
+                    f.name
+                );
+            }
+            assert_eq!(
+                text.contains(MAGIC),
+                which == "tool_result",
+                "{}: the tool result on Converse",
+                f.name
+            );
+            if which == "tool_result" {
+                assert!(text.contains("toolResult"), "{}", f.name);
+            }
+            // Anthropic itself (a bare name), and Claude on Vertex: the body
+            // as the client sent it (Vertex: model out, version in).
+            let fwd = replay(&f, "claude-sonnet-4-5");
+            // (`?beta=true` is the SDK's marker for its beta client; the
+            // `anthropic-beta` header is what turns features on.)
+            assert_eq!(fwd.first().url(), "https://api.anthropic.com/v1/messages");
+            let beta = f.headers.iter().find(|(n, _)| n == "anthropic-beta");
+            let beta = beta.map(|(_, v)| String::from_utf8_lossy(v).to_string());
+            assert_eq!(
+                fwd.first().header("anthropic-beta"),
+                beta.as_deref(),
+                "{}",
+                f.name
+            );
+            let body = sent(&fwd);
+            assert_eq!(body["messages"], f.body["messages"], "{}", f.name);
+            assert_eq!(body["model"], "claude-sonnet-4-5");
+            let fwd = replay(&f, "google-vertex-ai/claude-sonnet-4-5@20250929");
+            assert!(fwd
+                .first()
+                .url()
+                .contains("publishers/anthropic/models/claude-sonnet-4-5@20250929"));
+            let body = sent(&fwd);
+            assert_eq!(body["messages"], f.body["messages"], "{}", f.name);
+            assert!(body.get("model").is_none());
+            assert_eq!(body["anthropic_version"], "vertex-2023-10-16");
+        }
+    }
+}
+
+#[test]
+fn chat_clients_reach_anthropic_converse_and_openai() {
+    for case in CHAT_CASES {
+        for which in ["first", "tool_result"] {
+            let f = load(case, which);
+            let marker = system_marker(&f.body);
+            let tools = tool_names(&f.body);
+            // Anthropic natively: chat → Messages.
+            let fwd = replay(&f, "anthropic/claude-sonnet-4-5");
+            assert_eq!(fwd.first().url(), "https://api.anthropic.com/v1/messages");
+            let body = sent(&fwd);
+            let text = serde_json::to_string(&body).unwrap();
+            assert!(
+                body["system"].as_str().unwrap().contains(&marker),
+                "{}",
+                f.name
+            );
+            assert_eq!(tool_names(&body), tools, "{}", f.name);
+            let roles: Vec<&str> = body["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["role"].as_str().unwrap())
+                .collect();
+            assert!(
+                roles.windows(2).all(|w| w[0] != w[1]),
+                "{}: {roles:?}",
+                f.name
+            );
+            assert_eq!(roles.first(), Some(&"user"), "{}", f.name);
+            assert_eq!(text.contains(MAGIC), which == "tool_result", "{}", f.name);
+            if which == "tool_result" && !tools.is_empty() {
+                assert!(text.contains("\"tool_result\""), "{}", f.name);
+            }
+            // Bedrock: chat → Converse.
+            let fwd = replay(&f, "aws-bedrock/anthropic.claude-sonnet-4-5-v1:0");
+            let text = String::from_utf8_lossy(fwd.first().body.as_deref().unwrap()).to_string();
+            assert_eq!(text.contains(MAGIC), which == "tool_result", "{}", f.name);
+            // OpenAI: as the client sent it, but the model.
+            let fwd = replay(&f, "openai/gpt-4o-mini");
+            let body = sent(&fwd);
+            assert_eq!(body["messages"], f.body["messages"], "{}", f.name);
+            assert_eq!(body["model"], "gpt-4o-mini");
+        }
+    }
+}
