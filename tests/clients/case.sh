@@ -123,7 +123,7 @@ opencode)
       "npm": "$OPENCODE_NPM",
       "name": "llm-proxy",
       "options": { "baseURL": "$BASE/v1", "apiKey": "{env:LLM_PROXY_KEY}" },
-      "models": { "$MODEL": { "name": "$MODEL", "tool_call": true } }
+      "models": { "$MODEL": {} }
     }
   },
   "model": "llm-proxy/$MODEL",
