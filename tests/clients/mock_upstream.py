@@ -313,7 +313,7 @@ class Handler(BaseHTTPRequestHandler):
                     {"id": m, "object": "model", "created": 1700000000, "owned_by": "mock"}
                     for m in ("gpt-4o-mini", "gpt-4o")]})
             models = [{"type": "model", "id": m, "display_name": m, "created_at": "2025-01-01T00:00:00Z"}
-                      for m in ("claude-sonnet-4-5", "claude-haiku-4-5")]
+                      for m in ("claude-sonnet-4-6", "claude-haiku-4-5")]
             return self.send_json(200, {"data": models, "has_more": False,
                                         "first_id": models[0]["id"], "last_id": models[-1]["id"]})
         self.record(b"", "unknown")
