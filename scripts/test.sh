@@ -5,8 +5,12 @@
 #     against its WIT world, drive the `wasi` flavour under `wasmtime serve`
 #     and the `spin` flavour under `spin up` against loopback mock providers;
 #  3. the official OpenAI, Anthropic and Google GenAI Python SDKs, unchanged, against the
-#     proxy (in a local virtualenv, .venv).
+#     proxy (in a local virtualenv, .venv);
+#  4. the real coding agents (Claude Code, opencode, aider) through the proxy
+#     under both hosts, each in a loopback-only network namespace
+#     (scripts/clients.sh; the agents are installed once into a cache).
 # Installs what it needs first (scripts/setup.sh). Nothing leaves loopback.
+# NO_CLIENTS=1 skips step 4 (it says so).
 #
 # The Spin tests run when a `spin` binary is found: `SPIN=/path/to/spin`, or
 # `spin` on PATH. Without one they are skipped, and this script says so.
@@ -32,6 +36,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
 .venv/bin/python -m pytest -q -p no:cacheprovider tests/sdk
+
+if [ "${NO_CLIENTS:-}" = 1 ]; then
+  echo "test: NOTE — NO_CLIENTS=1: the coding-agent cases (scripts/clients.sh) were SKIPPED" >&2
+else
+  # The components cargo test just built are reused, not rebuilt.
+  bash scripts/clients.sh
+fi
 
 if [ -z "${SPIN:-}" ]; then
   echo "test: NOTE — the Spin tests were SKIPPED (no spin binary); install Spin or set SPIN= to run them" >&2

@@ -246,6 +246,19 @@ fn messages_clients_reach_every_openai_compatible_provider() {
                 let fwd = replay(&f, model);
                 let up = fwd.first();
                 assert_eq!(up.url(), *url, "{} → {model}", f.name);
+                // Nothing of the client's dialect, SDK or agent travels on,
+                // and never the proxy key.
+                for (name, value) in &up.headers {
+                    assert!(
+                        !name.starts_with("anthropic-")
+                            && !name.starts_with("x-stainless-")
+                            && !name.starts_with("x-claude-code-")
+                            && name != "x-app",
+                        "{} → {model}: {name}",
+                        f.name
+                    );
+                    assert!(!String::from_utf8_lossy(value).contains(PROXY_KEY));
+                }
                 let body = sent(&fwd);
                 let messages = body["messages"].as_array().unwrap();
                 let roles: Vec<&str> = messages

@@ -32,6 +32,10 @@ fn head(path: &str) -> RequestHead {
             ),
             ("accept-encoding".into(), b"gzip".to_vec()),
             ("content-type".into(), b"application/json".to_vec()),
+            ("x-app".into(), b"cli".to_vec()),
+            ("x-stainless-package-version".into(), b"0.128.0".to_vec()),
+            ("x-claude-code-session-id".into(), b"a3a4d785".to_vec()),
+            ("user-agent".into(), b"claude-cli/2.1.332".to_vec()),
         ],
     )
 }
@@ -103,9 +107,13 @@ fn other_providers_get_the_request_translated() {
         "anthropic-version",
         "anthropic-beta",
         "accept-encoding",
+        "x-app",
+        "x-stainless-package-version",
+        "x-claude-code-session-id",
     ] {
         assert_eq!(up.header(gone), None, "{gone}");
     }
+    assert_eq!(up.header("user-agent"), Some("claude-cli/2.1.332"));
     let sent: Value = serde_json::from_slice(up.body.as_deref().unwrap()).unwrap();
     assert_eq!(sent["model"], "gpt-4.1");
     assert_eq!(sent["max_completion_tokens"], 32000);

@@ -224,9 +224,17 @@ pub fn keep_all(_: &str) -> bool {
 
 /// A request translated into another dialect: the client's
 /// `accept-encoding` goes (the proxy reads the answer), and so do headers
-/// of the client's dialect that mean nothing to the provider's.
+/// of the client's dialect that mean nothing to the provider's — its API's
+/// (`anthropic-*`, `openai-*`), its SDK's self-description (`x-stainless-*`,
+/// which would name the other dialect's SDK) and its agent's (Claude
+/// Code's `x-app`, `x-claude-code-*` session ids).
 pub fn keep_for_translation(name: &str) -> bool {
-    name != "accept-encoding" && !name.starts_with("anthropic-") && !name.starts_with("openai-")
+    name != "accept-encoding"
+        && name != "x-app"
+        && !name.starts_with("anthropic-")
+        && !name.starts_with("openai-")
+        && !name.starts_with("x-stainless-")
+        && !name.starts_with("x-claude-code-")
 }
 
 /// The `x-llm-proxy-dropped` response header naming what a request lost.
