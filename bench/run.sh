@@ -5,7 +5,7 @@
 #     a fast mock upstream ("direct"), through the floor forwarder and through
 #     the proxy, under `wasmtime serve` (the `wasi` flavour, started as
 #     scripts/run.sh starts it) and under `spin up` (the `spin` flavour, started
-#     as the README says: spin.toml + runtime-config.toml) when a `spin` binary
+#     as docs/deploy.md says: spin.toml + runtime-config.toml) when a `spin` binary
 #     is found (SPIN=..., or on PATH);
 #   - the floor: bench/floor, the least a component can do under the same
 #     host — answer at once (no-op), or forward the request to the mock and

@@ -50,9 +50,12 @@ fn chat_body(model: &str, size: usize) -> Vec<u8> {
     let mut messages =
         vec![serde_json::json!({"role": "system", "content": "You are a helpful assistant."})];
     let mut i = 0;
-    while serde_json::to_vec(&messages).unwrap().len() < size {
-        messages.push(serde_json::json!({"role": if i % 2 == 0 { "user" } else { "assistant" },
-            "content": format!("Message {i}: the quick brown fox jumps over the lazy dog, \"quoted\" and unicode é ✓.")}));
+    let mut len = 0;
+    while len < size {
+        let m = serde_json::json!({"role": if i % 2 == 0 { "user" } else { "assistant" },
+            "content": format!("Message {i}: the quick brown fox jumps over the lazy dog, \"quoted\" and unicode é ✓.")});
+        len += m.to_string().len() + 1;
+        messages.push(m);
         i += 1;
     }
     serde_json::to_vec(
@@ -159,13 +162,18 @@ fn messages_body(model: &str, size: usize) -> Vec<u8> {
         .collect();
     let mut messages = Vec::new();
     let mut i = 0;
-    while serde_json::to_vec(&messages).unwrap().len() < size {
-        messages.push(json!({"role": "user", "content": [{"type": "text", "text": format!("Step {i}: the quick brown fox jumps over the lazy dog, \"quoted\" é ✓.")}]}));
-        messages.push(json!({"role": "assistant", "content": [
-            {"type": "text", "text": "Reading it."},
-            {"type": "tool_use", "id": format!("toolu_{i}"), "name": "tool_1", "input": {"path": format!("src/file_{i}.rs")}}]}));
-        messages.push(json!({"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": format!("toolu_{i}"), "content": "fn main() { println!(\"hello\"); }"}]}));
+    let mut len = 0;
+    while len < size {
+        let turn = [
+            json!({"role": "user", "content": [{"type": "text", "text": format!("Step {i}: the quick brown fox jumps over the lazy dog, \"quoted\" é ✓.")}]}),
+            json!({"role": "assistant", "content": [
+                {"type": "text", "text": "Reading it."},
+                {"type": "tool_use", "id": format!("toolu_{i}"), "name": "tool_1", "input": {"path": format!("src/file_{i}.rs")}}]}),
+            json!({"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": format!("toolu_{i}"), "content": "fn main() { println!(\"hello\"); }"}]}),
+        ];
+        len += turn.iter().map(|m| m.to_string().len() + 1).sum::<usize>();
+        messages.extend(turn);
         i += 1;
     }
     messages.push(json!({"role": "user", "content": "Go on."}));

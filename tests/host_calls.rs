@@ -5,7 +5,7 @@
 //! `host::fake::FakeHost`), driven exactly as the edge drives it.
 //!
 //! `cargo test --test host_calls -- --nocapture` prints the table the
-//! README quotes.
+//! docs/performance.md quotes.
 
 use llm_proxy::host::fake::{Calls, FakeHost};
 use llm_proxy::pipeline::{decide, plan_body, Decision, Planned};

@@ -3,7 +3,7 @@
 //! and where a token is cached (the shared key-value store, so instances do
 //! not each mint one per request).
 //!
-//! Signing uses RustCrypto's `rsa` with blinding; see the README for why its
+//! Signing uses RustCrypto's `rsa` with blinding; see docs/clouds.md for why its
 //! advisory (RUSTSEC-2023-0071, a timing side channel) does not reach what
 //! the proxy signs.
 
