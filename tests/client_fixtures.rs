@@ -460,3 +460,102 @@ fn chat_clients_reach_anthropic_converse_and_openai() {
         }
     }
 }
+
+/// Every node of every recorded body, replaced in turn by a value of each
+/// other JSON type: the translators never panic, and whatever they write is
+/// JSON (they splice raw bytes, so this is what could go wrong).
+#[test]
+fn mutated_agent_requests_translate_to_valid_json_or_a_reason() {
+    use llm_proxy::translate::anthropic_openai::request::{
+        chat_to_messages, messages_to_chat, ChatOptions,
+    };
+    fn paths(v: &Value, at: Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(at.clone());
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, c)| {
+                let mut p = at.clone();
+                p.push(k.clone());
+                paths(c, p, out)
+            }),
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| {
+                let mut p = at.clone();
+                p.push(i.to_string());
+                paths(c, p, out)
+            }),
+            _ => {}
+        }
+    }
+    fn node<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
+        path.iter().fold(v, |v, k| match v {
+            Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+            other => &mut other[k.as_str()],
+        })
+    }
+    let replacements = [
+        Value::Null,
+        serde_json::json!(7),
+        serde_json::json!("x\"\\y"),
+        serde_json::json!([]),
+        serde_json::json!({}),
+        serde_json::json!(true),
+    ];
+    let opts = ChatOptions {
+        max_completion_tokens: true,
+        reasoning_effort: true,
+        system_first: true,
+    };
+    // Long texts (system prompts, tool descriptions) shortened: the shape is
+    // what is mutated here, and escapes are covered elsewhere.
+    fn shrink(v: &mut Value) {
+        match v {
+            Value::String(s) if s.len() > 48 => {
+                *s = s.chars().take(48).collect();
+            }
+            Value::Object(m) => m.values_mut().for_each(shrink),
+            Value::Array(a) => a.iter_mut().for_each(shrink),
+            _ => {}
+        }
+    }
+    let mut runs = 0;
+    for case in MESSAGES_CASES.iter().chain(CHAT_CASES) {
+        for which in ["first", "tool_result"] {
+            let mut f = load(case, which);
+            shrink(&mut f.body);
+            let mut all = Vec::new();
+            paths(&f.body, Vec::new(), &mut all);
+            // Every node of the top two levels, then a spread of the deeper ones.
+            let step = (all.len() / 80).max(1);
+            for (i, path) in all.iter().enumerate() {
+                if path.len() > 2 && i % step != 0 {
+                    continue;
+                }
+                for r in &replacements {
+                    let mut body = f.body.clone();
+                    *node(&mut body, path) = r.clone();
+                    let bytes = serde_json::to_vec(&body).unwrap();
+                    for (name, result) in [
+                        ("messages_to_chat", messages_to_chat(&bytes, opts)),
+                        (
+                            "messages_to_chat/plain",
+                            messages_to_chat(&bytes, ChatOptions::default()),
+                        ),
+                        ("chat_to_messages", chat_to_messages(&bytes)),
+                    ] {
+                        runs += 1;
+                        if let Ok(t) = result {
+                            let out = t.body.to_vec();
+                            assert!(
+                                serde_json::from_slice::<Value>(&out).is_ok(),
+                                "{name}: {} with {path:?} = {r}: {}",
+                                f.name,
+                                String::from_utf8_lossy(&out)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{runs} translations of mutated bodies");
+    assert!(runs > 5_000, "{runs}");
+}
