@@ -12,6 +12,9 @@
 #     stream the answer back with no logic at all (forwarder);
 #   - CPU per request of each host process (utime+stime over requests);
 #   - the Anthropic Messages API translated to the OpenAI mock (/v1/messages);
+#   - a large Claude Code turn (the recorded one grown to LARGE_BYTES, default
+#     1 MB) translated, next to an OpenAI chat body of that size untranslated
+#     and through the floor forwarder;
 #   - under Spin: three keys with global round robin next to one key;
 #   - a streaming probe (first byte, first event, total, incremental), and
 #     peak RSS of the host processes and the component's size.
@@ -151,6 +154,14 @@ for c in 1 32; do
     load "$h-ping,$c" "${port_of[$h]}" /ping "$c" /dev/null "${pid_of[$h]}"
   done
 done
+large=${LARGE_BYTES:-1048576}
+python3 bench/large_bodies.py "$out" "$large"
+for h in "${hosts[@]}"; do
+  BODY_FILE="$out/large-chat.json" load "$h-floor-large,1" "${port_of[$h-floor]}" /v1/chat/completions 1 bench/body.lua "${pid_of[$h-floor]}"
+  BODY_FILE="$out/large-chat.json" load "$h-large-chat,1" "${port_of[$h]}" /v1/chat/completions 1 bench/body.lua "${pid_of[$h]}"
+  BODY_FILE="$out/large-messages.json" load "$h-large-messages,1" "${port_of[$h]}" /v1/messages 1 bench/body.lua "${pid_of[$h]}"
+done
+BODY_FILE="$out/large-chat.json" load "direct-large,1" "$mock_port" /v1/chat/completions 1 bench/body.lua
 if [ -n "${SPIN:-}" ]; then
   load "spin-3keys-rr,32" "${port_of[spin-3keys-rr]}" /v1/chat/completions 32 bench/post.lua "${pid_of[spin-3keys-rr]}"
 fi
@@ -209,6 +220,20 @@ row() { # conc label key direct-key floor-key
       read -r dp50 _ drps _ <<<"${res[direct,$c]}"
       awk -v c="$c" -v n="$h /v1/messages" -v p50="$p50" -v p99="$p99" -v rps="$rps" -v cpu="$cpu" -v dp50="$dp50" -v drps="$drps" -v cp50="$cp50" -v crps="$crps" \
         'BEGIN { printf "| %d | %s | %.3f | %.3f | %d | %+.3f | %.1f %% | %s | %.0f %% | %+.0f %% |\n", c, n, p50, p99, rps, p50-dp50, 100*rps/drps, cpu, 100*rps/crps, 100*((p50-dp50)/(cp50-dp50)-1) }'
+    done
+  done
+  echo
+  echo "A large request, concurrency 1: Claude Code's recorded tool-result turn grown to ~$((large / 1024)) KB (its middle turns repeated; not streamed), translated to the OpenAI mock, next to opencode's recorded chat turn grown to the same size (untranslated, and through the host's floor forwarder):"
+  echo
+  echo "| host | target | p50 ms | p99 ms | req/s | CPU ms/req | p50 vs floor forwarder |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+  read -r a b r cpu <<<"${res[direct-large,1]}"; echo "| — | direct to the mock | $a | $b | $r | $cpu | |"
+  for h in "${hosts[@]}"; do
+    read -r fp50 _ _ _ <<<"${res[$h-floor-large,1]}"
+    for k in floor-large:floor-forwarder large-chat:"llm-proxy /v1/chat/completions" large-messages:"llm-proxy /v1/messages (translated)"; do
+      read -r a b r cpu <<<"${res[$h-${k%%:*},1]}"
+      awk -v h="$h" -v n="${k#*:}" -v a="$a" -v b="$b" -v r="$r" -v cpu="$cpu" -v f="$fp50" \
+        'BEGIN { printf "| %s | %s | %s | %s | %s | %s | %.2f× |\n", h, n, a, b, r, cpu, a/f }'
     done
   done
   if [ -n "${SPIN:-}" ]; then

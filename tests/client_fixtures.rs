@@ -162,6 +162,17 @@ fn system_marker(body: &Value) -> String {
     text.chars().take(40).collect()
 }
 
+/// The roles of a body's messages, in order.
+fn roles(body: &Value) -> Vec<&str> {
+    body["messages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap_or("?"))
+        .collect()
+}
+
 /// The client's function tools, by name.
 fn tool_names(body: &Value) -> Vec<String> {
     body["tools"]
@@ -261,10 +272,7 @@ fn messages_clients_reach_every_openai_compatible_provider() {
                 }
                 let body = sent(&fwd);
                 let messages = body["messages"].as_array().unwrap();
-                let roles: Vec<&str> = messages
-                    .iter()
-                    .map(|m| m["role"].as_str().unwrap_or("?"))
-                    .collect();
+                let roles = roles(&body);
                 for (i, role) in roles.iter().enumerate() {
                     assert!(
                         matches!(*role, "system" | "user" | "assistant" | "tool"),
@@ -432,12 +440,7 @@ fn chat_clients_reach_anthropic_converse_and_openai() {
                 f.name
             );
             assert_eq!(tool_names(&body), tools, "{}", f.name);
-            let roles: Vec<&str> = body["messages"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| m["role"].as_str().unwrap())
-                .collect();
+            let roles = roles(&body);
             assert!(
                 roles.windows(2).all(|w| w[0] != w[1]),
                 "{}: {roles:?}",

@@ -37,14 +37,15 @@ import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from quiet_http import QuietHandler
 
 TOKEN = re.compile(r"MAGIC-[A-Za-z0-9]+")
 READ_TOOLS = ("read", "read_file", "readfile", "view", "file_read")
 PATH_ARGS = ("file_path", "filePath", "path", "file", "filename")
 
 ARGS = None
-COUNTER = [0]
 LOCK = threading.Lock()
 
 
@@ -249,34 +250,11 @@ def anthropic_events(body, kind, text, call):
 
 # ------------------------------------------------------------------ server
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(QuietHandler):
     dialect = "openai"
 
-    def log_message(self, *a):
-        pass
-
-    def read_body(self):
-        if self.headers.get("transfer-encoding", "").lower() == "chunked":
-            data = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return data
-                data += self.rfile.read(size)
-                self.rfile.readline()
-        n = int(self.headers.get("content-length") or 0)
-        return self.rfile.read(n) if n else b""
-
     def record(self, raw, kind):
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = raw.decode("utf-8", "replace")
-        with LOCK:
-            COUNTER[0] += 1
-            n = COUNTER[0]
+        n, body = self.numbered(raw)
         entry = {"dialect": self.dialect, "method": self.command, "path": self.path,
                  "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body, "kind": kind}
         with open(os.path.join(ARGS.log_dir, f"{n:04d}-{self.dialect}.json"), "w") as f:

@@ -438,17 +438,27 @@ fn note_block_extras(block: &Fields, dropped: &mut Vec<String>) {
     }
 }
 
+/// A turn's content blocks; a string content is written at once as a
+/// message of `role` (`None` then, as for content of any other type).
+fn blocks_or_text<'a>(
+    content: Option<&'a RawValue>,
+    role: &str,
+    messages: &mut Out,
+) -> Option<Vec<Fields<'a>>> {
+    let content = content?;
+    if is_str(content) {
+        text_message(messages, role, &[content.get()]);
+        return None;
+    }
+    objects(content)
+}
+
 /// A user turn: `tool_result` blocks become `tool` messages (first, in
 /// order, as OpenAI wants them right after the assistant's tool calls), the
 /// rest one user message. Text-only parts become one string (what every
 /// provider accepts); anything else stays an array of parts.
 fn user_to_chat(content: Option<&RawValue>, messages: &mut Out, dropped: &mut Vec<String>) {
-    let Some(content) = content else { return };
-    if is_str(content) {
-        text_message(messages, "user", &[content.get()]);
-        return;
-    }
-    let Some(blocks) = objects(content) else {
+    let Some(blocks) = blocks_or_text(content, "user", messages) else {
         return;
     };
     let mut parts = Vec::new();
@@ -535,12 +545,7 @@ fn tool_message(block: &Fields, messages: &mut Out, dropped: &mut Vec<String>) {
 
 /// An assistant turn: text blocks → content, `tool_use` → `tool_calls`.
 fn assistant_to_chat(content: Option<&RawValue>, messages: &mut Out, dropped: &mut Vec<String>) {
-    let Some(content) = content else { return };
-    if is_str(content) {
-        text_message(messages, "assistant", &[content.get()]);
-        return;
-    }
-    let Some(blocks) = objects(content) else {
+    let Some(blocks) = blocks_or_text(content, "assistant", messages) else {
         return;
     };
     let mut texts = Vec::new();
