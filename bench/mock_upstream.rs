@@ -55,6 +55,10 @@ fn main() {
 
 fn serve(stream: TcpStream, events: usize, gap: Duration) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
+    // A pooled connection left idle (Spin's and wasmtime's outbound pools
+    // keep them) gives its thread back after a while, so a long run never
+    // ends with every thread parked on an idle connection.
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = BufWriter::new(stream);
     let mut line = String::new();
