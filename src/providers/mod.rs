@@ -151,12 +151,35 @@ pub struct ProviderSpec {
 
 /// OpenAI's reasoning models (Azure deployments usually carry the model's name).
 const OPENAI_REASONING: &[&str] = &["o1", "o3", "o4", "gpt-5", "codex"];
+/// Claude models with extended thinking (through chat completions the proxy
+/// turns `reasoning_effort` into a thinking budget).
+const CLAUDE_THINKING: &[&str] = &[
+    "claude-3-7",
+    "claude-sonnet-4",
+    "claude-opus-4",
+    "claude-haiku-4",
+    "claude-sonnet-5",
+    "claude-opus-5",
+];
 /// Gemini's thinking models, on AI Studio's and Vertex's OpenAI-compatible endpoints.
 const GEMINI_REASONING: &[&str] = &[
     "gemini-2.5",
     "gemini-3",
     "gemini-flash-latest",
     "gemini-pro-latest",
+];
+
+/// Vertex serves both: Gemini on its OpenAI-compatible endpoint, Claude on
+/// its Messages endpoint.
+const VERTEX_REASONING: &[&str] = &[
+    "gemini-2.5",
+    "gemini-3",
+    "claude-3-7",
+    "claude-sonnet-4",
+    "claude-opus-4",
+    "claude-haiku-4",
+    "claude-sonnet-5",
+    "claude-opus-5",
 ];
 
 const GOOGLE_PARAMS: &[&str] = &[
@@ -277,7 +300,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: true,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::Anthropic,
-        reasoning_models: &[],
+        reasoning_models: CLAUDE_THINKING,
         system_first: false,
         responses_path: None,
     },
@@ -446,7 +469,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: false,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::OpenAi,
-        reasoning_models: GEMINI_REASONING,
+        reasoning_models: VERTEX_REASONING,
         system_first: false,
         responses_path: None,
     },
