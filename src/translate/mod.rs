@@ -4,9 +4,12 @@
 //! bytes, independent of chunk boundaries); the edge only runs the upstream's
 //! bytes through the [`BodyTransform`] that [`ResponseMapping`] chooses.
 //!
-//! Pairs: [`anthropic_openai`] (Anthropic Messages ⇄ OpenAI chat completions).
+//! Pairs: [`anthropic_openai`] (Anthropic Messages ⇄ OpenAI chat completions),
+//! [`bedrock_openai`] (Bedrock Converse ⇄ OpenAI chat completions),
+//! [`bedrock_embeddings`] (Bedrock `InvokeModel` embeddings ⇄ OpenAI embeddings).
 
 pub mod anthropic_openai;
+pub mod bedrock_embeddings;
 pub mod bedrock_openai;
 pub mod eventstream;
 pub mod openai;
@@ -56,6 +59,9 @@ pub enum ResponseMapping {
     MessagesToChat { model: String, include_usage: bool },
     /// A Bedrock Converse answer (JSON or event stream) → OpenAI chat completions.
     ConverseToChat { model: String, include_usage: bool },
+    /// A Bedrock `InvokeModel` embeddings answer (Titan or Cohere) → OpenAI
+    /// embeddings (`base64`: the client asked `encoding_format: "base64"`).
+    BedrockEmbeddings { model: String, base64: bool },
     /// The first mapping, then the second (a Messages client reaching
     /// Bedrock: Converse → OpenAI chat → Anthropic Messages).
     Chain(Box<ResponseMapping>, Box<ResponseMapping>),
@@ -272,6 +278,18 @@ impl ResponseMapping {
                     let convert = move |b: &[u8]| {
                         bedrock_openai::response::converse_to_chat_response(b, &model, &id, created)
                     };
+                    json(convert, response::error_to_openai)
+                } else {
+                    error_in(status, response::error_to_openai)
+                }
+            }
+            ResponseMapping::BedrockEmbeddings { model, base64 } => {
+                let (model, base64) = (model.clone(), *base64);
+                let tokens = header(&headers, "x-amzn-bedrock-input-token-count")
+                    .and_then(|t| t.trim().parse().ok());
+                if ok {
+                    let convert =
+                        move |b: &[u8]| bedrock_embeddings::to_openai(b, &model, base64, tokens);
                     json(convert, response::error_to_openai)
                 } else {
                     error_in(status, response::error_to_openai)
