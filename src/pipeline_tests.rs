@@ -629,6 +629,7 @@ fn generated_requests_never_panic() {
         "v1",
         "chat",
         "completions",
+        "embeddings",
         "models",
         "compat",
         "?",

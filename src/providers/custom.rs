@@ -196,6 +196,8 @@ mod tests {
         assert_eq!(eps[0].keys, vec!["k1", "k2"]);
         assert_eq!(errs.len(), 5, "{errs:?}");
         assert!(errs.iter().all(|e| !e.message.contains("sk-secret")));
+        let (_, errs) = endpoints(&src(r#"[{"name":"embeddings","baseUrl":"http://x"}]"#));
+        assert!(errs[0].message.contains("taken"), "{errs:?}");
         let (eps, errs) = endpoints(&src("{nope"));
         assert!(eps.is_empty() && errs.len() == 1);
     }
