@@ -207,7 +207,8 @@ const CEREBRAS_DROPPED: &[&str] = &[
     "parallel_tool_calls",
 ];
 
-/// Shorthand for the common OpenAI-compatible, Bearer-auth row.
+/// Shorthand for the common OpenAI-compatible, Bearer-auth row (no
+/// embeddings unless the row sets `embeddings_path`).
 const fn openai_like(
     route: &'static str,
     base_url: &'static str,
@@ -824,6 +825,7 @@ mod tests {
             }
             assert!(p.chat_path.is_none_or(|c| c.starts_with('/')));
             assert!(p.models_path.is_none_or(|c| c.starts_with('/')));
+            assert!(p.embeddings_path.is_none_or(|c| c.starts_with('/')));
             let url = p
                 .base_url
                 .replace("{account}", "acc")
