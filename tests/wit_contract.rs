@@ -41,10 +41,14 @@ fn spin_flavour_targets_the_spin_world_and_not_the_portable_one() {
     assert!(err.contains("fermyon:spin"), "{err}");
 }
 
+/// A guard against bloat, not a product limit: 1.25 MiB. With four client
+/// dialects' translators and the clouds' crypto the components are ~1.07 MB
+/// at opt-level 3 (~0.98 MB at "s", which costs speed the translators need;
+/// docs/performance.md).
 #[test]
 fn components_stay_small() {
     for flavour in ["wasi", "spin"] {
         let size = std::fs::metadata(component(flavour)).unwrap().len();
-        assert!(size <= 1024 * 1024, "{flavour} component is {size} bytes");
+        assert!(size <= 1280 * 1024, "{flavour} component is {size} bytes");
     }
 }
