@@ -182,7 +182,9 @@ WASM_WASI= WASM_SPIN=
 
 # ------------------------------------------------------------------ cases
 
-# client case model expected-dialect expected-path [opencode provider package]
+# client case model expected-dialect expected-path [extra]
+# extra: opencode's provider package; codex's catalog model (the case gives
+# the model that entry of Codex's bundled catalog, under the case's name).
 # (codex: with DIRECT=1 the expected path is /v1/responses: no proxy between.)
 CASES=(
   "claude-code translated openai/gpt-4o-mini openai /v1/chat/completions"
@@ -193,6 +195,7 @@ CASES=(
   "aider chat openai/gpt-4o-mini openai /v1/chat/completions"
   "codex translated groq/llama-3.3-70b-versatile openai /openai/v1/chat/completions"
   "codex native openai/gpt-5-codex openai /v1/responses"
+  "codex catalog groq/llama-3.3-70b-versatile openai /openai/v1/chat/completions gpt-5.5"
 )
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/llm-proxy-clients.XXXXXX")
@@ -201,9 +204,9 @@ rand() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
 passed=0 failed=0 recorded=()
 
 run_case() {
-  local h=$1 client case model dialect path npm dir token edit proxy_key openai_key anthropic_key groq_key
+  local h=$1 client case model dialect path extra dir token edit proxy_key openai_key anthropic_key groq_key
   local rec t0 ms secs reason direct=
-  read -r client case model dialect path npm <<<"$2"
+  read -r client case model dialect path extra <<<"$2"
   [ -n "$ONLY" ] && ! grep -qE -- "$ONLY" <<<"$client $case $h" && return
   if [ "$h" = direct ]; then direct=direct path=/v1/responses; fi
   if [ "$h" = wasi ] && [ -z "$WASM_WASI" ]; then WASM_WASI=$(component wasi); fi
@@ -223,7 +226,7 @@ run_case() {
   rec=0
   if [ "$RECORD" = 1 ] && [[ ! " ${recorded[*]} " =~ " $client-$case " ]]; then rec=1; fi
   t0=$(date +%s%N)
-  env ROOT="$ROOT" CASE_DIR="$dir" CLIENT="$client" HOST="$h" MODEL="$model" OPENCODE_NPM="${npm:-}" \
+  env ROOT="$ROOT" CASE_DIR="$dir" CLIENT="$client" HOST="$h" MODEL="$model" EXTRA="${extra:-}" \
     EDIT_FILE="$edit" RECORD="$rec" TIMEOUT="$TIMEOUT" PROXY_KEY="$proxy_key" \
     OPENAI_KEY="$openai_key" ANTHROPIC_KEY="$anthropic_key" GROQ_KEY="$groq_key" WASMTIME="$WASMTIME" \
     SPIN="${SPIN:-}" TRACE="${TRACE:-0}" WASM_WASI="$WASM_WASI" WASM_SPIN="$WASM_SPIN" \

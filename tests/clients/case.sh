@@ -128,7 +128,7 @@ opencode)
   "formatter": false,
   "provider": {
     "llm-proxy": {
-      "npm": "$OPENCODE_NPM",
+      "npm": "$EXTRA",
       "name": "llm-proxy",
       "options": { "baseURL": "$BASE/v1", "apiKey": "{env:LLM_PROXY_KEY}" },
       "models": { "$MODEL": {} }
@@ -174,11 +174,26 @@ codex)
   # version no longer knows an error instead of a silent no-op. Approval
   # policy is `never` under `exec`; danger-full-access runs `cat` without
   # bubblewrap (the namespace is the sandbox).
+  # For a model name it does not know (every provider/model name) Codex
+  # uses fallback metadata: no reasoning effort, no text verbosity, no
+  # apply_patch tool. EXTRA names a model of its bundled catalog whose entry
+  # the case gives to $MODEL (model_catalog_json): Codex then sends what it
+  # sends its own models (a `custom` apply_patch tool, tool_search, ...).
   mkdir -p "$H/.codex"
+  catalog=
+  if [ -n "$EXTRA" ]; then
+    env -i "${common[@]}" CODEX_HOME="$H/.codex" "$CODEX_BIN" debug models >"$CASE_DIR/codex-models.json" \
+      2>>"$CASE_DIR/err.txt" &&
+      python3 "$ROOT/tests/clients/cases.py" codex-catalog "$CASE_DIR/codex-models.json" "$EXTRA" "$MODEL" \
+        >"$H/.codex/catalog.json" ||
+      { echo "no catalog entry $EXTRA in Codex's bundled catalog" >"$CASE_DIR/setup-error"; exit 1; }
+    catalog="model_catalog_json = \"$H/.codex/catalog.json\""
+  fi
   cat >"$H/.codex/config.toml" <<EOF
 model = "$MODEL"
 model_provider = "llm-proxy"
 check_for_update_on_startup = false
+$catalog
 
 [model_providers.llm-proxy]
 name = "llm-proxy"

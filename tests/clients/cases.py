@@ -6,6 +6,7 @@
                                            judge one case; prints the reason on failure
                                            (direct: the client talked to the mock itself)
   cases.py fixtures REC_DIR CASE_DIR OUT   write first.json and tool_result.json
+  cases.py codex-catalog MODELS FROM TO    Codex's catalog entry FROM, named TO (stdout)
 
 A case directory holds: token (the secret), out.txt/err.txt (the client's
 output), rc (its exit code), mock/ (requests the mock providers saw),
@@ -131,6 +132,15 @@ def fixtures(rec, case, out_dir):
     return 0
 
 
+def codex_catalog(models, source, model):
+    """A one-model catalog for Codex's model_catalog_json: the entry of
+    `codex debug models` for `source`, under the name `model`."""
+    entry = next(m for m in json.load(open(models))["models"] if m["slug"] == source)
+    entry = dict(entry, slug=model, display_name=model)
+    json.dump({"models": [entry]}, sys.stdout, indent=1)
+    return 0
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "spin-manifest":
@@ -140,6 +150,8 @@ def main():
         return check(*args)
     if cmd == "fixtures":
         return fixtures(*args)
+    if cmd == "codex-catalog":
+        return codex_catalog(*args)
     sys.exit(f"unknown command {cmd}")
 
 

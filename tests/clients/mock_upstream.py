@@ -289,9 +289,20 @@ def anthropic_events(body, kind, text, call):
     yield ev("message_stop", {"type": "message_stop"})
 
 
-def responses_output(call, text):
+def responses_output(body, call, text):
     """The output items of a Responses answer (complete, as in
-    response.completed and the non-streaming answer)."""
+    response.completed and the non-streaming answer): a reasoning item first
+    when the request asks for reasoning.encrypted_content (as OpenAI's
+    reasoning models answer; the client sends it back in its next input),
+    then the tool call or the message."""
+    out = []
+    if "reasoning.encrypted_content" in (body.get("include") or []):
+        out.append({"id": "rs_" + uuid.uuid4().hex[:24], "type": "reasoning", "summary": [],
+                    "encrypted_content": "mock-encrypted-" + uuid.uuid4().hex})
+    return out + responses_answer(call, text)
+
+
+def responses_answer(call, text):
     if call:
         kind, name, args = call
         call_id = "call_" + uuid.uuid4().hex[:20]
@@ -319,7 +330,7 @@ def responses_object(body, status, output, rid, created):
 
 
 def responses_json(body, kind, text, call):
-    return responses_object(body, "completed", responses_output(call, text),
+    return responses_object(body, "completed", responses_output(body, call, text),
                             "resp_" + uuid.uuid4().hex[:24], int(time.time()))
 
 
@@ -334,7 +345,7 @@ def responses_events(body, kind, text, call):
         data = {"type": event, "sequence_number": next(seq), **data}
         return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
-    output = responses_output(call, text)
+    output = responses_output(body, call, text)
     yield ev("response.created", response=responses_object(body, "in_progress", [], rid, created))
     yield ev("response.in_progress", response=responses_object(body, "in_progress", [], rid, created))
     for index, item in enumerate(output):
