@@ -77,7 +77,8 @@ serve_spin() { # name manifest env-for-spin...
   pid_of[$name]=$!; port_of[$name]=$port; pids+=($!)
 }
 
-proxy_env=(PROXY_API_KEY=bench-proxy-key OPENAI_API_KEY=sk-bench-upstream "OPENAI_BASE_URL=$mock/v1")
+proxy_env=(PROXY_API_KEY=bench-proxy-key OPENAI_API_KEY=sk-bench-upstream "OPENAI_BASE_URL=$mock/v1"
+           GROQ_API_KEY=gsk-bench-upstream "GROQ_BASE_URL=$mock/openai/v1")
 serve_wasmtime wasmtime "$wasm" "${proxy_env[@]}"
 serve_wasmtime wasmtime-floor "$floor_wasm" "UPSTREAM=127.0.0.1:$mock_port"
 wait_up "${port_of[wasmtime]}" ping
@@ -88,6 +89,7 @@ if [ -n "${SPIN:-}" ]; then
   hosts+=(spin)
   cargo build --quiet --release --target wasm32-wasip2
   spin_vars=(SPIN_VARIABLE_PROXY_API_KEY=bench-proxy-key SPIN_VARIABLE_OPENAI_BASE_URL="$mock/v1"
+             SPIN_VARIABLE_GROQ_API_KEY=gsk-bench-upstream SPIN_VARIABLE_GROQ_BASE_URL="$mock/openai/v1"
              SPIN_VARIABLE_EXTRA_OUTBOUND_HOST="$mock")
   serve_spin spin spin.toml "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-bench-upstream
   serve_spin spin-3keys-rr spin.toml "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-one,sk-two,sk-three \
@@ -150,6 +152,7 @@ done
 for c in 1 32; do
   for h in "${hosts[@]}"; do
     load "$h-messages,$c" "${port_of[$h]}" /v1/messages "$c" bench/messages.lua "${pid_of[$h]}"
+    load "$h-responses,$c" "${port_of[$h]}" /v1/responses "$c" bench/responses.lua "${pid_of[$h]}"
     load "$h-floor-noop,$c" "${port_of[$h-floor]}" /noop "$c" /dev/null "${pid_of[$h-floor]}"
     load "$h-ping,$c" "${port_of[$h]}" /ping "$c" /dev/null "${pid_of[$h]}"
   done
@@ -171,10 +174,12 @@ probe() { # port path body [key] → 5 JSON lines
 }
 chat_stream='{"model":"openai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}'
 messages_stream='{"model":"openai/gpt-4o-mini","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]}'
+responses_stream='{"model":"groq/llama-3.3-70b","stream":true,"store":false,"input":"hi"}'
 probe "$mock_port" /v1/chat/completions "$chat_stream" >"$out/stream-direct.jsonl"
 for h in "${hosts[@]}"; do
   probe "${port_of[$h]}" /v1/chat/completions "$chat_stream" bench-proxy-key >"$out/stream-$h.jsonl"
   probe "${port_of[$h]}" /v1/messages "$messages_stream" bench-proxy-key >"$out/stream-$h-messages.jsonl"
+  probe "${port_of[$h]}" /v1/responses "$responses_stream" bench-proxy-key >"$out/stream-$h-responses.jsonl"
   probe "${port_of[$h-floor]}" /v1/chat/completions "$chat_stream" >"$out/stream-$h-floor.jsonl"
 done
 median() { python3 -c "import json,sys,statistics as s; r=[json.loads(l) for l in open('$1')]; print('%.2f %.2f %.2f %s' % (s.median(x['ttfb_ms'] for x in r), s.median(x['first_event_ms'] for x in r), s.median(x['total_ms'] for x in r), all(x['incremental'] for x in r)))"; }
@@ -209,17 +214,19 @@ row() { # conc label key direct-key floor-key
   echo
   echo "\`floor-forwarder\` is bench/floor under the same host: the least a component can do to proxy (one outbound request, both bodies streamed; no auth, no routing, no settings, no logging). \"vs host floor\" compares llm-proxy with it."
   echo
-  echo "Anthropic Messages API translated to the OpenAI mock (POST /v1/messages, model openai/gpt-4o-mini):"
+  echo "Client dialects translated to the OpenAI mock: the Anthropic Messages API (POST /v1/messages, model openai/gpt-4o-mini) and the OpenAI Responses API (POST /v1/responses, model groq/llama-3.3-70b, translated to chat completions), next to the chat row:"
   echo
   echo "| conc | target | p50 ms | p99 ms | req/s | added p50 ms | req/s vs direct | CPU ms/req | req/s vs chat row | translation's share of added p50 |"
   echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   for c in 1 32; do
     for h in "${hosts[@]}"; do
-      read -r p50 p99 rps cpu <<<"${res[$h-messages,$c]}"
-      read -r cp50 _ crps _ <<<"${res[$h,$c]}"
-      read -r dp50 _ drps _ <<<"${res[direct,$c]}"
-      awk -v c="$c" -v n="$h /v1/messages" -v p50="$p50" -v p99="$p99" -v rps="$rps" -v cpu="$cpu" -v dp50="$dp50" -v drps="$drps" -v cp50="$cp50" -v crps="$crps" \
-        'BEGIN { printf "| %d | %s | %.3f | %.3f | %d | %+.3f | %.1f %% | %s | %.0f %% | %+.0f %% |\n", c, n, p50, p99, rps, p50-dp50, 100*rps/drps, cpu, 100*rps/crps, 100*((p50-dp50)/(cp50-dp50)-1) }'
+      for route in messages responses; do
+        read -r p50 p99 rps cpu <<<"${res[$h-$route,$c]}"
+        read -r cp50 _ crps _ <<<"${res[$h,$c]}"
+        read -r dp50 _ drps _ <<<"${res[direct,$c]}"
+        awk -v c="$c" -v n="$h /v1/$route" -v p50="$p50" -v p99="$p99" -v rps="$rps" -v cpu="$cpu" -v dp50="$dp50" -v drps="$drps" -v cp50="$cp50" -v crps="$crps" \
+          'BEGIN { printf "| %d | %s | %.3f | %.3f | %d | %+.3f | %.1f %% | %s | %.0f %% | %+.0f %% |\n", c, n, p50, p99, rps, p50-dp50, 100*rps/drps, cpu, 100*rps/crps, 100*((p50-dp50)/(cp50-dp50)-1) }'
+      done
     done
   done
   echo
@@ -266,7 +273,7 @@ row() { # conc label key direct-key floor-key
   echo "| --- | ---: | ---: | ---: | --- | ---: |"
   read -r d_ttfb d_first d_total d_inc <<<"$(median "$out/stream-direct.jsonl")"
   echo "| direct | $d_ttfb | $d_first | $d_total | $d_inc | |"
-  for f in "${hosts[@]/%/-floor}" "${hosts[@]}" "${hosts[@]/%/-messages}"; do
+  for f in "${hosts[@]/%/-floor}" "${hosts[@]}" "${hosts[@]/%/-messages}" "${hosts[@]/%/-responses}"; do
     read -r ttfb first total inc <<<"$(median "$out/stream-$f.jsonl")"
     awk -v n="$f" -v a="$ttfb" -v b="$first" -v t="$total" -v i="$inc" -v d="$d_first" \
       'BEGIN { printf "| %s | %s | %s | %s | %s | %+.2f ms |\n", n, a, b, t, i, b-d }'

@@ -183,10 +183,38 @@ fn messages_body(model: &str, size: usize) -> Vec<u8> {
     .unwrap()
 }
 
+/// A Responses API request of about `size` bytes, shaped like Codex's
+/// (instructions, function tools, a long run of messages, calls and outputs).
+fn responses_body(model: &str, size: usize) -> Vec<u8> {
+    use serde_json::json;
+    let tools: Vec<_> = (0..8)
+        .map(|i| json!({"type": "function", "name": format!("tool_{i}"), "description": "Runs a command.",
+            "parameters": {"type": "object", "properties": {"command": {"type": "array", "items": {"type": "string"}}}}}))
+        .collect();
+    let mut input = Vec::new();
+    let mut i = 0;
+    let mut len = 0;
+    while len < size {
+        let turn = [
+            json!({"type": "message", "role": "user", "content": [{"type": "input_text", "text": format!("Step {i}: the quick brown fox jumps over the lazy dog, \"quoted\" é ✓.")}]}),
+            json!({"type": "function_call", "call_id": format!("call_{i}"), "name": "tool_1", "arguments": format!("{{\"command\":[\"cat\",\"src/file_{i}.rs\"]}}")}),
+            json!({"type": "function_call_output", "call_id": format!("call_{i}"), "output": "fn main() { println!(\"hello\"); }"}),
+        ];
+        len += turn.iter().map(|m| m.to_string().len() + 1).sum::<usize>();
+        input.extend(turn);
+        i += 1;
+    }
+    serde_json::to_vec(&json!({"model": model, "instructions": "You are Codex.", "stream": true,
+        "store": false, "tools": tools, "input": input, "tool_choice": "auto",
+        "reasoning": {"effort": "medium"}, "include": ["reasoning.encrypted_content"]}))
+    .unwrap()
+}
+
 fn bench_translate(c: &mut Criterion) {
     use llm_proxy::translate::anthropic_openai::request::{
         chat_to_messages, messages_to_chat, ChatOptions,
     };
+    use llm_proxy::translate::responses_openai::request::responses_to_chat;
     use llm_proxy::translate::anthropic_openai::stream::{
         ChatToMessagesStream, MessagesToChatStream,
     };
@@ -218,6 +246,17 @@ fn bench_translate(c: &mut Criterion) {
                 b.iter(|| {
                     let t = chat_to_messages(black_box(body)).unwrap();
                     t.body.to_vec()
+                })
+            },
+        );
+        let responses = responses_body("groq/llama-3.3-70b", size);
+        g.bench_with_input(
+            BenchmarkId::new("responses_to_chat", label),
+            &responses,
+            |b, body| {
+                b.iter(|| {
+                    let r = responses_to_chat(black_box(body), ChatOptions::default()).unwrap();
+                    r.chat.body.to_vec()
                 })
             },
         );
@@ -269,6 +308,19 @@ fn bench_translate(c: &mut Criterion) {
 data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello there, "}}
 
 "#;
+    g.bench_function("stream_event/openai_to_responses", |b| {
+        let mut t = llm_proxy::translate::responses_openai::stream::ChatToResponsesStream::new(
+            "groq/m",
+            Default::default(),
+            0,
+        );
+        let mut out = Vec::with_capacity(1024);
+        t.push(chunk, &mut out);
+        b.iter(|| {
+            out.clear();
+            t.push(black_box(chunk), &mut out);
+        })
+    });
     g.bench_function("stream_event/anthropic_to_openai", |b| {
         let mut t = MessagesToChatStream::new("anthropic/claude", 0, true);
         let mut out = Vec::with_capacity(1024);

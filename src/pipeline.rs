@@ -6,7 +6,7 @@ use crate::errors::{Dialect, ErrorReply};
 use crate::gateway::{self, GatewayTarget};
 use crate::handlers::models::{self, ModelsPlan};
 use crate::handlers::status::{self, StatusPlan};
-use crate::handlers::{chat_completions, compat, messages, pass_through, universal};
+use crate::handlers::{chat_completions, compat, messages, pass_through, responses, universal};
 use crate::host::Host;
 use crate::keys::KeySelection;
 use crate::reply::Reply;
@@ -44,6 +44,8 @@ pub enum BodyRoute {
     ChatCompletions,
     /// `POST /v1/messages`.
     Messages,
+    /// `POST /v1/responses`.
+    Responses,
     /// `POST /v1/messages/count_tokens`.
     CountTokens,
     /// `POST /` (or `/g/{gateway}/`) with a gateway: the Universal Endpoint.
@@ -73,6 +75,9 @@ pub fn plan_body(
     let planned = match route {
         BodyRoute::ChatCompletions => {
             chat_completions::plan(head, body, src, selection, host, gateway).map(Planned::Forward)
+        }
+        BodyRoute::Responses => {
+            responses::plan(head, body, src, selection, host, gateway).map(Planned::Forward)
         }
         BodyRoute::Messages | BodyRoute::CountTokens => messages::plan(
             head,
@@ -330,6 +335,7 @@ fn own_api(r: &Routing) -> Option<Decided> {
             with_body(BodyRoute::ChatCompletions, "chat")
         }
         "/v1/messages" => with_body(BodyRoute::Messages, "messages"),
+        "/responses" | "/v1/responses" => with_body(BodyRoute::Responses, "responses"),
         "/v1/messages/count_tokens" => with_body(BodyRoute::CountTokens, "count-tokens"),
         "/models" | "/v1/models" => get_only("models").unwrap_or_else(|| {
             decided("models", Decision::Models(models::plan(src, host, gateway)))

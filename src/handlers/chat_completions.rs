@@ -58,6 +58,20 @@ pub fn plan(
     host: &dyn Host,
     gateway: Option<&GatewayTarget>,
 ) -> Result<Forward, ErrorReply> {
+    plan_keeping(head, body, src, selection, host, gateway, keep_all)
+}
+
+/// [`plan`], with the client headers that may pass filtered by `keep` (a
+/// chat body translated from another dialect keeps fewer).
+pub fn plan_keeping(
+    head: &RequestHead,
+    body: &[u8],
+    src: &dyn SettingSource,
+    selection: Option<KeySelection>,
+    host: &dyn Host,
+    gateway: Option<&GatewayTarget>,
+    keep: fn(&str) -> bool,
+) -> Result<Forward, ErrorReply> {
     let mut top = parse_top_level(body)?;
     let model: String = match top.get("model") {
         None => return Err(bad("missing required parameter: 'model'", "missing_model")),
@@ -78,7 +92,7 @@ pub fn plan(
         let upstream_model = format!("{}/{upstream_model}", provider.name);
         let dropped = rewrite(&mut top, &provider, &upstream_model);
         let target = Target::Compat(gw, "/chat/completions");
-        let mut fwd = post(head, src, host, selection, &provider, target, &top)?;
+        let mut fwd = post(head, src, host, selection, &provider, target, &top, keep)?;
         fwd.response_headers.extend(dropped_header(&dropped));
         return Ok(fwd);
     }
@@ -95,7 +109,7 @@ pub fn plan(
         } => {
             let dropped = rewrite(&mut top, &provider, &upstream);
             let target = Target::Provider { path, gateway };
-            let mut fwd = post(head, src, host, selection, &provider, target, &top)?;
+            let mut fwd = post(head, src, host, selection, &provider, target, &top, keep)?;
             fwd.response_headers.extend(dropped_header(&dropped));
             Ok(fwd)
         }
@@ -164,6 +178,7 @@ fn encode(body: &impl serde::Serialize) -> Result<Vec<u8>, ErrorReply> {
 }
 
 /// The client's body, rewritten, in its own dialect.
+#[allow(clippy::too_many_arguments)]
 fn post(
     head: &RequestHead,
     src: &dyn SettingSource,
@@ -172,9 +187,10 @@ fn post(
     provider: &Provider,
     target: Target,
     top: &TopLevel,
+    keep: fn(&str) -> bool,
 ) -> Result<Forward, ErrorReply> {
     let body = encode(top)?;
-    chat::post_json(head, src, host, selection, provider, target, body, keep_all)
+    chat::post_json(head, src, host, selection, provider, target, body, keep)
 }
 
 /// A body translated into the provider's dialect.

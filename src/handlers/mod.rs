@@ -7,5 +7,6 @@ pub mod compat;
 pub mod messages;
 pub mod models;
 pub mod pass_through;
+pub mod responses;
 pub mod status;
 pub mod universal;

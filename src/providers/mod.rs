@@ -143,6 +143,10 @@ pub struct ProviderSpec {
     /// System text is accepted only at the start of the conversation: a
     /// system turn later on is merged into the leading system message.
     pub system_first: bool,
+    /// OpenAI Responses API path relative to the base URL, for providers
+    /// that speak it natively (`/v1/responses` is forwarded there
+    /// untranslated; every other provider gets it translated to chat).
+    pub responses_path: Option<&'static str>,
 }
 
 /// OpenAI's reasoning models (Azure deployments usually carry the model's name).
@@ -220,6 +224,7 @@ const fn openai_like(
         models_shape: ModelsShape::OpenAi,
         reasoning_models: &[],
         system_first: false,
+        responses_path: None,
     }
 }
 
@@ -227,6 +232,7 @@ const fn openai_like(
 pub static PROVIDERS: &[ProviderSpec] = &[
     ProviderSpec {
         reasoning_models: OPENAI_REASONING,
+        responses_path: Some("/responses"),
         ..openai_like(
             "openai",
             "https://api.openai.com/v1",
@@ -253,6 +259,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         models_shape: ModelsShape::Google,
         reasoning_models: GEMINI_REASONING,
         system_first: false,
+        responses_path: None,
     },
     ProviderSpec {
         route: "anthropic",
@@ -272,6 +279,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         models_shape: ModelsShape::Anthropic,
         reasoning_models: &[],
         system_first: false,
+        responses_path: None,
     },
     ProviderSpec {
         params: ParamPolicy::OpenAiExcept(CEREBRAS_DROPPED),
@@ -416,6 +424,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         models_shape: ModelsShape::OpenAi,
         reasoning_models: OPENAI_REASONING,
         system_first: false,
+        responses_path: Some("/v1/responses"),
     },
     ProviderSpec {
         route: "google-vertex-ai",
@@ -439,6 +448,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         models_shape: ModelsShape::OpenAi,
         reasoning_models: GEMINI_REASONING,
         system_first: false,
+        responses_path: None,
     },
     ProviderSpec {
         route: "aws-bedrock",
@@ -458,6 +468,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         models_shape: ModelsShape::OpenAi,
         reasoning_models: &[],
         system_first: false,
+        responses_path: None,
     },
 ];
 

@@ -4,13 +4,16 @@
 //! bytes, independent of chunk boundaries); the edge only runs the upstream's
 //! bytes through the [`BodyTransform`] that [`ResponseMapping`] chooses.
 //!
-//! Pairs: [`anthropic_openai`] (Anthropic Messages ⇄ OpenAI chat completions).
+//! Pairs, each with OpenAI chat completions as the hub: [`anthropic_openai`]
+//! (Anthropic Messages), [`bedrock_openai`] (Bedrock Converse),
+//! [`responses_openai`] (the OpenAI Responses API).
 
 pub mod anthropic_openai;
 pub mod bedrock_openai;
 pub mod eventstream;
 pub mod openai;
 pub mod raw;
+pub mod responses_openai;
 pub mod sse;
 
 use anthropic_openai::{response, stream};
@@ -56,6 +59,12 @@ pub enum ResponseMapping {
     MessagesToChat { model: String, include_usage: bool },
     /// A Bedrock Converse answer (JSON or event stream) → OpenAI chat completions.
     ConverseToChat { model: String, include_usage: bool },
+    /// An OpenAI chat completions answer → the Responses API (the client
+    /// spoke Responses; `model` as it named it, `tools` its tool names).
+    ChatToResponses {
+        model: String,
+        tools: responses_openai::ToolNames,
+    },
     /// The first mapping, then the second (a Messages client reaching
     /// Bedrock: Converse → OpenAI chat → Anthropic Messages).
     Chain(Box<ResponseMapping>, Box<ResponseMapping>),
@@ -283,6 +292,25 @@ impl ResponseMapping {
                     headers,
                     transform: None,
                     hold_whole: false,
+                }
+            }
+            ResponseMapping::ChatToResponses { model, tools } => {
+                let (model, tools) = (model.clone(), tools.clone());
+                let created = date_of(&headers);
+                if ok && sse {
+                    let t = responses_openai::stream::ChatToResponsesStream::new(
+                        &model, tools, created,
+                    );
+                    events(t)
+                } else if ok {
+                    let convert = move |b: &[u8]| {
+                        responses_openai::response::chat_to_responses_response(
+                            b, &model, &tools, created,
+                        )
+                    };
+                    json(convert, response::error_to_openai)
+                } else {
+                    error_in(status, response::error_to_openai)
                 }
             }
             ResponseMapping::ChatToMessages { model } => {

@@ -297,6 +297,55 @@ pub fn write_json(out: &mut Vec<u8>, v: &impl serde::Serialize) {
     let _ = serde_json::to_writer(&mut *out, v);
 }
 
+/// A JSON array being written, one item at a time (the translated
+/// `messages`).
+pub struct Out {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+impl Out {
+    pub fn with_capacity(n: usize) -> Self {
+        let mut buf = Vec::with_capacity(n);
+        buf.push(b'[');
+        Out { buf, count: 0 }
+    }
+
+    /// Starts the next item; returns the buffer to write it into.
+    pub fn item(&mut self) -> &mut Vec<u8> {
+        if self.count > 0 {
+            self.buf.push(b',');
+        }
+        self.count += 1;
+        &mut self.buf
+    }
+
+    /// How many items were started.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        self.buf.push(b']');
+        self.buf
+    }
+}
+
+/// An OpenAI message `{"role":ROLE,"content":…}` whose content is the raw
+/// string literals `texts` joined by newlines.
+pub fn text_message(out: &mut Out, role: &str, texts: &[&str]) {
+    let buf = out.item();
+    buf.extend_from_slice(b"{\"role\":\"");
+    buf.extend_from_slice(role.as_bytes());
+    buf.extend_from_slice(b"\",\"content\":");
+    join_literals(buf, texts, "\\n");
+    buf.push(b'}');
+}
+
 /// A JSON object under construction: field names and their values as JSON
 /// text, written out in order. The translators build request bodies in it;
 /// the handlers set `model` and drop what a provider does not accept.

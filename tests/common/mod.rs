@@ -3,6 +3,8 @@
 //! speaks raw HTTP/1.1 so tests see exactly what crossed the wire and when.
 #![allow(dead_code)]
 
+pub mod llm;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

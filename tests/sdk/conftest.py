@@ -79,6 +79,8 @@ class MockProvider(BaseHTTPRequestHandler):
             return self._send(429, json.dumps(err))
         if self.path.endswith("/chat/completions"):
             self._chat(body)
+        elif self.path == "/openai/v1/responses":
+            self._responses(body)
         elif self.path == "/anthropic/v1/messages":
             self._messages(body)
         elif self.path.startswith("/google/v1beta/models/"):
@@ -119,6 +121,32 @@ class MockProvider(BaseHTTPRequestHandler):
             "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": body["model"],
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}}))
+
+    def _responses(self, body):
+        """OpenAI's own Responses API: a function call first, then the
+        answer that quotes the function's output."""
+        items = body.get("input") if isinstance(body.get("input"), list) else []
+        outputs = [i for i in items if i.get("type") == "function_call_output"]
+        if body.get("tools") and not outputs:
+            output = [{"type": "function_call", "id": "fc_n", "call_id": "call_n", "name": "get_weather",
+                       "arguments": json.dumps({"city": "Paris"}), "status": "completed"}]
+        else:
+            text = f"Weather: {outputs[0]['output']}" if outputs else "Hello from OpenAI's Responses API"
+            output = [{"type": "message", "id": "msg_n", "status": "completed", "role": "assistant",
+                       "content": [{"type": "output_text", "text": text, "annotations": []}]}]
+        response = {"id": "resp_native", "object": "response", "created_at": 1, "status": "completed",
+                    "model": body["model"], "output": output, "parallel_tool_calls": True,
+                    "tool_choice": "auto", "tools": [],
+                    "usage": {"input_tokens": 5, "output_tokens": 4, "total_tokens": 9,
+                              "input_tokens_details": {"cached_tokens": 0},
+                              "output_tokens_details": {"reasoning_tokens": 0}}}
+        if body.get("stream"):
+            events = [("response.created", {"response": {**response, "status": "in_progress", "output": []}}),
+                      ("response.completed", {"response": response})]
+            text = "".join(f"event: {n}\ndata: {json.dumps({'type': n, 'sequence_number': i, **d})}\n\n"
+                           for i, (n, d) in enumerate(events))
+            return self._send(200, text, "text/event-stream")
+        self._send(200, json.dumps(response))
 
     def _gemini(self, body):
         def answer(text, finish=None):

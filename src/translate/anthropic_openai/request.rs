@@ -15,9 +15,10 @@
 //! [`Translated::dropped`], which the proxy reports in a response header.
 //! An error is only for a body that is not a request at all.
 
+use crate::translate::raw::text_message;
 use crate::translate::raw::{
     self, as_bool, as_str, as_u64, inner, is_str, join_literals, objects, write_json, write_str,
-    Fields, ObjectBuf, Request,
+    Fields, ObjectBuf, Out, Request,
 };
 pub use crate::translate::Translated;
 use crate::translate::{data_url, drop_name};
@@ -66,44 +67,6 @@ pub fn messages_to_chat(body: &[u8], opts: ChatOptions) -> Result<Translated, St
 enum Part<'a> {
     Text(&'a str),
     Json(Vec<u8>),
-}
-
-/// Messages being written: a JSON array, one object at a time.
-struct Out {
-    buf: Vec<u8>,
-    count: usize,
-}
-
-impl Out {
-    fn with_capacity(n: usize) -> Self {
-        let mut buf = Vec::with_capacity(n);
-        buf.push(b'[');
-        Out { buf, count: 0 }
-    }
-
-    /// Starts the next item; returns the buffer to write it into.
-    fn next(&mut self) -> &mut Vec<u8> {
-        if self.count > 0 {
-            self.buf.push(b',');
-        }
-        self.count += 1;
-        &mut self.buf
-    }
-
-    fn finish(mut self) -> Vec<u8> {
-        self.buf.push(b']');
-        self.buf
-    }
-}
-
-/// `{"role":ROLE,"content":` + the text literals joined by `\n` + `}`.
-fn text_message(out: &mut Out, role: &str, texts: &[&str]) {
-    let buf = out.next();
-    buf.extend_from_slice(b"{\"role\":\"");
-    buf.extend_from_slice(role.as_bytes());
-    buf.extend_from_slice(b"\",\"content\":");
-    join_literals(buf, texts, "\\n");
-    buf.push(b'}');
 }
 
 /// The text literals of a system prompt or system turn (a string, or text
@@ -492,7 +455,7 @@ fn user_to_chat(content: Option<&RawValue>, messages: &mut Out, dropped: &mut Ve
         text_message(messages, "user", &texts);
         return;
     }
-    let buf = messages.next();
+    let buf = messages.item();
     buf.extend_from_slice(br#"{"role":"user","content":["#);
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
@@ -527,7 +490,7 @@ fn tool_message(block: &Fields, messages: &mut Out, dropped: &mut Vec<String>) {
         None => {}
     }
     let error = block.get("is_error").and_then(as_bool) == Some(true);
-    let buf = messages.next();
+    let buf = messages.item();
     buf.extend_from_slice(br#"{"role":"tool","tool_call_id":"#);
     buf.extend_from_slice(block.raw_str("tool_use_id").unwrap_or("\"\"").as_bytes());
     buf.extend_from_slice(br#","content":""#);
@@ -561,7 +524,7 @@ fn assistant_to_chat(content: Option<&RawValue>, messages: &mut Out, dropped: &m
     if texts.is_empty() && calls.is_empty() {
         return;
     }
-    let buf = messages.next();
+    let buf = messages.item();
     buf.extend_from_slice(br#"{"role":"assistant","content":"#);
     if texts.is_empty() {
         buf.extend_from_slice(b"null");

@@ -1,0 +1,131 @@
+//! The OpenAI Responses API for every provider: `POST /v1/responses`
+//! (Codex, the OpenAI SDK's `responses`).
+//!
+//! Model naming as for chat completions. A provider that speaks Responses
+//! natively (OpenAI, Azure OpenAI's v1 API) gets the body untouched but for
+//! `model`, and its answer as it is; every other provider gets the request
+//! translated to chat completions, which then goes on exactly as a chat
+//! request would (to an OpenAI-compatible endpoint, or one translation
+//! further: Anthropic's Messages, Bedrock's Converse), and the answer comes
+//! back through the same chain plus chat → Responses.
+
+use crate::errors::ErrorReply;
+use crate::gateway::GatewayTarget;
+use crate::handlers::chat_completions;
+use crate::handlers::messages::splice_model;
+use crate::host::Host;
+use crate::keys::KeySelection;
+use crate::request::RequestHead;
+use crate::settings::SettingSource;
+use crate::translate::anthropic_openai::request::ChatOptions;
+use crate::translate::raw::{as_str, Fields};
+use crate::translate::responses_openai::request::{responses_to_chat, NO_STATE};
+use crate::translate::{drop_name, ResponseMapping};
+use crate::upstream::chat::{self, dropped_header, keep_all, keep_for_translation, Target};
+use crate::upstream::Forward;
+
+fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
+    ErrorReply::bad_request(message, code)
+}
+
+/// Plans `POST /v1/responses`.
+pub fn plan(
+    head: &RequestHead,
+    body: &[u8],
+    src: &dyn SettingSource,
+    selection: Option<KeySelection>,
+    host: &dyn Host,
+    gateway: Option<&GatewayTarget>,
+) -> Result<Forward, ErrorReply> {
+    let invalid = |e: serde_json::Error| bad(format!("invalid JSON body: {e}"), "invalid_json");
+    let text = std::str::from_utf8(body)
+        .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
+    if !text.trim_start().starts_with('{') {
+        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(invalid)?;
+        return Err(bad(
+            "the request body must be a JSON object",
+            "invalid_body",
+        ));
+    }
+    let top: Fields = serde_json::from_str(text).map_err(invalid)?;
+    let model = match top.get("model") {
+        None => return Err(bad("missing required parameter: 'model'", "missing_model")),
+        Some(raw) => as_str(raw)
+            .ok_or_else(|| {
+                bad(
+                    "'model' must be a string like 'openai/gpt-4.1'",
+                    "invalid_model",
+                )
+            })?
+            .into_owned(),
+    };
+    let (provider_name, upstream_model) = chat::split_model(&model, src, None)?;
+    let provider = chat::resolve(&provider_name, &model, src)?;
+
+    // Native: the provider's own Responses API (through the gateway's
+    // provider URL when it is on).
+    if let Some(path) = provider.spec.and_then(|s| s.responses_path) {
+        let direct_gateway = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway));
+        let target = Target::Provider {
+            path: path.to_string(),
+            gateway: direct_gateway,
+        };
+        let new_body = splice_model(body, &upstream_model)?;
+        return chat::post_json(
+            head, src, host, selection, &provider, target, new_body, keep_all,
+        );
+    }
+
+    // Translated: Responses → chat, then the chat route's own plan.
+    let opts = ChatOptions {
+        max_completion_tokens: false,
+        reasoning_effort: provider.accepts_reasoning_effort(&upstream_model),
+        system_first: provider.system_first(),
+    };
+    let translated = responses_to_chat(body, opts).map_err(|m| {
+        let code = if m == NO_STATE {
+            "unsupported_conversation_state"
+        } else if m.starts_with("invalid JSON") {
+            "invalid_json"
+        } else {
+            "invalid_request"
+        };
+        bad(m, code)
+    })?;
+    let mut chat_body = translated.chat.body;
+    chat_body.insert("model", &model);
+    let mut fwd = chat_completions::plan_keeping(
+        head,
+        &chat_body.to_vec(),
+        src,
+        selection,
+        host,
+        gateway,
+        keep_for_translation,
+    )?;
+    let to_responses = ResponseMapping::ChatToResponses {
+        model,
+        tools: translated.tools,
+    };
+    fwd.response = match std::mem::take(&mut fwd.response) {
+        ResponseMapping::Relay => to_responses,
+        first => ResponseMapping::Chain(Box::new(first), Box::new(to_responses)),
+    };
+    // What this translation dropped, first, then what the chat plan did.
+    let mut dropped = translated.chat.dropped;
+    fwd.response_headers.retain(|(n, v)| {
+        if n != "x-llm-proxy-dropped" {
+            return true;
+        }
+        for name in v.split(", ") {
+            drop_name(&mut dropped, name);
+        }
+        false
+    });
+    fwd.response_headers.extend(dropped_header(&dropped));
+    Ok(fwd)
+}
+
+#[cfg(test)]
+#[path = "responses_tests.rs"]
+mod tests;
