@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Real coding agents through the proxy: Claude Code, opencode, aider and
-# Codex CLI, at pinned versions, each run non-interactively against the repo's scripted mock
-# providers (tests/clients/mock_upstream.py), under both hosts: the `wasi`
-# flavour under `wasmtime serve` and the `spin` flavour under `spin up`.
+# Codex CLI, at pinned versions, each run non-interactively against the
+# repo's scripted mock providers (tests/clients/mock_upstream.py), under both
+# hosts: the `wasi` flavour under `wasmtime serve` and the `spin` flavour
+# under `spin up`.
 #
 #   scripts/clients.sh                 # install (cached) and run every case
 #   scripts/clients.sh --record        # ... and re-record tests/fixtures/clients/
@@ -13,7 +14,8 @@
 # DNS logger as its only name server: a case fails if anything in it looked
 # up a host name (telemetry, update checks, downloads). The
 # script asks the model to read a file holding a random token; the mock
-# answers with a tool call for that file, and, once the tool result comes
+# answers with a tool call for that file (Codex, which has no file-reading
+# tool: a `cat` through its shell tool), and, once the tool result comes
 # back, with a text quoting the token. A case passes when the client exits 0,
 # its output quotes the token, and the mock saw the tool result arrive on the
 # expected upstream path (and never the proxy key), and no host name was
@@ -51,7 +53,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --record) RECORD=1 ;;
     --only) ONLY=$2; shift ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "clients: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
