@@ -204,9 +204,11 @@ fn responses_body(model: &str, size: usize) -> Vec<u8> {
         input.extend(turn);
         i += 1;
     }
-    serde_json::to_vec(&json!({"model": model, "instructions": "You are Codex.", "stream": true,
+    serde_json::to_vec(
+        &json!({"model": model, "instructions": "You are Codex.", "stream": true,
         "store": false, "tools": tools, "input": input, "tool_choice": "auto",
-        "reasoning": {"effort": "medium"}, "include": ["reasoning.encrypted_content"]}))
+        "reasoning": {"effort": "medium"}, "include": ["reasoning.encrypted_content"]}),
+    )
     .unwrap()
 }
 
@@ -214,10 +216,10 @@ fn bench_translate(c: &mut Criterion) {
     use llm_proxy::translate::anthropic_openai::request::{
         chat_to_messages, messages_to_chat, ChatOptions,
     };
-    use llm_proxy::translate::responses_openai::request::responses_to_chat;
     use llm_proxy::translate::anthropic_openai::stream::{
         ChatToMessagesStream, MessagesToChatStream,
     };
+    use llm_proxy::translate::responses_openai::request::responses_to_chat;
     use llm_proxy::translate::BodyTransform;
     let mut g = c.benchmark_group("translate");
     for (label, size) in [

@@ -6,7 +6,9 @@ use crate::errors::{Dialect, ErrorReply};
 use crate::gateway::{self, GatewayTarget};
 use crate::handlers::models::{self, ModelsPlan};
 use crate::handlers::status::{self, StatusPlan};
-use crate::handlers::{chat_completions, compat, messages, pass_through, responses, universal};
+use crate::handlers::{
+    chat_completions, compat, embeddings, messages, pass_through, responses, universal,
+};
 use crate::host::Host;
 use crate::keys::KeySelection;
 use crate::reply::Reply;
@@ -42,6 +44,8 @@ pub enum Decision {
 pub enum BodyRoute {
     /// `POST /v1/chat/completions`.
     ChatCompletions,
+    /// `POST /v1/embeddings`.
+    Embeddings,
     /// `POST /v1/messages`.
     Messages,
     /// `POST /v1/responses`.
@@ -78,6 +82,9 @@ pub fn plan_body(
         }
         BodyRoute::Responses => {
             responses::plan(head, body, src, selection, host, gateway).map(Planned::Forward)
+        }
+        BodyRoute::Embeddings => {
+            embeddings::plan(head, body, src, selection, host, gateway).map(Planned::Forward)
         }
         BodyRoute::Messages | BodyRoute::CountTokens => messages::plan(
             head,
@@ -282,7 +289,7 @@ fn authenticate(head: &RequestHead, src: &dyn SettingSource) -> Result<(), Error
     ))
 }
 
-/// The proxy's own routes: chat completions, messages, models, status, the
+/// The proxy's own routes: chat completions, embeddings, messages, models, status, the
 /// gateway's `/compat/...` and Universal Endpoint. `None` when `path` is
 /// none of them.
 fn own_api(r: &Routing) -> Option<Decided> {
@@ -334,6 +341,7 @@ fn own_api(r: &Routing) -> Option<Decided> {
         "/chat/completions" | "/v1/chat/completions" => {
             with_body(BodyRoute::ChatCompletions, "chat")
         }
+        "/embeddings" | "/v1/embeddings" => with_body(BodyRoute::Embeddings, "embeddings"),
         "/v1/messages" => with_body(BodyRoute::Messages, "messages"),
         "/responses" | "/v1/responses" => with_body(BodyRoute::Responses, "responses"),
         "/v1/messages/count_tokens" => with_body(BodyRoute::CountTokens, "count-tokens"),

@@ -337,6 +337,42 @@ fn own_api_routes_and_their_methods() {
 }
 
 #[test]
+fn embeddings_routes_with_and_without_v1_and_their_prefixes() {
+    let s = settings(&[("MAX_BODY_BYTES", "10"), ("CLOUDFLARE_ACCOUNT_ID", "acc")]);
+    for (path, selection, gw) in [
+        ("/v1/embeddings", None, None),
+        ("/embeddings", None, None),
+        ("/key/2/v1/embeddings", Some(KeySelection::Index(2)), None),
+        ("/g/gw/embeddings", None, Some("gw")),
+    ] {
+        let d = decide_r(&authed("POST", path, &[]), &s, 0);
+        assert_eq!(d.route, "embeddings", "{path}");
+        match d.decision {
+            Decision::WithBody {
+                route: BodyRoute::Embeddings,
+                limit: 10,
+                selection: sel,
+                gateway,
+            } => {
+                assert_eq!(sel, selection, "{path}");
+                assert_eq!(gateway.map(|g| g.name).as_deref(), gw, "{path}");
+            }
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    let r = reply(decide_r(&authed("GET", "/v1/embeddings", &[]), &s, 0));
+    assert_eq!(r.status, 405);
+    let r = reply(decide_r(
+        &authed("POST", "/v1/embeddings", &[("content-length", "11")]),
+        &s,
+        0,
+    ));
+    assert_eq!(r.status, 413);
+    let r = reply(decide_r(&head("POST", "/v1/embeddings", &[]), &s, 0));
+    assert_eq!(r.status, 401);
+}
+
+#[test]
 fn gateway_prefix_default_gateway_and_their_routes() {
     let s = settings(&[("CLOUDFLARE_ACCOUNT_ID", "acc"), ("CF_AIG_TOKEN", "cft")]);
     // Pass-through via an explicit gateway, base path de-duplicated first.
@@ -593,6 +629,7 @@ fn generated_requests_never_panic() {
         "v1",
         "chat",
         "completions",
+        "embeddings",
         "models",
         "compat",
         "?",

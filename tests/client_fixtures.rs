@@ -506,6 +506,7 @@ fn mutated_agent_requests_translate_to_valid_json_or_a_reason() {
         max_completion_tokens: true,
         reasoning_effort: true,
         system_first: true,
+        thinking_blocks: true,
     };
     // Long texts (system prompts, tool descriptions) shortened: the shape is
     // what is mutated here, and escapes are covered elsewhere.

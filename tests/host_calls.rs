@@ -77,6 +77,7 @@ fn ask(
 const CHAT: &[u8] =
     br#"{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
 const MESSAGES: &[u8] = br#"{"model":"openai/gpt-4o-mini","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}"#;
+const EMBEDDINGS: &[u8] = br#"{"model":"openai/text-embedding-3-small","input":["hi"]}"#;
 const ONE_KEY: &[(&str, &str)] = &[("OPENAI_API_KEY", "sk-one")];
 const THREE_KEYS: &[(&str, &str)] = &[("OPENAI_API_KEY", "sk-a,sk-b,sk-c")];
 const THREE_KEYS_RR: &[(&str, &str)] = &[
@@ -135,6 +136,14 @@ fn host_calls_per_route() {
         (
             "messages (translated), one key",
             ask("POST", "/v1/messages", MESSAGES, ONE_KEY, &host),
+            Asked {
+                settings: 7,
+                calls: Calls::default(),
+            },
+        ),
+        (
+            "embeddings, one key",
+            ask("POST", "/v1/embeddings", EMBEDDINGS, ONE_KEY, &host),
             Asked {
                 settings: 7,
                 calls: Calls::default(),

@@ -17,32 +17,14 @@ use crate::translate::anthropic_openai::request::chat_to_messages;
 use crate::translate::bedrock_openai::request::chat_to_converse;
 use crate::translate::raw::ObjectBuf;
 use crate::translate::{ResponseMapping, Translated};
-use crate::upstream::chat::{self, dropped_header, keep_all, keep_for_translation, Target};
+use crate::upstream::chat::{
+    self, dropped_header, keep_all, keep_for_translation, parse_top_level, Target, TopLevel,
+};
 use crate::upstream::Forward;
-use serde_json::value::RawValue;
 use serde_json::Value;
-use std::collections::BTreeMap;
-
-/// A chat body's top level: names to raw JSON values.
-type TopLevel = BTreeMap<String, Box<RawValue>>;
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
     ErrorReply::bad_request(message, code)
-}
-
-/// Parses the body's top level (one pass; nested values stay raw text).
-fn parse_top_level(body: &[u8]) -> Result<TopLevel, ErrorReply> {
-    let invalid = |e: serde_json::Error| bad(format!("invalid JSON body: {e}"), "invalid_json");
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-            Ok(_) => Err(bad(
-                "the request body must be a JSON object",
-                "invalid_body",
-            )),
-            Err(e) => Err(invalid(e)),
-        };
-    }
-    serde_json::from_slice(body).map_err(invalid)
 }
 
 /// Turns a chat request into the provider's upstream request.
@@ -73,15 +55,7 @@ pub fn plan_keeping(
     keep: fn(&str) -> bool,
 ) -> Result<Forward, ErrorReply> {
     let mut top = parse_top_level(body)?;
-    let model: String = match top.get("model") {
-        None => return Err(bad("missing required parameter: 'model'", "missing_model")),
-        Some(raw) => serde_json::from_str(raw.get()).map_err(|_| {
-            bad(
-                "'model' must be a string like 'openai/gpt-4o-mini'",
-                "invalid_model",
-            )
-        })?,
-    };
+    let model = chat::model_of(&top)?;
     let (provider_name, upstream_model) = chat::split_model(&model, src, None)?;
     let provider = chat::resolve(&provider_name, &model, src)?;
     if let Some(gw) = chat::compat(&provider, gateway) {
@@ -219,10 +193,7 @@ fn post_translated(
 /// Sets the upstream model, drops what the provider does not accept (and
 /// returns those names), applies quirks.
 fn rewrite(top: &mut TopLevel, provider: &Provider, model: &str) -> Vec<String> {
-    let model_json = serde_json::to_string(model).unwrap_or_else(|_| "\"\"".into());
-    if let Ok(raw) = RawValue::from_string(model_json) {
-        top.insert("model".into(), raw);
-    }
+    chat::set_model(top, model);
     let dropped: Vec<String> = top
         .keys()
         .filter(|k| !chat::accepts(provider, k))

@@ -144,6 +144,7 @@ fn chat_options(provider: &Provider, target: &ChatTarget) -> ChatOptions {
             max_completion_tokens: matches!(provider.name.as_str(), "openai" | "azure-openai"),
             reasoning_effort: provider.accepts_reasoning_effort(model),
             system_first: provider.system_first(),
+            thinking_blocks: false,
         },
         // Converse keeps its system prompt in a field of its own.
         _ => ChatOptions {

@@ -4,6 +4,7 @@
 
 pub mod chat_completions;
 pub mod compat;
+pub mod embeddings;
 pub mod messages;
 pub mod models;
 pub mod pass_through;

@@ -15,6 +15,7 @@ use crate::handlers::chat_completions;
 use crate::handlers::messages::splice_model;
 use crate::host::Host;
 use crate::keys::KeySelection;
+use crate::providers::ChatTarget;
 use crate::request::RequestHead;
 use crate::settings::SettingSource;
 use crate::translate::anthropic_openai::request::ChatOptions;
@@ -77,10 +78,15 @@ pub fn plan(
     }
 
     // Translated: Responses → chat, then the chat route's own plan.
+    let ends_at_messages = matches!(
+        provider.chat_target(&upstream_model, false, false),
+        Some(ChatTarget::Messages { .. })
+    );
     let opts = ChatOptions {
         max_completion_tokens: false,
         reasoning_effort: provider.accepts_reasoning_effort(&upstream_model),
         system_first: provider.system_first(),
+        thinking_blocks: ends_at_messages,
     };
     let translated = responses_to_chat(body, opts).map_err(|m| {
         let code = if m == NO_STATE {

@@ -157,3 +157,113 @@ fn bad_requests_and_conversation_state() {
         assert!(e.message.contains(needle), "{body}: {}", e.message);
     }
 }
+
+/// What the client gets for an upstream answer through `f`'s mapping.
+fn answer(f: &Forward, content_type: &str, body: &str) -> Vec<u8> {
+    let r = f.response.respond(
+        200,
+        vec![("content-type".into(), content_type.as_bytes().to_vec())],
+    );
+    let mut out = Vec::new();
+    let mut t = r.transform.expect("a translated answer");
+    t.push(body.as_bytes(), &mut out);
+    t.finish(true, &mut out);
+    out
+}
+
+#[test]
+fn claude_thinking_goes_out_in_encrypted_content_and_comes_back() {
+    let tools = json!([{"type": "function", "name": "shell", "parameters": {"type": "object"}}]);
+    let first = json!({"model": "anthropic/claude-sonnet-4-5", "input": "List files", "tools": tools,
+                       "reasoning": {"effort": "high"}, "include": ["reasoning.encrypted_content"]});
+    let f = forward(&first).unwrap();
+    assert_eq!(
+        sent(&f)["thinking"],
+        json!({"type": "enabled", "budget_tokens": 16384})
+    );
+    // Claude thinks, then calls the tool.
+    let claude = json!({"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [{"type": "thinking", "thinking": "I should run ls.", "signature": "sig-ABC"},
+                    {"type": "tool_use", "id": "toolu_1", "name": "shell", "input": {"cmd": "ls"}}],
+        "stop_reason": "tool_use", "usage": {"input_tokens": 5, "output_tokens": 9}});
+    let out: Value =
+        serde_json::from_slice(&answer(&f, "application/json", &claude.to_string())).unwrap();
+    let output = out["output"].as_array().unwrap();
+    assert_eq!(output[0]["type"], "reasoning");
+    assert_eq!(output[0]["summary"][0]["text"], "I should run ls.");
+    let encrypted = output[0]["encrypted_content"].as_str().unwrap();
+    assert!(encrypted.contains("sig-ABC"));
+    assert_eq!(output[1]["type"], "function_call");
+    // The next turn sends the items back, as Codex does: the thinking block
+    // (signature and all) leads the assistant turn again.
+    let mut input = vec![json!({"role": "user", "content": "List files"})];
+    input.extend(output.iter().cloned());
+    input.push(json!({"type": "function_call_output", "call_id": "toolu_1", "output": "a.txt"}));
+    let second = json!({"model": "anthropic/claude-sonnet-4-5", "input": input, "tools": tools,
+                        "reasoning": {"effort": "high"}});
+    let f = forward(&second).unwrap();
+    let body = sent(&f);
+    assert_eq!(body["thinking"]["type"], "enabled");
+    assert_eq!(
+        body["messages"][1]["content"][0],
+        json!({"type": "thinking", "thinking": "I should run ls.", "signature": "sig-ABC"})
+    );
+    assert_eq!(body["messages"][1]["content"][1]["type"], "tool_use");
+    assert_eq!(body["messages"][2]["content"][0]["type"], "tool_result");
+    // Without the reasoning item Anthropic would refuse thinking: it stays
+    // off for that request, and the header says so.
+    let mut without = second.clone();
+    without["input"] = json!(input
+        .iter()
+        .filter(|i| i["type"] != "reasoning")
+        .cloned()
+        .collect::<Vec<_>>());
+    let f = forward(&without).unwrap();
+    assert!(sent(&f).get("thinking").is_none());
+    assert!(f.response_headers[0].1.contains("reasoning_effort"));
+}
+
+#[test]
+fn a_streamed_claude_thinking_block_reaches_the_reasoning_item() {
+    let f = forward(
+        &json!({"model": "anthropic/claude-sonnet-4-5", "input": "hi", "stream": true,
+                            "reasoning": {"effort": "low"}}),
+    )
+    .unwrap();
+    let ev = |name: &str, data: Value| format!("event: {name}\ndata: {data}\n\n");
+    let stream = [
+        ev("message_start", json!({"type": "message_start", "message": {"id": "msg_2", "type": "message",
+            "role": "assistant", "model": "c", "content": [], "usage": {"input_tokens": 3, "output_tokens": 0}}})),
+        ev("content_block_start", json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "thinking", "thinking": "", "signature": ""}})),
+        ev("content_block_delta", json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "thinking_delta", "thinking": "Hm."}})),
+        ev("content_block_delta", json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "signature_delta", "signature": "sig-XYZ"}})),
+        ev("content_block_stop", json!({"type": "content_block_stop", "index": 0})),
+        ev("content_block_start", json!({"type": "content_block_start", "index": 1,
+            "content_block": {"type": "text", "text": ""}})),
+        ev("content_block_delta", json!({"type": "content_block_delta", "index": 1,
+            "delta": {"type": "text_delta", "text": "Hello"}})),
+        ev("content_block_stop", json!({"type": "content_block_stop", "index": 1})),
+        ev("message_delta", json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+            "usage": {"output_tokens": 4}})),
+        ev("message_stop", json!({"type": "message_stop"})),
+    ]
+    .concat();
+    let out = String::from_utf8(answer(&f, "text/event-stream", &stream)).unwrap();
+    let done = out
+        .split("\n\n")
+        .find(|e| e.starts_with("event: response.completed"))
+        .expect("response.completed");
+    let data: Value = serde_json::from_str(done.split_once("data: ").unwrap().1).unwrap();
+    let output = &data["response"]["output"];
+    assert_eq!(output[0]["type"], "reasoning");
+    let blocks: Value =
+        serde_json::from_str(output[0]["encrypted_content"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        blocks,
+        json!([{"type": "thinking", "thinking": "Hm.", "signature": "sig-XYZ"}])
+    );
+    assert_eq!(output[1]["content"][0]["text"], "Hello");
+}

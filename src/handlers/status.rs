@@ -24,8 +24,9 @@ pub struct KeyCheck {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatusPlan {
     pub config: Value,
-    /// Every provider, in table order, with whether it has keys.
-    pub providers: Vec<(String, bool)>,
+    /// Every provider, in table order, with whether it has keys and which
+    /// of the proxy's routes it serves (`chat`, `messages`, `embeddings`).
+    pub providers: Vec<(String, bool, Vec<&'static str>)>,
     pub checks: Vec<KeyCheck>,
 }
 
@@ -143,13 +144,14 @@ pub fn plan(
             Ok(p) => p,
             Err(ResolveError::Unknown) => continue,
             Err(ResolveError::Misconfigured(_)) => {
-                out.providers.push((name, false));
+                out.providers.push((name, false, Vec::new()));
                 continue;
             }
         };
         out.providers.push((
             name.clone(),
             !provider.keys.is_empty() || !provider.keys_required,
+            provider.routes(),
         ));
         // One read of the provider's cooldown record (only with several keys,
         // as key choice keeps none for one).
@@ -190,7 +192,7 @@ pub fn plan(
 /// The `/status` body; `statuses[i]` is the upstream status for `plan.checks[i]`.
 pub fn render(plan: &StatusPlan, statuses: &[Option<u16>]) -> Vec<u8> {
     let mut providers = Map::new();
-    for (name, available) in &plan.providers {
+    for (name, available, routes) in &plan.providers {
         let keys: Vec<Value> = plan
             .checks
             .iter()
@@ -198,7 +200,10 @@ pub fn render(plan: &StatusPlan, statuses: &[Option<u16>]) -> Vec<u8> {
             .filter(|(c, _)| &c.provider == name)
             .map(|(c, s)| json!({"key": c.masked, "status": verdict(s), "cooldown": c.cooldown_secs}))
             .collect();
-        providers.insert(name.clone(), json!({"available": available, "keys": keys}));
+        providers.insert(
+            name.clone(),
+            json!({"available": available, "routes": routes, "keys": keys}),
+        );
     }
     serde_json::to_vec(&json!({"config": plan.config, "providers": providers})).unwrap_or_default()
 }
@@ -264,6 +269,25 @@ mod tests {
         assert_eq!(v["providers"]["openai"]["keys"][1]["key"], "*******BBB");
         assert_eq!(v["providers"]["openai"]["available"], true);
         assert_eq!(v["providers"]["mistral"]["available"], false);
+        assert_eq!(
+            v["providers"]["openai"]["routes"],
+            json!(["chat", "messages", "responses", "embeddings"])
+        );
+        assert_eq!(
+            v["providers"]["groq"]["routes"],
+            json!(["chat", "messages", "responses"])
+        );
+        // A provider whose settings are malformed serves nothing.
+        assert_eq!(v["providers"]["anthropic"]["routes"], json!([]));
+        assert_eq!(v["providers"]["replicate"]["routes"], json!([]));
+        assert_eq!(
+            v["providers"]["aws-bedrock"]["routes"],
+            json!(["chat", "messages", "responses", "embeddings"])
+        );
+        assert_eq!(
+            v["providers"]["c"]["routes"],
+            json!(["chat", "messages", "responses", "embeddings"])
+        );
         // Perplexity has no models endpoint: nothing to call, verdict unknown.
         let pplx = p
             .checks

@@ -5,7 +5,8 @@
 //! each a list of the same length for several keys) or a Bedrock API key
 //! (`AWS_BEARER_TOKEN_BEDROCK`, sent as Bearer).
 //!
-//! Chat completions go to the Converse API; through the AI Gateway,
+//! Chat completions go to the Converse API; embeddings to `InvokeModel`
+//! (`/model/{id}/invoke`, see `crate::translate::bedrock_embeddings`); through the AI Gateway,
 //! `{gateway}/aws-bedrock/bedrock-runtime/{region}/{path}`, signed for the
 //! real Bedrock host as Cloudflare requires.
 
@@ -102,6 +103,14 @@ pub fn resolve(
     };
     p.cloud = Some(Cloud::Bedrock { region });
     Ok(p)
+}
+
+/// `InvokeModel`'s path for model `id` (percent-encoded, as signed).
+pub fn invoke_path(id: &str) -> String {
+    format!(
+        "/model/{}/invoke",
+        crate::cloud_auth::sigv4::uri_encode(id.as_bytes(), false)
+    )
 }
 
 /// `{gateway}/aws-bedrock/bedrock-runtime/{region}{path}`, the signature

@@ -8,10 +8,15 @@
 //! - Chat completions `azure-openai/{deployment}` → the v1 API
 //!   (`/openai/v1/chat/completions`, `model` = the deployment); models from
 //!   `/openai/v1/models`.
+//! - Embeddings `azure-openai/{deployment}` → `/openai/v1/embeddings` the same way.
 //! - Through the AI Gateway, as Cloudflare documents it:
-//!   `{gateway}/azure-openai/{resource}/{deployment}/chat/completions?api-version=…`.
+//!   `{gateway}/azure-openai/{resource}/{deployment}/chat/completions?api-version=…`
+//!   (`/embeddings` likewise).
 
-use super::{base_url_setting, from_spec, spec_keys, ChatTarget, Cloud, Provider, ProviderSpec};
+use super::{
+    base_url_setting, from_spec, spec_keys, ChatTarget, Cloud, EmbeddingsTarget, Provider,
+    ProviderSpec,
+};
 use crate::errors::ErrorReply;
 use crate::gateway::GatewayTarget;
 use crate::settings::{self, SettingSource};
@@ -107,11 +112,11 @@ fn api_version(p: &Provider) -> &str {
 /// Chat for deployment `model`: the v1 API directly; through the gateway,
 /// the dated deployments API Cloudflare maps.
 pub fn chat_target(p: &Provider, model: &str, via_gateway: bool) -> Option<ChatTarget> {
-    let deployment = crate::cloud_auth::sigv4::uri_encode(model.as_bytes(), false);
     Some(ChatTarget::OpenAi {
         path: if via_gateway {
             format!(
-                "/deployments/{deployment}/chat/completions?api-version={}",
+                "{}/chat/completions?api-version={}",
+                deployment_path(model),
                 api_version(p)
             )
         } else {
@@ -119,6 +124,31 @@ pub fn chat_target(p: &Provider, model: &str, via_gateway: bool) -> Option<ChatT
         },
         model: model.to_string(),
     })
+}
+
+/// Embeddings for deployment `model`: the v1 API directly; through the
+/// gateway, the dated deployments API.
+pub fn embeddings_target(p: &Provider, model: &str, via_gateway: bool) -> Option<EmbeddingsTarget> {
+    Some(EmbeddingsTarget::OpenAi {
+        path: if via_gateway {
+            format!(
+                "{}/embeddings?api-version={}",
+                deployment_path(model),
+                api_version(p)
+            )
+        } else {
+            p.embeddings_path.clone()?
+        },
+        model: model.to_string(),
+    })
+}
+
+/// `/deployments/{deployment}`, the name percent-encoded.
+fn deployment_path(model: &str) -> String {
+    format!(
+        "/deployments/{}",
+        crate::cloud_auth::sigv4::uri_encode(model.as_bytes(), false)
+    )
 }
 
 /// A dated pass-through path without `api-version` gets the configured one.

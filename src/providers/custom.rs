@@ -1,5 +1,6 @@
 //! Custom OpenAI-compatible endpoints from `CUSTOM_OPENAI_ENDPOINTS`: a JSON
-//! array of `{name, baseUrl, apiKeys?, models?, chatCompletionPath?, modelsPath?}`.
+//! array of `{name, baseUrl, apiKeys?, models?, chatCompletionPath?, modelsPath?,
+//! embeddingsPath?}`.
 
 use super::{spec, AuthStyle, Provider};
 use crate::settings::{self, SettingError, SettingSource};
@@ -10,7 +11,15 @@ pub const SETTING: &str = "CUSTOM_OPENAI_ENDPOINTS";
 
 /// Route names a custom endpoint may not take (the proxy's own routes).
 const RESERVED: &[&str] = &[
-    "ping", "status", "models", "chat", "v1", "key", "g", "compat",
+    "ping",
+    "status",
+    "models",
+    "chat",
+    "embeddings",
+    "v1",
+    "key",
+    "g",
+    "compat",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +30,7 @@ pub struct CustomEndpoint {
     pub models: Option<Vec<String>>,
     pub chat_path: String,
     pub models_path: String,
+    pub embeddings_path: String,
 }
 
 impl CustomEndpoint {
@@ -35,6 +45,7 @@ impl CustomEndpoint {
             chat_path: Some(self.chat_path),
             messages_path: None,
             models_path: Some(self.models_path),
+            embeddings_path: Some(self.embeddings_path),
             keys: self.keys,
             keys_required: false,
             static_models: self.models,
@@ -142,6 +153,7 @@ fn parse_entry(entry: &Value) -> Result<CustomEndpoint, String> {
         models,
         chat_path: path("chatCompletionPath", "/chat/completions")?,
         models_path: path("modelsPath", "/models")?,
+        embeddings_path: path("embeddingsPath", "/embeddings")?,
     })
 }
 
@@ -158,7 +170,7 @@ mod tests {
     fn parses_full_and_minimal_entries() {
         let (eps, errs) = endpoints(&src(
             r#"[{"name":"local","baseUrl":"http://127.0.0.1:8000/v1","apiKeys":["a"," b "],
-                 "models":["m1"],"chatCompletionPath":"/chat","modelsPath":"/m"},
+                 "models":["m1"],"chatCompletionPath":"/chat","modelsPath":"/m","embeddingsPath":"/emb"},
                 {"name":"bare","baseUrl":"https://llm.example.com"}]"#,
         ));
         assert!(errs.is_empty(), "{errs:?}");
@@ -167,6 +179,8 @@ mod tests {
         assert_eq!(eps[0].chat_path, "/chat");
         assert_eq!(eps[1].chat_path, "/chat/completions");
         assert_eq!(eps[1].models_path, "/models");
+        assert_eq!(eps[0].embeddings_path, "/emb");
+        assert_eq!(eps[1].embeddings_path, "/embeddings");
         assert!(eps[1].keys.is_empty());
     }
 
@@ -182,6 +196,8 @@ mod tests {
         assert_eq!(eps[0].keys, vec!["k1", "k2"]);
         assert_eq!(errs.len(), 5, "{errs:?}");
         assert!(errs.iter().all(|e| !e.message.contains("sk-secret")));
+        let (_, errs) = endpoints(&src(r#"[{"name":"embeddings","baseUrl":"http://x"}]"#));
+        assert!(errs[0].message.contains("taken"), "{errs:?}");
         let (eps, errs) = endpoints(&src("{nope"));
         assert!(eps.is_empty() && errs.len() == 1);
     }

@@ -8,10 +8,13 @@
 //! - Chat completions `google-vertex-ai/{model}` → the OpenAI-compatible
 //!   endpoint, model `google/{model}` unless already qualified; Claude models
 //!   → Anthropic's Messages API on Vertex (`rawPredict`/`streamRawPredict`).
+//! - Embeddings `google-vertex-ai/{model}` → the OpenAI-compatible
+//!   `/endpoints/openapi/embeddings`, the model named as for chat.
 //! - `/status` checks each key with a cheap authenticated list call.
 
 use super::{
-    from_spec, provider_base, AuthStyle, ChatTarget, Cloud, Credential, Provider, ProviderSpec,
+    from_spec, provider_base, AuthStyle, ChatTarget, Cloud, Credential, EmbeddingsTarget, Provider,
+    ProviderSpec,
 };
 use crate::cloud_auth::google::ServiceAccount;
 use crate::errors::ErrorReply;
@@ -151,6 +154,7 @@ pub fn resolve(
     if let Some(project) = &project {
         let root = format!("/v1/projects/{project}/locations/{region}");
         p.chat_path = Some(format!("{root}/endpoints/openapi/chat/completions"));
+        p.embeddings_path = Some(format!("{root}/endpoints/openapi/embeddings"));
         p.check_path = Some(format!("{root}/endpoints?pageSize=1"));
     }
     p.cloud = Some(Cloud::Vertex {
@@ -174,6 +178,26 @@ pub fn no_chat_reason(p: &Provider) -> &'static str {
     } else {
         "chat completions need VERTEX_PROJECT (or a service account's project_id)"
     }
+}
+
+/// `model` as the OpenAI-compatible endpoint names it: `google/` unless qualified.
+fn qualified(model: &str) -> String {
+    if model.contains('/') {
+        model.to_string()
+    } else {
+        format!("google/{model}")
+    }
+}
+
+/// Embeddings go to the OpenAI-compatible endpoint (not in express mode).
+pub fn embeddings_target(p: &Provider, model: &str) -> Option<EmbeddingsTarget> {
+    if express(p) {
+        return None;
+    }
+    Some(EmbeddingsTarget::OpenAi {
+        path: p.embeddings_path.clone()?,
+        model: qualified(model),
+    })
 }
 
 /// Claude models speak Anthropic's Messages API on Vertex; the rest take
@@ -209,10 +233,6 @@ pub fn chat_target(p: &Provider, model: &str, stream: bool) -> Option<ChatTarget
     }
     Some(ChatTarget::OpenAi {
         path: p.chat_path.clone()?,
-        model: if model.contains('/') {
-            model.to_string()
-        } else {
-            format!("google/{model}")
-        },
+        model: qualified(model),
     })
 }

@@ -83,6 +83,17 @@ pub enum ChatTarget {
     Converse { path: String },
 }
 
+/// Where an embeddings request goes, in which dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmbeddingsTarget {
+    /// An OpenAI-compatible embeddings endpoint: `path` (relative to the
+    /// base), with `model` in the body.
+    OpenAi { path: String, model: String },
+    /// Bedrock's `InvokeModel` (`/model/{id}/invoke`) for model id `model`:
+    /// the body in the model family's own shape.
+    Bedrock { path: String, model: String },
+}
+
 /// Which OpenAI chat parameters a provider accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamPolicy {
@@ -124,6 +135,8 @@ pub struct ProviderSpec {
     pub messages_path: Option<&'static str>,
     /// Models-list path relative to the base URL, if any.
     pub models_path: Option<&'static str>,
+    /// OpenAI-compatible embeddings path relative to the base URL, if any.
+    pub embeddings_path: Option<&'static str>,
     /// Key settings; the first is canonical, the rest are accepted aliases
     /// (for the clouds: the ways to authenticate, in order of preference).
     pub key_settings: &'static [&'static str],
@@ -151,12 +164,35 @@ pub struct ProviderSpec {
 
 /// OpenAI's reasoning models (Azure deployments usually carry the model's name).
 const OPENAI_REASONING: &[&str] = &["o1", "o3", "o4", "gpt-5", "codex"];
+/// Claude models with extended thinking (through chat completions the proxy
+/// turns `reasoning_effort` into a thinking budget).
+const CLAUDE_THINKING: &[&str] = &[
+    "claude-3-7",
+    "claude-sonnet-4",
+    "claude-opus-4",
+    "claude-haiku-4",
+    "claude-sonnet-5",
+    "claude-opus-5",
+];
 /// Gemini's thinking models, on AI Studio's and Vertex's OpenAI-compatible endpoints.
 const GEMINI_REASONING: &[&str] = &[
     "gemini-2.5",
     "gemini-3",
     "gemini-flash-latest",
     "gemini-pro-latest",
+];
+
+/// Vertex serves both: Gemini on its OpenAI-compatible endpoint, Claude on
+/// its Messages endpoint.
+const VERTEX_REASONING: &[&str] = &[
+    "gemini-2.5",
+    "gemini-3",
+    "claude-3-7",
+    "claude-sonnet-4",
+    "claude-opus-4",
+    "claude-haiku-4",
+    "claude-sonnet-5",
+    "claude-opus-5",
 ];
 
 const GOOGLE_PARAMS: &[&str] = &[
@@ -198,7 +234,8 @@ const CEREBRAS_DROPPED: &[&str] = &[
     "parallel_tool_calls",
 ];
 
-/// Shorthand for the common OpenAI-compatible, Bearer-auth row.
+/// Shorthand for the common OpenAI-compatible, Bearer-auth row (no
+/// embeddings unless the row sets `embeddings_path`).
 const fn openai_like(
     route: &'static str,
     base_url: &'static str,
@@ -215,6 +252,7 @@ const fn openai_like(
         chat_path: Some(chat_path),
         messages_path: None,
         models_path,
+        embeddings_path: None,
         key_settings: key_setting,
         extra_settings: &[],
         kind: ProviderKind::Standard,
@@ -233,6 +271,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
     ProviderSpec {
         reasoning_models: OPENAI_REASONING,
         responses_path: Some("/responses"),
+        embeddings_path: Some("/embeddings"),
         ..openai_like(
             "openai",
             "https://api.openai.com/v1",
@@ -250,6 +289,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         chat_path: Some("/v1beta/openai/chat/completions"),
         messages_path: None,
         models_path: Some("/v1beta/models"),
+        embeddings_path: Some("/v1beta/openai/embeddings"),
         key_settings: &["GEMINI_API_KEY"],
         extra_settings: &[],
         kind: ProviderKind::Standard,
@@ -270,6 +310,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         chat_path: Some("/v1/chat/completions"),
         messages_path: Some("/v1/messages"),
         models_path: Some("/v1/models"),
+        embeddings_path: None,
         key_settings: &["ANTHROPIC_API_KEY"],
         extra_settings: &[],
         kind: ProviderKind::Standard,
@@ -277,7 +318,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: true,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::Anthropic,
-        reasoning_models: &[],
+        reasoning_models: CLAUDE_THINKING,
         system_first: false,
         responses_path: None,
     },
@@ -295,6 +336,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
     ProviderSpec {
         params: ParamPolicy::Only(COHERE_PARAMS),
         models_shape: ModelsShape::Cohere,
+        embeddings_path: Some("/compatibility/v1/embeddings"),
         ..openai_like(
             "cohere",
             "https://api.cohere.com",
@@ -310,13 +352,16 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         Some("/models"),
         &["DEEPSEEK_API_KEY"],
     ),
-    openai_like(
-        "grok",
-        "https://api.x.ai",
-        "/v1/chat/completions",
-        Some("/v1/models"),
-        &["GROK_API_KEY"],
-    ),
+    ProviderSpec {
+        embeddings_path: Some("/v1/embeddings"),
+        ..openai_like(
+            "grok",
+            "https://api.x.ai",
+            "/v1/chat/completions",
+            Some("/v1/models"),
+            &["GROK_API_KEY"],
+        )
+    },
     ProviderSpec {
         reasoning_models: &["gpt-oss"],
         ..openai_like(
@@ -330,6 +375,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
     ProviderSpec {
         // "Unexpected role 'system' after role 'assistant'".
         system_first: true,
+        embeddings_path: Some("/v1/embeddings"),
         ..openai_like(
             "mistral",
             "https://api.mistral.ai",
@@ -354,6 +400,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
     ProviderSpec {
         // OpenRouter normalises `reasoning_effort` for every reasoning model.
         reasoning_models: &["*"],
+        embeddings_path: Some("/v1/embeddings"),
         ..openai_like(
             "openrouter",
             "https://openrouter.ai/api",
@@ -365,6 +412,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
     ProviderSpec {
         models_shape: ModelsShape::WorkersAi,
         reasoning_models: &["gpt-oss"],
+        embeddings_path: Some("/v1/embeddings"),
         ..openai_like(
             "workers-ai",
             "https://api.cloudflare.com/client/v4/accounts/{account}/ai",
@@ -397,6 +445,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
     ProviderSpec {
         gateway: false,
         gateway_compat: false,
+        embeddings_path: Some("/embeddings"),
         ..openai_like(
             "ollama",
             "https://ollama.com/v1",
@@ -415,6 +464,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         chat_path: Some("/v1/chat/completions"),
         messages_path: None,
         models_path: Some("/v1/models"),
+        embeddings_path: Some("/v1/embeddings"),
         key_settings: &["AZURE_OPENAI_API_KEY"],
         extra_settings: &["AZURE_OPENAI_RESOURCE", "AZURE_OPENAI_API_VERSION"],
         kind: ProviderKind::AzureOpenAi,
@@ -435,6 +485,8 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         chat_path: None,
         messages_path: None,
         models_path: None,
+        // Set per project by the Vertex module.
+        embeddings_path: None,
         key_settings: &[
             "VERTEX_SERVICE_ACCOUNT_JSON",
             "VERTEX_ACCESS_TOKEN",
@@ -446,7 +498,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: false,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::OpenAi,
-        reasoning_models: GEMINI_REASONING,
+        reasoning_models: VERTEX_REASONING,
         system_first: false,
         responses_path: None,
     },
@@ -459,6 +511,8 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         chat_path: None,
         messages_path: None,
         models_path: None,
+        // InvokeModel, per model (see `embeddings_target`).
+        embeddings_path: None,
         key_settings: &["AWS_BEARER_TOKEN_BEDROCK", "AWS_ACCESS_KEY_ID"],
         extra_settings: &["AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION"],
         kind: ProviderKind::AwsBedrock,
@@ -497,6 +551,8 @@ pub struct Provider {
     pub chat_path: Option<String>,
     pub messages_path: Option<String>,
     pub models_path: Option<String>,
+    /// OpenAI-compatible embeddings path, if any.
+    pub embeddings_path: Option<String>,
     pub keys: Vec<String>,
     /// The setting the keys come from (named in errors; never its value).
     pub key_setting: String,
@@ -592,6 +648,41 @@ impl Provider {
         }
     }
 
+    /// Where an embeddings request for `model` goes (`via_gateway`: through
+    /// the AI Gateway's provider URL); `None` when the provider has no
+    /// embeddings endpoint.
+    pub fn embeddings_target(&self, model: &str, via_gateway: bool) -> Option<EmbeddingsTarget> {
+        match self.spec.map(|s| s.kind) {
+            Some(ProviderKind::AzureOpenAi) => {
+                azure_openai::embeddings_target(self, model, via_gateway)
+            }
+            Some(ProviderKind::GoogleVertexAi) => google_vertex_ai::embeddings_target(self, model),
+            Some(ProviderKind::AwsBedrock) => Some(EmbeddingsTarget::Bedrock {
+                path: aws_bedrock::invoke_path(model),
+                model: model.to_string(),
+            }),
+            _ => Some(EmbeddingsTarget::OpenAi {
+                path: self.embeddings_path.clone()?,
+                model: model.to_string(),
+            }),
+        }
+    }
+
+    /// The proxy's own routes this provider serves: `chat` (chat
+    /// completions), `messages` (the Messages API), `embeddings`.
+    pub fn routes(&self) -> Vec<&'static str> {
+        let mut routes = Vec::new();
+        if self.chat_target("model", false, false).is_some() {
+            routes.extend(["chat", "messages", "responses"]);
+        } else if self.spec.and_then(|s| s.responses_path).is_some() {
+            routes.push("responses");
+        }
+        if self.embeddings_target("model", false).is_some() {
+            routes.push("embeddings");
+        }
+        routes
+    }
+
     /// Sends `up` (built for this provider's own base URL) through
     /// `gateway`: `{gateway}/{provider}` stands in for the base URL, in the
     /// shape the gateway wants for this provider.
@@ -672,6 +763,7 @@ pub fn from_spec(
         chat_path: spec.chat_path.map(str::to_string),
         messages_path: spec.messages_path.map(str::to_string),
         models_path: spec.models_path.map(str::to_string),
+        embeddings_path: spec.embeddings_path.map(str::to_string),
         keys,
         key_setting: key_setting.to_string(),
         keys_required: true,
@@ -769,6 +861,7 @@ mod tests {
             }
             assert!(p.chat_path.is_none_or(|c| c.starts_with('/')));
             assert!(p.models_path.is_none_or(|c| c.starts_with('/')));
+            assert!(p.embeddings_path.is_none_or(|c| c.starts_with('/')));
             let url = p
                 .base_url
                 .replace("{account}", "acc")

@@ -6,9 +6,11 @@
 //!
 //! Pairs, each with OpenAI chat completions as the hub: [`anthropic_openai`]
 //! (Anthropic Messages), [`bedrock_openai`] (Bedrock Converse),
-//! [`responses_openai`] (the OpenAI Responses API).
+//! [`responses_openai`] (the OpenAI Responses API); and
+//! [`bedrock_embeddings`] (Bedrock `InvokeModel` embeddings ⇄ OpenAI embeddings).
 
 pub mod anthropic_openai;
+pub mod bedrock_embeddings;
 pub mod bedrock_openai;
 pub mod eventstream;
 pub mod openai;
@@ -65,6 +67,9 @@ pub enum ResponseMapping {
         model: String,
         tools: responses_openai::ToolNames,
     },
+    /// A Bedrock `InvokeModel` embeddings answer (Titan or Cohere) → OpenAI
+    /// embeddings (`base64`: the client asked `encoding_format: "base64"`).
+    BedrockEmbeddings { model: String, base64: bool },
     /// The first mapping, then the second (a Messages client reaching
     /// Bedrock: Converse → OpenAI chat → Anthropic Messages).
     Chain(Box<ResponseMapping>, Box<ResponseMapping>),
@@ -281,6 +286,18 @@ impl ResponseMapping {
                     let convert = move |b: &[u8]| {
                         bedrock_openai::response::converse_to_chat_response(b, &model, &id, created)
                     };
+                    json(convert, response::error_to_openai)
+                } else {
+                    error_in(status, response::error_to_openai)
+                }
+            }
+            ResponseMapping::BedrockEmbeddings { model, base64 } => {
+                let (model, base64) = (model.clone(), *base64);
+                let tokens = header(&headers, "x-amzn-bedrock-input-token-count")
+                    .and_then(|t| t.trim().parse().ok());
+                if ok {
+                    let convert =
+                        move |b: &[u8]| bedrock_embeddings::to_openai(b, &model, base64, tokens);
                     json(convert, response::error_to_openai)
                 } else {
                     error_in(status, response::error_to_openai)

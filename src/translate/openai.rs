@@ -87,6 +87,9 @@ pub fn tool_call(id: &Value, name: &Value, input: Option<&Value>) -> Value {
 pub struct Message {
     pub text: String,
     pub reasoning: String,
+    /// Anthropic's thinking blocks as they came (text and signature), so a
+    /// client can send them back — `thinking_blocks`, as LiteLLM names them.
+    pub thinking_blocks: Vec<Value>,
     /// OpenAI tool calls ([`tool_call`]).
     pub calls: Vec<Value>,
 }
@@ -132,6 +135,9 @@ impl AnswerHead {
         );
         if !m.reasoning.is_empty() {
             message.insert("reasoning_content".into(), Value::String(m.reasoning));
+        }
+        if !m.thinking_blocks.is_empty() {
+            message.insert("thinking_blocks".into(), Value::Array(m.thinking_blocks));
         }
         if !m.calls.is_empty() {
             message.insert("tool_calls".into(), Value::Array(m.calls));

@@ -13,10 +13,52 @@ use crate::translate::ResponseMapping;
 use crate::upstream::headers::{client_headers, via_gateway, with_provider_headers};
 use crate::upstream::pick::{pick_keys, PickedKey};
 use crate::upstream::{Forward, UpstreamRequest};
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
     ErrorReply::bad_request(message, code)
+}
+
+/// A JSON body's top level: names to raw JSON values.
+pub type TopLevel = BTreeMap<String, Box<RawValue>>;
+
+/// Parses a JSON object body's top level (one pass; nested values stay raw
+/// text): not JSON, or not an object, is a 400 that says which.
+pub fn parse_top_level(body: &[u8]) -> Result<TopLevel, ErrorReply> {
+    let invalid = |e: serde_json::Error| bad(format!("invalid JSON body: {e}"), "invalid_json");
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => Err(bad(
+                "the request body must be a JSON object",
+                "invalid_body",
+            )),
+            Err(e) => Err(invalid(e)),
+        };
+    }
+    serde_json::from_slice(body).map_err(invalid)
+}
+
+/// The body's `model`: missing, or not a string, is a 400.
+pub fn model_of(top: &TopLevel) -> Result<String, ErrorReply> {
+    match top.get("model") {
+        None => Err(bad("missing required parameter: 'model'", "missing_model")),
+        Some(raw) => serde_json::from_str(raw.get()).map_err(|_| {
+            bad(
+                "'model' must be a string like 'openai/gpt-4o-mini'",
+                "invalid_model",
+            )
+        }),
+    }
+}
+
+/// Sets `model` in a top level to `model`.
+pub fn set_model(top: &mut TopLevel, model: &str) {
+    let model_json = serde_json::to_string(model).unwrap_or_else(|_| "\"\"".into());
+    if let Ok(raw) = RawValue::from_string(model_json) {
+        top.insert("model".into(), raw);
+    }
 }
 
 /// Text fit for an error message: no control characters, cut short.

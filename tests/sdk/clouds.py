@@ -19,6 +19,8 @@ from botocore.credentials import Credentials
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from conftest import embeddings_answer, mock_vectors
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "test-service-account.json"
 SERVICE_ACCOUNT = json.loads(FIXTURE.read_text())
 PUBLIC_KEY = serialization.load_pem_private_key(SERVICE_ACCOUNT["private_key"].encode(), None).public_key()
@@ -28,6 +30,8 @@ AWS_ID = "AKIAPROXYTEST0001"
 AWS_SECRET = "proxy/test/secret/key/0000000000000000000"
 AWS_TOKEN = "proxy-test-session-token"
 AWS_REGION = "us-east-1"
+BEDROCK_TITAN = "/bedrock/model/amazon.titan-embed-text-v2%3A0/invoke"
+BEDROCK_COHERE = "/bedrock/model/cohere.embed-multilingual-v3/invoke"
 
 
 def b64url(s):
@@ -132,10 +136,12 @@ class CloudMock(BaseHTTPRequestHandler):
         self._send(404, {"error": {"message": "no such route"}})
 
     def _azure(self, headers, raw):
-        assert self.path == "/azure/openai/v1/chat/completions", self.path
+        assert self.path in ("/azure/openai/v1/chat/completions", "/azure/openai/v1/embeddings"), self.path
         if headers.get("api-key") != AZURE_KEY:
             return self._send(401, {"error": {"code": "401", "message": "Access denied due to invalid subscription key."}})
         body = json.loads(raw)
+        if self.path.endswith("/embeddings"):
+            return self._send(200, embeddings_answer(body, mock_vectors(body), 5))
         if body.get("stream"):
             return self._send(200, chat_stream(body["model"], ["Azure ", "streams"]), "text/event-stream")
         self._send(200, chat_completion(body["model"], f"Azure deployment {body['model']}"))
@@ -156,6 +162,9 @@ class CloudMock(BaseHTTPRequestHandler):
                                               "status": "UNAUTHENTICATED"}})
         body = json.loads(raw)
         prefix = f"/vertex/v1/projects/{SERVICE_ACCOUNT['project_id']}/locations/us-central1"
+        if self.path == prefix + "/endpoints/openapi/embeddings":
+            assert body["model"].startswith("google/"), body["model"]
+            return self._send(200, embeddings_answer(body, mock_vectors(body), 6))
         if self.path == prefix + "/endpoints/openapi/chat/completions":
             assert body["model"].startswith("google/"), body["model"]
             if body.get("stream"):
@@ -170,6 +179,8 @@ class CloudMock(BaseHTTPRequestHandler):
     def _bedrock(self, headers, raw):
         verify_sigv4("POST", self.path, headers, raw)
         body = json.loads(raw)
+        if self.path.endswith("/invoke"):
+            return self._bedrock_embeddings(body)
         assert self.path.startswith("/bedrock/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"), self.path
         assert body["messages"][-1]["role"] == "user", body
         if self.path.endswith("/converse-stream"):
@@ -186,6 +197,20 @@ class CloudMock(BaseHTTPRequestHandler):
                          "stopReason": "end_turn",
                          "usage": {"inputTokens": 5, "outputTokens": 3, "totalTokens": 8}, "metrics": {"latencyMs": 9}},
                    extra=[("x-amzn-requestid", "req-json-1")])
+
+    def _bedrock_embeddings(self, body):
+        """InvokeModel for Titan Text Embeddings v2 (one text) and Cohere Embed (texts)."""
+        if self.path == BEDROCK_TITAN:
+            assert set(body) <= {"inputText", "dimensions", "normalize"} and body["normalize"] is True, body
+            size = body.get("dimensions") or 3
+            vector = ([0.5, float(len(body["inputText"])), -2.0] + [0.25] * size)[:size]
+            return self._send(200, {"embedding": vector, "inputTextTokenCount": 3})
+        assert self.path == BEDROCK_COHERE, self.path
+        assert body["input_type"] == "search_document" and isinstance(body["texts"], list), body
+        vectors = [[0.5, float(i), -2.0] for i in range(len(body["texts"]))]
+        self._send(200, {"id": "emb-1", "embeddings": vectors, "texts": body["texts"],
+                         "response_type": "embeddings_floats"},
+                   extra=[("x-amzn-bedrock-input-token-count", "7")])
 
 
 def start():

@@ -5,10 +5,12 @@ The component is built by `cargo test` (target/component/llm-proxy-wasi.wasm);
 scripts/test.sh runs that first.
 """
 
+import base64
 import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -30,6 +32,24 @@ LOCAL_KEY = "local-upstream-key"
 
 def sse(events):
     return "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+
+
+def embeddings_answer(body, vectors, tokens):
+    """OpenAI's embeddings list; base64 vectors (little-endian float32) when asked, as OpenAI sends them."""
+    def encode(v):
+        if body.get("encoding_format") == "base64":
+            return base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode()
+        return v
+    return {"object": "list", "model": body["model"],
+            "data": [{"object": "embedding", "index": i, "embedding": encode(v)} for i, v in enumerate(vectors)],
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
+def mock_vectors(body):
+    """One vector per input text: [0.5, index, -2.0], `dimensions` long when asked."""
+    texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    size = body.get("dimensions") or 3
+    return [([0.5, float(i), -2.0] + [0.25] * size)[:size] for i in range(len(texts))]
 
 
 def chunk(delta, finish=None, usage=None, choices=True):
@@ -81,6 +101,8 @@ class MockProvider(BaseHTTPRequestHandler):
             self._chat(body)
         elif self.path == "/openai/v1/responses":
             self._responses(body)
+        elif self.path.endswith("/embeddings"):
+            self._send(200, json.dumps(embeddings_answer(body, mock_vectors(body), 4)))
         elif self.path == "/anthropic/v1/messages":
             self._messages(body)
         elif self.path.startswith("/google/v1beta/models/"):

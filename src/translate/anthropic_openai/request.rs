@@ -53,6 +53,10 @@ pub struct ChatOptions {
     /// The provider takes system text only at the start of the
     /// conversation: a system turn later in `messages` is merged into it.
     pub system_first: bool,
+    /// The request ends at Anthropic's Messages API, which wants its
+    /// thinking blocks back: a Responses `reasoning` item's
+    /// `encrypted_content` becomes the turn's `thinking_blocks`.
+    pub thinking_blocks: bool,
 }
 
 // ------------------------------------------------------- Anthropic → OpenAI
@@ -696,6 +700,24 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
     let mut out = ObjectBuf::new();
     let input = messages_of(&request)?;
 
+    // Thinking is asked for with `reasoning_effort`; Anthropic then wants
+    // every assistant turn that calls a tool to start with its thinking
+    // block, as it gave it out (`thinking_blocks`, signature included).
+    // Where one lacks them, thinking stays off for this request.
+    let wants_thinking = req
+        .get("reasoning_effort")
+        .and_then(as_str)
+        .is_some_and(|e| thinking_budget(&e).is_some());
+    let blocks_everywhere = input.iter().all(|m| {
+        m.str("role").as_deref() != Some("assistant")
+            || m.get("tool_calls")
+                .and_then(raw::items)
+                .is_none_or(|c| c.is_empty())
+            || m.get("thinking_blocks")
+                .and_then(raw::items)
+                .is_some_and(|b| !b.is_empty())
+    });
+    let thinking_on = wants_thinking && blocks_everywhere;
     let mut system: Vec<&str> = Vec::new();
     let mut turns = Turns::default();
     for (i, m) in input.iter().enumerate() {
@@ -724,6 +746,17 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
             }
             "assistant" => {
                 let mut blocks = Vec::new();
+                if thinking_on {
+                    for b in m
+                        .get("thinking_blocks")
+                        .and_then(raw::items)
+                        .unwrap_or_default()
+                    {
+                        if b.get().starts_with('{') {
+                            block(&mut blocks).extend_from_slice(b.get().as_bytes());
+                        }
+                    }
+                }
                 content_to_blocks(content, &mut blocks, &mut dropped);
                 for call in m.get("tool_calls").and_then(objects).unwrap_or_default() {
                     let function = call
@@ -864,6 +897,7 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
             "reasoning_effort" => {
                 let effort = as_str(value);
                 match effort.as_deref().and_then(thinking_budget) {
+                    Some(_) if !thinking_on => drop_name(&mut dropped, "reasoning_effort"),
                     Some(budget) => {
                         thinking = true;
                         out.insert(

@@ -144,9 +144,12 @@ pub fn messages_to_chat_response(
             "text" => m
                 .text
                 .push_str(b.get("text").and_then(Value::as_str).unwrap_or("")),
-            "thinking" => m
-                .reasoning
-                .push_str(b.get("thinking").and_then(Value::as_str).unwrap_or("")),
+            "thinking" => {
+                m.reasoning
+                    .push_str(b.get("thinking").and_then(Value::as_str).unwrap_or(""));
+                m.thinking_blocks.push(b.clone());
+            }
+            "redacted_thinking" => m.thinking_blocks.push(b.clone()),
             "tool_use" => m
                 .calls
                 .push(openai::tool_call(&b["id"], &b["name"], b.get("input"))),

@@ -274,6 +274,9 @@ pub struct MessagesToChatStream {
     include_usage: bool,
     /// Anthropic block index → OpenAI tool-call index.
     tools: Vec<(u64, usize)>,
+    /// The thinking block being streamed: its index and the block so far
+    /// (sent whole, as `thinking_blocks`, when it stops).
+    thinking: Option<(u64, Value)>,
     usage: Value,
     done: bool,
 }
@@ -286,6 +289,7 @@ impl MessagesToChatStream {
             chunks: AnswerHead::new("proxy", created, model),
             include_usage,
             tools: Vec::new(),
+            thinking: None,
             usage: json!({}),
             done: false,
         }
@@ -332,6 +336,13 @@ impl MessagesToChatStream {
                             None,
                         );
                     }
+                    Some("thinking") | Some("redacted_thinking") => {
+                        self.thinking = Some((index, block.clone()));
+                        let text = block.get("thinking").and_then(Value::as_str).unwrap_or("");
+                        if !text.is_empty() {
+                            self.chunk(out, json!({"reasoning_content": text}), None);
+                        }
+                    }
                     Some("text") => {
                         let text = block.get("text").and_then(Value::as_str).unwrap_or("");
                         if !text.is_empty() {
@@ -356,9 +367,29 @@ impl MessagesToChatStream {
                         }
                     }
                     Some("thinking_delta") => {
+                        if let Some((_, b)) = self.thinking.as_mut().filter(|(i, _)| *i == index) {
+                            let t = d["thinking"].as_str().unwrap_or("");
+                            let so_far = b["thinking"].as_str().unwrap_or("").to_string();
+                            b["thinking"] = json!(so_far + t);
+                        }
                         self.chunk(out, json!({"reasoning_content": d["thinking"]}), None)
                     }
+                    Some("signature_delta") => {
+                        if let Some((_, b)) = self.thinking.as_mut().filter(|(i, _)| *i == index) {
+                            let s = d["signature"].as_str().unwrap_or("");
+                            let so_far = b["signature"].as_str().unwrap_or("").to_string();
+                            b["signature"] = json!(so_far + s);
+                        }
+                    }
                     _ => {}
+                }
+            }
+            "content_block_stop" => {
+                let index = v.get("index").and_then(Value::as_u64).unwrap_or(0);
+                if self.thinking.as_ref().is_some_and(|(i, _)| *i == index) {
+                    if let Some((_, block)) = self.thinking.take() {
+                        self.chunk(out, json!({"thinking_blocks": [block]}), None);
+                    }
                 }
             }
             "message_delta" => {

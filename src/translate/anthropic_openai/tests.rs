@@ -213,6 +213,7 @@ fn system_turns_stay_in_place_or_merge_first() {
         system_first: true,
         reasoning_effort: true,
         max_completion_tokens: true,
+        thinking_blocks: false,
     };
     let t = request::messages_to_chat(req.to_string().as_bytes(), opts).unwrap();
     let out = t.body.to_value();
@@ -486,6 +487,7 @@ fn message_answer_to_chat() {
             "model": "anthropic/claude-sonnet-4",
             "choices": [{"index": 0, "logprobs": null, "finish_reason": "tool_calls", "message": {
                 "role": "assistant", "content": "Sure.", "reasoning_content": "hmm",
+                "thinking_blocks": [{"type": "thinking", "thinking": "hmm", "signature": "s"}],
                 "tool_calls": [{"id": "toolu_9", "type": "function", "function": {"name": "f", "arguments": "{\"a\":[1,2]}"}}]}}],
             "usage": {"prompt_tokens": 103, "completion_tokens": 5, "total_tokens": 108,
                       "prompt_tokens_details": {"cached_tokens": 90}},

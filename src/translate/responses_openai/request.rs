@@ -36,6 +36,8 @@ struct Assistant<'a> {
     texts: Vec<&'a str>,
     /// Tool calls, each written as JSON.
     calls: Vec<Vec<u8>>,
+    /// Anthropic thinking blocks given back (JSON objects).
+    blocks: Vec<String>,
 }
 
 impl Assistant<'_> {
@@ -50,6 +52,11 @@ impl Assistant<'_> {
         } else {
             join_literals(buf, &self.texts, "\\n");
         }
+        if !self.blocks.is_empty() {
+            buf.extend_from_slice(br#","thinking_blocks":["#);
+            buf.extend_from_slice(self.blocks.join(",").as_bytes());
+            buf.push(b']');
+        }
         if !self.calls.is_empty() {
             buf.extend_from_slice(br#","tool_calls":["#);
             for (i, c) in self.calls.iter().enumerate() {
@@ -63,6 +70,7 @@ impl Assistant<'_> {
         buf.push(b'}');
         self.texts.clear();
         self.calls.clear();
+        self.blocks.clear();
     }
 }
 
@@ -377,7 +385,22 @@ pub fn responses_to_chat(body: &[u8], opts: ChatOptions) -> Result<ResponsesRequ
                     let id = item.raw_str("call_id").unwrap_or("\"\"");
                     tool_message(id, item.get("output"), &mut messages, &mut dropped);
                 }
-                (Some("reasoning"), _) => drop_name(&mut dropped, "input.reasoning"),
+                (Some("reasoning"), _) => {
+                    // What the proxy gave out: Anthropic's thinking blocks.
+                    let given = item
+                        .str("encrypted_content")
+                        .filter(|_| opts.thinking_blocks)
+                        .and_then(|e| serde_json::from_str::<Vec<serde_json::Value>>(&e).ok());
+                    match given {
+                        Some(blocks) => assistant.blocks.extend(
+                            blocks
+                                .iter()
+                                .filter(|b| b.is_object())
+                                .map(|b| b.to_string()),
+                        ),
+                        None => drop_name(&mut dropped, "input.reasoning"),
+                    }
+                }
                 (Some(other), _) => drop_name(&mut dropped, format!("input.{other}")),
                 (None, None) => drop_name(&mut dropped, "input.item"),
             }

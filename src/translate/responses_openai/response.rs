@@ -102,10 +102,20 @@ pub fn message_item(id: &str, text: &str, done: bool) -> Value {
            "role": "assistant", "content": content})
 }
 
-/// A reasoning item whose summary is the provider's reasoning text.
-pub fn reasoning_item(id: &str, text: &str) -> Value {
-    json!({"type": "reasoning", "id": id,
-           "summary": [{"type": "summary_text", "text": text}]})
+/// A reasoning item: its summary the provider's reasoning text; its
+/// `encrypted_content` Anthropic's thinking blocks (signatures included),
+/// which the client sends back and the proxy restores.
+pub fn reasoning_item(id: &str, text: &str, blocks: &[Value]) -> Value {
+    let summary = if text.is_empty() {
+        json!([])
+    } else {
+        json!([{"type": "summary_text", "text": text}])
+    };
+    let mut item = json!({"type": "reasoning", "id": id, "summary": summary});
+    if !blocks.is_empty() {
+        item["encrypted_content"] = json!(Value::Array(blocks.to_vec()).to_string());
+    }
+    item
 }
 
 /// The `response` object.
@@ -150,9 +160,14 @@ pub fn chat_to_responses_response(
         .get("reasoning_content")
         .or_else(|| message.get("reasoning"))
         .and_then(Value::as_str)
-        .filter(|r| !r.is_empty());
-    if let Some(r) = reasoning {
-        output.push(reasoning_item(&item_id("rs", upstream), r));
+        .unwrap_or("");
+    let blocks = message
+        .get("thinking_blocks")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if !reasoning.is_empty() || !blocks.is_empty() {
+        output.push(reasoning_item(&item_id("rs", upstream), reasoning, blocks));
     }
     let text: String = ["content", "refusal"]
         .iter()

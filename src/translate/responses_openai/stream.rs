@@ -22,6 +22,7 @@ enum Open {
     Reasoning {
         id: String,
         text: String,
+        blocks: Vec<Value>,
     },
     Call {
         openai_index: u64,
@@ -131,7 +132,7 @@ impl ChatToResponsesStream {
                 );
                 self.output.push(item);
             }
-            Open::Reasoning { id, text } => {
+            Open::Reasoning { id, text, blocks } => {
                 let base = json!({"item_id": id, "output_index": i, "summary_index": 0});
                 let mut d = base.clone();
                 d["text"] = json!(text);
@@ -139,7 +140,7 @@ impl ChatToResponsesStream {
                 let mut d = base;
                 d["part"] = json!({"type": "summary_text", "text": text});
                 self.emit(out, "response.reasoning_summary_part.done", d);
-                let item = reasoning_item(&id, &text);
+                let item = reasoning_item(&id, &text, &blocks);
                 self.emit(
                     out,
                     "response.output_item.done",
@@ -205,10 +206,8 @@ impl ChatToResponsesStream {
         }
     }
 
-    fn reasoning(&mut self, t: &str, out: &mut Vec<u8>) {
-        if t.is_empty() {
-            return;
-        }
+    /// Opens a reasoning item unless one is open.
+    fn open_reasoning(&mut self, out: &mut Vec<u8>) {
         if !matches!(self.open, Open::Reasoning { .. }) {
             self.close(out);
             let id = item_id("rs", &format!("{}_{}", self.upstream_id, self.index()));
@@ -228,10 +227,18 @@ impl ChatToResponsesStream {
             self.open = Open::Reasoning {
                 id,
                 text: String::new(),
+                blocks: Vec::new(),
             };
         }
+    }
+
+    fn reasoning(&mut self, t: &str, out: &mut Vec<u8>) {
+        if t.is_empty() {
+            return;
+        }
+        self.open_reasoning(out);
         let i = self.index();
-        if let Open::Reasoning { id, text } = &mut self.open {
+        if let Open::Reasoning { id, text, .. } = &mut self.open {
             text.push_str(t);
             let d = json!({"item_id": id, "output_index": i, "summary_index": 0, "delta": t});
             self.emit(out, "response.reasoning_summary_text.delta", d);
@@ -362,6 +369,12 @@ impl ChatToResponsesStream {
             for key in ["reasoning_content", "reasoning"] {
                 if let Some(t) = delta.get(key).and_then(Value::as_str) {
                     self.reasoning(t, out);
+                }
+            }
+            if let Some(b) = delta.get("thinking_blocks").and_then(Value::as_array) {
+                self.open_reasoning(out);
+                if let Open::Reasoning { blocks, .. } = &mut self.open {
+                    blocks.extend(b.iter().cloned());
                 }
             }
             for key in ["content", "refusal"] {
