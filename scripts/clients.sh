@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Real coding agents through the proxy: Claude Code, opencode and aider, at
-# pinned versions, each run non-interactively against the repo's scripted mock
-# providers (tests/clients/mock_upstream.py), under both hosts: the `wasi`
-# flavour under `wasmtime serve` and the `spin` flavour under `spin up`.
+# Real coding agents through the proxy: Claude Code, opencode, aider and
+# Codex CLI, at pinned versions, each run non-interactively against the
+# repo's scripted mock providers (tests/clients/mock_upstream.py), under both
+# hosts: the `wasi` flavour under `wasmtime serve` and the `spin` flavour
+# under `spin up`.
 #
 #   scripts/clients.sh                 # install (cached) and run every case
 #   scripts/clients.sh --record        # ... and re-record tests/fixtures/clients/
@@ -13,7 +14,8 @@
 # DNS logger as its only name server: a case fails if anything in it looked
 # up a host name (telemetry, update checks, downloads). The
 # script asks the model to read a file holding a random token; the mock
-# answers with a tool call for that file, and, once the tool result comes
+# answers with a tool call for that file (Codex, which has no file-reading
+# tool: a `cat` through its shell tool), and, once the tool result comes
 # back, with a text quoting the token. A case passes when the client exits 0,
 # its output quotes the token, and the mock saw the tool result arrive on the
 # expected upstream path (and never the proxy key), and no host name was
@@ -24,7 +26,10 @@
 # Settings: CLIENT_TIMEOUT (seconds per client run, default 180), SPIN,
 # WASMTIME_BIN, KEEP=1 (keep the case folders: logs, requests, outputs),
 # TRACE=1 (with KEEP=1: each client's connect() calls in connect.trace),
-# COMPONENT_WASI / COMPONENT_SPIN (a component to run instead of building one).
+# COMPONENT_WASI / COMPONENT_SPIN (a component to run instead of building one),
+# DIRECT=1 (the codex cases once, host `direct`: Codex talks to the mock's
+# /v1/responses itself, no proxy; proves the mock and the client agree, and
+# --record records what Codex sends, the recorder in front of the mock).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -38,6 +43,7 @@ AI_SDK_OPENAI_COMPATIBLE_VERSION=2.0.41
 AI_SDK_ANTHROPIC_VERSION=3.0.111
 AIDER_VERSION=0.86.2
 AIDER_PYTHON=${AIDER_PYTHON:-$(command -v python3.11 || command -v python3)}
+CODEX_VERSION=0.171.0
 
 CACHE=${LLM_PROXY_CLIENTS_CACHE:-$HOME/.cache/llm-proxy-clients}
 TIMEOUT=${CLIENT_TIMEOUT:-180}
@@ -47,7 +53,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --record) RECORD=1 ;;
     --only) ONLY=$2; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "clients: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -105,6 +111,16 @@ install_clients() {
     "$dir/bin/pip" install --quiet --disable-pip-version-check "aider-chat==$AIDER_VERSION" >&2
     echo "$recipe" >"$dir/.installed"; say "aider installed in $((SECONDS - t0)) s"
   fi
+  dir="$CACHE/codex-$CODEX_VERSION"
+  recipe="@openai/codex@$CODEX_VERSION"
+  if ! installed "$dir" "$recipe"; then
+    # The package's launcher (Node) only finds and runs the native binary of
+    # the platform package (an optional dependency); the cases run that
+    # binary directly.
+    t0=$SECONDS; say "installing Codex CLI $CODEX_VERSION into $dir"
+    npm_install "$dir" "@openai/codex@$CODEX_VERSION"
+    echo "$recipe" >"$dir/.installed"; say "Codex CLI installed in $((SECONDS - t0)) s"
+  fi
 }
 
 first_file() { for f in "$@"; do [ -x "$f" ] && { echo "$f"; return; }; done; echo "$1"; }
@@ -118,6 +134,13 @@ OPENCODE_BIN=$(first_file \
   "$CACHE/opencode-$OPENCODE_VERSION/node_modules/.bin/opencode")
 OPENCODE_DIR="$CACHE/opencode-$OPENCODE_VERSION"
 AIDER_BIN="$CACHE/aider-$AIDER_VERSION/bin/aider"
+case "$(uname -m)" in
+  aarch64|arm64) CODEX_TRIPLE=aarch64-unknown-linux-musl CODEX_PKG=codex-linux-arm64 ;;
+  *) CODEX_TRIPLE=x86_64-unknown-linux-musl CODEX_PKG=codex-linux-x64 ;;
+esac
+CODEX_BIN=$(first_file \
+  "$CACHE/codex-$CODEX_VERSION/node_modules/@openai/$CODEX_PKG/vendor/$CODEX_TRIPLE/bin/codex" \
+  "$CACHE/codex-$CODEX_VERSION/node_modules/.bin/codex")
 
 # ------------------------------------------------------------------ hosts
 
@@ -156,14 +179,15 @@ if ! unshare -rnm true 2>/dev/null; then
   say "cannot make a network namespace (unshare -rnm); the cases run only inside one, on loopback"
   exit 1
 fi
+# Built (or found) when the first case under that host runs.
 WASM_WASI= WASM_SPIN=
-for h in "${HOSTS[@]}"; do
-  if [ "$h" = wasi ]; then WASM_WASI=$(component wasi); else WASM_SPIN=$(component spin); fi
-done
 
 # ------------------------------------------------------------------ cases
 
-# client case model expected-dialect expected-path [opencode provider package]
+# client case model expected-dialect expected-path [extra]
+# extra: opencode's provider package; codex's catalog model (the case gives
+# the model that entry of Codex's bundled catalog, under the case's name).
+# (codex: with DIRECT=1 the expected path is /v1/responses: no proxy between.)
 CASES=(
   "claude-code translated openai/gpt-4o-mini openai /v1/chat/completions"
   "claude-code native claude-sonnet-4-6 anthropic /v1/messages"
@@ -171,6 +195,9 @@ CASES=(
   "opencode messages openai/gpt-4o-mini openai /v1/chat/completions @ai-sdk/anthropic"
   "opencode messages-native claude-sonnet-4-6 anthropic /v1/messages @ai-sdk/anthropic"
   "aider chat openai/gpt-4o-mini openai /v1/chat/completions"
+  "codex translated groq/llama-3.3-70b-versatile openai /openai/v1/chat/completions"
+  "codex native openai/gpt-5-codex openai /v1/responses"
+  "codex catalog groq/llama-3.3-70b-versatile openai /openai/v1/chat/completions gpt-5.5"
 )
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/llm-proxy-clients.XXXXXX")
@@ -178,58 +205,76 @@ if [ -n "${KEEP:-}" ]; then say "keeping the case folders in $RUN"; else trap 'r
 rand() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
 passed=0 failed=0 recorded=()
 
+run_case() {
+  local h=$1 client case model dialect path extra dir token edit proxy_key openai_key anthropic_key groq_key
+  local rec t0 ms secs reason direct=
+  read -r client case model dialect path extra <<<"$2"
+  [ -n "$ONLY" ] && ! grep -qE -- "$ONLY" <<<"$client $case $h" && return
+  if [ "$h" = direct ]; then direct=direct path=/v1/responses; fi
+  if [ "$h" = wasi ] && [ -z "$WASM_WASI" ]; then WASM_WASI=$(component wasi); fi
+  if [ "$h" = spin ] && [ -z "$WASM_SPIN" ]; then WASM_SPIN=$(component spin); fi
+  dir="$RUN/$client-$case-$h"
+  mkdir -p "$dir/work" "$dir/mock" "$dir/rec"
+  token="MAGIC-$(rand)"
+  echo "$token" >"$dir/token"
+  echo "$token" >"$dir/work/secret.txt"
+  edit=
+  if [ "$client" = aider ]; then echo hello >"$dir/work/notes.txt"; edit="$dir/work/notes.txt"; fi
+  proxy_key="proxy-key-clients-$(rand)" openai_key="sk-openai-fake-$(rand)" anthropic_key="sk-ant-fake-$(rand)"
+  groq_key="gsk-fake-$(rand)"
+  printf '{"proxy":"%s","openai":"%s","anthropic":"%s","groq":"%s"}\n' \
+    "$proxy_key" "$openai_key" "$anthropic_key" "$groq_key" >"$dir/keys.json"
+  # Record each client case once (on the first host), as the client sent it.
+  rec=0
+  if [ "$RECORD" = 1 ] && [[ ! " ${recorded[*]} " =~ " $client-$case " ]]; then rec=1; fi
+  t0=$(date +%s%N)
+  env ROOT="$ROOT" CASE_DIR="$dir" CLIENT="$client" HOST="$h" MODEL="$model" EXTRA="${extra:-}" \
+    EDIT_FILE="$edit" RECORD="$rec" TIMEOUT="$TIMEOUT" PROXY_KEY="$proxy_key" \
+    OPENAI_KEY="$openai_key" ANTHROPIC_KEY="$anthropic_key" GROQ_KEY="$groq_key" WASMTIME="$WASMTIME" \
+    SPIN="${SPIN:-}" TRACE="${TRACE:-0}" WASM_WASI="$WASM_WASI" WASM_SPIN="$WASM_SPIN" \
+    CLAUDE_BIN="$CLAUDE_BIN" OPENCODE_BIN="$OPENCODE_BIN" OPENCODE_DIR="$OPENCODE_DIR" \
+    AIDER_BIN="$AIDER_BIN" CODEX_BIN="$CODEX_BIN" \
+    timeout $((TIMEOUT + 120)) unshare -rnm bash "$ROOT/tests/clients/case.sh" || true
+  ms=$(( ($(date +%s%N) - t0) / 1000000 )); secs="$((ms / 1000)).$((ms % 1000 / 100))"
+  if [ -f "$dir/setup-error" ]; then
+    reason=$(cat "$dir/setup-error")
+  elif [ ! -f "$dir/rc" ]; then
+    reason="the case did not finish"
+  else
+    reason=$(python3 tests/clients/cases.py check "$dir" "$dialect" "$path" $direct || true)
+  fi
+  if [ -z "$reason" ]; then
+    passed=$((passed + 1))
+    printf 'PASS %s %s %s %ss\n' "$client" "$case" "$h" "$secs"
+  else
+    failed=$((failed + 1))
+    printf 'FAIL %s %s %s %ss\n' "$client" "$case" "$h" "$secs"
+    echo "  why: $reason"
+    for f in out.txt err.txt proxy.log; do
+      [ -s "$dir/$f" ] || continue
+      echo "  --- $f (last lines)"
+      grep -v '^timestamp=.* level=\(INFO\|DEBUG\)' "$dir/$f" | tail -n 8 | cut -c1-300 | sed 's/^/  /'
+    done
+  fi
+  if [ "$rec" = 1 ]; then
+    recorded+=("$client-$case")
+    python3 tests/clients/cases.py fixtures "$dir/rec" "$dir" "tests/fixtures/clients/$client-$case" \
+      && say "recorded tests/fixtures/clients/$client-$case/{first,tool_result}.json" \
+      || say "recording $client-$case failed"
+  fi
+}
+
 for h in "${HOSTS[@]}"; do
   for c in "${CASES[@]}"; do
-    read -r client case model dialect path npm <<<"$c"
-    [ -n "$ONLY" ] && ! grep -qE -- "$ONLY" <<<"$client $case $h" && continue
-    dir="$RUN/$client-$case-$h"
-    mkdir -p "$dir/work" "$dir/mock" "$dir/rec"
-    token="MAGIC-$(rand)"
-    echo "$token" >"$dir/token"
-    echo "$token" >"$dir/work/secret.txt"
-    edit=
-    if [ "$client" = aider ]; then echo hello >"$dir/work/notes.txt"; edit="$dir/work/notes.txt"; fi
-    proxy_key="proxy-key-clients-$(rand)" openai_key="sk-openai-fake-$(rand)" anthropic_key="sk-ant-fake-$(rand)"
-    printf '{"proxy":"%s","openai":"%s","anthropic":"%s"}\n' "$proxy_key" "$openai_key" "$anthropic_key" >"$dir/keys.json"
-    # Record each client case once (on the first host), as the client sent it.
-    rec=0
-    if [ "$RECORD" = 1 ] && [[ ! " ${recorded[*]} " =~ " $client-$case " ]]; then rec=1; fi
-    t0=$(date +%s%N)
-    env ROOT="$ROOT" CASE_DIR="$dir" CLIENT="$client" HOST="$h" MODEL="$model" OPENCODE_NPM="${npm:-}" \
-      EDIT_FILE="$edit" RECORD="$rec" TIMEOUT="$TIMEOUT" PROXY_KEY="$proxy_key" \
-      OPENAI_KEY="$openai_key" ANTHROPIC_KEY="$anthropic_key" WASMTIME="$WASMTIME" SPIN="${SPIN:-}" \
-      TRACE="${TRACE:-0}" WASM_WASI="$WASM_WASI" WASM_SPIN="$WASM_SPIN" CLAUDE_BIN="$CLAUDE_BIN" OPENCODE_BIN="$OPENCODE_BIN" \
-      OPENCODE_DIR="$OPENCODE_DIR" AIDER_BIN="$AIDER_BIN" \
-      timeout $((TIMEOUT + 120)) unshare -rnm bash "$ROOT/tests/clients/case.sh" || true
-    ms=$(( ($(date +%s%N) - t0) / 1000000 )); secs="$((ms / 1000)).$((ms % 1000 / 100))"
-    if [ -f "$dir/setup-error" ]; then
-      reason=$(cat "$dir/setup-error")
-    elif [ ! -f "$dir/rc" ]; then
-      reason="the case did not finish"
-    else
-      reason=$(python3 tests/clients/cases.py check "$dir" "$dialect" "$path" || true)
-    fi
-    if [ -z "$reason" ]; then
-      passed=$((passed + 1))
-      printf 'PASS %s %s %s %ss\n' "$client" "$case" "$h" "$secs"
-    else
-      failed=$((failed + 1))
-      printf 'FAIL %s %s %s %ss\n' "$client" "$case" "$h" "$secs"
-      echo "  why: $reason"
-      for f in out.txt err.txt proxy.log; do
-        [ -s "$dir/$f" ] || continue
-        echo "  --- $f (last lines)"
-        grep -v '^timestamp=.* level=\(INFO\|DEBUG\)' "$dir/$f" | tail -n 8 | cut -c1-300 | sed 's/^/  /'
-      done
-    fi
-    if [ "$rec" = 1 ]; then
-      recorded+=("$client-$case")
-      python3 tests/clients/cases.py fixtures "$dir/rec" "$dir" "tests/fixtures/clients/$client-$case" \
-        && say "recorded tests/fixtures/clients/$client-$case/{first,tool_result}.json" \
-        || say "recording $client-$case failed"
-    fi
+    [ -n "${DIRECT:-}" ] && [ "${c%% *}" = codex ] && continue
+    run_case "$h" "$c"
   done
 done
+if [ -n "${DIRECT:-}" ]; then
+  for c in "${CASES[@]}"; do
+    [ "${c%% *}" = codex ] && run_case direct "$c"
+  done
+fi
 
 [ ${#HOSTS[@]} -gt 0 ] || say "NOTE — no host available: no case ran"
 echo "$passed passed, $failed failed"

@@ -6,7 +6,7 @@
 #     and the `spin` flavour under `spin up` against loopback mock providers;
 #  3. the official OpenAI, Anthropic and Google GenAI Python SDKs, unchanged, against the
 #     proxy (in a local virtualenv, .venv);
-#  4. the real coding agents (Claude Code, opencode, aider) through the proxy
+#  4. the real coding agents (Claude Code, opencode, aider, Codex CLI) through the proxy
 #     under both hosts, each in a loopback-only network namespace
 #     (scripts/clients.sh; the agents are installed once into a cache).
 # Installs what it needs first (scripts/setup.sh). Nothing leaves loopback.

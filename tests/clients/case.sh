@@ -28,15 +28,22 @@ python3 "$ROOT/tests/clients/mock_upstream.py" --log-dir "$CASE_DIR/mock" \
 pids+=($!)
 wait_file "$CASE_DIR/mock-ports.json" || { echo "mock did not start" >"$CASE_DIR/setup-error"; exit 1; }
 
-# ---- the proxy
+# ---- the proxy (HOST=direct: none; the client talks to the mock itself)
+# Groq stands for "any OpenAI-compatible provider other than OpenAI": its
+# base URL keeps Groq's own path (/openai/v1), so the mock sees
+# /openai/v1/chat/completions.
 settings=(
   "PROXY_API_KEY=$PROXY_KEY"
   "OPENAI_API_KEY=$OPENAI_KEY"
   "ANTHROPIC_API_KEY=$ANTHROPIC_KEY"
+  "GROQ_API_KEY=$GROQ_KEY"
   "OPENAI_BASE_URL=http://127.0.0.1:$MOCK_OPENAI/v1"
   "ANTHROPIC_BASE_URL=http://127.0.0.1:$MOCK_ANTHROPIC"
+  "GROQ_BASE_URL=http://127.0.0.1:$MOCK_OPENAI/openai/v1"
 )
-if [ "$HOST" = wasi ]; then
+if [ "$HOST" = direct ]; then
+  PROXY=$MOCK_OPENAI
+elif [ "$HOST" = wasi ]; then
   args=(serve -S cli --addr "127.0.0.1:$PROXY")
   for s in "${settings[@]}"; do args+=(--env "$s"); done
   env -i HOME="$HOME" PATH="$PATH" "$WASMTIME" "${args[@]}" "$WASM_WASI" \
@@ -55,12 +62,13 @@ else
 fi
 up=
 for _ in $(seq 1 600); do
+  [ "$HOST" = direct ] && { up=1; break; }
   if curl -s -o /dev/null -m 2 "http://127.0.0.1:$PROXY/ping"; then up=1; break; fi
   sleep 0.1
 done
 [ -n "$up" ] || { echo "proxy ($HOST) did not answer /ping in 60 s" >"$CASE_DIR/setup-error"; exit 1; }
 
-# ---- optionally the recorder in front of the proxy
+# ---- optionally the recorder in front of the proxy (or of the mock)
 target=$PROXY
 if [ "$RECORD" = 1 ]; then
   python3 "$ROOT/tests/clients/recorder.py" --upstream "http://127.0.0.1:$PROXY" \
@@ -120,7 +128,7 @@ opencode)
   "formatter": false,
   "provider": {
     "llm-proxy": {
-      "npm": "$OPENCODE_NPM",
+      "npm": "$EXTRA",
       "name": "llm-proxy",
       "options": { "baseURL": "$BASE/v1", "apiKey": "{env:LLM_PROXY_KEY}" },
       "models": { "$MODEL": {} }
@@ -154,6 +162,60 @@ aider)
     --no-show-release-notes --no-pretty --no-fancy-input --no-detect-urls \
     --test-cmd 'sh -c "cat secret.txt; exit 1"' --auto-test \
     --message "Append ', proxy' to the line in notes.txt." notes.txt \
+    </dev/null >"$CASE_DIR/out.txt" 2>"$CASE_DIR/err.txt"
+  echo $? >"$CASE_DIR/rc"
+  ;;
+codex)
+  # Codex CLI (the native binary of the npm package), its own home: a custom
+  # provider on the Responses API, key from LLM_PROXY_KEY. Besides the
+  # proxy, Codex would reach GitHub and chatgpt.com at start (the curated
+  # plugin marketplace: features.plugins) and ab.chatgpt.com at the end (its
+  # metrics: analytics / otel exporters); --strict-config makes a key this
+  # version no longer knows an error instead of a silent no-op. Approval
+  # policy is `never` under `exec`; danger-full-access runs `cat` without
+  # bubblewrap (the namespace is the sandbox).
+  # For a model name it does not know (every provider/model name) Codex
+  # uses fallback metadata: no reasoning effort, no text verbosity, no
+  # apply_patch tool. EXTRA names a model of its bundled catalog whose entry
+  # the case gives to $MODEL (model_catalog_json): Codex then sends what it
+  # sends its own models (a `custom` apply_patch tool, tool_search, ...).
+  mkdir -p "$H/.codex"
+  catalog=
+  if [ -n "$EXTRA" ]; then
+    env -i "${common[@]}" CODEX_HOME="$H/.codex" "$CODEX_BIN" debug models >"$CASE_DIR/codex-models.json" \
+      2>>"$CASE_DIR/err.txt" &&
+      python3 "$ROOT/tests/clients/cases.py" codex-catalog "$CASE_DIR/codex-models.json" "$EXTRA" "$MODEL" \
+        >"$H/.codex/catalog.json" ||
+      { echo "no catalog entry $EXTRA in Codex's bundled catalog" >"$CASE_DIR/setup-error"; exit 1; }
+    catalog="model_catalog_json = \"$H/.codex/catalog.json\""
+  fi
+  cat >"$H/.codex/config.toml" <<EOF
+model = "$MODEL"
+model_provider = "llm-proxy"
+check_for_update_on_startup = false
+$catalog
+
+[model_providers.llm-proxy]
+name = "llm-proxy"
+base_url = "$BASE/v1"
+env_key = "LLM_PROXY_KEY"
+wire_api = "responses"
+requires_openai_auth = false
+
+[analytics]
+enabled = false
+
+[otel]
+exporter = "none"
+metrics_exporter = "none"
+trace_exporter = "none"
+
+[features]
+plugins = false
+EOF
+  timeout "$TIMEOUT" env -i "${common[@]}" CODEX_HOME="$H/.codex" LLM_PROXY_KEY="$PROXY_KEY" \
+    "${wrap[@]}" "$CODEX_BIN" exec --strict-config --skip-git-repo-check -s danger-full-access \
+    --color never "Print the content of secret.txt using a shell command, then tell me what it says." \
     </dev/null >"$CASE_DIR/out.txt" 2>"$CASE_DIR/err.txt"
   echo $? >"$CASE_DIR/rc"
   ;;

@@ -2,8 +2,11 @@
 """Helpers for scripts/clients.sh (standard library only).
 
   cases.py spin-manifest WASM PORT...      spin.toml adapted for a test run (stdout)
-  cases.py check CASE_DIR DIALECT PATH     judge one case; prints the reason on failure
+  cases.py check CASE_DIR DIALECT PATH [direct]
+                                           judge one case; prints the reason on failure
+                                           (direct: the client talked to the mock itself)
   cases.py fixtures REC_DIR CASE_DIR OUT   write first.json and tool_result.json
+  cases.py codex-catalog MODELS FROM TO    Codex's catalog entry FROM, named TO (stdout)
 
 A case directory holds: token (the secret), out.txt/err.txt (the client's
 output), rc (its exit code), mock/ (requests the mock providers saw),
@@ -42,7 +45,7 @@ def entries(folder):
     return out
 
 
-def check(case, dialect, path):
+def check(case, dialect, path, direct=""):
     token = open(os.path.join(case, "token")).read().strip()
     keys = json.load(open(os.path.join(case, "keys.json")))
     rc = open(os.path.join(case, "rc")).read().strip()
@@ -64,7 +67,7 @@ def check(case, dialect, path):
     if os.path.exists(dns):
         names = sorted({line.split()[0] for line in open(dns) if line.strip()})
         problems.append(f"host names were looked up (traffic beyond the proxy): {names}")
-    for e in seen:
+    for e in seen if not direct else []:
         blob = json.dumps(e)
         if keys["proxy"] in blob:
             problems.append(f'the proxy key reached the provider ({e["path"]})')
@@ -83,13 +86,14 @@ def is_agent_request(e):
     if e["method"] != "POST" or not isinstance(e["body"], dict):
         return False
     p = e["path"].split("?")[0]
-    if not (p.endswith("/chat/completions") or p.endswith("/v1/messages")):
+    if not (p.endswith("/chat/completions") or p.endswith("/v1/messages") or p.endswith("/responses")):
         return False
     body = e["body"]
     tools = body.get("tools") or []
-    names = [(t.get("function") or {}).get("name") or t.get("name") or "" for t in tools]
+    names = [(t.get("function") or {}).get("name") or t.get("name") or t.get("type") or "" for t in tools]
     if tools:
-        return any(n.lower() in ("read", "read_file") for n in names)
+        # Codex has no file-reading tool: its shell tool reads the file.
+        return any(n.lower() in ("read", "read_file", "exec_command", "shell", "local_shell") for n in names)
     # aider: no tools; its main requests carry its edit-format instructions.
     return "SEARCH/REPLACE" in json.dumps(body) or "file listing" in json.dumps(body)
 
@@ -128,6 +132,15 @@ def fixtures(rec, case, out_dir):
     return 0
 
 
+def codex_catalog(models, source, model):
+    """A one-model catalog for Codex's model_catalog_json: the entry of
+    `codex debug models` for `source`, under the name `model`."""
+    entry = next(m for m in json.load(open(models))["models"] if m["slug"] == source)
+    entry = dict(entry, slug=model, display_name=model)
+    json.dump({"models": [entry]}, sys.stdout, indent=1)
+    return 0
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "spin-manifest":
@@ -137,6 +150,8 @@ def main():
         return check(*args)
     if cmd == "fixtures":
         return fixtures(*args)
+    if cmd == "codex-catalog":
+        return codex_catalog(*args)
     sys.exit(f"unknown command {cmd}")
 
 

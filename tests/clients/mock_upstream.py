@@ -3,14 +3,18 @@
 
 Standard library only. One process, two loopback listeners:
   * an OpenAI-compatible provider: POST .../chat/completions (JSON or SSE with
-    tool_calls deltas, usage and a final [DONE]), GET .../models;
+    tool_calls deltas, usage and a final [DONE]), POST .../responses (the
+    Responses API: JSON or the full SSE event sequence, each event with its
+    sequence_number; a function_call item with arguments deltas, or a message
+    with output_text deltas; usage in response.completed), GET .../models;
   * an Anthropic provider: POST /v1/messages (JSON or the full SSE event
     sequence, tool_use with input_json_delta), POST /v1/messages/count_tokens,
     GET /v1/models.
 
 The script each provider follows, whatever the client:
-  * an agent request (it offers a file-reading tool) whose conversation has no
-    tool result yet -> ONE tool call: read the file given by --file;
+  * an agent request (it offers a file-reading tool, or else a shell tool such
+    as Codex's exec_command) whose conversation has no tool result yet -> ONE
+    tool call: read the file given by --file (a shell tool: `cat` it);
   * an agent request that carries a tool result -> a final text quoting the
     token found in that result (regex MAGIC-[A-Za-z0-9]+);
   * a request without tools (aider): if a user turn carries a token, the final
@@ -32,6 +36,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import socket
 import sys
 import threading
@@ -69,24 +74,60 @@ def text_of(content):
     return str(content)
 
 
-def read_tool(tools, dialect):
-    """(name, path-argument name) of the file-reading tool offered, or None."""
+SHELL_TOOLS = ("exec_command", "shell", "shell_command", "bash", "run_shell_command")
+
+
+def tool_specs(tools, dialect):
+    """(type, name, JSON schema) of each tool offered, whatever the API shape:
+    chat `{"type":"function","function":{...}}`, Anthropic `{name,
+    input_schema}`, Responses `{"type":"function", name, parameters}` (also
+    `custom`, `local_shell`; a `namespace`'s tools are not candidates)."""
     for t in tools or []:
+        if not isinstance(t, dict):
+            continue
         if dialect == "openai":
             fn = t.get("function") or {}
-            name, schema = fn.get("name", ""), fn.get("parameters") or {}
+            yield "function", fn.get("name", ""), fn.get("parameters") or {}
+        elif dialect == "anthropic":
+            yield "function", t.get("name", ""), t.get("input_schema") or {}
         else:
-            name, schema = t.get("name", ""), t.get("input_schema") or {}
-        if name.lower() in READ_TOOLS:
+            yield t.get("type", ""), t.get("name", "") or t.get("type", ""), t.get("parameters") or {}
+
+
+def agent_tool(tools, dialect):
+    """The call to make: (type, name, arguments), or None. A file-reading tool
+    when one is offered (the path in its path argument), else a shell tool
+    (`cat` the file, in the argument shape its schema asks for)."""
+    specs = list(tool_specs(tools, dialect))
+    for kind, name, schema in specs:
+        if kind == "function" and name.lower() in READ_TOOLS:
             props = (schema.get("properties") or {}).keys()
             arg = next((a for a in PATH_ARGS if a in props), None) or next(iter(props), "file_path")
-            return name, arg
+            return "function", name, {arg: ARGS.file}
+    line = "cat " + shlex.quote(ARGS.file)
+    for kind, name, schema in specs:
+        if kind == "local_shell":
+            return "local_shell", "local_shell", {"command": ["bash", "-lc", line]}
+        if kind == "function" and name.lower() in SHELL_TOOLS:
+            props = schema.get("properties") or {}
+            if "cmd" in props:
+                return "function", name, {"cmd": line}
+            if (props.get("command") or {}).get("type") == "array":
+                return "function", name, {"command": ["bash", "-lc", line]}
+            return "function", name, {"command": line}
     return None
 
 
 def tool_results(body, dialect):
     """Texts of the tool results in the conversation."""
     out = []
+    if dialect == "responses":
+        items = body.get("input")
+        for it in items if isinstance(items, list) else []:
+            if isinstance(it, dict) and it.get("type") in ("function_call_output", "custom_tool_call_output",
+                                                           "local_shell_call_output"):
+                out.append(text_of(it.get("output")))
+        return out
     for m in body.get("messages") or []:
         if dialect == "openai":
             if m.get("role") == "tool":
@@ -111,8 +152,9 @@ def system_text(body, dialect):
 
 
 def plan(body, dialect):
-    """What to answer: (kind, text, tool_call) with tool_call = (name, input)."""
-    tool = read_tool(body.get("tools"), dialect)
+    """What to answer: (kind, text, tool_call) with tool_call = (type, name,
+    arguments). dialect: openai (chat), anthropic or responses."""
+    tool = agent_tool(body.get("tools"), dialect)
     if tool:
         results = tool_results(body, dialect)
         if results:
@@ -120,9 +162,8 @@ def plan(body, dialect):
             if found:
                 return "final", f"The file says: {found[-1]}", None
             return "final", "The tool result carried no token.", None
-        name, arg = tool
-        return "tool_call", "", (name, {arg: ARGS.file})
-    if body.get("tools"):
+        return "tool_call", "", tool
+    if body.get("tools") or dialect == "responses":
         return "side", "OK.", None
     # No tools: aider's loop, or a side request.
     users = user_texts(body)
@@ -158,7 +199,7 @@ def openai_json(body, kind, text, call):
     finish = "stop"
     if call:
         msg["tool_calls"] = [{"id": "call_" + uuid.uuid4().hex[:20], "type": "function",
-                              "function": {"name": call[0], "arguments": json.dumps(call[1])}}]
+                              "function": {"name": call[1], "arguments": json.dumps(call[2])}}]
         finish = "tool_calls"
     return {"id": "chatcmpl-" + uuid.uuid4().hex[:24], "object": "chat.completion",
             "created": int(time.time()), "model": body.get("model", "mock"),
@@ -177,9 +218,9 @@ def openai_events(body, kind, text, call):
 
     yield chunk({"role": "assistant", "content": ""})
     if call:
-        args = json.dumps(call[1])
+        args = json.dumps(call[2])
         yield chunk({"tool_calls": [{"index": 0, "id": "call_" + uuid.uuid4().hex[:20], "type": "function",
-                                     "function": {"name": call[0], "arguments": ""}}]})
+                                     "function": {"name": call[1], "arguments": ""}}]})
         half = len(args) // 2
         for piece in (args[:half], args[half:]):
             yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
@@ -202,8 +243,8 @@ def anthropic_json(body, kind, text, call):
     if text:
         content.append({"type": "text", "text": text})
     if call:
-        content.append({"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:22], "name": call[0],
-                        "input": call[1]})
+        content.append({"type": "tool_use", "id": "toolu_" + uuid.uuid4().hex[:22], "name": call[1],
+                        "input": call[2]})
     return {"id": "msg_" + uuid.uuid4().hex[:24], "type": "message", "role": "assistant",
             "model": body.get("model", "mock"), "content": content,
             "stop_reason": "tool_use" if call else "end_turn", "stop_sequence": None,
@@ -234,8 +275,8 @@ def anthropic_events(body, kind, text, call):
         yield ev("content_block_start", {"type": "content_block_start", "index": index,
                                          "content_block": {"type": "tool_use",
                                                            "id": "toolu_" + uuid.uuid4().hex[:22],
-                                                           "name": call[0], "input": {}}})
-        args = json.dumps(call[1])
+                                                           "name": call[1], "input": {}}})
+        args = json.dumps(call[2])
         half = len(args) // 2
         for piece in ("", args[:half], args[half:]):
             yield ev("content_block_delta", {"type": "content_block_delta", "index": index,
@@ -246,6 +287,95 @@ def anthropic_events(body, kind, text, call):
                                          "stop_sequence": None},
                                "usage": {"output_tokens": 7}})
     yield ev("message_stop", {"type": "message_stop"})
+
+
+def responses_output(body, call, text):
+    """The output items of a Responses answer (complete, as in
+    response.completed and the non-streaming answer): a reasoning item first
+    when the request asks for reasoning.encrypted_content (as OpenAI's
+    reasoning models answer; the client sends it back in its next input),
+    then the tool call or the message."""
+    out = []
+    if "reasoning.encrypted_content" in (body.get("include") or []):
+        out.append({"id": "rs_" + uuid.uuid4().hex[:24], "type": "reasoning", "summary": [],
+                    "encrypted_content": "mock-encrypted-" + uuid.uuid4().hex})
+    return out + responses_answer(call, text)
+
+
+def responses_answer(call, text):
+    if call:
+        kind, name, args = call
+        call_id = "call_" + uuid.uuid4().hex[:20]
+        if kind == "local_shell":
+            return [{"id": "lsh_" + uuid.uuid4().hex[:24], "type": "local_shell_call", "status": "completed",
+                     "call_id": call_id, "action": {"type": "exec", **args}}]
+        return [{"id": "fc_" + uuid.uuid4().hex[:24], "type": "function_call", "status": "completed",
+                 "arguments": json.dumps(args), "call_id": call_id, "name": name}]
+    return [{"id": "msg_" + uuid.uuid4().hex[:24], "type": "message", "status": "completed", "role": "assistant",
+             "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}]
+
+
+def responses_object(body, status, output, rid, created):
+    usage = None
+    if status == "completed":
+        usage = {"input_tokens": 42, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 7,
+                 "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 49}
+    return {"id": rid, "object": "response", "created_at": created, "status": status, "error": None,
+            "incomplete_details": None, "instructions": body.get("instructions"), "model": body.get("model", "mock"),
+            "output": output, "parallel_tool_calls": body.get("parallel_tool_calls", True),
+            "previous_response_id": None, "reasoning": body.get("reasoning"), "store": body.get("store", False),
+            "temperature": 1.0, "text": body.get("text") or {"format": {"type": "text"}},
+            "tool_choice": body.get("tool_choice", "auto"), "tools": [], "top_p": 1.0, "truncation": "disabled",
+            "usage": usage, "metadata": {}}
+
+
+def responses_json(body, kind, text, call):
+    return responses_object(body, "completed", responses_output(body, call, text),
+                            "resp_" + uuid.uuid4().hex[:24], int(time.time()))
+
+
+def responses_events(body, kind, text, call):
+    """The Responses API's stream: response.created, .in_progress, per output
+    item .output_item.added / its deltas / .output_item.done, then
+    response.completed; every event with its sequence_number."""
+    rid, created = "resp_" + uuid.uuid4().hex[:24], int(time.time())
+    seq = iter(range(10**9))
+
+    def ev(event, **data):
+        data = {"type": event, "sequence_number": next(seq), **data}
+        return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+    output = responses_output(body, call, text)
+    yield ev("response.created", response=responses_object(body, "in_progress", [], rid, created))
+    yield ev("response.in_progress", response=responses_object(body, "in_progress", [], rid, created))
+    for index, item in enumerate(output):
+        if item["type"] == "message":
+            part = item["content"][0]
+            yield ev("response.output_item.added", output_index=index,
+                     item={**item, "status": "in_progress", "content": []})
+            yield ev("response.content_part.added", item_id=item["id"], output_index=index, content_index=0,
+                     part={**part, "text": ""})
+            for piece in re.findall(r"\S+\s*|\s+", part["text"]):
+                yield ev("response.output_text.delta", item_id=item["id"], output_index=index, content_index=0,
+                         delta=piece, logprobs=[])
+            yield ev("response.output_text.done", item_id=item["id"], output_index=index, content_index=0,
+                     text=part["text"], logprobs=[])
+            yield ev("response.content_part.done", item_id=item["id"], output_index=index, content_index=0,
+                     part=part)
+        elif item["type"] == "function_call":
+            yield ev("response.output_item.added", output_index=index,
+                     item={**item, "status": "in_progress", "arguments": ""})
+            args = item["arguments"]
+            half = len(args) // 2
+            for piece in (args[:half], args[half:]):
+                yield ev("response.function_call_arguments.delta", item_id=item["id"], output_index=index,
+                         delta=piece)
+            yield ev("response.function_call_arguments.done", item_id=item["id"], output_index=index,
+                     name=item["name"], arguments=args)
+        else:
+            yield ev("response.output_item.added", output_index=index, item={**item, "status": "in_progress"})
+        yield ev("response.output_item.done", output_index=index, item=item)
+    yield ev("response.completed", response=responses_object(body, "completed", output, rid, created))
 
 
 # ------------------------------------------------------------------ server
@@ -308,6 +438,12 @@ class Handler(QuietHandler):
         if self.dialect == "anthropic" and path.endswith("/messages/count_tokens"):
             self.record(raw, "count_tokens")
             return self.send_json(200, {"input_tokens": max(1, len(raw) // 4)})
+        if self.dialect == "openai" and path.endswith("/responses"):
+            kind, text, call = plan(body, "responses")
+            self.record(raw, kind)
+            if body.get("stream"):
+                return self.send_events(responses_events(body, kind, text, call))
+            return self.send_json(200, responses_json(body, kind, text, call))
         ok = (path.endswith("/chat/completions") if self.dialect == "openai" else path.endswith("/v1/messages"))
         if not ok:
             self.record(raw, "unknown")
