@@ -464,6 +464,110 @@ fn chat_clients_reach_anthropic_converse_and_openai() {
     }
 }
 
+const RESPONSES_CASES: &[&str] = &["codex-translated", "codex-native", "codex-catalog"];
+
+/// Codex's turns through every kind of provider: natively to OpenAI and
+/// Azure, translated to OpenAI-compatible ones (system-first included), and
+/// chained to Anthropic and Bedrock.
+#[test]
+fn codex_reaches_every_provider() {
+    for case in RESPONSES_CASES {
+        for which in ["first", "tool_result"] {
+            let f = load(case, which);
+            let input = f.body["input"].as_array().unwrap();
+            let developer = input[0]["content"][0]["text"].as_str().unwrap();
+            let marker: String = developer.chars().take(40).collect();
+            // Native: the body as Codex sent it but the model.
+            for (model, url) in [
+                ("openai/gpt-5-codex", "https://api.openai.com/v1/responses"),
+                (
+                    "azure-openai/codex",
+                    "https://res.openai.azure.com/openai/v1/responses",
+                ),
+            ] {
+                let fwd = replay(&f, model);
+                assert_eq!(fwd.first().url(), url, "{}", f.name);
+                let body = sent(&fwd);
+                assert_eq!(body["input"], f.body["input"], "{}", f.name);
+                assert_eq!(body["tools"], f.body["tools"], "{}", f.name);
+            }
+            // Translated: chat completions.
+            for (model, url, system_first) in CHAT_TARGETS {
+                if model.starts_with("openai/") || model.starts_with("azure-openai/") {
+                    continue;
+                }
+                let fwd = replay(&f, model);
+                let up = fwd.first();
+                assert_eq!(up.url(), *url, "{} → {model}", f.name);
+                for (name, _) in &up.headers {
+                    assert!(
+                        !name.starts_with("x-codex-")
+                            && name != "originator"
+                            && name != "session-id",
+                        "{} → {model}: {name}",
+                        f.name
+                    );
+                }
+                let body = sent(&fwd);
+                let roles = roles(&body);
+                assert_eq!(roles[0], "system", "{} → {model}", f.name);
+                if *system_first {
+                    assert_eq!(
+                        roles.iter().filter(|r| **r == "system").count(),
+                        1,
+                        "{} → {model}: {roles:?}",
+                        f.name
+                    );
+                }
+                let text = serde_json::to_string(&body).unwrap();
+                assert!(text.contains(&marker), "{} → {model}", f.name);
+                let names = tool_names(&body);
+                assert!(names.contains(&"exec_command".to_string()), "{names:?}");
+                assert!(!names.iter().any(|n| n.is_empty()), "{names:?}");
+                assert!(
+                    dropped(&fwd).contains("tools.web_search"),
+                    "{}",
+                    dropped(&fwd)
+                );
+                if which == "tool_result" {
+                    let messages = body["messages"].as_array().unwrap();
+                    let tool = messages.iter().find(|m| m["role"] == "tool").unwrap();
+                    assert!(
+                        tool["content"].as_str().unwrap().contains(MAGIC),
+                        "{}",
+                        f.name
+                    );
+                    let id = tool["tool_call_id"].as_str().unwrap();
+                    assert!(
+                        messages.iter().any(|m| m["tool_calls"]
+                            .as_array()
+                            .is_some_and(|c| c.iter().any(|c| c["id"] == id))),
+                        "{} → {model}: the call {id}",
+                        f.name
+                    );
+                } else {
+                    assert!(!text.contains(MAGIC));
+                }
+            }
+            // Chained: Anthropic (Messages) and Bedrock (Converse).
+            let fwd = replay(&f, "anthropic/claude-sonnet-4-5");
+            assert_eq!(fwd.first().url(), "https://api.anthropic.com/v1/messages");
+            let body = sent(&fwd);
+            assert!(
+                body["system"].as_str().unwrap().contains(&marker),
+                "{}",
+                f.name
+            );
+            let text = serde_json::to_string(&body).unwrap();
+            assert_eq!(text.contains(MAGIC), which == "tool_result", "{}", f.name);
+            let fwd = replay(&f, "aws-bedrock/anthropic.claude-sonnet-4-5-v1:0");
+            assert!(fwd.first().url().contains("/converse"), "{}", f.name);
+            let text = String::from_utf8_lossy(fwd.first().body.as_deref().unwrap()).to_string();
+            assert_eq!(text.contains(MAGIC), which == "tool_result", "{}", f.name);
+        }
+    }
+}
+
 /// Every node of every recorded body, replaced in turn by a value of each
 /// other JSON type: the translators never panic, and whatever they write is
 /// JSON (they splice raw bytes, so this is what could go wrong).
@@ -472,6 +576,7 @@ fn mutated_agent_requests_translate_to_valid_json_or_a_reason() {
     use llm_proxy::translate::anthropic_openai::request::{
         chat_to_messages, messages_to_chat, ChatOptions,
     };
+    use llm_proxy::translate::responses_openai::request::responses_to_chat;
     fn paths(v: &Value, at: Vec<String>, out: &mut Vec<Vec<String>>) {
         out.push(at.clone());
         match v {
@@ -521,7 +626,11 @@ fn mutated_agent_requests_translate_to_valid_json_or_a_reason() {
         }
     }
     let mut runs = 0;
-    for case in MESSAGES_CASES.iter().chain(CHAT_CASES) {
+    for case in MESSAGES_CASES
+        .iter()
+        .chain(CHAT_CASES)
+        .chain(RESPONSES_CASES)
+    {
         for which in ["first", "tool_result"] {
             let mut f = load(case, which);
             shrink(&mut f.body);
@@ -544,6 +653,10 @@ fn mutated_agent_requests_translate_to_valid_json_or_a_reason() {
                             messages_to_chat(&bytes, ChatOptions::default()),
                         ),
                         ("chat_to_messages", chat_to_messages(&bytes)),
+                        (
+                            "responses_to_chat",
+                            responses_to_chat(&bytes, opts).map(|r| r.chat),
+                        ),
                     ] {
                         runs += 1;
                         if let Ok(t) = result {

@@ -269,14 +269,25 @@ pub fn keep_all(_: &str) -> bool {
 /// of the client's dialect that mean nothing to the provider's — its API's
 /// (`anthropic-*`, `openai-*`), its SDK's self-description (`x-stainless-*`,
 /// which would name the other dialect's SDK) and its agent's (Claude
-/// Code's `x-app`, `x-claude-code-*` session ids).
+/// Code's `x-app`, `x-claude-code-*` session ids; Codex's `originator`,
+/// session and thread ids and `x-codex-*` turn metadata, which names the
+/// installation).
 pub fn keep_for_translation(name: &str) -> bool {
-    name != "accept-encoding"
-        && name != "x-app"
-        && !name.starts_with("anthropic-")
+    !matches!(
+        name,
+        "accept-encoding"
+            | "x-app"
+            | "originator"
+            | "session-id"
+            | "session_id"
+            | "thread-id"
+            | "conversation_id"
+            | "x-client-request-id"
+    ) && !name.starts_with("anthropic-")
         && !name.starts_with("openai-")
         && !name.starts_with("x-stainless-")
         && !name.starts_with("x-claude-code-")
+        && !name.starts_with("x-codex-")
 }
 
 /// The `x-llm-proxy-dropped` response header naming what a request lost.

@@ -327,17 +327,39 @@ pub fn responses_to_chat(body: &[u8], opts: ChatOptions) -> Result<ResponsesRequ
         .unwrap_or_default();
 
     let mut messages = Out::with_capacity(input.get().len() + 256);
+    let items = match is_str(input) {
+        true => Vec::new(),
+        false => objects(input).ok_or("'input' must be a string or an array of items")?,
+    };
+    let is_system = |item: &Fields| {
+        matches!(item.str("type").as_deref(), Some("message") | None)
+            && matches!(item.str("role").as_deref(), Some("system" | "developer"))
+    };
+    // The instructions, and for providers that take system text only first
+    // every system/developer message too, as one leading system message.
+    let mut system: Vec<&str> = Vec::new();
     if let Some(instructions) = req.get("instructions").filter(|i| is_str(i)) {
-        if instructions.get() != "\"\"" {
-            text_message(&mut messages, "system", &[instructions.get()]);
+        system.push(instructions.get());
+    }
+    if opts.system_first {
+        for item in items.iter().filter(|i| is_system(i)) {
+            if let Some(c) = item.get("content") {
+                content_texts(c, &mut system, None, &mut dropped);
+            }
         }
+    }
+    system.retain(|t| *t != "\"\"");
+    if !system.is_empty() {
+        text_message(&mut messages, "system", &system);
     }
     if is_str(input) {
         text_message(&mut messages, "user", &[input.get()]);
     } else {
-        let items = objects(input).ok_or("'input' must be a string or an array of items")?;
         let mut assistant = Assistant::default();
         for item in &items {
+            if opts.system_first && is_system(item) {
+                continue;
+            }
             let kind = item.str("type");
             let role = item.str("role");
             match (kind.as_deref(), role.as_deref()) {

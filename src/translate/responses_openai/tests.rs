@@ -345,3 +345,31 @@ fn every_stream_ends_with_its_terminal_event() {
         "overloaded"
     );
 }
+
+#[test]
+fn system_first_providers_get_one_leading_system_message() {
+    let body = json!({"model": "m", "instructions": "A.", "input": [
+        {"role": "developer", "content": "B."},
+        {"role": "user", "content": "hi"},
+        {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "C."}]},
+        {"role": "user", "content": "again"}]});
+    let opts = ChatOptions {
+        system_first: true,
+        ..ChatOptions::default()
+    };
+    let r = responses_to_chat(body.to_string().as_bytes(), opts).unwrap();
+    assert_eq!(
+        r.chat.body.to_value()["messages"],
+        json!([{"role": "system", "content": "A.\nB.\nC."},
+               {"role": "user", "content": "hi"}, {"role": "user", "content": "again"}])
+    );
+    // Elsewhere each stays at its place.
+    let r = responses_to_chat(body.to_string().as_bytes(), ChatOptions::default()).unwrap();
+    let roles: Vec<Value> = r.chat.body.to_value()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].clone())
+        .collect();
+    assert_eq!(roles, ["system", "system", "user", "system", "user"]);
+}
