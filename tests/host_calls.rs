@@ -78,6 +78,9 @@ const CHAT: &[u8] =
     br#"{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
 const MESSAGES: &[u8] = br#"{"model":"openai/gpt-4o-mini","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}"#;
 const EMBEDDINGS: &[u8] = br#"{"model":"openai/text-embedding-3-small","input":["hi"]}"#;
+const RESPONSES: &[u8] = br#"{"model":"openai/gpt-5","input":"hi","store":false}"#;
+const RESPONSES_GROQ: &[u8] = br#"{"model":"groq/llama-3.3-70b","input":"hi","store":false}"#;
+const GROQ_KEY: &[(&str, &str)] = &[("GROQ_API_KEY", "gsk-one")];
 const ONE_KEY: &[(&str, &str)] = &[("OPENAI_API_KEY", "sk-one")];
 const THREE_KEYS: &[(&str, &str)] = &[("OPENAI_API_KEY", "sk-a,sk-b,sk-c")];
 const THREE_KEYS_RR: &[(&str, &str)] = &[
@@ -136,6 +139,22 @@ fn host_calls_per_route() {
         (
             "messages (translated), one key",
             ask("POST", "/v1/messages", MESSAGES, ONE_KEY, &host),
+            Asked {
+                settings: 7,
+                calls: Calls::default(),
+            },
+        ),
+        (
+            "responses (native), one key",
+            ask("POST", "/v1/responses", RESPONSES, ONE_KEY, &host),
+            Asked {
+                settings: 7,
+                calls: Calls::default(),
+            },
+        ),
+        (
+            "responses (translated), one key",
+            ask("POST", "/v1/responses", RESPONSES_GROQ, GROQ_KEY, &host),
             Asked {
                 settings: 7,
                 calls: Calls::default(),
