@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use llm_proxy::cloud_auth::sigv4::{self, Credentials};
 use llm_proxy::translate::eventstream::encode;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -15,52 +14,8 @@ const KEY_FILE: &str = include_str!("fixtures/test-service-account.json");
 const AWS_ID: &str = "AKIAINTEGRATION01";
 const AWS_SECRET: &str = "integration/secret/0000000000000000000000";
 
-/// Checks a received SigV4 request: recomputed over what arrived, signed for
-/// `host` and `path` (the real ones when it came through the gateway).
 fn check_signature(r: &Recorded, host: &str, path: &str) {
-    let auth = r.header("authorization").expect("signed");
-    assert!(
-        auth.starts_with(&format!("AWS4-HMAC-SHA256 Credential={AWS_ID}/")),
-        "{auth}"
-    );
-    assert!(
-        auth.contains("/us-east-1/bedrock/aws4_request, SignedHeaders=host;x-amz-date, Signature="),
-        "{auth}"
-    );
-    let date = r.header("x-amz-date").unwrap();
-    let n = |a: usize, b: usize| date[a..b].parse::<u32>().unwrap();
-    let day = time::Date::from_calendar_date(
-        n(0, 4) as i32,
-        time::Month::try_from(n(4, 6) as u8).unwrap(),
-        n(6, 8) as u8,
-    )
-    .unwrap();
-    let t = day
-        .with_hms(n(9, 11) as u8, n(11, 13) as u8, n(13, 15) as u8)
-        .unwrap()
-        .assume_utc();
-    let signed = sigv4::sign(
-        &sigv4::SigningInput {
-            method: &r.method,
-            host,
-            path,
-            query: "",
-            headers: &[],
-            body: &r.body,
-            region: "us-east-1",
-            service: "bedrock",
-            now: t.unix_timestamp(),
-        },
-        &Credentials {
-            access_key_id: AWS_ID.into(),
-            secret_access_key: AWS_SECRET.into(),
-            session_token: None,
-        },
-    );
-    assert!(
-        auth.ends_with(&signed.signature),
-        "what was signed is not what was sent"
-    );
+    common::aws::check_signature(r, host, path, AWS_ID, AWS_SECRET);
 }
 
 fn converse_answer() -> MockResponse {

@@ -7,7 +7,6 @@ mod common;
 
 use base64::Engine as _;
 use common::*;
-use llm_proxy::cloud_auth::sigv4::{self, Credentials};
 use serde_json::{json, Value};
 
 const AWS_ID: &str = "AKIAEMBEDDINGS0001";
@@ -292,44 +291,7 @@ fn azure_and_vertex_take_their_openai_compatible_endpoints_and_the_gateway_its_p
 
 /// Checks a received SigV4 request: recomputed over the bytes that arrived.
 fn check_signature(r: &Recorded, host: &str) {
-    let auth = r.header("authorization").expect("signed");
-    assert!(
-        auth.starts_with(&format!("AWS4-HMAC-SHA256 Credential={AWS_ID}/")),
-        "{auth}"
-    );
-    let date = r.header("x-amz-date").unwrap();
-    let n = |a: usize, b: usize| date[a..b].parse::<u32>().unwrap();
-    let t = time::Date::from_calendar_date(
-        n(0, 4) as i32,
-        time::Month::try_from(n(4, 6) as u8).unwrap(),
-        n(6, 8) as u8,
-    )
-    .unwrap()
-    .with_hms(n(9, 11) as u8, n(11, 13) as u8, n(13, 15) as u8)
-    .unwrap()
-    .assume_utc();
-    let signed = sigv4::sign(
-        &sigv4::SigningInput {
-            method: &r.method,
-            host,
-            path: r.path(),
-            query: "",
-            headers: &[],
-            body: &r.body,
-            region: "us-east-1",
-            service: "bedrock",
-            now: t.unix_timestamp(),
-        },
-        &Credentials {
-            access_key_id: AWS_ID.into(),
-            secret_access_key: AWS_SECRET.into(),
-            session_token: None,
-        },
-    );
-    assert!(
-        auth.ends_with(&signed.signature),
-        "what was signed is not what was sent"
-    );
+    common::aws::check_signature(r, host, r.path(), AWS_ID, AWS_SECRET);
 }
 
 fn bedrock_mock() -> Mock {

@@ -10,20 +10,6 @@ use common::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-fn proxy(openai: &Mock, anthropic: &Mock, extra: &[(&str, &str)]) -> Proxy {
-    let mut e = env(&[
-        ("PROXY_API_KEY", PROXY_KEY),
-        ("OPENAI_API_KEY", "sk-openai-upstream"),
-        ("OPENAI_BASE_URL", &openai.url("/v1")),
-        ("GROQ_API_KEY", "gsk-upstream"),
-        ("GROQ_BASE_URL", &openai.url("/groq/openai/v1")),
-        ("ANTHROPIC_API_KEY", "sk-ant-upstream"),
-        ("ANTHROPIC_BASE_URL", &anthropic.url("")),
-    ]);
-    e.extend(env(extra));
-    Proxy::start(&e)
-}
-
 /// A request shaped like Claude Code's: system text blocks with
 /// cache_control, a dozen tools, thinking, metadata, streaming.
 fn claude_code_request(model: &str) -> String {

@@ -10,15 +10,14 @@ use common::*;
 use serde_json::{json, Value};
 
 fn proxy(openai: &Mock, anthropic: &Mock) -> Proxy {
-    Proxy::start(&env(&[
-        ("PROXY_API_KEY", PROXY_KEY),
-        ("OPENAI_API_KEY", "sk-openai-upstream"),
-        ("OPENAI_BASE_URL", &openai.url("/v1")),
-        ("GROQ_API_KEY", "gsk-upstream"),
-        ("GROQ_BASE_URL", &openai.url("/groq/openai/v1")),
-        ("ANTHROPIC_API_KEY", "sk-ant-upstream"),
-        ("ANTHROPIC_BASE_URL", &anthropic.url("")),
-    ]))
+    common::llm::proxy(openai, anthropic, &[])
+}
+
+/// A Codex-shaped turn for `model`, through `proxy`.
+fn codex_turn(proxy: &Proxy, model: &str) -> Response {
+    let resp = proxy.authed("POST", "/v1/responses", &headers(), &codex_request(model));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    resp
 }
 
 /// A turn shaped like Codex's.
@@ -49,13 +48,7 @@ fn headers() -> Vec<(&'static str, &'static str)> {
 fn a_codex_turn_streams_from_an_openai_compatible_provider_event_by_event() {
     let (openai, anthropic) = (openai_mock(), anthropic_mock());
     let proxy = proxy(&openai, &anthropic);
-    let resp = proxy.authed(
-        "POST",
-        "/v1/responses",
-        &headers(),
-        &codex_request("groq/llama-3.3-70b-versatile"),
-    );
-    assert_eq!(resp.status, 200, "{}", resp.text());
+    let resp = codex_turn(&proxy, "groq/llama-3.3-70b-versatile");
     assert_eq!(resp.header("content-type"), Some("text/event-stream"));
     let dropped = resp.header("x-llm-proxy-dropped").unwrap();
     for name in [
@@ -145,13 +138,7 @@ fn openai_gets_the_responses_body_natively_and_its_answer_as_it_is() {
 fn anthropic_is_reached_through_messages_and_answers_in_responses_events() {
     let (openai, anthropic) = (openai_mock(), anthropic_mock());
     let proxy = proxy(&openai, &anthropic);
-    let resp = proxy.authed(
-        "POST",
-        "/v1/responses",
-        &headers(),
-        &codex_request("anthropic/claude-sonnet-4-5"),
-    );
-    assert_eq!(resp.status, 200, "{}", resp.text());
+    let resp = codex_turn(&proxy, "anthropic/claude-sonnet-4-5");
     let got = anthropic.only();
     assert_eq!(got.path(), "/v1/messages");
     assert_eq!(got.header("x-api-key"), Some("sk-ant-upstream"));

@@ -151,3 +151,19 @@ pub fn sse_events(resp: &Response) -> Vec<(String, Value)> {
         })
         .collect()
 }
+
+/// The proxy with OpenAI and Groq pointed at `openai` and Anthropic at
+/// `anthropic`, plus `extra` settings.
+pub fn proxy(openai: &Mock, anthropic: &Mock, extra: &[(&str, &str)]) -> Proxy {
+    let mut e = env(&[
+        ("PROXY_API_KEY", PROXY_KEY),
+        ("OPENAI_API_KEY", "sk-openai-upstream"),
+        ("OPENAI_BASE_URL", &openai.url("/v1")),
+        ("GROQ_API_KEY", "gsk-upstream"),
+        ("GROQ_BASE_URL", &openai.url("/groq/openai/v1")),
+        ("ANTHROPIC_API_KEY", "sk-ant-upstream"),
+        ("ANTHROPIC_BASE_URL", &anthropic.url("")),
+    ]);
+    e.extend(env(extra));
+    Proxy::start(&e)
+}

@@ -3,6 +3,7 @@
 //! speaks raw HTTP/1.1 so tests see exactly what crossed the wire and when.
 #![allow(dead_code)]
 
+pub mod aws;
 pub mod llm;
 
 use std::io::{BufRead, BufReader, Read, Write};
