@@ -1,0 +1,450 @@
+//! Property tests: generated inputs, thousands per property, through the
+//! core — the pipeline, settings parsing, routing and every translator,
+//! request and stream side. With instance reuse a trap ends every request
+//! in the instance, so none of this may panic; and whatever a translator
+//! writes must be JSON (they splice raw bytes).
+
+use llm_proxy::host::Fixed;
+use llm_proxy::pipeline::{decide, plan_body, Decision};
+use llm_proxy::request::RequestHead;
+use llm_proxy::translate::anthropic_openai::request::{
+    chat_to_messages, messages_to_chat, ChatOptions,
+};
+use llm_proxy::translate::anthropic_openai::response::{
+    chat_to_messages_response, messages_to_chat_response,
+};
+use llm_proxy::translate::anthropic_openai::stream::{ChatToMessagesStream, MessagesToChatStream};
+use llm_proxy::translate::bedrock_openai::request::chat_to_converse;
+use llm_proxy::translate::bedrock_openai::response::converse_to_chat_response;
+use llm_proxy::translate::bedrock_openai::stream::ConverseToChatStream;
+use llm_proxy::translate::responses_openai::request::responses_to_chat;
+use llm_proxy::translate::responses_openai::response::chat_to_responses_response;
+use llm_proxy::translate::responses_openai::stream::ChatToResponsesStream;
+use llm_proxy::translate::responses_openai::ToolNames;
+use llm_proxy::translate::{eventstream, BodyTransform};
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+const CASES: u32 = 2000;
+
+/// Field names the dialects use, so generated bodies hit real code paths.
+const KEYS: &[&str] = &[
+    "model",
+    "messages",
+    "role",
+    "content",
+    "type",
+    "text",
+    "tools",
+    "tool_choice",
+    "input",
+    "name",
+    "id",
+    "call_id",
+    "arguments",
+    "output",
+    "system",
+    "stream",
+    "max_tokens",
+    "thinking",
+    "output_config",
+    "effort",
+    "budget_tokens",
+    "tool_calls",
+    "function",
+    "parameters",
+    "input_schema",
+    "tool_use_id",
+    "is_error",
+    "source",
+    "data",
+    "media_type",
+    "url",
+    "image_url",
+    "instructions",
+    "reasoning",
+    "encrypted_content",
+    "thinking_blocks",
+    "namespace",
+    "format",
+    "schema",
+    "n",
+    "stop",
+    "stop_sequences",
+    "metadata",
+    "user_id",
+    "temperature",
+    "top_p",
+    "stream_options",
+    "include_usage",
+    "previous_response_id",
+    "store",
+    "cache_control",
+    "index",
+    "delta",
+    "choices",
+    "finish_reason",
+    "usage",
+    "error",
+    "x",
+];
+
+/// Values the dialects switch on.
+const WORDS: &[&str] = &[
+    "user",
+    "assistant",
+    "system",
+    "developer",
+    "tool",
+    "text",
+    "tool_use",
+    "tool_result",
+    "image",
+    "document",
+    "function",
+    "function_call",
+    "function_call_output",
+    "custom",
+    "custom_tool_call",
+    "message",
+    "reasoning",
+    "namespace",
+    "input_text",
+    "output_text",
+    "input_image",
+    "thinking",
+    "redacted_thinking",
+    "enabled",
+    "adaptive",
+    "disabled",
+    "auto",
+    "any",
+    "none",
+    "required",
+    "stop",
+    "length",
+    "tool_calls",
+    "base64",
+    "json_schema",
+    "high",
+    "openai/gpt-4o",
+    "anthropic/claude-sonnet-4-5",
+    "groq/x",
+    "data:image/png;base64,AA",
+];
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        (-1e6f64..1e6).prop_map(|f| json!(f)),
+        "[a-z \\\\\"{}é\\n]{0,12}".prop_map(Value::String),
+        prop::sample::select(WORDS).prop_map(|w| json!(w)),
+    ]
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(5, 80, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::vec((prop::sample::select(KEYS), inner), 0..6).prop_map(|kv| {
+                Value::Object(
+                    kv.into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect::<Map<_, _>>(),
+                )
+            }),
+        ]
+    })
+}
+
+/// A request-like object: usually with a model and messages or input.
+fn request() -> impl Strategy<Value = Value> {
+    (value(), value(), value(), prop::sample::select(WORDS)).prop_map(|(a, b, extra, model)| {
+        let mut o = match extra {
+            Value::Object(o) => o,
+            _ => Map::new(),
+        };
+        o.insert("model".into(), json!(model));
+        o.insert("messages".into(), json!([a.clone(), b.clone()]));
+        o.insert("input".into(), json!([a, b]));
+        Value::Object(o)
+    })
+}
+
+fn options() -> impl Strategy<Value = ChatOptions> {
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c, d)| {
+        ChatOptions {
+            max_completion_tokens: a,
+            reasoning_effort: b,
+            system_first: c,
+            thinking_blocks: d,
+        }
+    })
+}
+
+fn is_json(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(bytes).is_ok()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    #[test]
+    fn request_translators_never_panic_and_write_json(req in request(), opts in options()) {
+        let bytes = serde_json::to_vec(&req).unwrap();
+        if let Ok(t) = messages_to_chat(&bytes, opts) {
+            prop_assert!(is_json(&t.body.to_vec()));
+        }
+        if let Ok(t) = chat_to_messages(&bytes) {
+            prop_assert!(is_json(&t.body.to_vec()));
+        }
+        if let Ok(r) = responses_to_chat(&bytes, opts) {
+            prop_assert!(is_json(&r.chat.body.to_vec()));
+        }
+        if let Ok(t) = chat_to_converse(&req) {
+            prop_assert!(is_json(&t.body.to_vec()));
+        }
+    }
+
+    #[test]
+    fn request_translators_take_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let _ = messages_to_chat(&bytes, ChatOptions::default());
+        let _ = chat_to_messages(&bytes);
+        let _ = responses_to_chat(&bytes, ChatOptions::default());
+    }
+
+    #[test]
+    fn answer_mappers_never_panic(answer in value()) {
+        let bytes = serde_json::to_vec(&answer).unwrap();
+        let mut tools = ToolNames::default();
+        tools.function("read", Some("fs"));
+        tools.custom("apply_patch");
+        for out in [
+            chat_to_messages_response(&bytes, "m"),
+            messages_to_chat_response(&bytes, "m", 0),
+            chat_to_responses_response(&bytes, "m", &tools, 0),
+            converse_to_chat_response(&bytes, "m", "id", 0),
+        ].into_iter().flatten() {
+            prop_assert!(is_json(&out));
+        }
+    }
+
+    #[test]
+    fn stream_translators_never_panic_and_always_end(
+        events in prop::collection::vec((prop::sample::select(WORDS), value()), 0..12),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        done in any::<bool>(),
+        complete in any::<bool>(),
+    ) {
+        let mut stream = String::new();
+        for (name, data) in &events {
+            let data = match data {
+                Value::Object(_) => data.clone(),
+                other => json!({"type": name, "choices": [{"index": 0, "delta": {"content": other}}]}),
+            };
+            stream.push_str(&format!("event: {name}\ndata: {data}\n\n"));
+        }
+        if done {
+            stream.push_str("data: [DONE]\n\n");
+        }
+        let bytes = stream.as_bytes();
+        let mut at: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+        at.sort_unstable();
+        let run = |t: &mut dyn BodyTransform| {
+            let mut out = Vec::new();
+            let mut from = 0;
+            for &cut in &at {
+                t.push(&bytes[from..cut], &mut out);
+                from = cut;
+            }
+            t.push(&bytes[from..], &mut out);
+            t.finish(complete, &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        let messages = run(&mut ChatToMessagesStream::new("m"));
+        let last = messages.trim_end().rsplit("\n\n").next().unwrap_or("");
+        prop_assert!(
+            last.starts_with("event: message_stop") || last.starts_with("event: error"),
+            "no terminal event: {last}"
+        );
+        let responses = run(&mut ChatToResponsesStream::new("m", ToolNames::default(), 0));
+        let last = responses.trim_end().rsplit("\n\n").next().unwrap_or("");
+        prop_assert!(
+            ["event: response.completed", "event: response.incomplete", "event: response.failed"]
+                .iter()
+                .any(|t| last.starts_with(t)),
+            "no terminal event: {last}"
+        );
+        let _ = run(&mut MessagesToChatStream::new("m", 0, true));
+        let _ = run(&mut ConverseToChatStream::new("m", "id", 0, true));
+    }
+
+    #[test]
+    fn the_event_stream_decoder_takes_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let mut d = eventstream::Decoder::new();
+        let _ = d.push(&bytes);
+        let mut t = ConverseToChatStream::new("m", "id", 0, true);
+        let mut out = Vec::new();
+        t.push(&bytes, &mut out);
+        t.finish(true, &mut out);
+    }
+
+    #[test]
+    fn settings_parse_any_text(raw in "\\PC{0,64}", json_like in value()) {
+        let _ = llm_proxy::settings::parse_key_list(&raw);
+        for text in [raw.clone(), json_like.to_string(), format!("[{json_like}]")] {
+            let src: HashMap<String, String> = [
+                ("CUSTOM_OPENAI_ENDPOINTS".to_string(), text.clone()),
+                ("OPENAI_API_KEY".to_string(), text.clone()),
+                ("RETRY".to_string(), text.clone()),
+                ("MAX_BODY_BYTES".to_string(), text),
+            ]
+            .into_iter()
+            .collect();
+            let _ = llm_proxy::providers::custom::endpoints(&src);
+            let _ = llm_proxy::settings::key_list(&src, "OPENAI_API_KEY");
+            let _ = llm_proxy::settings::max_body_bytes(&src);
+        }
+    }
+
+    #[test]
+    fn the_pipeline_routes_and_plans_anything(
+        method in prop::sample::select(&["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE"][..]),
+        path in "(/(key|g|v1|openai|anthropic|groq|google-ai-studio|aws-bedrock|responses|messages|chat|completions|embeddings|models|status|ping|compat|%2e%2e|\\.\\.|[a-z0-9%?=&-]{0,6})){0,6}",
+        headers in prop::collection::vec(
+            (prop::sample::select(&["authorization", "x-api-key", "content-length", "content-type", "origin", "x-goog-api-key", "anthropic-version", "spin-full-url"][..]),
+             "[ -~]{0,24}"),
+            0..5),
+        body in request(),
+    ) {
+        let src: HashMap<String, String> = [
+            ("PROXY_API_KEY", "pk"),
+            ("OPENAI_API_KEY", "sk-a,sk-b"),
+            ("ANTHROPIC_API_KEY", "sk-ant"),
+            ("GROQ_API_KEY", "gq"),
+            ("CLOUDFLARE_ACCOUNT_ID", "acc"),
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+            ("DEFAULT_MODEL", "openai/gpt-4o"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut h: Vec<(String, Vec<u8>)> = headers
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.into_bytes()))
+            .collect();
+        h.push(("authorization".into(), b"Bearer pk".to_vec()));
+        let head = RequestHead::new(method, &path, h);
+        let host = Fixed { random: 7, now_ms: 1 };
+        let decided = decide(&head, &src, &host);
+        if let Decision::WithBody { route, selection, gateway, .. } = decided.decision {
+            let bytes = serde_json::to_vec(&body).unwrap();
+            let _ = plan_body(route, &head, &bytes, &src, &host, selection, gateway.as_ref());
+        }
+    }
+}
+
+/// One OpenAI chat chunk of the kinds providers send.
+fn chat_chunk() -> impl Strategy<Value = Value> {
+    let text = "[a-zé \"\\\\{}]{0,8}";
+    let delta = prop_oneof![
+        text.prop_map(|t| json!({"content": t})),
+        text.prop_map(|t| json!({"reasoning_content": t})),
+        (0u64..3, prop::option::of("call_[a-z]{1,3}"), prop::option::of(prop::sample::select(&["read", "apply_patch", "fs__read", "x"][..])), text)
+            .prop_map(|(i, id, name, args)| json!({"tool_calls": [{"index": i, "id": id, "type": "function",
+                "function": {"name": name, "arguments": args}}]})),
+        Just(json!({"thinking_blocks": [{"type": "thinking", "thinking": "t", "signature": "s"}]})),
+        Just(json!({"role": "assistant", "content": ""})),
+    ];
+    (delta, prop::option::of(prop::sample::select(&["stop", "tool_calls", "length", "content_filter"][..])), any::<u8>())
+        .prop_map(|(delta, finish, kind)| match kind % 10 {
+            0 => json!({"id": "c", "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2}}),
+            1 => json!({"error": {"message": "overloaded", "code": 529}}),
+            _ => json!({"id": "c", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}),
+        })
+}
+
+/// One Anthropic Messages stream event.
+fn messages_event() -> impl Strategy<Value = (String, Value)> {
+    (0u64..3, prop::sample::select(&[
+        "message_start", "content_block_start", "content_block_delta", "content_block_stop",
+        "message_delta", "message_stop", "ping", "error",
+    ][..]), prop::sample::select(&["text", "tool_use", "thinking", "redacted_thinking"][..]),
+     prop::sample::select(&["text_delta", "input_json_delta", "thinking_delta", "signature_delta"][..]),
+     "[a-z\"{}]{0,6}")
+        .prop_map(|(index, name, block, delta, t)| {
+            let data = match name {
+                "message_start" => json!({"type": name, "message": {"id": "msg_1", "usage": {"input_tokens": 2}}}),
+                "content_block_start" => json!({"type": name, "index": index,
+                    "content_block": {"type": block, "id": "toolu_1", "name": "f", "text": "", "thinking": ""}}),
+                "content_block_delta" => json!({"type": name, "index": index, "delta": {"type": delta,
+                    "text": t, "partial_json": t, "thinking": t, "signature": t}}),
+                "message_delta" => json!({"type": name, "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 1}}),
+                "error" => json!({"type": name, "error": {"type": "overloaded_error", "message": "busy"}}),
+                _ => json!({"type": name, "index": index}),
+            };
+            (name.to_string(), data)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    #[test]
+    fn provider_shaped_streams_translate_to_well_formed_events(
+        chunks in prop::collection::vec(chat_chunk(), 0..14),
+        anthropic in prop::collection::vec(messages_event(), 0..14),
+        done in any::<bool>(),
+        complete in any::<bool>(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut chat = String::new();
+        for c in &chunks {
+            chat.push_str(&format!("data: {c}\n\n"));
+        }
+        if done {
+            chat.push_str("data: [DONE]\n\n");
+        }
+        let run = |t: &mut dyn BodyTransform, bytes: &[u8]| {
+            let at = cut.index(bytes.len() + 1);
+            let mut out = Vec::new();
+            t.push(&bytes[..at], &mut out);
+            t.push(&bytes[at..], &mut out);
+            t.finish(complete, &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        let mut tools = ToolNames::default();
+        tools.function("read", Some("fs"));
+        tools.custom("apply_patch");
+        let out = run(&mut ChatToResponsesStream::new("m", tools, 0), chat.as_bytes());
+        let mut seq = -1i64;
+        let mut last = String::new();
+        for e in out.split("\n\n").filter(|e| !e.is_empty()) {
+            let (name, data) = e.split_once("\ndata: ").expect("event and data");
+            let v: Value = serde_json::from_str(data).expect("JSON data");
+            prop_assert_eq!(v["type"].as_str(), name.strip_prefix("event: "));
+            let n = v["sequence_number"].as_i64().unwrap();
+            prop_assert_eq!(n, seq + 1);
+            seq = n;
+            last = name.to_string();
+        }
+        prop_assert!(last.ends_with("response.completed") || last.ends_with("response.incomplete") || last.ends_with("response.failed"), "{}", last);
+        let out = run(&mut ChatToMessagesStream::new("m"), chat.as_bytes());
+        let last = out.trim_end().rsplit("\n\n").next().unwrap_or("");
+        prop_assert!(last.starts_with("event: message_stop") || last.starts_with("event: error"), "{}", last);
+
+        let mut messages = String::new();
+        for (name, data) in &anthropic {
+            messages.push_str(&format!("event: {name}\ndata: {data}\n\n"));
+        }
+        let out = run(&mut MessagesToChatStream::new("m", 0, true), messages.as_bytes());
+        for e in out.split("\n\n").filter(|e| !e.is_empty()) {
+            let data = e.strip_prefix("data: ").expect("data lines only");
+            prop_assert!(data == "[DONE]" || serde_json::from_str::<Value>(data).is_ok(), "{}", data);
+        }
+    }
+}
