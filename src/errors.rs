@@ -4,6 +4,11 @@
 
 use crate::reply::Reply;
 
+/// Text fit for an error message: no control characters, cut short.
+pub fn printable(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
 /// The API dialect a client speaks: errors are rendered in its shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dialect {

@@ -24,6 +24,7 @@ pub mod gateway;
 pub mod handlers;
 pub mod host;
 pub mod keys;
+pub mod outgoing;
 pub mod pipeline;
 pub mod providers;
 pub mod reply;

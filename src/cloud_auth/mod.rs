@@ -12,30 +12,10 @@ pub mod sigv4;
 
 use crate::errors::ErrorReply;
 use crate::host::Host;
-use crate::upstream::UpstreamRequest;
+pub use crate::outgoing::CloudAuth;
+use crate::outgoing::UpstreamRequest;
 use crate::url::BaseUrl;
 use google::ServiceAccount;
-use sigv4::Credentials;
-
-/// How an upstream request gets its auth at send time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CloudAuth {
-    /// An AWS SigV4 signature over the request as sent.
-    SigV4 {
-        creds: Credentials,
-        region: String,
-        service: String,
-        /// What the signature is for when it differs from where the request
-        /// goes (through the AI Gateway, the real Bedrock host and path).
-        signed_for: Option<(String, String)>,
-    },
-    /// A bearer token minted from a Google service account.
-    Google {
-        account: ServiceAccount,
-        /// The token endpoint (the key file's, or `VERTEX_TOKEN_URI`).
-        token_uri: String,
-    },
-}
 
 /// One request made on the edge's behalf (the token exchange).
 pub trait Fetch {

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::host::fake::FakeHost;
+use sigv4::Credentials;
 use std::cell::RefCell;
 
 const KEY_FILE: &str = include_str!("../../tests/fixtures/test-service-account.json");

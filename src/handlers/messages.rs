@@ -226,7 +226,13 @@ fn translated(
                 c.body,
             )
         }
-        (_, ChatTarget::Messages { .. }) => unreachable!("native Messages is not translated"),
+        // Answered natively before this function is reached; a plan, not a trap.
+        (_, ChatTarget::Messages { .. }) => {
+            return Err(bad(
+                "this provider speaks the Messages API natively",
+                "unsupported_provider",
+            ))
+        }
     };
     if !matches!(mapping, ResponseMapping::Chain(..)) {
         for name in body.keys().filter(|k| !chat::accepts(provider, k)) {

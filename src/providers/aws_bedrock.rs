@@ -12,11 +12,11 @@
 
 use super::{from_spec, provider_base, AuthStyle, Cloud, Credential, Provider, ProviderSpec};
 use crate::cloud_auth::sigv4::Credentials;
-use crate::cloud_auth::CloudAuth;
 use crate::errors::ErrorReply;
 use crate::gateway::GatewayTarget;
+use crate::outgoing::CloudAuth;
+use crate::outgoing::UpstreamRequest;
 use crate::settings::{self, SettingSource};
-use crate::upstream::UpstreamRequest;
 use crate::url::BaseUrl;
 
 pub const DEFAULT_REGION: &str = "us-east-1";

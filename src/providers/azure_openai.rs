@@ -19,8 +19,8 @@ use super::{
 };
 use crate::errors::ErrorReply;
 use crate::gateway::GatewayTarget;
+use crate::outgoing::UpstreamRequest;
 use crate::settings::{self, SettingSource};
-use crate::upstream::UpstreamRequest;
 use crate::url::BaseUrl;
 
 /// `api-version` when `AZURE_OPENAI_API_VERSION` is not set (the latest GA).

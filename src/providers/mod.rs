@@ -11,11 +11,11 @@ pub mod google_vertex_ai;
 
 use crate::cloud_auth::google::ServiceAccount;
 use crate::cloud_auth::sigv4::Credentials;
-use crate::cloud_auth::CloudAuth;
 use crate::errors::ErrorReply;
 use crate::gateway::GatewayTarget;
+use crate::outgoing::CloudAuth;
+use crate::outgoing::UpstreamRequest;
 use crate::settings::{self, SettingError, SettingSource};
-use crate::upstream::UpstreamRequest;
 use crate::url::BaseUrl;
 
 /// How a provider key is attached to an upstream request.

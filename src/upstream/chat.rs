@@ -61,10 +61,7 @@ pub fn set_model(top: &mut TopLevel, model: &str) {
     }
 }
 
-/// Text fit for an error message: no control characters, cut short.
-pub fn printable(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).take(200).collect()
-}
+pub use crate::errors::printable;
 
 /// Splits `provider/model` at the first `/`, resolving `default` first. A
 /// name without `/` goes to `bare` when given (the Messages API sends bare

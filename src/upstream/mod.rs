@@ -10,30 +10,11 @@ pub mod pick;
 use crate::errors::Dialect;
 use crate::gateway::{self, GatewayTarget};
 use crate::keys::CooldownRecord;
+pub use crate::outgoing::UpstreamRequest;
 use crate::providers::Provider;
 use crate::settings::SettingSource;
 use crate::translate::ResponseMapping;
-use crate::url::BaseUrl;
 use std::sync::Arc;
-
-/// Everything the edge needs to send one upstream request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpstreamRequest {
-    pub method: String,
-    /// Scheme and authority come from here; its path is already in `path_with_query`.
-    pub base: BaseUrl,
-    pub path_with_query: String,
-    pub headers: Vec<(String, Vec<u8>)>,
-    /// Route name, for the log.
-    pub provider: String,
-    /// The body to send; `None` streams the client's body through unchanged.
-    pub body: Option<Arc<[u8]>>,
-    /// The fingerprint of this attempt's provider key in the cooldown
-    /// record, when failures are recorded (see [`Forward::cooldowns`]).
-    pub key_fingerprint: Option<String>,
-    /// Auth added at send time (a SigV4 signature, a minted token).
-    pub cloud_auth: Option<crate::cloud_auth::CloudAuth>,
-}
 
 /// One upstream request and its fallbacks: the same request with the next
 /// keys (SPEC §7), tried in order while attempts fail before any byte
@@ -89,20 +70,6 @@ impl Forward {
 
     pub fn first(&self) -> &UpstreamRequest {
         &self.attempts[0]
-    }
-}
-
-impl UpstreamRequest {
-    pub fn url(&self) -> String {
-        self.base.url(&self.path_with_query)
-    }
-
-    /// The first value of header `name` (lowercase), if it is UTF-8.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, v)| std::str::from_utf8(v).ok())
     }
 }
 

@@ -800,7 +800,7 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
             role => {
                 return Err(format!(
                     "messages[{i}].role '{}' is not supported",
-                    crate::upstream::chat::printable(role)
+                    crate::errors::printable(role)
                 ))
             }
         }
