@@ -560,6 +560,19 @@ fn codex_reaches_every_provider() {
             );
             let text = serde_json::to_string(&body).unwrap();
             assert_eq!(text.contains(MAGIC), which == "tool_result", "{}", f.name);
+            let fwd = replay(&f, "google-vertex-ai/claude-sonnet-4-5@20250929");
+            let url = fwd.first().url();
+            assert!(
+                url.contains(
+                    "publishers/anthropic/models/claude-sonnet-4-5@20250929:streamRawPredict"
+                ),
+                "{}: {url}",
+                f.name
+            );
+            let body = sent(&fwd);
+            assert_eq!(body["anthropic_version"], "vertex-2023-10-16");
+            assert!(body.get("model").is_none());
+            assert!(body["system"].as_str().unwrap().contains(&marker));
             let fwd = replay(&f, "aws-bedrock/anthropic.claude-sonnet-4-5-v1:0");
             assert!(fwd.first().url().contains("/converse"), "{}", f.name);
             let text = String::from_utf8_lossy(fwd.first().body.as_deref().unwrap()).to_string();
