@@ -43,6 +43,9 @@ wasm=target/component/llm-proxy-wasi.wasm
 cp target/component/wasm32-wasip2/release/llm_proxy.wasm "$wasm"
 (cd bench/floor && cargo build --quiet --release --target wasm32-wasip2)
 floor_wasm=bench/floor/target/wasm32-wasip2/release/floor.wasm
+# The WASIp3 floor (issue 18's yardstick): the request handed to the upstream as is.
+(cd bench/floor-p3 && cargo build --quiet --release --target wasm32-wasip2)
+floor_p3_wasm=bench/floor-p3/target/wasm32-wasip2/release/floor_p3.wasm
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 1 400); do curl -fs "http://127.0.0.1:$1/$2" >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "bench: :$1 did not come up" >&2; return 1; }
@@ -81,8 +84,14 @@ proxy_env=(PROXY_API_KEY=bench-proxy-key OPENAI_API_KEY=sk-bench-upstream "OPENA
            GROQ_API_KEY=gsk-bench-upstream "GROQ_BASE_URL=$mock/openai/v1")
 serve_wasmtime wasmtime "$wasm" "${proxy_env[@]}"
 serve_wasmtime wasmtime-floor "$floor_wasm" "UPSTREAM=127.0.0.1:$mock_port"
+# p3 needs the component-model-async feature and the p3 interfaces.
+SERVE_OPTS_P2=("${SERVE_OPTS[@]}")
+SERVE_OPTS=("${SERVE_OPTS_P2[@]}" -S p3 -W component-model-async)
+serve_wasmtime wasmtime-floor-p3 "$floor_p3_wasm" "UPSTREAM=127.0.0.1:$mock_port"
+SERVE_OPTS=("${SERVE_OPTS_P2[@]}")
 wait_up "${port_of[wasmtime]}" ping
 wait_up "${port_of[wasmtime-floor]}" noop
+wait_up "${port_of[wasmtime-floor-p3]}" noop
 
 hosts=(wasmtime)
 if [ -n "${SPIN:-}" ]; then
@@ -99,6 +108,11 @@ if [ -n "${SPIN:-}" ]; then
   SPIN_VARIABLE_UPSTREAM_URL="$mock" "$SPIN" up --from bench/floor/spin.toml --listen "127.0.0.1:$port" \
     --env "UPSTREAM=127.0.0.1:$mock_port" --state-dir "$out/spin-state-floor" >/dev/null 2>"$out/spin-floor.log" &
   pid_of[spin-floor]=$!; port_of[spin-floor]=$port; pids+=($!)
+  port=$(free_port)
+  SPIN_VARIABLE_UPSTREAM_URL="$mock" "$SPIN" up --from bench/floor-p3/spin.toml --listen "127.0.0.1:$port" \
+    --env "UPSTREAM=127.0.0.1:$mock_port" --state-dir "$out/spin-state-floor-p3" >/dev/null 2>"$out/spin-floor-p3.log" &
+  pid_of[spin-floor-p3]=$!; port_of[spin-floor-p3]=$port; pids+=($!)
+  wait_up "${port_of[spin-floor-p3]}" noop
   wait_up "${port_of[spin]}" ping
   wait_up "${port_of[spin-3keys-rr]}" ping
   wait_up "${port_of[spin-floor]}" noop
@@ -146,6 +160,7 @@ for c in 1 32 128; do
   load "direct,$c" "$mock_port" /v1/chat/completions "$c" bench/post.lua
   for h in "${hosts[@]}"; do
     load "$h-floor,$c" "${port_of[$h-floor]}" /v1/chat/completions "$c" bench/post.lua "${pid_of[$h-floor]}"
+    load "$h-floor-p3,$c" "${port_of[$h-floor-p3]}" /v1/chat/completions "$c" bench/post.lua "${pid_of[$h-floor-p3]}"
     load "$h,$c" "${port_of[$h]}" /v1/chat/completions "$c" bench/post.lua "${pid_of[$h]}"
   done
 done
@@ -208,11 +223,12 @@ row() { # conc label key direct-key floor-key
     row "$c" direct "direct,$c" "direct,$c"
     for h in "${hosts[@]}"; do
       row "$c" "$h floor-forwarder" "$h-floor,$c" "direct,$c"
+      row "$c" "$h floor-forwarder (p3)" "$h-floor-p3,$c" "direct,$c"
       row "$c" "$h llm-proxy" "$h,$c" "direct,$c" "$h-floor,$c"
     done
   done
   echo
-  echo "\`floor-forwarder\` is bench/floor under the same host: the least a component can do to proxy (one outbound request, both bodies streamed; no auth, no routing, no settings, no logging). \"vs host floor\" compares llm-proxy with it."
+  echo "\`floor-forwarder\` is bench/floor under the same host: the least a component can do to proxy (one outbound request, both bodies streamed; no auth, no routing, no settings, no logging). \"vs host floor\" compares llm-proxy with it. \`(p3)\` is bench/floor-p3: the same job as a \`wasi:http@0.3.0\` component (instances reused), the incoming request handed to the upstream as is — issue 18's yardstick."
   echo
   echo "Client dialects translated to the OpenAI mock: the Anthropic Messages API (POST /v1/messages, model openai/gpt-4o-mini) and the OpenAI Responses API (POST /v1/responses, model groq/llama-3.3-70b, translated to chat completions), next to the chat row:"
   echo
