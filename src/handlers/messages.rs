@@ -19,11 +19,10 @@ use crate::translate::anthropic_openai::request::{
     messages_fields_to_chat, top_level, ChatOptions,
 };
 use crate::translate::bedrock_openai::request::chat_to_converse;
-use crate::translate::raw::{as_bool, as_str, write_str, Fields, ObjectBuf, Request};
+use crate::translate::raw::{as_bool, parse_object, splice, Fields, ObjectBuf, Request};
 use crate::translate::{drop_name, ResponseMapping};
 use crate::upstream::chat::{self, keep_all, keep_for_translation, Target};
 use crate::upstream::Forward;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// What answering a Messages request takes.
@@ -54,18 +53,9 @@ pub fn plan(
     gateway: Option<&GatewayTarget>,
     count_tokens: bool,
 ) -> Result<Planned, ErrorReply> {
-    let top = top_level(body).map_err(|m| {
-        let code = if m.starts_with("invalid JSON") {
-            "invalid_json"
-        } else {
-            "invalid_body"
-        };
-        bad(m, code)
-    })?;
-    let model_raw = model_field(&top.fields)?;
-    let model = as_str(model_raw)
-        .ok_or_else(|| bad("'model' must be a string", "invalid_model"))?
-        .into_owned();
+    let top = top_level(body).map_err(chat::body_error)?;
+    let model_raw = chat::model_field(&top.fields)?;
+    let model = chat::model_text(model_raw)?;
     let (provider_name, upstream_model) = chat::split_model(&model, src, Some("anthropic"))?;
     let provider = chat::resolve(&provider_name, &model, src)?;
     let direct_gateway = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway));
@@ -263,34 +253,8 @@ fn chat_mapping(model: &str) -> ResponseMapping {
 /// The client's body with its top-level `model` value replaced, every other
 /// byte as the client sent it.
 pub fn splice_model(body: &[u8], model: &str) -> Result<Vec<u8>, ErrorReply> {
-    let top = top_level(body).map_err(|m| bad(m, "invalid_json"))?;
-    Ok(splice(body, model_field(&top.fields)?, model))
-}
-
-/// The one top-level `model` (a body naming two is refused: which one a
-/// provider would read is anyone's guess).
-fn model_field<'a>(top: &Fields<'a>) -> Result<&'a RawValue, ErrorReply> {
-    let mut models = top.0.iter().filter(|(k, _)| k == "model");
-    match (models.next(), models.next()) {
-        (Some((_, raw)), None) => Ok(raw),
-        (None, _) => Err(bad("missing required parameter: 'model'", "missing_model")),
-        (Some(_), Some(_)) => Err(bad("'model' is given twice", "invalid_model")),
-    }
-}
-
-/// `body` with the value `raw` (a slice of it) replaced by the string `model`.
-fn splice(body: &[u8], raw: &RawValue, model: &str) -> Vec<u8> {
-    let raw = raw.get().as_bytes();
-    let start = (raw.as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
-    let end = start + raw.len();
-    if end > body.len() {
-        return body.to_vec();
-    }
-    let mut out = Vec::with_capacity(body.len() + model.len());
-    out.extend_from_slice(&body[..start]);
-    write_str(&mut out, model);
-    out.extend_from_slice(&body[end..]);
-    out
+    let top: Fields = parse_object(body).map_err(chat::body_error)?;
+    Ok(splice(body, chat::model_field(&top)?, model))
 }
 
 /// [`estimate`] of a raw body (already known to be a JSON object).

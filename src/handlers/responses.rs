@@ -12,15 +12,14 @@
 use crate::errors::ErrorReply;
 use crate::gateway::GatewayTarget;
 use crate::handlers::chat_completions;
-use crate::handlers::messages::splice_model;
 use crate::host::Host;
 use crate::keys::KeySelection;
 use crate::providers::ChatTarget;
 use crate::request::RequestHead;
 use crate::settings::SettingSource;
 use crate::translate::anthropic_openai::request::ChatOptions;
-use crate::translate::raw::{as_str, Fields};
-use crate::translate::responses_openai::request::{responses_to_chat, NO_STATE};
+use crate::translate::raw::{parse_object, splice, Fields};
+use crate::translate::responses_openai::request::{responses_fields_to_chat, NO_STATE};
 use crate::translate::{drop_name, ResponseMapping};
 use crate::upstream::chat::{self, dropped_header, keep_all, keep_for_translation, Target};
 use crate::upstream::Forward;
@@ -38,28 +37,11 @@ pub fn plan(
     host: &dyn Host,
     gateway: Option<&GatewayTarget>,
 ) -> Result<Forward, ErrorReply> {
-    let invalid = |e: serde_json::Error| bad(format!("invalid JSON body: {e}"), "invalid_json");
-    let text = std::str::from_utf8(body)
-        .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
-    if !text.trim_start().starts_with('{') {
-        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(invalid)?;
-        return Err(bad(
-            "the request body must be a JSON object",
-            "invalid_body",
-        ));
-    }
-    let top: Fields = serde_json::from_str(text).map_err(invalid)?;
-    let model = match top.get("model") {
-        None => return Err(bad("missing required parameter: 'model'", "missing_model")),
-        Some(raw) => as_str(raw)
-            .ok_or_else(|| {
-                bad(
-                    "'model' must be a string like 'openai/gpt-4.1'",
-                    "invalid_model",
-                )
-            })?
-            .into_owned(),
-    };
+    // Read once: the native path splices the model into these bytes, the
+    // translated one maps these fields.
+    let top: Fields = parse_object(body).map_err(chat::body_error)?;
+    let model_raw = chat::model_field(&top)?;
+    let model = chat::model_text(model_raw)?;
     let (provider_name, upstream_model) = chat::split_model(&model, src, None)?;
     let provider = chat::resolve(&provider_name, &model, src)?;
 
@@ -71,7 +53,7 @@ pub fn plan(
             path: path.to_string(),
             gateway: direct_gateway,
         };
-        let new_body = splice_model(body, &upstream_model)?;
+        let new_body = splice(body, model_raw, &upstream_model);
         return chat::post_json(
             head, src, host, selection, &provider, target, new_body, keep_all,
         );
@@ -88,11 +70,9 @@ pub fn plan(
         system_first: provider.system_first(),
         thinking_blocks: ends_at_messages,
     };
-    let translated = responses_to_chat(body, opts).map_err(|m| {
+    let translated = responses_fields_to_chat(&top, opts).map_err(|m| {
         let code = if m == NO_STATE {
             "unsupported_conversation_state"
-        } else if m.starts_with("invalid JSON") {
-            "invalid_json"
         } else {
             "invalid_request"
         };

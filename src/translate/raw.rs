@@ -90,6 +90,36 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A request body's top level, read as `T` (one of the borrowed readers
+/// here, or a map of raw values); the reason, worded for the client, when
+/// the body is not JSON or not an object.
+pub fn parse_object<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, String> {
+    let invalid = |e: serde_json::Error| format!("invalid JSON body: {e}");
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return match serde_json::from_slice::<de::IgnoredAny>(body) {
+            Ok(_) => Err("the request body must be a JSON object".into()),
+            Err(e) => Err(invalid(e)),
+        };
+    }
+    serde_json::from_slice(body).map_err(invalid)
+}
+
+/// `body` with the value `raw` (a slice of it) replaced by the JSON string
+/// `value`, every other byte as it was.
+pub fn splice(body: &[u8], raw: &RawValue, value: &str) -> Vec<u8> {
+    let raw = raw.get().as_bytes();
+    let start = (raw.as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
+    let end = start + raw.len();
+    if end > body.len() {
+        return body.to_vec();
+    }
+    let mut out = Vec::with_capacity(body.len() + value.len());
+    out.extend_from_slice(&body[..start]);
+    write_str(&mut out, value);
+    out.extend_from_slice(&body[end..]);
+    out
+}
+
 /// A JSON array's items, each a raw slice of the input.
 pub fn items(raw: &RawValue) -> Option<Vec<&RawValue>> {
     if !raw.get().starts_with('[') {

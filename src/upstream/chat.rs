@@ -9,6 +9,7 @@ use crate::keys::KeySelection;
 use crate::providers::{self, ParamPolicy, Provider, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
+use crate::translate::raw::{as_str, parse_object, Fields};
 use crate::translate::ResponseMapping;
 use crate::upstream::headers::{client_headers, via_gateway, with_provider_headers};
 use crate::upstream::pick::{pick_keys, PickedKey};
@@ -27,30 +28,50 @@ pub type TopLevel = BTreeMap<String, Box<RawValue>>;
 /// Parses a JSON object body's top level (one pass; nested values stay raw
 /// text): not JSON, or not an object, is a 400 that says which.
 pub fn parse_top_level(body: &[u8]) -> Result<TopLevel, ErrorReply> {
-    let invalid = |e: serde_json::Error| bad(format!("invalid JSON body: {e}"), "invalid_json");
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-            Ok(_) => Err(bad(
-                "the request body must be a JSON object",
-                "invalid_body",
-            )),
-            Err(e) => Err(invalid(e)),
-        };
-    }
-    serde_json::from_slice(body).map_err(invalid)
+    parse_object(body).map_err(body_error)
+}
+
+/// A body that is not a request ([`parse_object`]'s reason) as a 400.
+pub fn body_error(why: String) -> ErrorReply {
+    let code = if why.starts_with("invalid JSON") {
+        "invalid_json"
+    } else {
+        "invalid_body"
+    };
+    bad(why, code)
 }
 
 /// The body's `model`: missing, or not a string, is a 400.
 pub fn model_of(top: &TopLevel) -> Result<String, ErrorReply> {
     match top.get("model") {
-        None => Err(bad("missing required parameter: 'model'", "missing_model")),
-        Some(raw) => serde_json::from_str(raw.get()).map_err(|_| {
-            bad(
-                "'model' must be a string like 'openai/gpt-4o-mini'",
-                "invalid_model",
-            )
-        }),
+        None => Err(missing_model()),
+        Some(raw) => model_text(raw),
     }
+}
+
+fn missing_model() -> ErrorReply {
+    bad("missing required parameter: 'model'", "missing_model")
+}
+
+/// The one top-level `model` of a borrowed body (a body naming two is
+/// refused: which one a provider would read is anyone's guess).
+pub fn model_field<'a>(top: &Fields<'a>) -> Result<&'a RawValue, ErrorReply> {
+    let mut models = top.0.iter().filter(|(k, _)| k == "model");
+    match (models.next(), models.next()) {
+        (Some((_, raw)), None) => Ok(raw),
+        (None, _) => Err(missing_model()),
+        (Some(_), Some(_)) => Err(bad("'model' is given twice", "invalid_model")),
+    }
+}
+
+/// A `model` value as text; anything but a string is a 400.
+pub fn model_text(raw: &RawValue) -> Result<String, ErrorReply> {
+    as_str(raw).map(|m| m.into_owned()).ok_or_else(|| {
+        bad(
+            "'model' must be a string like 'openai/gpt-4o-mini'",
+            "invalid_model",
+        )
+    })
 }
 
 /// Sets `model` in a top level to `model`.

@@ -32,14 +32,7 @@ pub const DEFAULT_MAX_TOKENS: u64 = 4096;
 /// The top level of a request body, its `messages` read in the same pass;
 /// a clear reason when it is not an object.
 pub fn top_level(body: &[u8]) -> Result<Request<'_>, String> {
-    let text = std::str::from_utf8(body).map_err(|e| format!("invalid JSON body: {e}"))?;
-    if !text.trim_start().starts_with('{') {
-        return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-            Ok(_) => Err("the request body must be a JSON object".into()),
-            Err(e) => Err(format!("invalid JSON body: {e}")),
-        };
-    }
-    serde_json::from_str(text).map_err(|e| format!("invalid JSON body: {e}"))
+    raw::parse_object(body)
 }
 
 /// What the target provider takes, for [`messages_to_chat`].

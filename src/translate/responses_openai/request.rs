@@ -11,8 +11,8 @@
 use super::ToolNames;
 use crate::translate::anthropic_openai::request::ChatOptions;
 use crate::translate::raw::{
-    as_bool, as_str, inner, is_str, join_literals, objects, text_message, write_json, write_str,
-    Fields, ObjectBuf, Out,
+    as_bool, as_str, inner, is_str, join_literals, objects, parse_object, text_message, write_json,
+    write_str, Fields, ObjectBuf, Out,
 };
 use crate::translate::{drop_name, Translated};
 use serde_json::json;
@@ -298,14 +298,15 @@ fn tool_choice(choice: &RawValue, names: &ToolNames, dropped: &mut Vec<String>) 
 
 /// A Responses API request body → an OpenAI chat completions request.
 pub fn responses_to_chat(body: &[u8], opts: ChatOptions) -> Result<ResponsesRequest, String> {
-    let text = std::str::from_utf8(body).map_err(|e| format!("invalid JSON body: {e}"))?;
-    if !text.trim_start().starts_with('{') {
-        return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-            Ok(_) => Err("the request body must be a JSON object".into()),
-            Err(e) => Err(format!("invalid JSON body: {e}")),
-        };
-    }
-    let req: Fields = serde_json::from_str(text).map_err(|e| format!("invalid JSON body: {e}"))?;
+    responses_fields_to_chat(&parse_object(body)?, opts)
+}
+
+/// The parsed top level of a Responses API request → an OpenAI chat
+/// completions request.
+pub fn responses_fields_to_chat(
+    req: &Fields,
+    opts: ChatOptions,
+) -> Result<ResponsesRequest, String> {
     if req
         .get("previous_response_id")
         .is_some_and(|v| v.get() != "null")
