@@ -200,13 +200,11 @@ fn translated(
             for name in c.dropped {
                 drop_name(&mut dropped, name);
             }
-            let mapping = ResponseMapping::Chain(
-                Box::new(ResponseMapping::ConverseToChat {
-                    model: model.to_string(),
-                    include_usage: true,
-                }),
-                Box::new(chat_mapping(model)),
-            );
+            let mapping = ResponseMapping::ConverseToChat {
+                model: model.to_string(),
+                include_usage: true,
+            }
+            .then(chat_mapping(model));
             (
                 Target::Provider {
                     path,

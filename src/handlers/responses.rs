@@ -20,8 +20,8 @@ use crate::settings::SettingSource;
 use crate::translate::anthropic_openai::request::ChatOptions;
 use crate::translate::raw::{parse_object, splice, Fields};
 use crate::translate::responses_openai::request::{responses_fields_to_chat, NO_STATE};
-use crate::translate::{drop_name, ResponseMapping};
-use crate::upstream::chat::{self, dropped_header, keep_all, keep_for_translation, Target};
+use crate::translate::ResponseMapping;
+use crate::upstream::chat::{self, keep_all, keep_for_translation, Target};
 use crate::upstream::Forward;
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
@@ -80,7 +80,7 @@ pub fn plan(
     })?;
     let mut chat_body = translated.chat.body;
     chat_body.insert("model", &model);
-    let mut fwd = chat_completions::plan_keeping(
+    let fwd = chat_completions::plan_keeping(
         head,
         &chat_body.to_vec(),
         src,
@@ -93,23 +93,7 @@ pub fn plan(
         model,
         tools: translated.tools,
     };
-    fwd.response = match std::mem::take(&mut fwd.response) {
-        ResponseMapping::Relay => to_responses,
-        first => ResponseMapping::Chain(Box::new(first), Box::new(to_responses)),
-    };
-    // What this translation dropped, first, then what the chat plan did.
-    let mut dropped = translated.chat.dropped;
-    fwd.response_headers.retain(|(n, v)| {
-        if n != "x-llm-proxy-dropped" {
-            return true;
-        }
-        for name in v.split(", ") {
-            drop_name(&mut dropped, name);
-        }
-        false
-    });
-    fwd.response_headers.extend(dropped_header(&dropped));
-    Ok(fwd)
+    Ok(fwd.then_translated(to_responses, &translated.chat.dropped))
 }
 
 #[cfg(test)]

@@ -241,6 +241,14 @@ fn translated_headers(
 }
 
 impl ResponseMapping {
+    /// This mapping, then `next` (nothing to chain when this one relays).
+    pub fn then(self, next: ResponseMapping) -> ResponseMapping {
+        match self {
+            ResponseMapping::Relay => next,
+            first => ResponseMapping::Chain(Box::new(first), Box::new(next)),
+        }
+    }
+
     /// What the client gets for an upstream answer with `status` and
     /// `headers` (already cleaned of hop-by-hop headers).
     pub fn respond(&self, status: u16, headers: Vec<(String, Vec<u8>)>) -> ClientResponse {

@@ -321,4 +321,23 @@ impl Forward {
         self.response_headers.extend(dropped_header(dropped));
         self
     }
+
+    /// This plan with its client one more translation away: the answer
+    /// goes on through `next`, and `dropped` (that translation's losses) is
+    /// named ahead of what the plan already named, in one header.
+    pub fn then_translated(mut self, next: ResponseMapping, dropped: &[String]) -> Forward {
+        self.response = std::mem::take(&mut self.response).then(next);
+        let mut names = dropped.to_vec();
+        self.response_headers.retain(|(n, v)| {
+            if n != "x-llm-proxy-dropped" {
+                return true;
+            }
+            for name in v.split(", ") {
+                crate::translate::drop_name(&mut names, name);
+            }
+            false
+        });
+        self.response_headers.extend(dropped_header(&names));
+        self
+    }
 }
