@@ -2,7 +2,7 @@
 //! OpenAI request's tool calls and tool messages, building OpenAI answers
 //! and stream chunks.
 
-use crate::translate::sse::write_event;
+use crate::translate::sse::{write_event, Event, SseParser};
 use serde_json::{json, Map, Value};
 
 /// Tool-call arguments (a JSON string) as an object; anything that is not a
@@ -184,5 +184,48 @@ pub fn stop_list(value: &Value) -> Option<Value> {
         Value::String(s) => Some(json!([s])),
         Value::Array(a) if !a.is_empty() => Some(value.clone()),
         _ => None,
+    }
+}
+
+/// A translator of an OpenAI chat stream into another dialect (Anthropic
+/// Messages, the Responses API): its events and its two endings. Both run
+/// through [`push_chat_stream`] and [`finish_chat_stream`], so each such
+/// stream closes the same way — its own end when the upstream closed after
+/// an answer, its dialect's error otherwise — and never without one.
+pub trait ChatStreamTarget {
+    fn parser(&mut self) -> &mut SseParser;
+    fn event(&mut self, e: Event, out: &mut Vec<u8>);
+    /// The terminal event went out.
+    fn is_done(&self) -> bool;
+    /// The answer began.
+    fn is_started(&self) -> bool;
+    /// The dialect's end of a whole answer.
+    fn end(&mut self, out: &mut Vec<u8>);
+    /// The dialect's error event, saying `why`.
+    fn fail_stream(&mut self, why: &str, out: &mut Vec<u8>);
+}
+
+/// Feeds upstream bytes to `t`, event by event.
+pub fn push_chat_stream(t: &mut impl ChatStreamTarget, chunk: &[u8], out: &mut Vec<u8>) {
+    for e in t.parser().events(chunk) {
+        t.event(e, out);
+    }
+}
+
+/// The upstream's body ended (`complete`) or broke off: what `t` still owes.
+pub fn finish_chat_stream(t: &mut impl ChatStreamTarget, complete: bool, out: &mut Vec<u8>) {
+    for e in t.parser().finish_events() {
+        t.event(e, out);
+    }
+    if t.is_done() {
+        return;
+    }
+    if complete && t.is_started() {
+        // No `[DONE]` (some providers just close): the answer is over.
+        t.end(out);
+    } else if complete {
+        t.fail_stream("the provider's stream ended without an answer", out);
+    } else {
+        t.fail_stream("the provider's stream was cut off before it ended", out);
     }
 }

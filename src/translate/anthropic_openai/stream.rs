@@ -9,7 +9,9 @@ use super::response::{
     usage_to_openai,
 };
 use crate::errors::anthropic_error_type;
-use crate::translate::openai::AnswerHead;
+use crate::translate::openai::{
+    finish_chat_stream, push_chat_stream, AnswerHead, ChatStreamTarget,
+};
 use crate::translate::sse::{write_event, Event, SseParser};
 use crate::translate::BodyTransform;
 use serde_json::{json, Value};
@@ -234,36 +236,34 @@ impl ChatToMessagesStream {
     }
 }
 
+impl ChatStreamTarget for ChatToMessagesStream {
+    fn parser(&mut self) -> &mut SseParser {
+        &mut self.parser
+    }
+    fn event(&mut self, e: Event, out: &mut Vec<u8>) {
+        ChatToMessagesStream::event(self, e, out)
+    }
+    fn is_done(&self) -> bool {
+        self.done
+    }
+    fn is_started(&self) -> bool {
+        self.started
+    }
+    fn end(&mut self, out: &mut Vec<u8>) {
+        ChatToMessagesStream::end(self, out)
+    }
+    fn fail_stream(&mut self, why: &str, out: &mut Vec<u8>) {
+        self.error(why, "api_error", out)
+    }
+}
+
 impl BodyTransform for ChatToMessagesStream {
     fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        for e in self.parser.events(chunk) {
-            self.event(e, out);
-        }
+        push_chat_stream(self, chunk, out)
     }
 
     fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
-        for e in self.parser.finish_events() {
-            self.event(e, out);
-        }
-        if self.done {
-            return;
-        }
-        if complete && self.started {
-            // No `[DONE]` (some providers just close): the message is over.
-            self.end(out);
-        } else if complete {
-            self.error(
-                "the provider's stream ended without an answer",
-                "api_error",
-                out,
-            );
-        } else {
-            self.error(
-                "the provider's stream was cut off before it ended",
-                "api_error",
-                out,
-            );
-        }
+        finish_chat_stream(self, complete, out)
     }
 }
 

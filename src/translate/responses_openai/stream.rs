@@ -8,6 +8,7 @@ use super::response::{
     call_item, item_id, message_item, reasoning_item, response_object, status, usage,
 };
 use super::ToolNames;
+use crate::translate::openai::{finish_chat_stream, push_chat_stream, ChatStreamTarget};
 use crate::translate::sse::{write_event, Event, SseParser};
 use crate::translate::BodyTransform;
 use serde_json::{json, Value};
@@ -398,31 +399,33 @@ impl ChatToResponsesStream {
     }
 }
 
+impl ChatStreamTarget for ChatToResponsesStream {
+    fn parser(&mut self) -> &mut SseParser {
+        &mut self.parser
+    }
+    fn event(&mut self, e: Event, out: &mut Vec<u8>) {
+        ChatToResponsesStream::event(self, e, out)
+    }
+    fn is_done(&self) -> bool {
+        self.done
+    }
+    fn is_started(&self) -> bool {
+        self.started
+    }
+    fn end(&mut self, out: &mut Vec<u8>) {
+        ChatToResponsesStream::end(self, out)
+    }
+    fn fail_stream(&mut self, why: &str, out: &mut Vec<u8>) {
+        self.fail(why, "server_error", out)
+    }
+}
+
 impl BodyTransform for ChatToResponsesStream {
     fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        for e in self.parser.events(chunk) {
-            self.event(e, out);
-        }
+        push_chat_stream(self, chunk, out)
     }
 
     fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
-        for e in self.parser.finish_events() {
-            self.event(e, out);
-        }
-        if self.done {
-            return;
-        }
-        if complete && self.started {
-            // No `[DONE]` (some providers just close): the answer is over.
-            self.end(out);
-        } else if complete {
-            self.fail(
-                "the provider's stream ended without an answer",
-                "server_error",
-                out,
-            );
-        } else {
-            self.fail("the provider's stream was cut off", "server_error", out);
-        }
+        finish_chat_stream(self, complete, out)
     }
 }
