@@ -149,10 +149,11 @@ pub struct ProviderSpec {
     pub gateway_compat: bool,
     pub params: ParamPolicy,
     pub models_shape: ModelsShape,
-    /// Models that take OpenAI's `reasoning_effort`, by name prefix (after
-    /// any `vendor/` part of the name); `"*"` for every model. A translated
-    /// request's thinking settings become `reasoning_effort` only for these.
-    pub reasoning_models: &'static [&'static str],
+    /// Models that take OpenAI's `reasoning_effort`: lists of name prefixes
+    /// (matched after any `vendor/` part of the name; `"*"` for every
+    /// model). A translated request's thinking settings become
+    /// `reasoning_effort` only for these.
+    pub reasoning_models: &'static [&'static [&'static str]],
     /// System text is accepted only at the start of the conversation: a
     /// system turn later on is merged into the leading system message.
     pub system_first: bool,
@@ -182,18 +183,8 @@ const GEMINI_REASONING: &[&str] = &[
     "gemini-pro-latest",
 ];
 
-/// Vertex serves both: Gemini on its OpenAI-compatible endpoint, Claude on
-/// its Messages endpoint.
-const VERTEX_REASONING: &[&str] = &[
-    "gemini-2.5",
-    "gemini-3",
-    "claude-3-7",
-    "claude-sonnet-4",
-    "claude-opus-4",
-    "claude-haiku-4",
-    "claude-sonnet-5",
-    "claude-opus-5",
-];
+/// OpenAI's open-weight reasoning models, as Groq, Cerebras and Workers AI serve them.
+const GPT_OSS: &[&str] = &["gpt-oss"];
 
 const GOOGLE_PARAMS: &[&str] = &[
     "messages",
@@ -269,7 +260,7 @@ const fn openai_like(
 /// The route table (SPEC §8).
 pub static PROVIDERS: &[ProviderSpec] = &[
     ProviderSpec {
-        reasoning_models: OPENAI_REASONING,
+        reasoning_models: &[OPENAI_REASONING],
         responses_path: Some("/responses"),
         embeddings_path: Some("/embeddings"),
         ..openai_like(
@@ -297,7 +288,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: true,
         params: ParamPolicy::Only(GOOGLE_PARAMS),
         models_shape: ModelsShape::Google,
-        reasoning_models: GEMINI_REASONING,
+        reasoning_models: &[GEMINI_REASONING],
         system_first: false,
         responses_path: None,
     },
@@ -318,13 +309,13 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: true,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::Anthropic,
-        reasoning_models: CLAUDE_THINKING,
+        reasoning_models: &[CLAUDE_THINKING],
         system_first: false,
         responses_path: None,
     },
     ProviderSpec {
         params: ParamPolicy::OpenAiExcept(CEREBRAS_DROPPED),
-        reasoning_models: &["gpt-oss"],
+        reasoning_models: &[GPT_OSS],
         ..openai_like(
             "cerebras",
             "https://api.cerebras.ai/v1",
@@ -363,7 +354,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         )
     },
     ProviderSpec {
-        reasoning_models: &["gpt-oss"],
+        reasoning_models: &[GPT_OSS],
         ..openai_like(
             "groq",
             "https://api.groq.com/openai/v1",
@@ -399,7 +390,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
     },
     ProviderSpec {
         // OpenRouter normalises `reasoning_effort` for every reasoning model.
-        reasoning_models: &["*"],
+        reasoning_models: &[&["*"]],
         embeddings_path: Some("/v1/embeddings"),
         ..openai_like(
             "openrouter",
@@ -411,7 +402,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
     },
     ProviderSpec {
         models_shape: ModelsShape::WorkersAi,
-        reasoning_models: &["gpt-oss"],
+        reasoning_models: &[GPT_OSS],
         embeddings_path: Some("/v1/embeddings"),
         ..openai_like(
             "workers-ai",
@@ -472,7 +463,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: false,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::OpenAi,
-        reasoning_models: OPENAI_REASONING,
+        reasoning_models: &[OPENAI_REASONING],
         system_first: false,
         responses_path: Some("/v1/responses"),
     },
@@ -498,7 +489,7 @@ pub static PROVIDERS: &[ProviderSpec] = &[
         gateway_compat: false,
         params: ParamPolicy::OpenAi,
         models_shape: ModelsShape::OpenAi,
-        reasoning_models: VERTEX_REASONING,
+        reasoning_models: &[GEMINI_REASONING, CLAUDE_THINKING],
         system_first: false,
         responses_path: None,
     },
@@ -612,6 +603,7 @@ impl Provider {
         self.spec.is_some_and(|s| {
             s.reasoning_models
                 .iter()
+                .flat_map(|list| list.iter())
                 .any(|p| *p == "*" || name.starts_with(p))
         })
     }
