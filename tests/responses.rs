@@ -15,13 +15,23 @@ fn proxy(openai: &Mock, anthropic: &Mock) -> Proxy {
 
 /// A Codex-shaped turn for `model`, through `proxy`.
 fn codex_turn(proxy: &Proxy, model: &str) -> Response {
-    let resp = proxy.authed("POST", "/v1/responses", &headers(), &codex_request(model));
+    let resp = post(proxy, &codex_request(model));
     assert_eq!(resp.status, 200, "{}", resp.text());
     resp
 }
 
+/// `POST /v1/responses` with Codex's headers.
+fn post(proxy: &Proxy, body: &Value) -> Response {
+    proxy.authed(
+        "POST",
+        "/v1/responses",
+        &headers(),
+        body.to_string().as_bytes(),
+    )
+}
+
 /// A turn shaped like Codex's.
-fn codex_request(model: &str) -> Vec<u8> {
+fn codex_request(model: &str) -> Value {
     json!({
         "model": model, "instructions": "You are Codex.", "stream": true, "store": false,
         "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Weather in Paris?"}]}],
@@ -32,8 +42,6 @@ fn codex_request(model: &str) -> Vec<u8> {
         "reasoning": {"effort": "medium", "summary": "auto"},
         "include": ["reasoning.encrypted_content"], "prompt_cache_key": "k",
     })
-    .to_string()
-    .into_bytes()
 }
 
 fn headers() -> Vec<(&'static str, &'static str)> {
@@ -110,15 +118,10 @@ fn openai_gets_the_responses_body_natively_and_its_answer_as_it_is() {
     });
     let anthropic = anthropic_mock();
     let proxy = proxy(&upstream, &anthropic);
-    let mut body: Value = serde_json::from_slice(&codex_request("openai/gpt-5-codex")).unwrap();
+    let mut body = codex_request("openai/gpt-5-codex");
     body["stream"] = json!(false);
     body["previous_response_id"] = json!("resp_0");
-    let resp = proxy.authed(
-        "POST",
-        "/v1/responses",
-        &headers(),
-        body.to_string().as_bytes(),
-    );
+    let resp = post(&proxy, &body);
     assert_eq!(resp.status, 200, "{}", resp.text());
     assert_eq!(resp.json()["id"], "resp_native");
     assert_eq!(resp.header("x-llm-proxy-dropped"), None);
@@ -158,15 +161,9 @@ fn anthropic_is_reached_through_messages_and_answers_in_responses_events() {
 fn conversation_state_on_a_translated_provider_is_a_clear_400() {
     let (openai, anthropic) = (openai_mock(), anthropic_mock());
     let proxy = proxy(&openai, &anthropic);
-    let mut body: Value =
-        serde_json::from_slice(&codex_request("groq/llama-3.3-70b-versatile")).unwrap();
+    let mut body = codex_request("groq/llama-3.3-70b-versatile");
     body["previous_response_id"] = json!("resp_0");
-    let resp = proxy.authed(
-        "POST",
-        "/v1/responses",
-        &headers(),
-        body.to_string().as_bytes(),
-    );
+    let resp = post(&proxy, &body);
     assert_eq!(resp.status, 400);
     let e = resp.json();
     assert_eq!(e["error"]["code"], "unsupported_conversation_state");
