@@ -194,7 +194,11 @@ pub fn stop_list(value: &Value) -> Option<Value> {
 /// an answer, its dialect's error otherwise — and never without one.
 pub trait ChatStreamTarget {
     fn parser(&mut self) -> &mut SseParser;
-    fn event(&mut self, e: Event, out: &mut Vec<u8>);
+    /// One chunk of the answer (its choices, its usage).
+    fn chunk(&mut self, chunk: &Value, out: &mut Vec<u8>);
+    /// The provider reported an error mid-stream: `message`, and its
+    /// `error` object for a code or status.
+    fn provider_error(&mut self, message: &str, error: &Value, out: &mut Vec<u8>);
     /// The terminal event went out.
     fn is_done(&self) -> bool;
     /// The answer began.
@@ -205,17 +209,47 @@ pub trait ChatStreamTarget {
     fn fail_stream(&mut self, why: &str, out: &mut Vec<u8>);
 }
 
+/// One upstream event: `[DONE]` ends a started answer, an `error` goes to
+/// [`ChatStreamTarget::provider_error`], any other chunk to
+/// [`ChatStreamTarget::chunk`]; what is not JSON is skipped.
+fn chat_event(t: &mut impl ChatStreamTarget, e: Event, out: &mut Vec<u8>) {
+    if t.is_done() {
+        return;
+    }
+    let data = e.data.trim();
+    if data == "[DONE]" {
+        if t.is_started() {
+            t.end(out);
+        }
+        return;
+    }
+    let Ok(chunk) = serde_json::from_str::<Value>(data) else {
+        return;
+    };
+    match chunk.get("error") {
+        Some(err) => {
+            let message = err
+                .get("message")
+                .and_then(Value::as_str)
+                .or_else(|| err.as_str())
+                .unwrap_or("the provider reported an error mid-stream");
+            t.provider_error(message, err, out);
+        }
+        None => t.chunk(&chunk, out),
+    }
+}
+
 /// Feeds upstream bytes to `t`, event by event.
 pub fn push_chat_stream(t: &mut impl ChatStreamTarget, chunk: &[u8], out: &mut Vec<u8>) {
     for e in t.parser().events(chunk) {
-        t.event(e, out);
+        chat_event(t, e, out);
     }
 }
 
 /// The upstream's body ended (`complete`) or broke off: what `t` still owes.
 pub fn finish_chat_stream(t: &mut impl ChatStreamTarget, complete: bool, out: &mut Vec<u8>) {
     for e in t.parser().finish_events() {
-        t.event(e, out);
+        chat_event(t, e, out);
     }
     if t.is_done() {
         return;

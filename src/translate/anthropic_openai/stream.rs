@@ -179,31 +179,8 @@ impl ChatToMessagesStream {
         Self::emit(out, "message_stop", json!({"type": "message_stop"}));
     }
 
-    fn event(&mut self, e: Event, out: &mut Vec<u8>) {
-        if self.done {
-            return;
-        }
-        let data = e.data.trim();
-        if data == "[DONE]" {
-            if self.started {
-                self.end(out);
-            }
-            return;
-        }
-        let Ok(chunk) = serde_json::from_str::<Value>(data) else {
-            return;
-        };
-        if let Some(err) = chunk.get("error") {
-            let message = err
-                .get("message")
-                .and_then(Value::as_str)
-                .or_else(|| err.as_str())
-                .unwrap_or("the provider reported an error mid-stream");
-            let status = err.get("code").and_then(Value::as_u64).unwrap_or(500) as u16;
-            self.error(message, anthropic_error_type(status), out);
-            return;
-        }
-        self.start(&chunk, out);
+    fn chunk(&mut self, chunk: &Value, out: &mut Vec<u8>) {
+        self.start(chunk, out);
         if let Some(u) = chunk.get("usage").filter(|u| !u.is_null()) {
             self.usage = Some(u.clone());
         }
@@ -240,8 +217,12 @@ impl ChatStreamTarget for ChatToMessagesStream {
     fn parser(&mut self) -> &mut SseParser {
         &mut self.parser
     }
-    fn event(&mut self, e: Event, out: &mut Vec<u8>) {
-        ChatToMessagesStream::event(self, e, out)
+    fn chunk(&mut self, chunk: &Value, out: &mut Vec<u8>) {
+        ChatToMessagesStream::chunk(self, chunk, out)
+    }
+    fn provider_error(&mut self, message: &str, error: &Value, out: &mut Vec<u8>) {
+        let status = error.get("code").and_then(Value::as_u64).unwrap_or(500) as u16;
+        self.error(message, anthropic_error_type(status), out)
     }
     fn is_done(&self) -> bool {
         self.done

@@ -9,7 +9,7 @@ use super::response::{
 };
 use super::ToolNames;
 use crate::translate::openai::{finish_chat_stream, push_chat_stream, ChatStreamTarget};
-use crate::translate::sse::{write_event, Event, SseParser};
+use crate::translate::sse::{write_event, SseParser};
 use crate::translate::BodyTransform;
 use serde_json::{json, Value};
 
@@ -332,36 +332,8 @@ impl ChatToResponsesStream {
         self.emit(out, name, json!({"response": r}));
     }
 
-    fn event(&mut self, e: Event, out: &mut Vec<u8>) {
-        if self.done {
-            return;
-        }
-        let data = e.data.trim();
-        if data == "[DONE]" {
-            if self.started {
-                self.end(out);
-            }
-            return;
-        }
-        let Ok(chunk) = serde_json::from_str::<Value>(data) else {
-            return;
-        };
-        if let Some(err) = chunk.get("error") {
-            let message = err
-                .get("message")
-                .and_then(Value::as_str)
-                .or_else(|| err.as_str())
-                .unwrap_or("the provider reported an error mid-stream")
-                .to_string();
-            let code = err
-                .get("code")
-                .and_then(Value::as_str)
-                .unwrap_or("server_error")
-                .to_string();
-            self.fail(&message, &code, out);
-            return;
-        }
-        self.start(&chunk, out);
+    fn chunk(&mut self, chunk: &Value, out: &mut Vec<u8>) {
+        self.start(chunk, out);
         if let Some(u) = chunk.get("usage").filter(|u| !u.is_null()) {
             self.usage = Some(u.clone());
         }
@@ -403,8 +375,15 @@ impl ChatStreamTarget for ChatToResponsesStream {
     fn parser(&mut self) -> &mut SseParser {
         &mut self.parser
     }
-    fn event(&mut self, e: Event, out: &mut Vec<u8>) {
-        ChatToResponsesStream::event(self, e, out)
+    fn chunk(&mut self, chunk: &Value, out: &mut Vec<u8>) {
+        ChatToResponsesStream::chunk(self, chunk, out)
+    }
+    fn provider_error(&mut self, message: &str, error: &Value, out: &mut Vec<u8>) {
+        let code = error
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("server_error");
+        self.fail(message, code, out)
     }
     fn is_done(&self) -> bool {
         self.done
