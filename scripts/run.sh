@@ -3,6 +3,7 @@
 #   scripts/run.sh                      # listens on 127.0.0.1:8080
 #   ADDR=0.0.0.0:3000 scripts/run.sh    # another address
 #   ENV_FILE=prod.env scripts/run.sh    # settings from another file
+#   EDGE=p2 scripts/run.sh              # the WASIp2 build (hosts without WASIp3)
 # Settings come from .env (git-ignored): one NAME=value per line; the Spin
 # form SPIN_VARIABLE_NAME=value is accepted too, so one file serves both hosts.
 set -euo pipefail
@@ -10,9 +11,12 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
+# WASIp3 (wasi:http@0.3.0, instances reused) unless EDGE=p2.
+features=wasi; suffix=p3
+if [ "${EDGE:-p3}" = p2 ]; then features=wasi,p2; suffix=p2; fi
 cargo build --release --target wasm32-wasip2 --target-dir target/component \
-  --no-default-features --features wasi
-wasm=target/component/llm-proxy-wasi.wasm
+  --no-default-features --features "$features"
+wasm=target/component/llm-proxy-wasi-$suffix.wasm
 cp target/component/wasm32-wasip2/release/llm_proxy.wasm "$wasm"
 
 # Each setting is exported into wasmtime's environment and forwarded by name

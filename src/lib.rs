@@ -13,6 +13,8 @@
 //!   forward plan, header rules, key picking.
 //! - [`providers`]: the route table, one row per provider; quirk modules beside it.
 //! - [`translate`]: dialect pairs (request/response mappers, stream translators).
+//! - [`serve`]: what both edges do around their I/O (attempt bookkeeping,
+//!   fan-out replies, the log line).
 //! - [`settings`]: how settings are read; [`keys`]: key choice and cooldowns;
 //!   [`host`]: what the core asks of its host (clock, randomness, store).
 
@@ -29,10 +31,13 @@ pub mod pipeline;
 pub mod providers;
 pub mod reply;
 pub mod request;
+pub mod serve;
 pub mod settings;
 pub mod translate;
 pub mod upstream;
 pub mod url;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "p2"))]
 mod edge;
+#[cfg(all(target_arch = "wasm32", not(feature = "p2")))]
+mod edge_p3;

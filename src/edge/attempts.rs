@@ -10,9 +10,10 @@ use super::io::header;
 use super::outbound::{send_one, WaitError, NS_PER_SEC};
 use super::relay::relay;
 use crate::cloud_auth::{self, Authorized, CloudAuth};
-use crate::failover::{self, Outcome};
+use crate::failover::Outcome;
 use crate::host::Host;
 use crate::request::RequestHead;
+use crate::serve::{self, Next};
 use crate::settings::{self, SettingSource};
 use crate::upstream::Forward;
 
@@ -64,7 +65,7 @@ pub fn forward(
             false,
         ) {
             Ok(a) => a,
-            Err(e) => return (send_reply(out, refused(e, &fwd, i)), None),
+            Err(e) => return (send_reply(out, serve::attempt_error(e, &fwd, i)), None),
         };
         let mut result = send_one(&up, &mut body, timeout_ns);
         // A token the provider refused: one fresh token, same attempt.
@@ -83,73 +84,47 @@ pub fn forward(
                 true,
             ) {
                 Ok(_) => send_one(&up, &mut body, timeout_ns),
-                Err(e) => return (send_reply(out, refused(e, &fwd, i)), None),
+                Err(e) => return (send_reply(out, serve::attempt_error(e, &fwd, i)), None),
             };
         }
-        let up = &up;
         let outcome = match &result {
             Ok(resp) => Outcome::Status(resp.status()),
             Err(WaitError::Timeout) => Outcome::Timeout,
             Err(_) => Outcome::Unreachable,
         };
-        // A success needs neither the clock nor Retry-After: no host calls for them.
-        let failed = !matches!(outcome, Outcome::Status(200..=399));
+        // A success needs no Retry-After: no host call for it.
         let retry_after = match &result {
-            Ok(resp) if failed => header(&resp.headers(), "retry-after"),
+            Ok(resp) if !matches!(outcome, Outcome::Status(200..=399)) => {
+                header(&resp.headers(), "retry-after")
+            }
             _ => None,
         };
-        let now = if failed { host.now_ms() } else { 0 };
-        if failed {
-            let until = failover::cooldown_until(outcome, retry_after.as_deref(), now);
-            if let (Some(until), Some(fp), Some(record), Some(store)) = (
-                until,
-                up.key_fingerprint.as_deref(),
-                fwd.cooldowns.as_mut(),
-                host.store(),
-            ) {
-                record.mark(store, fp, until, now);
-            }
-        }
         let invalid = matches!(result, Err(WaitError::Invalid));
-        if invalid || i >= last || !failover::retryable(outcome, fwd.key_count) {
-            let count = (i + 1).to_string();
-            let mut extra: Vec<(String, Vec<u8>)> = fwd
-                .response_headers
-                .iter()
-                .map(|(n, v)| (n.clone(), v.clone().into_bytes()))
-                .collect();
-            extra.push(("x-llm-proxy-attempts".into(), count.into_bytes()));
+        let next = serve::after_attempt(
+            &mut fwd,
+            i,
+            last,
+            outcome,
+            retry_after.as_deref(),
+            invalid,
+            host,
+        );
+        let Next::Retry { wait_ms } = next else {
             return match result {
-                Ok(resp) => relay(out, resp, &fwd.response, extra),
-                Err(e) => {
-                    let mut reply = e.for_upstream(up).into_reply_for(fwd.dialect);
-                    reply.headers.extend(
-                        extra
-                            .into_iter()
-                            .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned())),
-                    );
-                    (send_reply(out, reply), None)
-                }
+                Ok(resp) => relay(out, resp, &fwd.response, serve::answer_headers(&fwd, i + 1)),
+                Err(e) => (
+                    send_reply(out, serve::attempt_error(e.for_upstream(&up), &fwd, i)),
+                    None,
+                ),
             };
-        }
+        };
         drop(result);
-        let failures = (i + 1) as u32;
-        let wait = failover::wait_ms(failures, retry_after.as_deref(), now, host.random_u64());
         eprintln!(
-            "llm-proxy retry provider={} attempt={} outcome={outcome:?} wait_ms={wait}",
+            "llm-proxy retry provider={} attempt={} outcome={outcome:?} wait_ms={wait_ms}",
             up.provider,
             i + 1
         );
-        monotonic_clock::subscribe_duration(wait.saturating_mul(1_000_000)).block();
+        monotonic_clock::subscribe_duration(wait_ms.saturating_mul(1_000_000)).block();
         i += 1;
     }
-}
-
-/// The reply when attempt `i` could not get its auth (the token exchange failed).
-fn refused(e: crate::errors::ErrorReply, fwd: &Forward, i: usize) -> crate::reply::Reply {
-    let mut reply = e.into_reply_for(fwd.dialect);
-    reply
-        .headers
-        .push(("x-llm-proxy-attempts".into(), (i + 1).to_string()));
-    reply
 }

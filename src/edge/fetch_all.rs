@@ -130,12 +130,9 @@ pub struct EdgeFetch {
     pub timeout_ns: u64,
 }
 
-/// Largest token-endpoint answer read.
-const FETCH_MAX_BODY: usize = 1024 * 1024;
-
 impl crate::cloud_auth::Fetch for EdgeFetch {
     fn fetch(&self, request: &UpstreamRequest) -> Result<(u16, Vec<u8>), String> {
-        fetch_all(&[request], self.timeout_ns, FETCH_MAX_BODY)
+        fetch_all(&[request], self.timeout_ns, crate::serve::TOKEN_MAX_BODY)
             .pop()
             .unwrap_or_else(|| Err("no answer".into()))
     }

@@ -39,7 +39,7 @@ pub struct SpinVariables {
 #[cfg(feature = "spin")]
 impl SettingSource for SpinVariables {
     fn get(&self, name: &str) -> Option<String> {
-        spin_sdk::variables::get(&name.to_ascii_lowercase())
+        super::bindings::fermyon::spin::variables::get(&name.to_ascii_lowercase())
             .ok()
             .filter(|v| !v.is_empty())
             .or_else(|| self.env.get(name))

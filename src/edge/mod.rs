@@ -37,11 +37,12 @@ mod bindings {
     });
 }
 
-use crate::handlers::models::{self, ModelsPlan, FETCH_TIMEOUT_SECS};
-use crate::handlers::status::{self, StatusPlan};
+use crate::handlers::models::{ModelsPlan, FETCH_TIMEOUT_SECS};
+use crate::handlers::status::StatusPlan;
 use crate::pipeline::{self, Decision, Planned};
 use crate::reply::Reply;
 use crate::request::RequestHead;
+use crate::serve;
 use crate::upstream::UpstreamRequest;
 use attempts::forward;
 use bindings::exports::wasi::http::incoming_handler::Guest;
@@ -63,10 +64,7 @@ impl Guest for Component {
         let host = host::EdgeHost::default();
         let decided = pipeline::decide(&head, &src, &host);
         if let Some(warning) = &decided.warning {
-            let _ = std::io::Write::write_all(
-                &mut std::io::stderr(),
-                format!("llm-proxy warning: {warning}\n").as_bytes(),
-            );
+            serve::log(&format!("llm-proxy warning: {warning}\n"));
         }
         let mut provider = decided.provider.clone();
         let dialect = decided.dialect;
@@ -123,55 +121,25 @@ fn log_line(
     started: u64,
 ) {
     let ms = (monotonic_clock::now().saturating_sub(started)) as f64 / 1e6;
-    let path: String = head
-        .path
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    let line = format!(
-        "llm-proxy method={} path={} route={} provider={} status={} upstream_status={} ms={:.2}\n",
-        head.method,
-        path,
+    serve::log(&serve::log_line(
+        head,
         route,
-        provider.unwrap_or("-"),
+        provider,
         status,
-        upstream_status.map_or("-".to_string(), |s| s.to_string()),
-        ms
-    );
-    // One write, one host call (`eprintln!` writes piece by piece, unbuffered).
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        upstream_status,
+        ms,
+        None,
+    ));
 }
 
-/// Largest model-list answer read from one provider.
-const MODELS_MAX_BODY: usize = 16 * 1024 * 1024;
-
 fn models_reply(plan: ModelsPlan) -> Reply {
-    for s in &plan.skipped {
-        eprintln!("llm-proxy models skipped {s}");
-    }
     let requests: Vec<&UpstreamRequest> = plan.fetches.iter().map(|f| &f.request).collect();
-    let results = fetch_all(&requests, FETCH_TIMEOUT_SECS * NS_PER_SEC, MODELS_MAX_BODY);
-    let mut entries = Vec::new();
-    for (fetch, result) in plan.fetches.iter().zip(results) {
-        let why = match result {
-            Ok((200..=299, body)) => match models::normalize(&fetch.provider, fetch.shape, &body) {
-                Ok(list) => {
-                    entries.extend(list);
-                    continue;
-                }
-                Err(e) => e,
-            },
-            Ok((status, _)) => format!("upstream status {status}"),
-            Err(e) => e,
-        };
-        eprintln!(
-            "llm-proxy models provider={} skipped: {why}",
-            fetch.provider
-        );
-    }
-    entries.extend(plan.static_models);
-    Reply::json(200, models::render(&entries))
+    let results = fetch_all(
+        &requests,
+        FETCH_TIMEOUT_SECS * NS_PER_SEC,
+        serve::MODELS_MAX_BODY,
+    );
+    serve::models_reply(plan, results)
 }
 
 fn status_reply(plan: StatusPlan, host: &dyn crate::host::Host) -> Reply {
@@ -201,17 +169,10 @@ fn status_reply(plan: StatusPlan, host: &dyn crate::host::Host) -> Reply {
         }
     }
     let refs: Vec<&UpstreamRequest> = requests.iter().collect();
-    let mut results =
-        fetch_all(&refs, FETCH_TIMEOUT_SECS * NS_PER_SEC, MODELS_MAX_BODY).into_iter();
-    let statuses: Vec<Option<u16>> = plan
-        .checks
-        .iter()
-        .zip(refused)
-        .map(|(c, refused)| match (&c.request, refused) {
-            (_, Some(status)) => Some(status),
-            (Some(_), None) => results.next().and_then(|r| r.ok()).map(|(s, _)| s),
-            (None, None) => None,
-        })
-        .collect();
-    Reply::json(200, status::render(&plan, &statuses))
+    let sent = fetch_all(
+        &refs,
+        FETCH_TIMEOUT_SECS * NS_PER_SEC,
+        serve::MODELS_MAX_BODY,
+    );
+    serve::status_reply(&plan, &refused, sent)
 }

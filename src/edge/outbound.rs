@@ -11,6 +11,7 @@ use super::bindings::wasi::io::poll;
 use super::inbound::ClientBody;
 use super::io::{fields_of, write_now};
 use crate::errors::ErrorReply;
+use crate::serve;
 use crate::upstream::UpstreamRequest;
 use crate::url::Scheme as UrlScheme;
 
@@ -122,11 +123,8 @@ pub enum WaitError {
 impl WaitError {
     pub fn for_upstream(&self, up: &UpstreamRequest) -> ErrorReply {
         match self {
-            WaitError::Timeout => ErrorReply::gateway_timeout(format!(
-                "provider {} sent no response within UPSTREAM_TIMEOUT_SECONDS",
-                up.provider
-            )),
-            WaitError::Code(code) => upstream_error(up, code),
+            WaitError::Timeout => serve::upstream_timeout(&up.provider),
+            WaitError::Code(code) => serve::upstream_failure(&up.provider, &format!("{code:?}")),
             WaitError::Gone => {
                 ErrorReply::bad_gateway(format!("provider {} did not answer", up.provider))
             }
@@ -158,45 +156,7 @@ pub fn await_response(
     }
 }
 
-/// Maps a host error to 504 (timeouts) or 502 (everything else), naming the
-/// provider and the kind of failure, never a URL with credentials.
-fn upstream_error(up: &UpstreamRequest, code: &ErrorCode) -> ErrorReply {
-    let what = match code {
-        ErrorCode::DnsTimeout | ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout => {
-            return ErrorReply::gateway_timeout(format!(
-                "provider {} timed out ({})",
-                up.provider,
-                error_name(code)
-            ))
-        }
-        other => error_name(other),
-    };
-    ErrorReply::bad_gateway(format!("provider {} is unreachable ({what})", up.provider))
-}
-
+/// The words for a host error (shared with the p3 edge: [`serve::error_name`]).
 pub fn error_name(code: &ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::DnsTimeout => "DNS timeout",
-        ErrorCode::DnsError(_) => "DNS error",
-        ErrorCode::DestinationNotFound => "destination not found",
-        ErrorCode::DestinationUnavailable => "destination unavailable",
-        ErrorCode::DestinationIpProhibited => "destination IP prohibited",
-        ErrorCode::DestinationIpUnroutable => "destination IP unroutable",
-        ErrorCode::ConnectionRefused => "connection refused",
-        ErrorCode::ConnectionTerminated => "connection terminated",
-        ErrorCode::ConnectionTimeout => "connection timeout",
-        ErrorCode::ConnectionReadTimeout => "read timeout",
-        ErrorCode::ConnectionWriteTimeout => "write timeout",
-        ErrorCode::ConnectionLimitReached => "connection limit reached",
-        ErrorCode::TlsProtocolError => "TLS protocol error",
-        ErrorCode::TlsCertificateError => "TLS certificate error",
-        ErrorCode::TlsAlertReceived(_) => "TLS alert",
-        ErrorCode::HttpRequestDenied => {
-            "request denied by the host (is the host in allowed_outbound_hosts?)"
-        }
-        ErrorCode::HttpProtocolError => "HTTP protocol error",
-        ErrorCode::HttpResponseIncomplete => "response incomplete",
-        ErrorCode::HttpRequestUriInvalid => "invalid request URI",
-        _ => "upstream error",
-    }
+    serve::error_name(&format!("{code:?}"))
 }

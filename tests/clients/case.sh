@@ -44,7 +44,9 @@ settings=(
 if [ "$HOST" = direct ]; then
   PROXY=$MOCK_OPENAI
 elif [ "$HOST" = wasi ]; then
-  args=(serve -S cli --addr "127.0.0.1:$PROXY")
+  # The options of scripts/serve-opts.sh (WASIp3 on).
+  source "$ROOT/scripts/serve-opts.sh"
+  args=(serve "${SERVE_OPTS[@]}" --addr "127.0.0.1:$PROXY")
   for s in "${settings[@]}"; do args+=(--env "$s"); done
   env -i HOME="$HOME" PATH="$PATH" "$WASMTIME" "${args[@]}" "$WASM_WASI" \
     >"$CASE_DIR/proxy.log" 2>&1 &

@@ -18,16 +18,37 @@ pub const PROXY_KEY: &str = "proxy-key-ZZZ-very-secret";
 
 // ---------------------------------------------------------------- building
 
-/// Builds a flavour once per test binary (a separate target dir, so it does
-/// not wait on the lock of the `cargo test` that runs us) and returns its path.
-pub fn component(flavour: &str) -> PathBuf {
-    static WASI: OnceLock<PathBuf> = OnceLock::new();
-    static SPIN: OnceLock<PathBuf> = OnceLock::new();
-    let cell = if flavour == "wasi" { &WASI } else { &SPIN };
-    cell.get_or_init(|| build(flavour)).clone()
+/// Which edge the integration tests run: `LLM_PROXY_EDGE=p2` runs them
+/// against the WASIp2 build (scripts/test.sh does both); WASIp3 otherwise.
+pub fn edge() -> &'static str {
+    static EDGE: OnceLock<&'static str> = OnceLock::new();
+    EDGE.get_or_init(|| match std::env::var("LLM_PROXY_EDGE").as_deref() {
+        Ok("p2") => "p2",
+        _ => "p3",
+    })
 }
 
-fn build(flavour: &str) -> PathBuf {
+/// Builds a flavour (`wasi` or `spin`, of the edge the tests run, or
+/// `wasi-p2`/`spin-p2`/`wasi-p3`/`spin-p3` by name) once per test binary
+/// (a separate target dir, so it does not wait on the lock of the `cargo
+/// test` that runs us) and returns its path.
+pub fn component(flavour: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+    let name = if flavour.contains('-') {
+        flavour.to_string()
+    } else {
+        format!("{flavour}-{}", edge())
+    };
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = built.iter().find(|(n, _)| *n == name) {
+        return path.clone();
+    }
+    let path = build(&name);
+    built.push((name, path.clone()));
+    path
+}
+
+fn build(name: &str) -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let target_dir = root.join("target").join("component");
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -40,16 +61,27 @@ fn build(flavour: &str) -> PathBuf {
         "--target-dir",
     ]);
     cmd.arg(&target_dir);
-    if flavour == "wasi" {
-        cmd.args(["--no-default-features", "--features", "wasi"]);
+    let features = match name {
+        "wasi-p3" => Some("wasi"),
+        "wasi-p2" => Some("wasi,p2"),
+        "spin-p2" => Some("spin,p2"),
+        _ => None,
+    };
+    if let Some(features) = features {
+        cmd.args(["--no-default-features", "--features", features]);
     }
     let status = cmd.status().expect("cargo build of the component");
-    assert!(status.success(), "building the {flavour} component failed");
+    assert!(status.success(), "building the {name} component failed");
     let built = target_dir.join("wasm32-wasip2/release/llm_proxy.wasm");
-    let out = target_dir.join(format!("llm-proxy-{flavour}.wasm"));
+    let out = target_dir.join(format!("llm-proxy-{name}.wasm"));
     std::fs::copy(&built, &out).expect("copy component");
     out
 }
+
+/// The `wasmtime serve` options of scripts/serve-opts.sh that a test needs:
+/// the environment (settings) and the WASIp3 interfaces (a p2 component
+/// runs with them too).
+pub const SERVE_FLAGS: [&str; 6] = ["-S", "cli", "-S", "p3", "-W", "component-model-async"];
 
 /// A tool installed by `scripts/test.sh` (on PATH or in ~/.cargo/bin).
 pub fn tool(name: &str) -> PathBuf {
@@ -163,15 +195,21 @@ impl Proxy {
 
     /// Starts the `wasi` flavour with these settings and waits until it answers.
     pub fn start(env: &[(&str, String)]) -> Proxy {
-        let wasm = component("wasi");
+        Proxy::start_component(&component("wasi"), env)
+    }
+
+    /// Starts a built component under `wasmtime serve` with these settings.
+    pub fn start_component(wasm: &Path, env: &[(&str, String)]) -> Proxy {
         let port = free_port();
         let mut cmd = Command::new(tool("wasmtime"));
-        cmd.args(["serve", "-S", "cli", "--addr"])
+        cmd.arg("serve")
+            .args(SERVE_FLAGS)
+            .arg("--addr")
             .arg(format!("127.0.0.1:{port}"));
         for (k, v) in env {
             cmd.arg("--env").arg(format!("{k}={v}"));
         }
-        cmd.arg(&wasm)
+        cmd.arg(wasm)
             .env_clear()
             .env("HOME", std::env::var("HOME").unwrap_or_default());
         Proxy::launch(cmd, port)

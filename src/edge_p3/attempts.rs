@@ -1,0 +1,151 @@
+//! The attempt loop (SPEC §7): each attempt of a [`Forward`] in turn while it
+//! fails before any byte reached the client, then the answer (or the last
+//! failure). The bookkeeping between attempts is [`serve::after_attempt`].
+
+use super::fetch_all::fetch_one;
+use super::inbound::{reply_response, ClientBody};
+use super::outbound::{send, WaitError, NS_PER_SEC};
+use super::relay::relay;
+use super::task::deadline;
+use crate::cloud_auth::{self, Authorized, CloudAuth, Prepared};
+use crate::errors::ErrorReply;
+use crate::failover::Outcome;
+use crate::host::Host;
+use crate::outgoing::UpstreamRequest;
+use crate::request::RequestHead;
+use crate::serve::{self, Next};
+use crate::settings::{self, SettingSource};
+use crate::upstream::Forward;
+use wasip3::http::types::{Request, Response};
+
+/// Adds `up`'s cloud auth (a SigV4 signature over `body`, or a Google token:
+/// from the instance's memory or the store unless `refresh`, else minted
+/// with one token exchange).
+pub async fn authorize(
+    up: &mut UpstreamRequest,
+    body: &[u8],
+    host: &dyn Host,
+    refresh: bool,
+    timeout_ns: u64,
+) -> Result<Authorized, ErrorReply> {
+    match cloud_auth::prepare(up, body, host, refresh)? {
+        Prepared::Done(how) => Ok(how),
+        Prepared::Mint(mint) => {
+            let fetched = deadline(
+                fetch_one(mint.request(), timeout_ns, serve::TOKEN_MAX_BODY),
+                timeout_ns,
+            )
+            .await
+            .unwrap_or_else(|| Err("timed out".into()));
+            mint.finish(up, host, fetched)
+        }
+    }
+}
+
+/// Performs `fwd` with a body the core planned (the client's was read).
+pub async fn forward_planned(
+    head: &RequestHead,
+    fwd: Forward,
+    src: &dyn SettingSource,
+    host: &dyn Host,
+) -> (Response, u16, Option<u16>) {
+    forward(None, head, fwd, src, host).await
+}
+
+/// Performs `fwd`. Returns (client response, its status, upstream status).
+///
+/// Each attempt gets its cloud auth right before it is sent (a SigV4
+/// signature over the exact bytes sent — a streamed body is then read whole,
+/// up to `MAX_BODY_BYTES` — or a Google token); a 401 on a Google token is
+/// answered by exactly one fresh token and the same attempt again.
+pub async fn forward(
+    request: Option<Request>,
+    head: &RequestHead,
+    mut fwd: Forward,
+    src: &dyn SettingSource,
+    host: &dyn Host,
+) -> (Response, u16, Option<u16>) {
+    if let Some(note) = fwd.note {
+        serve::log(&format!("llm-proxy {note}\n"));
+    }
+    let timeout_ns = settings::upstream_timeout_secs(src).saturating_mul(NS_PER_SEC);
+    let signs = matches!(fwd.first().cloud_auth, Some(CloudAuth::SigV4 { .. }));
+    let whole = signs.then(|| usize::try_from(settings::max_body_bytes(src)).unwrap_or(usize::MAX));
+    let planned = fwd.first().body.clone();
+    let replay = fwd.attempts.len() > 1;
+    let mut body = match ClientBody::new(request, head, planned, replay, whole).await {
+        Ok(body) => body,
+        Err(e) => return reply_response(e.into_reply_for(fwd.dialect)),
+    };
+    let last = if body.replayable() {
+        fwd.attempts.len().saturating_sub(1)
+    } else {
+        0
+    };
+    let mut refreshed = false;
+    let mut i = 0;
+    loop {
+        let Some(mut up) = fwd.attempts.get(i).cloned() else {
+            // safe: `after_attempt` answers at `last`, an index of `attempts`.
+            return reply_response(ErrorReply::bad_gateway("no attempt left").into_reply());
+        };
+        let bytes = body.shared();
+        let authorized = match authorize(&mut up, &bytes, host, false, timeout_ns).await {
+            Ok(a) => a,
+            Err(e) => return reply_response(serve::attempt_error(e, &fwd, i)),
+        };
+        let mut result = send(&up, &mut body, timeout_ns).await;
+        // A token the provider refused: one fresh token, same attempt.
+        if matches!(authorized, Authorized::CachedToken | Authorized::FreshToken)
+            && !refreshed
+            && body.replayable()
+            && matches!(&result, Ok(resp) if resp.get_status_code() == 401)
+        {
+            refreshed = true;
+            drop(result);
+            result = match authorize(&mut up, &bytes, host, true, timeout_ns).await {
+                Ok(_) => send(&up, &mut body, timeout_ns).await,
+                Err(e) => return reply_response(serve::attempt_error(e, &fwd, i)),
+            };
+        }
+        let outcome = match &result {
+            Ok(resp) => Outcome::Status(resp.get_status_code()),
+            Err(WaitError::Timeout) => Outcome::Timeout,
+            Err(_) => Outcome::Unreachable,
+        };
+        // A success needs no Retry-After: no host call for it.
+        let retry_after = match &result {
+            Ok(resp) if !matches!(outcome, Outcome::Status(200..=399)) => resp
+                .get_headers()
+                .get("retry-after")
+                .into_iter()
+                .next()
+                .and_then(|v| String::from_utf8(v).ok()),
+            _ => None,
+        };
+        let invalid = matches!(result, Err(WaitError::Invalid));
+        let next = serve::after_attempt(
+            &mut fwd,
+            i,
+            last,
+            outcome,
+            retry_after.as_deref(),
+            invalid,
+            host,
+        );
+        let Next::Retry { wait_ms } = next else {
+            return match result {
+                Ok(resp) => relay(resp, &fwd.response, serve::answer_headers(&fwd, i + 1)).await,
+                Err(e) => reply_response(serve::attempt_error(e.for_upstream(&up), &fwd, i)),
+            };
+        };
+        drop(result);
+        serve::log(&format!(
+            "llm-proxy retry provider={} attempt={} outcome={outcome:?} wait_ms={wait_ms}\n",
+            up.provider,
+            i + 1
+        ));
+        wasip3::clocks::monotonic_clock::wait_for(wait_ms.saturating_mul(1_000_000)).await;
+        i += 1;
+    }
+}

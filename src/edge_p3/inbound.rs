@@ -1,0 +1,320 @@
+//! The client's side: reading the request, answering directly, and the
+//! request body as the attempts need it.
+
+use crate::errors::ErrorReply;
+use crate::failover;
+use crate::reply::{self, Reply};
+use crate::request::RequestHead;
+use std::sync::Arc;
+use wasip3::http::types::{ErrorCode, Fields, Method, Request, Response, Trailers};
+use wasip3::wit_bindgen::{FutureReader, FutureWriter, StreamReader, StreamResult};
+use wasip3::{wit_bindgen, wit_future, wit_stream};
+
+/// Smallest room made for a read from a body stream.
+pub const READ_CHUNK: usize = 64 * 1024;
+
+pub fn read_head(request: &Request) -> RequestHead {
+    let method = match request.get_method() {
+        Method::Get => "GET".to_string(),
+        Method::Head => "HEAD".into(),
+        Method::Post => "POST".into(),
+        Method::Put => "PUT".into(),
+        Method::Delete => "DELETE".into(),
+        Method::Connect => "CONNECT".into(),
+        Method::Options => "OPTIONS".into(),
+        Method::Trace => "TRACE".into(),
+        Method::Patch => "PATCH".into(),
+        Method::Other(m) => m,
+    };
+    let path = request.get_path_with_query().unwrap_or_else(|| "/".into());
+    RequestHead::new(&method, &path, request.get_headers().copy_all())
+}
+
+/// Fields from a header list; entries the host refuses (forbidden or
+/// malformed) are skipped rather than failing the request.
+pub fn fields_of(headers: &[(String, Vec<u8>)]) -> Fields {
+    if let Ok(fields) = Fields::from_list(headers) {
+        return fields;
+    }
+    let fields = Fields::new();
+    for (name, value) in headers {
+        let _ = fields.append(name, value);
+    }
+    fields
+}
+
+/// A message body being read: its stream, the future that says whether it
+/// arrived whole, and our side of the handling result (dropped: fine).
+pub struct Incoming {
+    pub stream: StreamReader<u8>,
+    pub trailers: FutureReader<Result<Option<Trailers>, ErrorCode>>,
+    _handled: FutureWriter<Result<(), ErrorCode>>,
+}
+
+impl Incoming {
+    pub fn of_request(request: Request) -> Incoming {
+        let (handled, res) = wit_future::new(|| Ok(()));
+        let (stream, trailers) = Request::consume_body(request, res);
+        Incoming {
+            stream,
+            trailers,
+            _handled: handled,
+        }
+    }
+
+    pub fn of_response(response: Response) -> Incoming {
+        let (handled, res) = wit_future::new(|| Ok(()));
+        let (stream, trailers) = Response::consume_body(response, res);
+        Incoming {
+            stream,
+            trailers,
+            _handled: handled,
+        }
+    }
+
+    /// Reads on into `buf` until the end (`Ok(true)`, the body arrived
+    /// whole) or until `buf` holds more than `limit` bytes (`Ok(false)`, the
+    /// rest left unread). `Err` when the body broke off.
+    pub async fn read_up_to(&mut self, limit: usize, buf: &mut Vec<u8>) -> Result<bool, ()> {
+        loop {
+            if buf.capacity() - buf.len() < READ_CHUNK {
+                buf.reserve(READ_CHUNK);
+            }
+            let (result, filled) = self.stream.read(std::mem::take(buf)).await;
+            *buf = filled;
+            match result {
+                StreamResult::Complete(_) if buf.len() > limit => return Ok(false),
+                StreamResult::Complete(_) => {}
+                StreamResult::Dropped => return Ok(true),
+                StreamResult::Cancelled => return Err(()),
+            }
+        }
+    }
+
+    /// Whether the body, read to its end, arrived whole.
+    pub async fn arrived_whole(self) -> bool {
+        let Incoming {
+            stream, trailers, ..
+        } = self;
+        drop(stream);
+        trailers.await.is_ok()
+    }
+}
+
+/// Reads a whole request body, refusing more than `limit` bytes with a 413.
+pub async fn read_body(
+    request: Request,
+    head: &RequestHead,
+    limit: u64,
+) -> Result<Vec<u8>, ErrorReply> {
+    if !head.has_body() {
+        return Ok(Vec::new());
+    }
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut body = Vec::with_capacity(expected_len(head, limit));
+    let mut incoming = Incoming::of_request(request);
+    match incoming.read_up_to(limit, &mut body).await {
+        Ok(true) if incoming.arrived_whole().await => Ok(body),
+        Ok(false) => Err(ErrorReply::too_large(limit as u64)),
+        _ => Err(unreadable()),
+    }
+}
+
+/// Room for the whole body at once when its length is announced (one read
+/// instead of many), never more than `limit` + 1.
+fn expected_len(head: &RequestHead, limit: usize) -> usize {
+    head.header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .map_or(READ_CHUNK, |n| {
+            n.saturating_add(1).min(limit.saturating_add(1))
+        })
+}
+
+fn unreadable() -> ErrorReply {
+    ErrorReply::bad_request("the request body could not be read", "invalid_body")
+}
+
+/// A body for a message we send: `None` when empty, else a stream the
+/// bytes are written into by a task of their own — the whole body in one
+/// write, so the host has it at once.
+pub fn body_stream(bytes: Vec<u8>) -> Option<StreamReader<u8>> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let (mut tx, rx) = wit_stream::new();
+    wit_bindgen::spawn(async move {
+        let _ = tx.write_all(bytes).await;
+    });
+    Some(rx)
+}
+
+/// A trailers future that says "whole, no trailers" when its writer is
+/// dropped.
+pub fn no_trailers() -> (
+    FutureWriter<Result<Option<Trailers>, ErrorCode>>,
+    FutureReader<Result<Option<Trailers>, ErrorCode>>,
+) {
+    wit_future::new(|| Ok(None))
+}
+
+/// A response with `status`, `headers` and an optional body stream.
+pub fn response(
+    status: u16,
+    headers: &[(String, Vec<u8>)],
+    body: Option<StreamReader<u8>>,
+    trailers: FutureReader<Result<Option<Trailers>, ErrorCode>>,
+) -> Response {
+    let (response, _sent) = Response::new(fields_of(headers), body, trailers);
+    let _ = response.set_status_code(status);
+    response
+}
+
+/// The response for `reply` (plus CORS and a Content-Length), its status,
+/// and no upstream status.
+pub fn reply_response(reply: Reply) -> (Response, u16, Option<u16>) {
+    let mut headers: Vec<(String, Vec<u8>)> = reply
+        .headers
+        .into_iter()
+        .map(|(n, v)| (n, v.into_bytes()))
+        .collect();
+    reply::add_cors(&mut headers);
+    // A known length spares the client chunked decoding (none for 204).
+    if reply.status != 204 {
+        headers.push((
+            "content-length".into(),
+            reply.body.len().to_string().into_bytes(),
+        ));
+    }
+    let (_, trailers) = no_trailers();
+    let status = reply.status;
+    (
+        response(status, &headers, body_stream(reply.body), trailers),
+        status,
+        None,
+    )
+}
+
+/// The client's body as the attempts need it.
+pub enum ClientBody {
+    /// Wholly in memory (planned by the core, or read for replay).
+    Bytes(Arc<[u8]>),
+    /// Streamed from the client (larger than the replay limit, or no
+    /// retries): sent once, `prefix` (already read) first.
+    Stream { prefix: Vec<u8>, incoming: Incoming },
+    /// Already sent.
+    Spent,
+}
+
+impl ClientBody {
+    /// The planned body, or the client's: read into memory for replay when
+    /// `replay` and it fits in [`failover::REPLAY_LIMIT`], else left
+    /// streaming; read whole when `whole` gives a limit (a body that must be
+    /// signed), a 413 above it.
+    pub async fn new(
+        request: Option<Request>,
+        head: &RequestHead,
+        planned: Option<Arc<[u8]>>,
+        replay: bool,
+        whole: Option<usize>,
+    ) -> Result<ClientBody, ErrorReply> {
+        if let Some(bytes) = planned {
+            return Ok(ClientBody::Bytes(bytes));
+        }
+        let request = match request {
+            Some(r) if head.has_body() => r,
+            _ => return Ok(ClientBody::Bytes(Arc::from(&[][..]))),
+        };
+        let mut incoming = Incoming::of_request(request);
+        if let Some(limit) = whole {
+            let mut body = Vec::with_capacity(expected_len(head, limit));
+            return match incoming.read_up_to(limit, &mut body).await {
+                Ok(true) if incoming.arrived_whole().await => Ok(ClientBody::Bytes(body.into())),
+                Ok(false) => Err(ErrorReply::too_large(limit as u64)),
+                _ => Err(unreadable()),
+            };
+        }
+        let mut prefix = Vec::new();
+        if replay {
+            prefix.reserve(expected_len(head, failover::REPLAY_LIMIT));
+            // Larger than the replay limit, or broken: streamed on (the send
+            // finds out about a broken body).
+            if incoming
+                .read_up_to(failover::REPLAY_LIMIT, &mut prefix)
+                .await
+                == Ok(true)
+            {
+                return match incoming.arrived_whole().await {
+                    true => Ok(ClientBody::Bytes(prefix.into())),
+                    false => Err(unreadable()),
+                };
+            }
+        }
+        Ok(ClientBody::Stream { prefix, incoming })
+    }
+
+    pub fn replayable(&self) -> bool {
+        matches!(self, ClientBody::Bytes(_))
+    }
+
+    /// The body when it is wholly in memory (else empty: a streamed body is
+    /// never signed), shared, not copied.
+    pub fn shared(&self) -> Arc<[u8]> {
+        match self {
+            ClientBody::Bytes(b) => b.clone(),
+            _ => Arc::from(&[][..]),
+        }
+    }
+
+    /// The body for one send, and its trailers future: bytes in memory are
+    /// copied into a stream of their own (kept for the next attempt); a
+    /// streamed body is handed on as the client's own stream (no copy in the
+    /// guest) and used up.
+    pub fn take_for_send(
+        &mut self,
+    ) -> (
+        Option<StreamReader<u8>>,
+        FutureReader<Result<Option<Trailers>, ErrorCode>>,
+    ) {
+        match std::mem::replace(self, ClientBody::Spent) {
+            ClientBody::Bytes(bytes) => {
+                let stream = body_stream(bytes.to_vec());
+                *self = ClientBody::Bytes(bytes);
+                (stream, no_trailers().1)
+            }
+            ClientBody::Stream { prefix, incoming } if prefix.is_empty() => {
+                let Incoming {
+                    stream, trailers, ..
+                } = incoming;
+                (Some(stream), trailers)
+            }
+            ClientBody::Stream { prefix, incoming } => {
+                // Part was read already: it goes first, then the rest as it comes.
+                let (mut tx, rx) = wit_stream::new();
+                let (trailers_tx, trailers_rx) = no_trailers();
+                wit_bindgen::spawn(async move {
+                    let mut incoming = incoming;
+                    let mut ok = tx.write_all(prefix).await.is_empty();
+                    while ok {
+                        let (result, chunk) =
+                            incoming.stream.read(Vec::with_capacity(READ_CHUNK)).await;
+                        match result {
+                            StreamResult::Complete(_) => {
+                                ok = tx.write_all(chunk).await.is_empty();
+                            }
+                            StreamResult::Dropped => break,
+                            StreamResult::Cancelled => ok = false,
+                        }
+                    }
+                    drop(tx);
+                    if !ok || !incoming.arrived_whole().await {
+                        let _ = trailers_tx
+                            .write(Err(ErrorCode::HttpRequestBodySize(None)))
+                            .await;
+                    }
+                });
+                (Some(rx), trailers_rx)
+            }
+            ClientBody::Spent => (None, no_trailers().1),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The provider's side: building and sending an upstream request and
+//! waiting for its answer's head.
+
+use super::inbound::{fields_of, ClientBody};
+use super::task::deadline;
+use crate::errors::ErrorReply;
+use crate::outgoing::UpstreamRequest;
+use crate::serve;
+use crate::url::Scheme as UrlScheme;
+use wasip3::http::types::{ErrorCode, Method, Request, Response, Scheme};
+
+pub const NS_PER_SEC: u64 = 1_000_000_000;
+
+pub fn method_of(name: &str) -> Method {
+    match name {
+        "GET" => Method::Get,
+        "HEAD" => Method::Head,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "CONNECT" => Method::Connect,
+        "OPTIONS" => Method::Options,
+        "TRACE" => Method::Trace,
+        "PATCH" => Method::Patch,
+        other => Method::Other(other.to_string()),
+    }
+}
+
+pub enum WaitError {
+    Timeout,
+    Code(ErrorCode),
+    /// The host refused the method, authority or path.
+    Invalid,
+}
+
+impl WaitError {
+    pub fn for_upstream(&self, up: &UpstreamRequest) -> ErrorReply {
+        match self {
+            WaitError::Timeout => serve::upstream_timeout(&up.provider),
+            WaitError::Code(code) => serve::upstream_failure(&up.provider, &format!("{code:?}")),
+            WaitError::Invalid => ErrorReply::bad_request(
+                "the upstream request could not be built from this method or path",
+                "invalid_request",
+            ),
+        }
+    }
+
+    /// In words, for a fan-out's log.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WaitError::Timeout => "timed out",
+            WaitError::Code(code) => serve::error_name(&format!("{code:?}")),
+            WaitError::Invalid => "invalid request",
+        }
+    }
+}
+
+/// Sends one attempt of `up` with `body` and waits (at most `timeout_ns`)
+/// for its response head.
+pub async fn send(
+    up: &UpstreamRequest,
+    body: &mut ClientBody,
+    timeout_ns: u64,
+) -> Result<Response, WaitError> {
+    let (contents, trailers) = body.take_for_send();
+    let (request, _sent) = Request::new(fields_of(&up.headers), contents, trailers, None);
+    let scheme = match up.base.scheme {
+        UrlScheme::Http => Scheme::Http,
+        UrlScheme::Https => Scheme::Https,
+    };
+    let built = request.set_method(&method_of(&up.method)).is_ok()
+        && request.set_scheme(Some(&scheme)).is_ok()
+        && request.set_authority(Some(&up.base.authority)).is_ok()
+        && request
+            .set_path_with_query(Some(&up.path_with_query))
+            .is_ok();
+    if !built {
+        return Err(WaitError::Invalid);
+    }
+    match deadline(wasip3::http::client::send(request), timeout_ns).await {
+        Some(Ok(response)) => Ok(response),
+        Some(Err(code)) => Err(WaitError::Code(code)),
+        None => Err(WaitError::Timeout),
+    }
+}

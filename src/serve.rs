@@ -1,0 +1,371 @@
+//! What both host edges (WASIp2 and WASIp3) do around their I/O, as plain
+//! functions: the log line, the attempt loop's bookkeeping between two
+//! sends, and turning fetched model lists and key checks into replies. The
+//! edges differ only in how they send, wait and stream.
+
+use crate::errors::ErrorReply;
+use crate::failover::{self, Outcome};
+use crate::handlers::models::{self, ModelsPlan};
+use crate::handlers::status::{self, StatusPlan};
+use crate::host::Host;
+use crate::reply::Reply;
+use crate::request::RequestHead;
+use crate::upstream::Forward;
+
+/// What one fetch of a fan-out (model lists, key checks, a token) gave:
+/// (status, whole body) or why there is none.
+pub type Fetched = Result<(u16, Vec<u8>), String>;
+
+/// Largest model-list answer read from one provider.
+pub const MODELS_MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Largest token-endpoint answer read.
+pub const TOKEN_MAX_BODY: usize = 1024 * 1024;
+
+/// The access-log line of one request (no secrets: the path is the client's
+/// own, control characters removed and cut at 200 characters). `instance`:
+/// which instance served it and how many requests that instance had begun
+/// by then (WASIp3 instances serve many; a WASIp2 edge passes `None`).
+pub fn log_line(
+    head: &RequestHead,
+    route: &str,
+    provider: Option<&str>,
+    status: u16,
+    upstream_status: Option<u16>,
+    ms: f64,
+    instance: Option<(u32, u32)>,
+) -> String {
+    let path: String = head
+        .path
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    let instance = instance.map_or(String::new(), |(id, n)| format!(" instance={id:08x}#{n}"));
+    format!(
+        "llm-proxy method={} path={} route={} provider={} status={} upstream_status={} ms={:.2}{instance}\n",
+        head.method,
+        path,
+        route,
+        provider.unwrap_or("-"),
+        status,
+        upstream_status.map_or("-".to_string(), |s| s.to_string()),
+        ms
+    )
+}
+
+/// Writes one line to stderr in one host call (`eprintln!` writes piece by
+/// piece, unbuffered).
+pub fn log(line: &str) {
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+}
+
+/// What the attempt loop does after attempt `i` (0-based) ended in `outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Give the client this attempt's answer (or its failure).
+    Answer,
+    /// Wait this long, then attempt `i + 1`.
+    Retry { wait_ms: u64 },
+}
+
+/// The bookkeeping between two attempts (SPEC §7): a failed attempt's key
+/// cools down (recorded in the shared store), and the next attempt follows
+/// when the failure is retryable and attempts are left (`last`: the index of
+/// the last attempt allowed — 0 when the body cannot be replayed). `invalid`:
+/// the host refused to build the request, which no other key fixes.
+///
+/// A success asks the host for nothing (no clock, no store).
+pub fn after_attempt(
+    fwd: &mut Forward,
+    i: usize,
+    last: usize,
+    outcome: Outcome,
+    retry_after: Option<&str>,
+    invalid: bool,
+    host: &dyn Host,
+) -> Next {
+    let failed = !matches!(outcome, Outcome::Status(200..=399));
+    if !failed {
+        return Next::Answer;
+    }
+    let now = host.now_ms();
+    let until = failover::cooldown_until(outcome, retry_after, now);
+    let fp = fwd
+        .attempts
+        .get(i)
+        .and_then(|up| up.key_fingerprint.clone());
+    if let (Some(until), Some(fp), Some(record), Some(store)) =
+        (until, fp, fwd.cooldowns.as_mut(), host.store())
+    {
+        record.mark(store, &fp, until, now);
+    }
+    if invalid || i >= last || !failover::retryable(outcome, fwd.key_count) {
+        return Next::Answer;
+    }
+    let failures = u32::try_from(i + 1).unwrap_or(u32::MAX);
+    Next::Retry {
+        wait_ms: failover::wait_ms(failures, retry_after, now, host.random_u64()),
+    }
+}
+
+/// The headers the client's answer gets besides the upstream's: what the
+/// plan adds (e.g. what a translation dropped) and how many attempts it took.
+pub fn answer_headers(fwd: &Forward, attempts: usize) -> Vec<(String, Vec<u8>)> {
+    let mut extra: Vec<(String, Vec<u8>)> = fwd
+        .response_headers
+        .iter()
+        .map(|(n, v)| (n.clone(), v.clone().into_bytes()))
+        .collect();
+    extra.push((
+        "x-llm-proxy-attempts".into(),
+        attempts.to_string().into_bytes(),
+    ));
+    extra
+}
+
+/// The proxy's own error for attempt `i` (its auth could not be had, or it
+/// failed before an answer), in the client's dialect, with the plan's headers.
+pub fn attempt_error(e: ErrorReply, fwd: &Forward, i: usize) -> Reply {
+    let mut reply = e.into_reply_for(fwd.dialect);
+    reply.headers.extend(
+        answer_headers(fwd, i + 1)
+            .into_iter()
+            .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned())),
+    );
+    reply
+}
+
+/// `GET /v1/models`: every provider's list (those that answered), then the
+/// static ones; what failed is logged and left out.
+pub fn models_reply(plan: ModelsPlan, results: Vec<Fetched>) -> Reply {
+    for s in &plan.skipped {
+        log(&format!("llm-proxy models skipped {s}\n"));
+    }
+    let mut entries = Vec::new();
+    for (fetch, result) in plan.fetches.iter().zip(results) {
+        let why = match result {
+            Ok((200..=299, body)) => match models::normalize(&fetch.provider, fetch.shape, &body) {
+                Ok(list) => {
+                    entries.extend(list);
+                    continue;
+                }
+                Err(e) => e,
+            },
+            Ok((status, _)) => format!("upstream status {status}"),
+            Err(e) => e,
+        };
+        log(&format!(
+            "llm-proxy models provider={} skipped: {why}\n",
+            fetch.provider
+        ));
+    }
+    entries.extend(plan.static_models);
+    Reply::json(200, models::render(&entries))
+}
+
+/// `GET /status`: each key check's verdict. `refused[i]`: the status of
+/// check `i` when its auth could not be had (it was not sent); `sent`: the
+/// answers of the checks that were sent, in order.
+pub fn status_reply(plan: &StatusPlan, refused: &[Option<u16>], sent: Vec<Fetched>) -> Reply {
+    let mut sent = sent.into_iter();
+    let statuses: Vec<Option<u16>> = plan
+        .checks
+        .iter()
+        .zip(refused.iter().copied().chain(std::iter::repeat(None)))
+        .map(|(c, refused)| match (&c.request, refused) {
+            (_, Some(status)) => Some(status),
+            (Some(_), None) => sent.next().and_then(|r| r.ok()).map(|(s, _)| s),
+            (None, None) => None,
+        })
+        .collect();
+    Reply::json(200, status::render(plan, &statuses))
+}
+
+/// What a host's `wasi:http` `error-code` says, in words, from its variant
+/// name (its `Debug` form: `DnsTimeout`, `DnsError(..)`; both edges' bindings
+/// name the variants alike). Never a URL or a header.
+pub fn error_name(code: &str) -> &'static str {
+    let variant = code
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or_default();
+    match variant {
+        "DnsTimeout" => "DNS timeout",
+        "DnsError" => "DNS error",
+        "DestinationNotFound" => "destination not found",
+        "DestinationUnavailable" => "destination unavailable",
+        "DestinationIpProhibited" => "destination IP prohibited",
+        "DestinationIpUnroutable" => "destination IP unroutable",
+        "ConnectionRefused" => "connection refused",
+        "ConnectionTerminated" => "connection terminated",
+        "ConnectionTimeout" => "connection timeout",
+        "ConnectionReadTimeout" => "read timeout",
+        "ConnectionWriteTimeout" => "write timeout",
+        "ConnectionLimitReached" => "connection limit reached",
+        "TlsProtocolError" => "TLS protocol error",
+        "TlsCertificateError" => "TLS certificate error",
+        "TlsAlertReceived" => "TLS alert",
+        "HttpRequestDenied" => {
+            "request denied by the host (is the host in allowed_outbound_hosts?)"
+        }
+        "HttpProtocolError" => "HTTP protocol error",
+        "HttpResponseIncomplete" => "response incomplete",
+        "HttpRequestUriInvalid" => "invalid request URI",
+        _ => "upstream error",
+    }
+}
+
+/// A host error sending to `provider` (`code`: the error code's `Debug`
+/// form): 504 for timeouts, 502 for everything else, naming the provider and
+/// the kind of failure, never a URL with credentials.
+pub fn upstream_failure(provider: &str, code: &str) -> ErrorReply {
+    let what = error_name(code);
+    if matches!(what, "DNS timeout" | "connection timeout" | "read timeout") {
+        return ErrorReply::gateway_timeout(format!("provider {provider} timed out ({what})"));
+    }
+    ErrorReply::bad_gateway(format!("provider {provider} is unreachable ({what})"))
+}
+
+/// No answer head within `UPSTREAM_TIMEOUT_SECONDS`.
+pub fn upstream_timeout(provider: &str) -> ErrorReply {
+    ErrorReply::gateway_timeout(format!(
+        "provider {provider} sent no response within UPSTREAM_TIMEOUT_SECONDS"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::fake::FakeHost;
+    use crate::outgoing::UpstreamRequest;
+    use crate::url::BaseUrl;
+
+    fn up(fp: &str) -> UpstreamRequest {
+        UpstreamRequest {
+            method: "POST".into(),
+            base: BaseUrl::parse("http://127.0.0.1:9").unwrap(),
+            path_with_query: "/v1/chat/completions".into(),
+            headers: vec![],
+            provider: "openai".into(),
+            body: None,
+            key_fingerprint: Some(fp.into()),
+            cloud_auth: None,
+        }
+    }
+
+    fn forward(n: usize) -> Forward {
+        let mut fwd = Forward::single(up("k0"));
+        fwd.attempts = (0..n).map(|i| up(&format!("k{i}"))).collect();
+        fwd.key_count = n;
+        fwd
+    }
+
+    #[test]
+    fn a_success_is_answered_without_asking_the_host() {
+        let host = FakeHost::new();
+        let mut fwd = forward(3);
+        let next = after_attempt(&mut fwd, 0, 2, Outcome::Status(200), None, false, &host);
+        assert_eq!(next, Next::Answer);
+        assert_eq!(host.calls(), Default::default());
+    }
+
+    #[test]
+    fn retryable_failures_wait_and_go_on_until_the_last_attempt() {
+        let host = FakeHost::new();
+        let mut fwd = forward(3);
+        let next = after_attempt(
+            &mut fwd,
+            0,
+            2,
+            Outcome::Status(429),
+            Some("2"),
+            false,
+            &host,
+        );
+        assert_eq!(next, Next::Retry { wait_ms: 2000 });
+        let next = after_attempt(&mut fwd, 1, 2, Outcome::Status(503), None, false, &host);
+        assert!(matches!(next, Next::Retry { wait_ms } if (200..=400).contains(&wait_ms)));
+        // The last attempt is answered, whatever it was.
+        let next = after_attempt(&mut fwd, 2, 2, Outcome::Timeout, None, false, &host);
+        assert_eq!(next, Next::Answer);
+        // A body that cannot be replayed allows no second attempt.
+        let next = after_attempt(&mut fwd, 0, 0, Outcome::Unreachable, None, false, &host);
+        assert_eq!(next, Next::Answer);
+        // Nor does a request the host refused to build, nor a 400.
+        let next = after_attempt(&mut fwd, 0, 2, Outcome::Unreachable, None, true, &host);
+        assert_eq!(next, Next::Answer);
+        let next = after_attempt(&mut fwd, 0, 2, Outcome::Status(400), None, false, &host);
+        assert_eq!(next, Next::Answer);
+    }
+
+    #[test]
+    fn answer_headers_name_the_attempts_and_the_plans_headers() {
+        let mut fwd = forward(1);
+        fwd.response_headers
+            .push(("x-llm-proxy-dropped".into(), "foo".into()));
+        let h = answer_headers(&fwd, 2);
+        assert_eq!(
+            h,
+            vec![
+                ("x-llm-proxy-dropped".to_string(), b"foo".to_vec()),
+                ("x-llm-proxy-attempts".to_string(), b"2".to_vec()),
+            ]
+        );
+        let reply = attempt_error(ErrorReply::bad_gateway("x"), &fwd, 0);
+        assert_eq!(reply.status, 502);
+        assert!(reply
+            .headers
+            .iter()
+            .any(|(n, v)| n == "x-llm-proxy-attempts" && v == "1"));
+    }
+
+    #[test]
+    fn the_log_line_names_what_happened_without_control_characters() {
+        let head = RequestHead::new("GET", "/v1/models\r\nx", Vec::new());
+        let line = log_line(&head, "models", None, 200, Some(201), 1.234, None);
+        assert_eq!(
+            line,
+            "llm-proxy method=GET path=/v1/modelsx route=models provider=- status=200 upstream_status=201 ms=1.23\n"
+        );
+        let line = log_line(
+            &head,
+            "models",
+            Some("groq"),
+            200,
+            None,
+            0.5,
+            Some((0xab, 7)),
+        );
+        assert!(
+            line.ends_with(
+                "provider=groq status=200 upstream_status=- ms=0.50 instance=000000ab#7\n"
+            ),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn host_errors_are_named_by_their_variant() {
+        assert_eq!(error_name("DnsTimeout"), "DNS timeout");
+        assert_eq!(
+            error_name("DnsError(DnsErrorPayload { rcode: None, info_code: None })"),
+            "DNS error"
+        );
+        assert_eq!(error_name("InternalError(Some(\"x\"))"), "upstream error");
+        assert_eq!(error_name(""), "upstream error");
+        let e = upstream_failure("openai", "ConnectionTimeout");
+        assert_eq!(e.status, 504);
+        assert!(
+            e.message.contains("openai timed out (connection timeout)"),
+            "{}",
+            e.message
+        );
+        let e = upstream_failure("groq", "ConnectionRefused");
+        assert_eq!(e.status, 502);
+        assert!(e
+            .message
+            .contains("groq is unreachable (connection refused)"));
+        assert_eq!(upstream_timeout("x").status, 504);
+    }
+}
