@@ -1,10 +1,14 @@
 //! What the core asks of its host besides settings: the wall clock,
-//! randomness and the shared key-value store. The edge implements [`Host`]
-//! over WASI/Spin; tests use [`fake::FakeHost`], which also counts every call.
+//! randomness, the shared key-value store and, optionally, an in-memory one
+//! that lives as long as the instance. The edge implements [`Host`] over
+//! WASI/Spin; tests use [`fake::FakeHost`], which also counts every call.
 //!
 //! The core asks only when a decision needs the answer (a request whose
 //! provider has one key never touches the store, reads no clock and draws no
 //! random number), because under Spin each of these is a host call.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 /// The host's shared key-value store (Spin's `default` store).
 pub trait KeyValue {
@@ -14,7 +18,7 @@ pub trait KeyValue {
     fn increment(&self, key: &str, delta: i64) -> Option<i64>;
 }
 
-/// Clock, randomness and the store, each asked for only when needed.
+/// Clock, randomness and the stores, each asked for only when needed.
 pub trait Host {
     /// Wall-clock time in unix milliseconds.
     fn now_ms(&self) -> u64;
@@ -30,6 +34,54 @@ pub trait Host {
     /// The shared store, opened on first use; `None` when the host has none
     /// (the `wasi` flavour) or it cannot be opened.
     fn store(&self) -> Option<&dyn KeyValue>;
+    /// An instance-lifetime in-memory store (a WASIp3 instance serves many
+    /// requests): checked before the shared store for minted tokens, written
+    /// with it. `None` (the default) when each instance serves one request.
+    fn memory(&self) -> Option<&dyn KeyValue> {
+        None
+    }
+}
+
+/// A [`KeyValue`] in the instance's memory, for [`Host::memory`]. A
+/// `BTreeMap`, not a `HashMap`: the latter's random seed costs a wasm import.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    data: RefCell<BTreeMap<String, Vec<u8>>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    /// How many keys it holds.
+    pub fn len(&self) -> usize {
+        self.data.borrow().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.borrow().is_empty()
+    }
+}
+
+impl KeyValue for MemoryStore {
+    fn get(&self, key: &str) -> Option<Vec<u8>> {
+        self.data.borrow().get(key).cloned()
+    }
+    fn set(&self, key: &str, value: &[u8]) -> bool {
+        self.data.borrow_mut().insert(key.into(), value.to_vec());
+        true
+    }
+    fn increment(&self, key: &str, delta: i64) -> Option<i64> {
+        let mut data = self.data.borrow_mut();
+        let value = match data.get(key) {
+            Some(v) => std::str::from_utf8(v).ok()?.parse::<i64>().ok()?,
+            None => 0,
+        }
+        .checked_add(delta)?;
+        data.insert(key.into(), value.to_string().into_bytes());
+        Some(value)
+    }
 }
 
 /// A host with a fixed random number and clock and no store — for code
@@ -54,7 +106,7 @@ impl Host for Fixed {
 /// An in-memory host that counts every call, for native tests of what a
 /// request asks of its host.
 pub mod fake {
-    use super::{Host, KeyValue};
+    use super::{Host, KeyValue, MemoryStore};
     use std::cell::{Cell, RefCell};
     use std::collections::HashMap;
 
@@ -127,11 +179,13 @@ pub mod fake {
     }
 
     /// A host with a settable clock, a fixed random number and, optionally,
-    /// a store.
+    /// a store and an in-memory store.
     pub struct FakeHost {
         pub now: Cell<u64>,
         pub random: Cell<u64>,
         pub store: Option<FakeStore>,
+        /// The instance-lifetime store ([`Host::memory`]), if any.
+        pub memory: Option<MemoryStore>,
         calls: Cell<Calls>,
         opened: Cell<bool>,
     }
@@ -152,9 +206,16 @@ pub mod fake {
                 now: Cell::new(1_000_000),
                 random: Cell::new(7),
                 store,
+                memory: None,
                 calls: Cell::new(Calls::default()),
                 opened: Cell::new(false),
             }
+        }
+
+        /// With an (empty) in-memory store, as a WASIp3 instance has.
+        pub fn with_memory(mut self) -> FakeHost {
+            self.memory = Some(MemoryStore::new());
+            self
         }
 
         pub fn random(self, r: u64) -> FakeHost {
@@ -210,6 +271,9 @@ pub mod fake {
                 self.count(|c| c.store_open += 1);
             }
             self.store.as_ref().map(|s| s as &dyn KeyValue)
+        }
+        fn memory(&self) -> Option<&dyn KeyValue> {
+            self.memory.as_ref().map(|m| m as &dyn KeyValue)
         }
     }
 }

@@ -159,11 +159,21 @@ pub fn parse_token(body: &[u8]) -> Result<(String, u64), String> {
 
 /// A cached token for `sa`, if one is there and good for a while yet.
 pub fn cached(store: &dyn KeyValue, sa: &ServiceAccount, now_ms: u64) -> Option<String> {
+    cached_until(store, sa, now_ms).map(|(token, _)| token)
+}
+
+/// [`cached`] with the token's expiry (unix ms), so it can be copied into
+/// another store for exactly as long.
+pub fn cached_until(
+    store: &dyn KeyValue,
+    sa: &ServiceAccount,
+    now_ms: u64,
+) -> Option<(String, u64)> {
     let raw = store.get(&sa.cache_key())?;
     let text = String::from_utf8(raw).ok()?;
     let (expiry, token) = text.split_once('\n')?;
     let expiry: u64 = expiry.parse().ok()?;
-    (expiry > now_ms + REFRESH_MARGIN_MS && !token.is_empty()).then(|| token.to_string())
+    (expiry > now_ms + REFRESH_MARGIN_MS && !token.is_empty()).then(|| (token.to_string(), expiry))
 }
 
 /// Caches `token` for `sa`, valid `expires_in` seconds from `now_ms`.
@@ -174,8 +184,12 @@ pub fn remember(
     expires_in: u64,
     now_ms: u64,
 ) {
-    let expiry = now_ms + expires_in.saturating_mul(1000);
-    store.set(&sa.cache_key(), format!("{expiry}\n{token}").as_bytes());
+    remember_until(store, sa, token, now_ms + expires_in.saturating_mul(1000));
+}
+
+/// Caches `token` for `sa` until `expiry_ms` (unix ms).
+pub fn remember_until(store: &dyn KeyValue, sa: &ServiceAccount, token: &str, expiry_ms: u64) {
+    store.set(&sa.cache_key(), format!("{expiry_ms}\n{token}").as_bytes());
 }
 
 #[cfg(test)]

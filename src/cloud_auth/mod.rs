@@ -3,9 +3,12 @@
 //!
 //! A plan carries it as a value ([`CloudAuth`] on the upstream request); the
 //! edge calls [`authorize`] right before sending each attempt, with the
-//! clock, the store and a way to make one request ([`Fetch`]) — so the
+//! clock, the stores and a way to make one request ([`Fetch`]) — so the
 //! decisions (sign what, mint when, cache where, refresh once) stay here and
-//! are tested with fakes.
+//! are tested with fakes. An edge that cannot make a request synchronously
+//! (WASIp3's is async) calls its two phases instead: [`prepare`], and, when
+//! it returns a [`Mint`], sends [`Mint::request`] and hands the answer to
+//! [`Mint::finish`].
 
 pub mod google;
 pub mod sigv4;
@@ -39,6 +42,10 @@ pub enum Authorized {
 /// Adds the request's cloud auth headers: a SigV4 signature over `body`, or
 /// a Google bearer token (cached unless `refresh`, minted when needed and
 /// cached for the instances that follow).
+///
+/// [`prepare`], then — when a token must be minted — one `fetch` of the
+/// token exchange and [`Mint::finish`]. An async edge calls the two phases
+/// itself and awaits the exchange in between.
 pub fn authorize(
     up: &mut UpstreamRequest,
     body: &[u8],
@@ -46,8 +53,57 @@ pub fn authorize(
     fetch: &dyn Fetch,
     refresh: bool,
 ) -> Result<Authorized, ErrorReply> {
+    match prepare(up, body, host, refresh)? {
+        Prepared::Done(authorized) => Ok(authorized),
+        Prepared::Mint(mint) => {
+            let answer = fetch.fetch(mint.request());
+            mint.finish(up, host, answer)
+        }
+    }
+}
+
+/// What [`prepare`] left to do.
+#[derive(Debug)]
+pub enum Prepared {
+    /// The request is authorized (a static key, a signature, a cached token).
+    Done(Authorized),
+    /// A Google token must be minted: send [`Mint::request`], then
+    /// [`Mint::finish`] with the answer.
+    Mint(Mint),
+}
+
+/// A token exchange to make and how to read its answer (the second phase of
+/// [`authorize`]). Boxed: [`Prepared::Done`] is the common case.
+pub struct Mint(Box<MintState>);
+
+struct MintState {
+    account: ServiceAccount,
+    now_ms: u64,
+    request: UpstreamRequest,
+}
+
+impl std::fmt::Debug for Mint {
+    /// The request's body is a signed assertion, a credential: not shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mint")
+            .field("account", &self.0.account.label())
+            .field("token_uri", &self.0.request.url())
+            .finish()
+    }
+}
+
+/// The first, IO-free phase of [`authorize`]: clears any stale auth headers,
+/// then signs (SigV4), applies a cached Google token (the host's memory
+/// first, then its shared store, unless `refresh`), or returns the token
+/// exchange still to make.
+pub fn prepare(
+    up: &mut UpstreamRequest,
+    body: &[u8],
+    host: &dyn Host,
+    refresh: bool,
+) -> Result<Prepared, ErrorReply> {
     let Some(auth) = up.cloud_auth.clone() else {
-        return Ok(Authorized::Static);
+        return Ok(Prepared::Done(Authorized::Static));
     };
     up.headers.retain(|(n, _)| {
         !matches!(
@@ -83,25 +139,67 @@ pub fn authorize(
             );
             up.headers
                 .extend(signed.headers.into_iter().map(|(n, v)| (n, v.into_bytes())));
-            Ok(Authorized::Signed)
+            Ok(Prepared::Done(Authorized::Signed))
         }
         CloudAuth::Google { account, token_uri } => {
             let now_ms = host.now_ms();
-            let store = host.store();
             if !refresh {
-                if let Some(token) = store.and_then(|s| google::cached(s, &account, now_ms)) {
+                if let Some(token) = cached_token(&account, now_ms, host) {
                     set_bearer(up, &token);
-                    return Ok(Authorized::CachedToken);
+                    return Ok(Prepared::Done(Authorized::CachedToken));
                 }
             }
-            let (token, expires_in) = mint(&account, &token_uri, now_ms, host, fetch)?;
-            if let Some(store) = store {
-                google::remember(store, &account, &token, expires_in, now_ms);
-            }
-            set_bearer(up, &token);
-            Ok(Authorized::FreshToken)
+            let request = token_request(&account, &token_uri, now_ms, host)?;
+            Ok(Prepared::Mint(Mint(Box::new(MintState {
+                account,
+                now_ms,
+                request,
+            }))))
         }
     }
+}
+
+impl Mint {
+    /// The token exchange to send.
+    pub fn request(&self) -> &UpstreamRequest {
+        &self.0.request
+    }
+
+    /// Reads the exchange's `answer` ((status, body), or why it could not be
+    /// made); on success remembers the token in the host's memory and shared
+    /// store and sets it as `up`'s bearer (`up` as [`prepare`] left it).
+    pub fn finish(
+        self,
+        up: &mut UpstreamRequest,
+        host: &dyn Host,
+        answer: Result<(u16, Vec<u8>), String>,
+    ) -> Result<Authorized, ErrorReply> {
+        let MintState {
+            account, now_ms, ..
+        } = *self.0;
+        let (token, expires_in) = read_token_answer(&account, answer)?;
+        for kv in [host.memory(), host.store()].into_iter().flatten() {
+            google::remember(kv, &account, &token, expires_in, now_ms);
+        }
+        set_bearer(up, &token);
+        Ok(Authorized::FreshToken)
+    }
+}
+
+/// A cached token for `account`: from the host's memory, else from its
+/// shared store (then copied into memory, until the same expiry).
+fn cached_token(account: &ServiceAccount, now_ms: u64, host: &dyn Host) -> Option<String> {
+    let memory = host.memory();
+    if let Some(token) = memory.and_then(|m| google::cached(m, account, now_ms)) {
+        return Some(token);
+    }
+    let (token, expiry_ms) = host
+        .store()
+        .and_then(|s| google::cached_until(s, account, now_ms))?;
+    if let Some(memory) = memory {
+        google::remember_until(memory, account, &token, expiry_ms);
+    }
+    Some(token)
 }
 
 fn set_bearer(up: &mut UpstreamRequest, token: &str) {
@@ -158,21 +256,19 @@ fn split_url(url: &str) -> Option<(BaseUrl, String)> {
     ))
 }
 
-fn mint(
+/// The token endpoint's answer → (token, expires_in seconds), or the error
+/// to reply (a refused grant is the client's 401, anything else a 502).
+fn read_token_answer(
     account: &ServiceAccount,
-    token_uri: &str,
-    now_ms: u64,
-    host: &dyn Host,
-    fetch: &dyn Fetch,
+    answer: Result<(u16, Vec<u8>), String>,
 ) -> Result<(String, u64), ErrorReply> {
-    let request = token_request(account, token_uri, now_ms, host)?;
     let failed = |why: String| {
         ErrorReply::bad_gateway(format!(
             "could not get a Google access token for {}: {why}",
             account.label()
         ))
     };
-    match fetch.fetch(&request) {
+    match answer {
         Ok((200, body)) => google::parse_token(&body).map_err(failed),
         Ok((status, body)) => {
             // Google's error codes (invalid_grant, …) name the problem, never a secret.
