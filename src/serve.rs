@@ -183,13 +183,15 @@ pub fn status_reply(plan: &StatusPlan, refused: &[Option<u16>], sent: Vec<Fetche
 }
 
 /// What a host's `wasi:http` `error-code` says, in words, from its variant
-/// name (its `Debug` form: `DnsTimeout`, `DnsError(..)`; both edges' bindings
-/// name the variants alike). Never a URL or a header.
+/// name (its `Debug` form: `DnsTimeout`, `DnsError(..)`, or with the type
+/// first, `ErrorCode::DnsTimeout`; both edges' bindings name the variants
+/// alike). Never a URL or a header.
 pub fn error_name(code: &str) -> &'static str {
-    let variant = code
-        .split(|c: char| !c.is_ascii_alphanumeric())
+    let path = code
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == ':'))
         .next()
         .unwrap_or_default();
+    let variant = path.rsplit("::").next().unwrap_or_default();
     match variant {
         "DnsTimeout" => "DNS timeout",
         "DnsError" => "DNS error",
@@ -348,6 +350,10 @@ mod tests {
     #[test]
     fn host_errors_are_named_by_their_variant() {
         assert_eq!(error_name("DnsTimeout"), "DNS timeout");
+        assert_eq!(
+            error_name("ErrorCode::HttpRequestDenied"),
+            "request denied by the host (is the host in allowed_outbound_hosts?)"
+        );
         assert_eq!(
             error_name("DnsError(DnsErrorPayload { rcode: None, info_code: None })"),
             "DNS error"
