@@ -120,7 +120,7 @@ pub mod fake {
                 .get(key)
                 .and_then(|v| std::str::from_utf8(v).ok()?.parse::<i64>().ok())
                 .unwrap_or(0)
-                + delta;
+                .wrapping_add(delta);
             d.insert(key.into(), v.to_string().into_bytes());
             Some(v)
         }
