@@ -24,6 +24,7 @@ pub trait Host {
     fn random_bytes(&self, dest: &mut [u8]) {
         for chunk in dest.chunks_mut(8) {
             let r = self.random_u64().to_le_bytes();
+            // safe: chunks_mut(8) gives at most 8 bytes.
             chunk.copy_from_slice(&r[..chunk.len()]);
         }
     }

@@ -237,6 +237,8 @@ pub fn order(
         out.indexes = vec![0; attempts];
         return out;
     }
+    // safe: n >= 2 here, and bounds gives lo <= hi <= n - 1, so every index
+    // below (lo + a remainder of span, rotation, keys[i]) is below n.
     let (lo, hi) = match selection {
         Some(s) => s.bounds(n),
         None => (0, n - 1),

@@ -323,6 +323,8 @@ impl MessagesToChatStream {
                         );
                     }
                     Some("thinking") | Some("redacted_thinking") => {
+                        // An object (its "type" matched): the deltas below may
+                        // assign into it (`Value`'s IndexMut panics on non-objects).
                         self.thinking = Some((index, block.clone()));
                         let text = block.get("thinking").and_then(Value::as_str).unwrap_or("");
                         if !text.is_empty() {
