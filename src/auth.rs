@@ -39,6 +39,8 @@ fn trim_bytes(v: &[u8]) -> &[u8] {
         .iter()
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(start, |e| e + 1);
+    // safe: start <= end <= len (a last non-space exists iff a first one does,
+    // at or after it; with none, both are len).
     &v[start..end]
 }
 

@@ -77,7 +77,8 @@ pub fn cooldown_until(outcome: Outcome, retry_after: Option<&str>, now_ms: u64) 
             let ms = retry_after
                 .and_then(|v| parse_retry_after(v, now_ms))
                 .unwrap_or(DEFAULT_COOLDOWN_MS);
-            Some(now_ms + ms.max(1))
+            // `ms` is the upstream's Retry-After: any size.
+            Some(now_ms.saturating_add(ms.max(1)))
         }
         _ => None,
     }
@@ -145,6 +146,17 @@ mod tests {
         assert_eq!(cooldown_until(Outcome::Status(401), None, 0), Some(60_000));
         assert_eq!(cooldown_until(Outcome::Status(500), Some("5"), 0), None);
         assert_eq!(cooldown_until(Outcome::Timeout, None, 0), None);
+    }
+
+    #[test]
+    fn a_retry_after_of_any_size_saturates() {
+        // The upstream's number, whatever it is: no overflow.
+        let huge = Some("18446744073709551615");
+        assert_eq!(
+            cooldown_until(Outcome::Status(429), huge, 1000),
+            Some(u64::MAX)
+        );
+        assert_eq!(wait_ms(1, huge, 1000, 0), MAX_WAIT_MS);
     }
 
     #[test]

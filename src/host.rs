@@ -28,6 +28,7 @@ pub trait Host {
     fn random_bytes(&self, dest: &mut [u8]) {
         for chunk in dest.chunks_mut(8) {
             let r = self.random_u64().to_le_bytes();
+            // safe: chunks_mut(8) gives at most 8 bytes.
             chunk.copy_from_slice(&r[..chunk.len()]);
         }
     }
@@ -172,7 +173,7 @@ pub mod fake {
                 .get(key)
                 .and_then(|v| std::str::from_utf8(v).ok()?.parse::<i64>().ok())
                 .unwrap_or(0)
-                + delta;
+                .wrapping_add(delta);
             d.insert(key.into(), v.to_string().into_bytes());
             Some(v)
         }

@@ -237,6 +237,8 @@ pub fn order(
         out.indexes = vec![0; attempts];
         return out;
     }
+    // safe: n >= 2 here, and bounds gives lo <= hi <= n - 1, so every index
+    // below (lo + a remainder of span, rotation, keys[i]) is below n.
     let (lo, hi) = match selection {
         Some(s) => s.bounds(n),
         None => (0, n - 1),
@@ -249,7 +251,8 @@ pub fn order(
             .store()
             .and_then(|s| s.increment(&round_robin_key(setting), 1))
         {
-            Some(v) => lo + ((v - 1).rem_euclid(span as i64)) as usize,
+            // safe: `v` is the store's (any i64: wrapping); the remainder is in `0..span`.
+            Some(v) => lo + (v.wrapping_sub(1).rem_euclid(span as i64)) as usize,
             None => {
                 out.fallback_note = Some(if host.store().is_some() {
                     "round robin: the key-value store failed; chose at random"
@@ -423,6 +426,17 @@ mod order_tests {
         let o = order(&k, "S", Some(KeySelection::Index(2)), 1, &rr(false), &host);
         assert_eq!(o.indexes, vec![2]);
         assert_eq!(o.cooldowns.unwrap().loaded, None);
+    }
+
+    #[test]
+    fn a_round_robin_counter_of_any_value_picks_a_key_in_range() {
+        // The counter is the store's: at i64::MAX it wraps to i64::MIN.
+        let host = FakeHost::new();
+        host.store()
+            .unwrap()
+            .set(&round_robin_key("S"), i64::MAX.to_string().as_bytes());
+        let o = order(&keys(3), "S", None, 2, &rr(true), &host);
+        assert!(o.indexes.iter().all(|&i| i < 3), "{:?}", o.indexes);
     }
 
     #[test]

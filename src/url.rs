@@ -123,6 +123,7 @@ pub fn percent_decode(s: &str) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
+    // safe: every index is below bytes.len() (`i < len`, `i + 2 < len`).
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
             let hex = |c: u8| (c as char).to_digit(16);

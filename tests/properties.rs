@@ -448,3 +448,91 @@ proptest! {
         }
     }
 }
+
+/// A usage object with every dialect's token fields, each anywhere in `u64`.
+fn huge_usage() -> impl Strategy<Value = Value> {
+    const FIELDS: &[&str] = &[
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+        "inputTokens",
+        "outputTokens",
+        "cacheReadInputTokens",
+        "cacheWriteInputTokens",
+        "prompt_tokens",
+        "completion_tokens",
+    ];
+    prop::collection::vec(
+        prop_oneof![Just(u64::MAX), Just(u64::MAX / 2 + 1), any::<u64>()],
+        FIELDS.len(),
+    )
+    .prop_map(|ns| {
+        Value::Object(
+            FIELDS
+                .iter()
+                .zip(ns)
+                .map(|(k, n)| (k.to_string(), json!(n)))
+                .collect(),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Token counts come from the upstream: adding them up must not overflow
+    /// (a panic would end every request of the wasm instance).
+    #[test]
+    fn usage_counts_of_any_size_never_overflow(usage in huge_usage()) {
+        let answer = serde_json::to_vec(&json!({
+            "id": "x", "type": "message", "role": "assistant", "content": [],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+            "output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}},
+            "stopReason": "end_turn",
+            "usage": usage,
+        }))
+        .unwrap();
+        let tools = ToolNames::default();
+        for out in [
+            chat_to_messages_response(&answer, "m"),
+            messages_to_chat_response(&answer, "m", 0),
+            chat_to_responses_response(&answer, "m", &tools, 0),
+            converse_to_chat_response(&answer, "m", "id", 0),
+        ] {
+            prop_assert!(is_json(&out.unwrap()));
+        }
+
+        let run = |t: &mut dyn BodyTransform, bytes: &[u8]| {
+            let mut out = Vec::new();
+            t.push(bytes, &mut out);
+            t.finish(true, &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        let chat = format!(
+            "data: {}\n\ndata: {}\n\ndata: [DONE]\n\n",
+            json!({"id": "c", "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": "stop"}]}),
+            json!({"id": "c", "choices": [], "usage": usage}),
+        );
+        run(&mut ChatToResponsesStream::new("m", ToolNames::default(), 0), chat.as_bytes());
+        run(&mut ChatToMessagesStream::new("m"), chat.as_bytes());
+        let messages = format!(
+            "event: message_start\ndata: {}\n\nevent: message_delta\ndata: {}\n\nevent: message_stop\ndata: {}\n\n",
+            json!({"type": "message_start", "message": {"id": "msg_1", "usage": usage}}),
+            json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": usage}),
+            json!({"type": "message_stop"}),
+        );
+        let out = run(&mut MessagesToChatStream::new("m", 0, true), messages.as_bytes());
+        prop_assert!(out.contains("total_tokens"), "{}", out);
+        let mut converse = eventstream::encode(
+            &[(":message-type", "event"), (":event-type", "messageStop")],
+            br#"{"stopReason":"end_turn"}"#,
+        );
+        converse.extend(eventstream::encode(
+            &[(":message-type", "event"), (":event-type", "metadata")],
+            json!({"usage": usage}).to_string().as_bytes(),
+        ));
+        let out = run(&mut ConverseToChatStream::new("m", "id", 0, true), &converse);
+        prop_assert!(out.contains("total_tokens"), "{}", out);
+    }
+}

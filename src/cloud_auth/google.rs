@@ -184,7 +184,9 @@ pub fn remember(
     expires_in: u64,
     now_ms: u64,
 ) {
-    remember_until(store, sa, token, now_ms + expires_in.saturating_mul(1000));
+    // `expires_in` is the token endpoint's number: any size.
+    let expiry = now_ms.saturating_add(expires_in.saturating_mul(1000));
+    remember_until(store, sa, token, expiry);
 }
 
 /// Caches `token` for `sa` until `expiry_ms` (unix ms).
@@ -293,5 +295,14 @@ mod tests {
         );
         assert_eq!(cached(store, &sa, expiry - REFRESH_MARGIN_MS), None);
         assert!(!sa.cache_key().contains(&sa.client_email));
+    }
+
+    #[test]
+    fn an_expires_in_of_any_size_saturates() {
+        let sa = sa();
+        let host = FakeHost::new();
+        let store = host.store().unwrap();
+        remember(store, &sa, "tok", u64::MAX, 1_000_000);
+        assert_eq!(cached(store, &sa, 1_000_000).as_deref(), Some("tok"));
     }
 }

@@ -170,6 +170,7 @@ pub fn plan(
                 cooldown_secs: book
                     .as_ref()
                     .and_then(|b| b.cooling_until(&keys::fingerprint(key), now))
+                    // safe: cooling_until answers only an `until` after `now`.
                     .map_or(0, |until| (until - now).div_ceil(1000)),
                 request: provider
                     .models_path

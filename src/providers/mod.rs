@@ -777,7 +777,8 @@ pub fn spec_keys(
             return (keys, name.to_string(), err);
         }
     }
-    (Vec::new(), spec.key_settings[0].to_string(), None)
+    let first = spec.key_settings.first().copied().unwrap_or_default();
+    (Vec::new(), first.to_string(), None)
 }
 
 /// The `<ROUTE>_BASE_URL` override of a row, when set.

@@ -45,6 +45,15 @@ pub struct Decoder {
     failed: bool,
 }
 
+// Indexing here is bounds-checked by hand (the property tests feed the
+// decoder arbitrary bytes): `decode` slices only within `rest.len() >= 12`
+// and, after `16 <= total <= MAX_FRAME` and `headers_len <= total - 16`,
+// within `rest.len() >= total`; `parse_headers` reads `b[0]` of a non-empty
+// `b`, steps past `2 + n` bytes only once `b.get(1 + n)` exists, and `take`
+// slices after `get(..k)`. Lengths are u32/u16/u8 read from the frame, so
+// the additions cannot overflow.
+
+/// The big-endian u32 at the start of `b` (callers pass at least 4 bytes).
 fn be32(b: &[u8]) -> u32 {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }

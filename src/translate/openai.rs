@@ -62,6 +62,7 @@ pub fn push_turn(turns: &mut Vec<Value>, role: &str, blocks: Vec<Value>) {
         return;
     }
     if let Some(last) = turns.last_mut().filter(|t| t["role"] == role) {
+        // safe: `last` has a role, so it is an object (IndexMut inserts).
         if let Some(existing) = last["content"].as_array_mut() {
             existing.extend(blocks);
             return;

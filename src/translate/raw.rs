@@ -109,10 +109,11 @@ pub fn parse_object<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, String>
 pub fn splice(body: &[u8], raw: &RawValue, value: &str) -> Vec<u8> {
     let raw = raw.get().as_bytes();
     let start = (raw.as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
-    let end = start + raw.len();
+    let end = start.saturating_add(raw.len());
     if end > body.len() {
         return body.to_vec();
     }
+    // safe: start <= end <= body.len() (checked above).
     let mut out = Vec::with_capacity(body.len() + value.len());
     out.extend_from_slice(&body[..start]);
     write_str(&mut out, value);
@@ -264,8 +265,10 @@ pub fn as_str(raw: &RawValue) -> Option<Cow<'_, str>> {
         return None;
     }
     // Without a backslash a JSON string's text is its bytes between the quotes.
-    if r.len() >= 2 && !r.as_bytes().contains(&b'\\') {
-        return Some(Cow::Borrowed(&r[1..r.len() - 1]));
+    if !r.as_bytes().contains(&b'\\') {
+        if let Some(text) = r.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+            return Some(Cow::Borrowed(text));
+        }
     }
     struct S<'a>(Cow<'a, str>);
     impl<'de> Deserialize<'de> for S<'de> {

@@ -69,6 +69,8 @@ impl Forward {
     }
 
     pub fn first(&self) -> &UpstreamRequest {
+        // safe: every Forward has an attempt — `single` one, `relayed` one per
+        // picked key, and pick_keys picks 1 + RETRY (it errs with no key).
         &self.attempts[0]
     }
 }

@@ -97,6 +97,7 @@ fn pick(
         .indexes
         .iter()
         .map(|&i| {
+            // safe: keys::order returns indexes below the number of keys.
             let key = &provider.keys[i];
             Some(PickedKey {
                 key: key.clone(),

@@ -898,6 +898,7 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
                             &json!({"type": "enabled", "budget_tokens": budget}),
                         );
                         // The answer needs room beyond the thinking budget.
+                        // safe: at most twice a constant budget.
                         if max_tokens <= budget {
                             max_tokens += budget;
                         }

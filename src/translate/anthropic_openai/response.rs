@@ -67,12 +67,15 @@ pub fn usage_to_anthropic(usage: Option<&Value>) -> Value {
 pub fn usage_to_openai(usage: &Value) -> Value {
     let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
     let cached = n("cache_read_input_tokens");
-    let prompt = n("input_tokens") + cached + n("cache_creation_input_tokens");
+    // The counts are the upstream's: added saturating, never overflowing.
+    let prompt = n("input_tokens")
+        .saturating_add(cached)
+        .saturating_add(n("cache_creation_input_tokens"));
     let completion = n("output_tokens");
     json!({
         "prompt_tokens": prompt,
         "completion_tokens": completion,
-        "total_tokens": prompt + completion,
+        "total_tokens": prompt.saturating_add(completion),
         "prompt_tokens_details": {"cached_tokens": cached},
     })
 }

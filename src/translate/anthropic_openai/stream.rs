@@ -221,7 +221,12 @@ impl ChatStreamTarget for ChatToMessagesStream {
         ChatToMessagesStream::chunk(self, chunk, out)
     }
     fn provider_error(&mut self, message: &str, error: &Value, out: &mut Vec<u8>) {
-        let status = error.get("code").and_then(Value::as_u64).unwrap_or(500) as u16;
+        // A code that is no HTTP status (e.g. 65965, which `as u16` made 429) is a 500.
+        let status = error
+            .get("code")
+            .and_then(Value::as_u64)
+            .and_then(|c| u16::try_from(c).ok())
+            .unwrap_or(500);
         self.error(message, anthropic_error_type(status), out)
     }
     fn is_done(&self) -> bool {
@@ -318,6 +323,8 @@ impl MessagesToChatStream {
                         );
                     }
                     Some("thinking") | Some("redacted_thinking") => {
+                        // An object (its "type" matched): the deltas below may
+                        // assign into it (`Value`'s IndexMut panics on non-objects).
                         self.thinking = Some((index, block.clone()));
                         let text = block.get("thinking").and_then(Value::as_str).unwrap_or("");
                         if !text.is_empty() {

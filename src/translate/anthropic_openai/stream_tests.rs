@@ -265,6 +265,15 @@ fn a_mid_stream_error_is_passed_on() {
         got.last().unwrap().1,
         json!({"type": "error", "error": {"type": "overloaded_error", "message": "overloaded"}})
     );
+    // A code past u16 is no status: not truncated into one (65965 → 429).
+    let input = "data: {\"error\":{\"message\":\"odd\",\"code\":65965}}\n\n";
+    let (out, _) = run(
+        &mut ChatToMessagesStream::new("m"),
+        input.as_bytes(),
+        &[],
+        true,
+    );
+    assert_eq!(events(&out).last().unwrap().1["error"]["type"], "api_error");
 }
 
 fn anthropic_stream() -> String {

@@ -18,12 +18,15 @@ pub fn finish_reason(stop: &str) -> &'static str {
 pub fn usage_to_openai(usage: &Value) -> Value {
     let n = |k: &str| usage.get(k).and_then(Value::as_u64).unwrap_or(0);
     let cached = n("cacheReadInputTokens");
-    let prompt = n("inputTokens") + cached + n("cacheWriteInputTokens");
+    // The counts are the upstream's: added saturating, never overflowing.
+    let prompt = n("inputTokens")
+        .saturating_add(cached)
+        .saturating_add(n("cacheWriteInputTokens"));
     let completion = n("outputTokens");
     json!({
         "prompt_tokens": prompt,
         "completion_tokens": completion,
-        "total_tokens": prompt + completion,
+        "total_tokens": prompt.saturating_add(completion),
         "prompt_tokens_details": {"cached_tokens": cached},
     })
 }

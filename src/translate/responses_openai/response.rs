@@ -39,7 +39,8 @@ pub fn usage(u: Option<&Value>) -> Value {
         "input_tokens_details": {"cached_tokens": cached},
         "output_tokens": output,
         "output_tokens_details": {"reasoning_tokens": reasoning},
-        "total_tokens": input + output,
+        // The upstream's counts: saturating, never overflowing.
+        "total_tokens": input.saturating_add(output),
     })
 }
 

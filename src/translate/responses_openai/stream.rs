@@ -71,6 +71,8 @@ impl ChatToResponsesStream {
         }
     }
 
+    /// `data` is always a `json!({...})` object of this file, so assigning
+    /// into it cannot panic.
     fn emit(&mut self, out: &mut Vec<u8>, name: &str, mut data: Value) {
         data["type"] = json!(name);
         data["sequence_number"] = json!(self.seq);
