@@ -3,7 +3,9 @@
 #  1. native unit tests of the sans-IO core (cargo test, no wasm involved);
 #  2. integration tests that build the component (both flavours), check each
 #     against its WIT world, drive the `wasi` flavour under `wasmtime serve`
-#     and the `spin` flavour under `spin up` against loopback mock providers;
+#     and the `spin` flavour under `spin up` against loopback mock providers —
+#     the WASIp3 builds (the default), then again the WASIp2 builds
+#     (LLM_PROXY_EDGE=p2: hosts without WASIp3);
 #  3. the official OpenAI, Anthropic and Google GenAI Python SDKs, unchanged, against the
 #     proxy (in a local virtualenv, .venv);
 #  4. the real coding agents (Claude Code, opencode, aider, Codex CLI) through the proxy
@@ -30,6 +32,9 @@ else
 fi
 
 cargo test --all-targets 2>&1
+# The WASIp2 builds through the same integration tests (the native ones run
+# again too; they take seconds).
+LLM_PROXY_EDGE=p2 cargo test --tests 2>&1
 
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv

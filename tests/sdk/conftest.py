@@ -1,8 +1,8 @@
 """Fixtures for the real-SDK tests: a loopback mock provider and the proxy
 (`wasi` flavour) under `wasmtime serve`, pointed at it.
 
-The component is built by `cargo test` (target/component/llm-proxy-wasi.wasm);
-scripts/test.sh runs that first.
+The component is built by `cargo test` (target/component/llm-proxy-wasi-p3.wasm,
+the WASIp3 build); scripts/test.sh runs that first.
 """
 
 import base64
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-WASM = ROOT / "target" / "component" / "llm-proxy-wasi.wasm"
+WASM = ROOT / "target" / "component" / "llm-proxy-wasi-p3.wasm"
 PROXY_KEY = "sdk-test-proxy-key-123"
 OPENAI_KEY = "sk-upstream-openai-key"
 ANTHROPIC_KEY = "sk-ant-upstream-key"
@@ -266,7 +266,9 @@ def received(mock):
 def serve(settings):
     """Starts the proxy under wasmtime serve with `settings`; returns (url, process)."""
     port = free_port()
-    args = [wasmtime(), "serve", "-S", "cli", "--addr", f"127.0.0.1:{port}"]
+    # As scripts/serve-opts.sh: the environment and the WASIp3 interfaces.
+    args = [wasmtime(), "serve", "-S", "cli", "-S", "p3", "-W", "component-model-async",
+            "--addr", f"127.0.0.1:{port}"]
     for name in settings:
         args += ["--env", name]
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", ""), **settings}
