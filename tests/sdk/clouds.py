@@ -99,9 +99,16 @@ class CloudMock(BaseHTTPRequestHandler):
     """Routes: /azure/openai/..., /google/token, /vertex/v1/..., /bedrock/model/..."""
 
     received = []
+    # Minted during this test (cleared per test)...
     tokens_issued = []
-    # Vertex refuses these tokens with a 401 (to test the one refresh).
+    # ...and during the session: a token stays valid across tests (a WASIp3
+    # instance keeps one in memory for the requests that follow).
+    valid_tokens = set()
+    minted = 0
+    # Vertex refuses these tokens, and the next `refuse_next` requests, with
+    # a 401 (to test the one refresh).
     refuse_tokens = set()
+    refuse_next = 0
     lock = threading.Lock()
 
     def log_message(self, *args):
@@ -151,13 +158,18 @@ class CloudMock(BaseHTTPRequestHandler):
         assert form["grant_type"] == ["urn:ietf:params:oauth:grant-type:jwt-bearer"], form
         verify_assertion(form["assertion"][0], f"http://{self.headers['host']}/google/token")
         with CloudMock.lock:
-            token = f"ya29.mock-token-{len(CloudMock.tokens_issued) + 1}"
+            CloudMock.minted += 1
+            token = f"ya29.mock-token-{CloudMock.minted}"
             CloudMock.tokens_issued.append(token)
+            CloudMock.valid_tokens.add(token)
         self._send(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
     def _vertex(self, headers, raw):
         token = headers.get("authorization", "").removeprefix("Bearer ")
-        if token not in CloudMock.tokens_issued or token in CloudMock.refuse_tokens:
+        with CloudMock.lock:
+            refused = CloudMock.refuse_next > 0
+            CloudMock.refuse_next = max(0, CloudMock.refuse_next - 1)
+        if refused or token not in CloudMock.valid_tokens or token in CloudMock.refuse_tokens:
             return self._send(401, {"error": {"code": 401, "message": "Request had invalid authentication credentials.",
                                               "status": "UNAUTHENTICATED"}})
         body = json.loads(raw)

@@ -301,6 +301,7 @@ def cloud_received(cloud_mock):
     clouds.CloudMock.received.clear()
     clouds.CloudMock.tokens_issued.clear()
     clouds.CloudMock.refuse_tokens.clear()
+    clouds.CloudMock.refuse_next = 0
     return clouds.CloudMock
 
 

@@ -39,7 +39,11 @@ def test_chat_completions_from_every_cloud(cloud_proxy, cloud_received, model):
     assert not rejected
     secrets_absent(cloud_received.received)
     if model.startswith("google-vertex-ai/"):
-        assert len(cloud_received.tokens_issued) == 1, "one token minted (no store under wasmtime)"
+        # No store under wasmtime: a token is minted, unless the instance
+        # that served this one still had one in memory (WASIp3).
+        assert len(cloud_received.tokens_issued) <= 1
+        token = cloud_received.received[-1]["headers"]["authorization"].removeprefix("Bearer ")
+        assert token in cloud_received.valid_tokens
 
 
 @pytest.mark.parametrize("model", list(MODELS))
@@ -65,23 +69,29 @@ def test_claude_on_vertex_through_raw_predict(cloud_proxy, cloud_received):
 
 
 def test_a_401_from_vertex_triggers_exactly_one_token_refresh(cloud_proxy, cloud_received):
-    # The first token minted is refused; the proxy mints one more and retries.
-    cloud_received.refuse_tokens.add("ya29.mock-token-1")
+    def vertex():
+        return [r["headers"]["authorization"] for r in cloud_received.received
+                if r["path"].startswith("/vertex/")]
+    # The first attempt is refused (with a token from memory or just minted);
+    # the proxy mints one more and retries.
+    cloud_received.refuse_next = 1
     reply = client(cloud_proxy).chat.completions.create(
         model="google-vertex-ai/gemini-2.0-flash", messages=[{"role": "user", "content": "Hi"}])
     assert reply.choices[0].message.content == "Hello from Vertex"
-    assert cloud_received.tokens_issued == ["ya29.mock-token-1", "ya29.mock-token-2"]
-    vertex = [r for r in cloud_received.received if r["path"].startswith("/vertex/")]
-    assert [r["headers"]["authorization"] for r in vertex] == ["Bearer ya29.mock-token-1", "Bearer ya29.mock-token-2"]
+    sent = vertex()
+    assert len(sent) == 2
+    assert sent[1] == f"Bearer {cloud_received.tokens_issued[-1]}"
+    assert sent[0] != sent[1]
     # Refused again: still exactly one refresh, and the 401 reaches the client.
     cloud_received.received.clear()
     cloud_received.tokens_issued.clear()
-    cloud_received.refuse_tokens.update({"ya29.mock-token-1", "ya29.mock-token-2"})
+    cloud_received.refuse_next = 2
     with pytest.raises(openai.AuthenticationError):
         client(cloud_proxy).chat.completions.create(
             model="google-vertex-ai/gemini-2.0-flash", messages=[{"role": "user", "content": "Hi"}])
-    assert len(cloud_received.tokens_issued) == 2
-    assert len([r for r in cloud_received.received if r["path"].startswith("/vertex/")]) == 2
+    sent = vertex()
+    assert len(sent) == 2
+    assert sent[1] == f"Bearer {cloud_received.tokens_issued[-1]}"
 
 
 def test_wrong_azure_key_is_the_sdks_authentication_error(cloud_mock, cloud_received):
