@@ -20,6 +20,7 @@
 
 pub mod auth;
 pub mod cloud_auth;
+pub mod credentials;
 pub mod errors;
 pub mod failover;
 pub mod gateway;

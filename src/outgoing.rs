@@ -4,8 +4,7 @@
 //! the cloud signers, which all build or read it, so none of them imports
 //! another to get it.
 
-use crate::cloud_auth::google::ServiceAccount;
-use crate::cloud_auth::sigv4::Credentials;
+use crate::credentials::{Credentials, ServiceAccount};
 use crate::url::BaseUrl;
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@
 //! advisory (RUSTSEC-2023-0071, a timing side channel) does not reach what
 //! the proxy signs.
 
+pub use crate::credentials::{ServiceAccount, TOKEN_URI};
 use crate::host::{Host, KeyValue};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -19,64 +20,10 @@ use sha2::Sha256;
 
 /// The scope every token asks for.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
-/// Default token endpoint.
-pub const TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 /// Lifetime asked for in the assertion (the most Google allows).
 pub const ASSERTION_SECS: i64 = 3600;
 /// A cached token is used until this long before it expires.
 pub const REFRESH_MARGIN_MS: u64 = 5 * 60 * 1000;
-
-/// The fields of a service-account key file the proxy uses.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ServiceAccount {
-    pub client_email: String,
-    pub private_key_id: String,
-    pub private_key_pem: String,
-    pub token_uri: String,
-    pub project_id: Option<String>,
-}
-
-impl std::fmt::Debug for ServiceAccount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceAccount")
-            .field("client_email", &self.client_email)
-            .field("private_key", &"<redacted>")
-            .finish()
-    }
-}
-
-impl ServiceAccount {
-    /// Reads a key file's JSON. Errors name the missing field, never a value.
-    pub fn parse(v: &Value) -> Result<ServiceAccount, String> {
-        let field = |name: &str| {
-            v.get(name)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .ok_or_else(|| format!("a service-account key needs '{name}'"))
-        };
-        Ok(ServiceAccount {
-            client_email: field("client_email")?,
-            private_key_pem: field("private_key")?,
-            private_key_id: field("private_key_id").unwrap_or_default(),
-            token_uri: field("token_uri").unwrap_or_else(|_| TOKEN_URI.into()),
-            project_id: field("project_id").ok(),
-        })
-    }
-
-    /// A label safe to show (the account's e-mail).
-    pub fn label(&self) -> &str {
-        &self.client_email
-    }
-
-    /// The store key of this account's cached token.
-    pub fn cache_key(&self) -> String {
-        format!(
-            "llm-proxy/google-token/{}",
-            crate::keys::fingerprint(&format!("{}/{}", self.client_email, self.private_key_id))
-        )
-    }
-}
 
 /// Random bytes from the host, for RSA blinding.
 pub struct HostRng<'a>(pub &'a dyn Host);

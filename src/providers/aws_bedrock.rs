@@ -11,7 +11,7 @@
 //! real Bedrock host as Cloudflare requires.
 
 use super::{from_spec, provider_base, AuthStyle, Cloud, Credential, Provider, ProviderSpec};
-use crate::cloud_auth::sigv4::Credentials;
+use crate::credentials::Credentials;
 use crate::errors::ErrorReply;
 use crate::gateway::GatewayTarget;
 use crate::outgoing::CloudAuth;

@@ -16,7 +16,7 @@ use super::{
     from_spec, provider_base, AuthStyle, ChatTarget, Cloud, Credential, EmbeddingsTarget, Provider,
     ProviderSpec,
 };
-use crate::cloud_auth::google::ServiceAccount;
+use crate::credentials::ServiceAccount;
 use crate::errors::ErrorReply;
 use crate::settings::{self, SettingSource};
 use crate::url::BaseUrl;

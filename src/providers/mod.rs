@@ -9,8 +9,8 @@ pub mod custom;
 pub mod google_ai_studio;
 pub mod google_vertex_ai;
 
-use crate::cloud_auth::google::ServiceAccount;
-use crate::cloud_auth::sigv4::Credentials;
+use crate::credentials::Credentials;
+use crate::credentials::ServiceAccount;
 use crate::errors::ErrorReply;
 use crate::gateway::GatewayTarget;
 use crate::outgoing::CloudAuth;
