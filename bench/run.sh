@@ -2,15 +2,23 @@
 # Benchmarks the whole proxy against a direct baseline and against each
 # host's floor, in one run on one machine, all on loopback:
 #   - non-streaming chat completions at concurrency 1, 32 and 128, straight to
-#     a fast mock upstream ("direct"), through the floor forwarder and through
-#     the proxy, under `wasmtime serve` (the `wasi` flavour, started as
-#     scripts/run.sh starts it) and under `spin up` (the `spin` flavour, started
-#     as docs/deploy.md says: spin.toml + runtime-config.toml) when a `spin` binary
+#     a fast mock upstream ("direct"), through the floor forwarders and through
+#     the proxy built both ways — WASIp3 (the default, `wasi:http/handler@0.3.0`)
+#     and WASIp2 (the `p2` feature) — under `wasmtime serve` (the `wasi`
+#     flavour, started as scripts/run.sh starts it) and under `spin up` (the
+#     `spin` flavour, started as docs/deploy.md says: spin.toml +
+#     runtime-config.toml, `source` pointed at each build) when a `spin` binary
 #     is found (SPIN=..., or on PATH);
-#   - the floor: bench/floor, the least a component can do under the same
-#     host — answer at once (no-op), or forward the request to the mock and
-#     stream the answer back with no logic at all (forwarder);
+#   - the floors: bench/floor (WASIp2) and bench/floor-p3 (WASIp3), the least a
+#     component can do under the same host — answer at once (no-op), or
+#     forward the request to the mock and stream the answer back with no logic
+#     at all (forwarder);
 #   - CPU per request of each host process (utime+stime over requests);
+#   - issue 18's targets in one table: the p3 proxy's req/s at 32 against both
+#     floors, its added p50 at 1 and first SSE event over direct, its CPU per
+#     request against the p2 proxy's, and peak RSS;
+#   Everything below that (translation, large bodies, key rotation, no-op) is
+#   the p3 build; the p2 build gets the chat rows, the stream probe, CPU, RSS.
 #   - the Anthropic Messages API translated to the OpenAI mock (/v1/messages);
 #   - a large Claude Code turn (the recorded one grown to LARGE_BYTES, default
 #     1 MB) translated, next to an OpenAI chat body of that size untranslated
@@ -19,7 +27,7 @@
 #   - a streaming probe (first byte, first event, total, incremental), and
 #     peak RSS of the host processes and the component's size.
 # Prints markdown tables; raw output goes to bench/out/<timestamp>/.
-#   bench/run.sh                  # 10 s per load run, ~6 minutes
+#   bench/run.sh                  # 10 s per load run (51 runs with Spin), ~10 minutes
 #   BENCH_SECONDS=30 bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,10 +45,17 @@ out="bench/out/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 
 cargo build --quiet --release --examples
-cargo build --quiet --release --target wasm32-wasip2 --target-dir target/component \
-  --no-default-features --features wasi
-wasm=target/component/llm-proxy-wasi.wasm
-cp target/component/wasm32-wasip2/release/llm_proxy.wasm "$wasm"
+# Every build lands in target/component/wasm32-wasip2/release/llm_proxy.wasm:
+# each is copied to its own name at once.
+build_component() { # name cargo-feature-args...
+  local name=$1; shift
+  cargo build --quiet --release --target wasm32-wasip2 --target-dir target/component "$@"
+  cp target/component/wasm32-wasip2/release/llm_proxy.wasm "target/component/llm-proxy-$name.wasm"
+}
+build_component wasi-p3 --no-default-features --features wasi
+build_component wasi-p2 --no-default-features --features wasi,p2
+wasm=target/component/llm-proxy-wasi-p3.wasm
+wasm_p2=target/component/llm-proxy-wasi-p2.wasm
 (cd bench/floor && cargo build --quiet --release --target wasm32-wasip2)
 floor_wasm=bench/floor/target/wasm32-wasip2/release/floor.wasm
 # The WASIp3 floor (issue 18's yardstick): the request handed to the upstream as is.
@@ -55,6 +70,12 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 export MOCK_EVENTS="${MOCK_EVENTS:-10}" MOCK_GAP_MS="${MOCK_GAP_MS:-20}"
+# The mock gives each connection a thread, and a connection a host keeps pooled
+# holds its thread until 5 s idle. Nine host processes at concurrency 128 can
+# leave several hundred such connections behind one run; with too few threads
+# the next run's new connections wait for them (seen: seconds-long stalls
+# after the c=128 rows with the default 256).
+export MOCK_THREADS="${MOCK_THREADS:-1024}"
 mock_port=$(free_port)
 target/release/examples/mock-upstream "127.0.0.1:$mock_port" 2>"$out/mock.log" &
 pids+=($!)
@@ -82,26 +103,36 @@ serve_spin() { # name manifest env-for-spin...
 
 proxy_env=(PROXY_API_KEY=bench-proxy-key OPENAI_API_KEY=sk-bench-upstream "OPENAI_BASE_URL=$mock/v1"
            GROQ_API_KEY=gsk-bench-upstream "GROQ_BASE_URL=$mock/openai/v1")
+# SERVE_OPTS (scripts/serve-opts.sh) carry `-S p3 -W component-model-async`;
+# the p2 components run under the same options.
 serve_wasmtime wasmtime "$wasm" "${proxy_env[@]}"
+serve_wasmtime wasmtime-p2 "$wasm_p2" "${proxy_env[@]}"
 serve_wasmtime wasmtime-floor "$floor_wasm" "UPSTREAM=127.0.0.1:$mock_port"
-# p3 needs the component-model-async feature and the p3 interfaces.
-SERVE_OPTS_P2=("${SERVE_OPTS[@]}")
-SERVE_OPTS=("${SERVE_OPTS_P2[@]}" -S p3 -W component-model-async)
 serve_wasmtime wasmtime-floor-p3 "$floor_p3_wasm" "UPSTREAM=127.0.0.1:$mock_port"
-SERVE_OPTS=("${SERVE_OPTS_P2[@]}")
 wait_up "${port_of[wasmtime]}" ping
+wait_up "${port_of[wasmtime-p2]}" ping
 wait_up "${port_of[wasmtime-floor]}" noop
 wait_up "${port_of[wasmtime-floor-p3]}" noop
 
 hosts=(wasmtime)
 if [ -n "${SPIN:-}" ]; then
   hosts+=(spin)
-  cargo build --quiet --release --target wasm32-wasip2
+  build_component spin-p3
+  build_component spin-p2 --no-default-features --features spin,p2
+  # spin.toml with `source` pointed at each build (absolute: Spin resolves it
+  # from the manifest's directory); everything else as deployed.
+  for v in p3 p2; do
+    sed "s#^source = \"target/wasm32-wasip2/release/llm_proxy.wasm\"#source = \"$PWD/target/component/llm-proxy-spin-$v.wasm\"#" \
+      spin.toml >"$out/spin-$v.toml"
+    grep -q "^source = \"$PWD/target/component/llm-proxy-spin-$v.wasm\"" "$out/spin-$v.toml" ||
+      { echo "bench: spin.toml's [component.llm-proxy] source line not found" >&2; exit 1; }
+  done
   spin_vars=(SPIN_VARIABLE_PROXY_API_KEY=bench-proxy-key SPIN_VARIABLE_OPENAI_BASE_URL="$mock/v1"
              SPIN_VARIABLE_GROQ_API_KEY=gsk-bench-upstream SPIN_VARIABLE_GROQ_BASE_URL="$mock/openai/v1"
              SPIN_VARIABLE_EXTRA_OUTBOUND_HOST="$mock")
-  serve_spin spin spin.toml "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-bench-upstream
-  serve_spin spin-3keys-rr spin.toml "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-one,sk-two,sk-three \
+  serve_spin spin "$out/spin-p3.toml" "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-bench-upstream
+  serve_spin spin-p2 "$out/spin-p2.toml" "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-bench-upstream
+  serve_spin spin-3keys-rr "$out/spin-p3.toml" "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-one,sk-two,sk-three \
     SPIN_VARIABLE_ENABLE_GLOBAL_ROUND_ROBIN=true
   # The floor under Spin: UPSTREAM reaches it as component environment.
   port=$(free_port)
@@ -114,6 +145,7 @@ if [ -n "${SPIN:-}" ]; then
   pid_of[spin-floor-p3]=$!; port_of[spin-floor-p3]=$port; pids+=($!)
   wait_up "${port_of[spin-floor-p3]}" noop
   wait_up "${port_of[spin]}" ping
+  wait_up "${port_of[spin-p2]}" ping
   wait_up "${port_of[spin-3keys-rr]}" ping
   wait_up "${port_of[spin-floor]}" noop
 else
@@ -152,8 +184,9 @@ load() { # key port path conc script pid → res[key]="p50 p99 rps cpu_ms_per_re
 
 # Warm up (compilation cache, pooling slots).
 for h in "${hosts[@]}"; do
-  wrk -t2 -c32 -d2s -s bench/post.lua "http://127.0.0.1:${port_of[$h]}/v1/chat/completions" >/dev/null 2>&1 || true
-  wrk -t2 -c32 -d2s -s bench/post.lua "http://127.0.0.1:${port_of[$h-floor]}/v1/chat/completions" >/dev/null 2>&1 || true
+  for n in "$h" "$h-p2" "$h-floor" "$h-floor-p3"; do
+    wrk -t2 -c32 -d2s -s bench/post.lua "http://127.0.0.1:${port_of[$n]}/v1/chat/completions" >/dev/null 2>&1 || true
+  done
 done
 
 for c in 1 32 128; do
@@ -162,7 +195,21 @@ for c in 1 32 128; do
     load "$h-floor,$c" "${port_of[$h-floor]}" /v1/chat/completions "$c" bench/post.lua "${pid_of[$h-floor]}"
     load "$h-floor-p3,$c" "${port_of[$h-floor-p3]}" /v1/chat/completions "$c" bench/post.lua "${pid_of[$h-floor-p3]}"
     load "$h,$c" "${port_of[$h]}" /v1/chat/completions "$c" bench/post.lua "${pid_of[$h]}"
+    load "$h-p2,$c" "${port_of[$h-p2]}" /v1/chat/completions "$c" bench/post.lua "${pid_of[$h-p2]}"
   done
+done
+# Peak RSS so far: every process has served the same chat rows, nothing more
+# (the p3 proxy goes on to the large bodies, which would lift its peak alone).
+rss() { # peak RSS in MB of a process and its children (their peaks summed)
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" 2>/dev/null || true); do
+    [ -r "/proc/$p/status" ] && total=$((total + $(awk '/VmHWM/{print $2}' "/proc/$p/status")))
+  done
+  echo $((total / 1024))
+}
+declare -A rss_chat
+for h in "${hosts[@]}"; do
+  for n in "$h" "$h-p2" "$h-floor" "$h-floor-p3"; do rss_chat[$n]=$(rss "${pid_of[$n]}"); done
 done
 for c in 1 32; do
   for h in "${hosts[@]}"; do
@@ -196,11 +243,11 @@ for h in "${hosts[@]}"; do
   probe "${port_of[$h]}" /v1/messages "$messages_stream" bench-proxy-key >"$out/stream-$h-messages.jsonl"
   probe "${port_of[$h]}" /v1/responses "$responses_stream" bench-proxy-key >"$out/stream-$h-responses.jsonl"
   probe "${port_of[$h-floor]}" /v1/chat/completions "$chat_stream" >"$out/stream-$h-floor.jsonl"
+  probe "${port_of[$h-floor-p3]}" /v1/chat/completions "$chat_stream" >"$out/stream-$h-floor-p3.jsonl"
+  probe "${port_of[$h-p2]}" /v1/chat/completions "$chat_stream" bench-proxy-key >"$out/stream-$h-p2.jsonl"
 done
 median() { python3 -c "import json,sys,statistics as s; r=[json.loads(l) for l in open('$1')]; print('%.2f %.2f %.2f %s' % (s.median(x['ttfb_ms'] for x in r), s.median(x['first_event_ms'] for x in r), s.median(x['total_ms'] for x in r), all(x['incremental'] for x in r)))"; }
-rss() { awk '/VmHWM/{printf "%d", $2/1024}' "/proc/$1/status"; }
-size=$(stat -c %s "$wasm")
-spin_size=$( [ -f target/wasm32-wasip2/release/llm_proxy.wasm ] && stat -c %s target/wasm32-wasip2/release/llm_proxy.wasm || echo "-")
+size_of() { [ -f "target/component/llm-proxy-$1.wasm" ] && stat -c %s "target/component/llm-proxy-$1.wasm" || echo "-"; }
 
 # ---------------------------------------------------------------- report
 row() { # conc label key direct-key floor-key
@@ -217,18 +264,43 @@ row() { # conc label key direct-key floor-key
   echo
   echo "Hosts: wasmtime serve $(wasmtime --version | awk '{print $2}')${SPIN:+, spin up ($("$SPIN" --version | awk '{print $2}'))}. Non-streaming chat completions (POST /v1/chat/completions, ~200 B request, ~300 B answer):"
   echo
-  echo "| conc | target | p50 ms | p99 ms | req/s | added p50 ms | req/s vs direct | CPU ms/req | req/s vs host floor | CPU vs floor |"
+  echo "| conc | target | p50 ms | p99 ms | req/s | added p50 ms | req/s vs direct | CPU ms/req | req/s vs its floor | CPU vs its floor |"
   echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   for c in 1 32 128; do
     row "$c" direct "direct,$c" "direct,$c"
     for h in "${hosts[@]}"; do
-      row "$c" "$h floor-forwarder" "$h-floor,$c" "direct,$c"
+      row "$c" "$h floor-forwarder (p2)" "$h-floor,$c" "direct,$c"
+      row "$c" "$h llm-proxy (p2)" "$h-p2,$c" "direct,$c" "$h-floor,$c"
       row "$c" "$h floor-forwarder (p3)" "$h-floor-p3,$c" "direct,$c"
-      row "$c" "$h llm-proxy" "$h,$c" "direct,$c" "$h-floor,$c"
+      row "$c" "$h llm-proxy (p3)" "$h,$c" "direct,$c" "$h-floor-p3,$c"
     done
   done
   echo
-  echo "\`floor-forwarder\` is bench/floor under the same host: the least a component can do to proxy (one outbound request, both bodies streamed; no auth, no routing, no settings, no logging). \"vs host floor\" compares llm-proxy with it. \`(p3)\` is bench/floor-p3: the same job as a \`wasi:http@0.3.0\` component (instances reused), the incoming request handed to the upstream as is — issue 18's yardstick."
+  echo "\`floor-forwarder (p2)\` is bench/floor under the same host: the least a component can do to proxy (one outbound request, both bodies streamed; no auth, no routing, no settings, no logging). \`floor-forwarder (p3)\` is bench/floor-p3: the same job as a \`wasi:http@0.3.0\` component (instances reused), the incoming request handed to the upstream as is — issue 18's yardstick. \`llm-proxy (p3)\` is the default build, \`llm-proxy (p2)\` the \`p2\` feature's; \"its floor\" is the floor of the same WASI version (p3 proxy vs p3 floor, p2 proxy vs p2 floor)."
+  echo
+  echo "Issue 18's targets — the p3 proxy against the floors, direct and the p2 proxy (chat completions; RSS is each process's peak after the chat rows above, before anything else ran):"
+  echo
+  echo "| host | p3 req/s @32 | vs p2 floor @32 | vs p3 floor @32 | added p50 @1 ms, p3 (p2) | first event vs direct ms, p3 (p2) | CPU ms/req @32, p3 / p2 | CPU p3 ÷ p2 | peak RSS MB, p3 / p2 (floors p3 / p2) |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  read -r _ sd_first _ _ <<<"$(median "$out/stream-direct.jsonl")"
+  for h in "${hosts[@]}"; do
+    read -r _ _ rps cpu <<<"${res[$h,32]}"
+    read -r _ _ _ cpu2 <<<"${res[$h-p2,32]}"
+    read -r _ _ frps2 _ <<<"${res[$h-floor,32]}"
+    read -r _ _ frps3 _ <<<"${res[$h-floor-p3,32]}"
+    read -r p50 _ _ _ <<<"${res[$h,1]}"
+    read -r p50_2 _ _ _ <<<"${res[$h-p2,1]}"
+    read -r dp50 _ _ _ <<<"${res[direct,1]}"
+    read -r _ first _ _ <<<"$(median "$out/stream-$h.jsonl")"
+    read -r _ first2 _ _ <<<"$(median "$out/stream-$h-p2.jsonl")"
+    awk -v h="$h" -v rps="$rps" -v f2="$frps2" -v f3="$frps3" -v p50="$p50" -v p50_2="$p50_2" -v dp50="$dp50" \
+        -v first="$first" -v first2="$first2" -v d="$sd_first" -v cpu="$cpu" -v cpu2="$cpu2" \
+        -v rss="${rss_chat[$h]}" -v rss2="${rss_chat[$h-p2]}" -v frss3="${rss_chat[$h-floor-p3]}" -v frss2="${rss_chat[$h-floor]}" \
+      'BEGIN { printf "| %s | %d | %.0f %% | %.0f %% | %+.3f (%+.3f) | %+.2f (%+.2f) | %s / %s | %.2f× | %s / %s (%s / %s) |\n",
+               h, rps, (f2 > 0 ? 100*rps/f2 : 0), (f3 > 0 ? 100*rps/f3 : 0), p50-dp50, p50_2-dp50, first-d, first2-d, cpu, cpu2, (cpu2 > 0 ? cpu/cpu2 : 0), rss, rss2, frss3, frss2 }'
+  done
+  echo
+  echo "${SPIN:+Under Spin, RSS is the sum of the \`spin up\` process's and its children's peaks, and CPU includes them. }Below, every llm-proxy row is the p3 build."
   echo
   echo "Client dialects translated to the OpenAI mock: the Anthropic Messages API (POST /v1/messages, model openai/gpt-4o-mini) and the OpenAI Responses API (POST /v1/responses, model groq/llama-3.3-70b, translated to chat completions), next to the chat row:"
   echo
@@ -240,7 +312,7 @@ row() { # conc label key direct-key floor-key
         read -r p50 p99 rps cpu <<<"${res[$h-$route,$c]}"
         read -r cp50 _ crps _ <<<"${res[$h,$c]}"
         read -r dp50 _ drps _ <<<"${res[direct,$c]}"
-        awk -v c="$c" -v n="$h /v1/$route" -v p50="$p50" -v p99="$p99" -v rps="$rps" -v cpu="$cpu" -v dp50="$dp50" -v drps="$drps" -v cp50="$cp50" -v crps="$crps" \
+        awk -v c="$c" -v n="$h llm-proxy (p3) /v1/$route" -v p50="$p50" -v p99="$p99" -v rps="$rps" -v cpu="$cpu" -v dp50="$dp50" -v drps="$drps" -v cp50="$cp50" -v crps="$crps" \
           'BEGIN { printf "| %d | %s | %.3f | %.3f | %d | %+.3f | %.1f %% | %s | %.0f %% | %+.0f %% |\n", c, n, p50, p99, rps, p50-dp50, 100*rps/drps, cpu, 100*rps/crps, 100*((p50-dp50)/(cp50-dp50)-1) }'
       done
     done
@@ -253,7 +325,7 @@ row() { # conc label key direct-key floor-key
   read -r a b r cpu <<<"${res[direct-large,1]}"; echo "| — | direct to the mock | $a | $b | $r | $cpu | |"
   for h in "${hosts[@]}"; do
     read -r fp50 _ _ _ <<<"${res[$h-floor-large,1]}"
-    for k in floor-large:floor-forwarder large-chat:"llm-proxy /v1/chat/completions" large-messages:"llm-proxy /v1/messages (translated)"; do
+    for k in floor-large:"floor-forwarder (p2)" large-chat:"llm-proxy (p3) /v1/chat/completions" large-messages:"llm-proxy (p3) /v1/messages (translated)"; do
       read -r a b r cpu <<<"${res[$h-${k%%:*},1]}"
       awk -v h="$h" -v n="${k#*:}" -v a="$a" -v b="$b" -v r="$r" -v cpu="$cpu" -v f="$fp50" \
         'BEGIN { printf "| %s | %s | %s | %s | %s | %s | %.2f× |\n", h, n, a, b, r, cpu, a/f }'
@@ -261,7 +333,7 @@ row() { # conc label key direct-key floor-key
   done
   if [ -n "${SPIN:-}" ]; then
     echo
-    echo "Key rotation under spin up (runtime-config.toml: the default store in memory), concurrency 32:"
+    echo "Key rotation under spin up, llm-proxy (p3) (runtime-config.toml: the default store in memory), concurrency 32:"
     echo
     echo "| keys | p50 ms | p99 ms | req/s | CPU ms/req | req/s vs one key | p50 vs one key |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -278,8 +350,8 @@ row() { # conc label key direct-key floor-key
   echo "| ---: | --- | --- | ---: | ---: | ---: | ---: |"
   for c in 1 32; do
     for h in "${hosts[@]}"; do
-      read -r a b r cpu <<<"${res[$h-floor-noop,$c]}"; echo "| $c | $h | floor no-op | $a | $b | $r | $cpu |"
-      read -r a b r cpu <<<"${res[$h-ping,$c]}"; echo "| $c | $h | llm-proxy /ping | $a | $b | $r | $cpu |"
+      read -r a b r cpu <<<"${res[$h-floor-noop,$c]}"; echo "| $c | $h | floor no-op (p2) | $a | $b | $r | $cpu |"
+      read -r a b r cpu <<<"${res[$h-ping,$c]}"; echo "| $c | $h | llm-proxy (p3) /ping | $a | $b | $r | $cpu |"
     done
   done
   echo
@@ -289,14 +361,17 @@ row() { # conc label key direct-key floor-key
   echo "| --- | ---: | ---: | ---: | --- | ---: |"
   read -r d_ttfb d_first d_total d_inc <<<"$(median "$out/stream-direct.jsonl")"
   echo "| direct | $d_ttfb | $d_first | $d_total | $d_inc | |"
-  for f in "${hosts[@]/%/-floor}" "${hosts[@]}" "${hosts[@]/%/-messages}" "${hosts[@]/%/-responses}"; do
-    read -r ttfb first total inc <<<"$(median "$out/stream-$f.jsonl")"
-    awk -v n="$f" -v a="$ttfb" -v b="$first" -v t="$total" -v i="$inc" -v d="$d_first" \
+  for h in "${hosts[@]}"; do
+    for f in "$h-floor:floor-forwarder (p2)" "$h-p2:llm-proxy (p2)" "$h-floor-p3:floor-forwarder (p3)" "$h:llm-proxy (p3)" \
+             "$h-messages:llm-proxy (p3) /v1/messages" "$h-responses:llm-proxy (p3) /v1/responses"; do
+      read -r ttfb first total inc <<<"$(median "$out/stream-${f%%:*}.jsonl")"
+      awk -v n="$h ${f#*:}" -v a="$ttfb" -v b="$first" -v t="$total" -v i="$inc" -v d="$d_first" \
       'BEGIN { printf "| %s | %s | %s | %s | %s | %+.2f ms |\n", n, a, b, t, i, b-d }'
+    done
   done
   echo
-  echo -n "Peak RSS: wasmtime serve $(rss "${pid_of[wasmtime]}") MB"
-  [ -n "${SPIN:-}" ] && echo -n ", spin up $(rss "${pid_of[spin]}") MB"
-  echo ". Component: $size bytes (wasi), $spin_size bytes (spin)."
+  echo -n "Peak RSS at the end: wasmtime serve $(rss "${pid_of[wasmtime]}") MB (p3), $(rss "${pid_of[wasmtime-p2]}") MB (p2)"
+  [ -n "${SPIN:-}" ] && echo -n ", spin up $(rss "${pid_of[spin]}") MB (p3), $(rss "${pid_of[spin-p2]}") MB (p2)"
+  echo ". Component: $(size_of wasi-p3) bytes (wasi p3), $(size_of wasi-p2) (wasi p2), $(size_of spin-p3) (spin p3), $(size_of spin-p2) (spin p2)."
 } | tee "$out/summary.md"
 echo "bench: raw output in $out" >&2
