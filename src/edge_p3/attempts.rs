@@ -75,7 +75,7 @@ pub async fn forward(
     let replay = fwd.attempts.len() > 1;
     let mut body = match ClientBody::new(request, head, planned, replay, whole).await {
         Ok(body) => body,
-        Err(e) => return reply_response(e.into_reply_for(fwd.dialect)),
+        Err(e) => return reply_response(e.into_reply_for(fwd.dialect)).await,
     };
     let last = if body.replayable() {
         fwd.attempts.len().saturating_sub(1)
@@ -87,12 +87,12 @@ pub async fn forward(
     loop {
         let Some(mut up) = fwd.attempts.get(i).cloned() else {
             // safe: `after_attempt` answers at `last`, an index of `attempts`.
-            return reply_response(ErrorReply::bad_gateway("no attempt left").into_reply());
+            return reply_response(ErrorReply::bad_gateway("no attempt left").into_reply()).await;
         };
         let bytes = body.shared();
         let authorized = match authorize(&mut up, &bytes, host, false, timeout_ns).await {
             Ok(a) => a,
-            Err(e) => return reply_response(serve::attempt_error(e, &fwd, i)),
+            Err(e) => return reply_response(serve::attempt_error(e, &fwd, i)).await,
         };
         let mut result = send(&up, &mut body, timeout_ns).await;
         // A token the provider refused: one fresh token, same attempt.
@@ -105,7 +105,7 @@ pub async fn forward(
             drop(result);
             result = match authorize(&mut up, &bytes, host, true, timeout_ns).await {
                 Ok(_) => send(&up, &mut body, timeout_ns).await,
-                Err(e) => return reply_response(serve::attempt_error(e, &fwd, i)),
+                Err(e) => return reply_response(serve::attempt_error(e, &fwd, i)).await,
             };
         }
         let outcome = match &result {
@@ -136,7 +136,7 @@ pub async fn forward(
         let Next::Retry { wait_ms } = next else {
             return match result {
                 Ok(resp) => relay(resp, &fwd.response, serve::answer_headers(&fwd, i + 1)).await,
-                Err(e) => reply_response(serve::attempt_error(e.for_upstream(&up), &fwd, i)),
+                Err(e) => reply_response(serve::attempt_error(e.for_upstream(&up), &fwd, i)).await,
             };
         };
         drop(result);

@@ -5,7 +5,10 @@ use crate::errors::ErrorReply;
 use crate::failover;
 use crate::reply::{self, Reply};
 use crate::request::RequestHead;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use wasip3::http::types::{ErrorCode, Fields, Method, Request, Response, Trailers};
 use wasip3::wit_bindgen::{FutureReader, FutureWriter, StreamReader, StreamResult};
 use wasip3::{wit_bindgen, wit_future, wit_stream};
@@ -47,7 +50,7 @@ pub fn fields_of(headers: &[(String, Vec<u8>)]) -> Fields {
 /// arrived whole, and our side of the handling result (dropped: fine).
 pub struct Incoming {
     pub stream: StreamReader<u8>,
-    pub trailers: FutureReader<Result<Option<Trailers>, ErrorCode>>,
+    pub trailers: FutureReader<BodyEnd>,
     _handled: FutureWriter<Result<(), ErrorCode>>,
 }
 
@@ -134,26 +137,41 @@ fn unreadable() -> ErrorReply {
     ErrorReply::bad_request("the request body could not be read", "invalid_body")
 }
 
-/// A body for a message we send: `None` when empty, else a stream the
-/// bytes are written into by a task of their own — the whole body in one
-/// write, so the host has it at once.
-pub fn body_stream(bytes: Vec<u8>) -> Option<StreamReader<u8>> {
+/// Runs `fut`'s first step now, in the caller's task, and lets a task of
+/// this request finish it. For a stream write this means the bytes are
+/// already waiting when the host starts reading the other end, so the host
+/// sends them with the message's head: a body sent after its head in a
+/// segment of its own waits for the peer's delayed ACK (~40 ms) on a
+/// connection without `TCP_NODELAY` — Spin's, both to the client and to
+/// the upstream.
+pub async fn start_now(fut: impl Future<Output = ()> + 'static) {
+    let mut fut: Pin<Box<dyn Future<Output = ()>>> = Box::pin(fut);
+    let pending = poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_pending())).await;
+    if pending {
+        wit_bindgen::spawn(fut);
+    }
+}
+
+/// A body for a message we send: `None` when empty, else a stream whose one
+/// write of the whole body is already waiting when this returns.
+pub async fn body_stream(bytes: Vec<u8>) -> Option<StreamReader<u8>> {
     if bytes.is_empty() {
         return None;
     }
     let (mut tx, rx) = wit_stream::new();
-    wit_bindgen::spawn(async move {
+    start_now(async move {
         let _ = tx.write_all(bytes).await;
-    });
+    })
+    .await;
     Some(rx)
 }
 
+/// How a body ended: whole (with trailers, if any) or broken off.
+pub type BodyEnd = Result<Option<Trailers>, ErrorCode>;
+
 /// A trailers future that says "whole, no trailers" when its writer is
 /// dropped.
-pub fn no_trailers() -> (
-    FutureWriter<Result<Option<Trailers>, ErrorCode>>,
-    FutureReader<Result<Option<Trailers>, ErrorCode>>,
-) {
+pub fn no_trailers() -> (FutureWriter<BodyEnd>, FutureReader<BodyEnd>) {
     wit_future::new(|| Ok(None))
 }
 
@@ -162,7 +180,7 @@ pub fn response(
     status: u16,
     headers: &[(String, Vec<u8>)],
     body: Option<StreamReader<u8>>,
-    trailers: FutureReader<Result<Option<Trailers>, ErrorCode>>,
+    trailers: FutureReader<BodyEnd>,
 ) -> Response {
     let (response, _sent) = Response::new(fields_of(headers), body, trailers);
     let _ = response.set_status_code(status);
@@ -171,7 +189,7 @@ pub fn response(
 
 /// The response for `reply` (plus CORS and a Content-Length), its status,
 /// and no upstream status.
-pub fn reply_response(reply: Reply) -> (Response, u16, Option<u16>) {
+pub async fn reply_response(reply: Reply) -> (Response, u16, Option<u16>) {
     let mut headers: Vec<(String, Vec<u8>)> = reply
         .headers
         .into_iter()
@@ -188,7 +206,7 @@ pub fn reply_response(reply: Reply) -> (Response, u16, Option<u16>) {
     let (_, trailers) = no_trailers();
     let status = reply.status;
     (
-        response(status, &headers, body_stream(reply.body), trailers),
+        response(status, &headers, body_stream(reply.body).await, trailers),
         status,
         None,
     )
@@ -269,15 +287,10 @@ impl ClientBody {
     /// copied into a stream of their own (kept for the next attempt); a
     /// streamed body is handed on as the client's own stream (no copy in the
     /// guest) and used up.
-    pub fn take_for_send(
-        &mut self,
-    ) -> (
-        Option<StreamReader<u8>>,
-        FutureReader<Result<Option<Trailers>, ErrorCode>>,
-    ) {
+    pub async fn take_for_send(&mut self) -> (Option<StreamReader<u8>>, FutureReader<BodyEnd>) {
         match std::mem::replace(self, ClientBody::Spent) {
             ClientBody::Bytes(bytes) => {
-                let stream = body_stream(bytes.to_vec());
+                let stream = body_stream(bytes.to_vec()).await;
                 *self = ClientBody::Bytes(bytes);
                 (stream, no_trailers().1)
             }
@@ -291,7 +304,7 @@ impl ClientBody {
                 // Part was read already: it goes first, then the rest as it comes.
                 let (mut tx, rx) = wit_stream::new();
                 let (trailers_tx, trailers_rx) = no_trailers();
-                wit_bindgen::spawn(async move {
+                start_now(async move {
                     let mut incoming = incoming;
                     let mut ok = tx.write_all(prefix).await.is_empty();
                     while ok {
@@ -311,7 +324,8 @@ impl ClientBody {
                             .write(Err(ErrorCode::HttpRequestBodySize(None)))
                             .await;
                     }
-                });
+                })
+                .await;
                 (Some(rx), trailers_rx)
             }
             ClientBody::Spent => (None, no_trailers().1),

@@ -64,8 +64,8 @@ impl wasip3::exports::http::handler::Guest for Component {
         let mut provider = decided.provider.clone();
         let dialect = decided.dialect;
         let (response, status, upstream_status) = match decided.decision {
-            Decision::Reply(reply) => reply_response(reply),
-            Decision::Error(e) => reply_response(e.into_reply_for(dialect)),
+            Decision::Reply(reply) => reply_response(reply).await,
+            Decision::Error(e) => reply_response(e.into_reply_for(dialect)).await,
             Decision::PassThrough(fwd) => {
                 attempts::forward(Some(request), &head, fwd, src, &host).await
             }
@@ -88,7 +88,7 @@ impl wasip3::exports::http::handler::Guest for Component {
                     ),
                 };
                 match planned {
-                    Planned::Reply(reply) => reply_response(reply),
+                    Planned::Reply(reply) => reply_response(reply).await,
                     Planned::Forward(fwd) => {
                         provider = Some(fwd.first().provider.clone());
                         attempts::forward_planned(&head, fwd, src, &host).await
@@ -104,9 +104,9 @@ impl wasip3::exports::http::handler::Guest for Component {
                     serve::MODELS_MAX_BODY,
                 )
                 .await;
-                reply_response(serve::models_reply(plan, results))
+                reply_response(serve::models_reply(plan, results)).await
             }
-            Decision::Status(plan) => reply_response(status_reply(plan, &host).await),
+            Decision::Status(plan) => reply_response(status_reply(plan, &host).await).await,
         };
         let ms = monotonic_clock::now().saturating_sub(started) as f64 / 1e6;
         serve::log(&serve::log_line(

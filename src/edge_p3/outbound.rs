@@ -62,7 +62,7 @@ pub async fn send(
     body: &mut ClientBody,
     timeout_ns: u64,
 ) -> Result<Response, WaitError> {
-    let (contents, trailers) = body.take_for_send();
+    let (contents, trailers) = body.take_for_send().await;
     let (request, _sent) = Request::new(fields_of(&up.headers), contents, trailers, None);
     let scheme = match up.base.scheme {
         UrlScheme::Http => Scheme::Http,

@@ -6,18 +6,26 @@
 //!   never sees them.
 //! - A whole answer (a JSON body translated at its end, which may change the
 //!   status): read whole, translated, sent with its length.
-//! - A translated stream: the head leaves at once; a task of its own reads
+//! - A translated stream: the head waits for the first bytes the client gets
+//!   (at most [`HOLD_MS`]), and leaves with them; then a task of its own reads
 //!   the upstream, runs each chunk through the transform and writes what
 //!   comes out at once. A body that breaks off ends with what the transform
 //!   says about it (e.g. an error event), and the client's trailers future
 //!   reports the break when the transform could not make the body whole.
+//!
+//! Bytes that leave with a head are written before the response is handed
+//! to the host ([`start_now`]): on a connection without `TCP_NODELAY` (Spin
+//! sets none on the connections it accepts) a small write that follows the
+//! head in a segment of its own waits for the client's delayed ACK, ~40 ms.
 
-use super::inbound::{body_stream, no_trailers, response, Incoming, READ_CHUNK};
+use super::inbound::{body_stream, no_trailers, response, start_now, Incoming, READ_CHUNK};
 use crate::reply;
 use crate::translate::{BodyTransform, ResponseMapping, WHOLE_LIMIT};
+use std::future::{poll_fn, Future};
+use std::task::Poll;
 use wasip3::http::types::{ErrorCode, Response};
 use wasip3::wit_bindgen::{StreamResult, StreamWriter};
-use wasip3::{wit_bindgen, wit_stream};
+use wasip3::wit_stream;
 
 /// The client's response for an upstream `answer`: (response, status to the
 /// client, upstream status).
@@ -57,28 +65,94 @@ pub async fn relay(
         headers.push(("content-length".into(), out.len().to_string().into_bytes()));
         let (_, trailers) = no_trailers();
         return (
-            response(status, &headers, body_stream(out), trailers),
+            response(status, &headers, body_stream(out).await, trailers),
             status,
             Some(upstream_status),
         );
     }
     // A translated stream has no length of its own.
     headers.retain(|(n, _)| n != "content-length");
-    let (tx, rx) = wit_stream::new();
+    let mut first = Vec::new();
+    let ended = hold(&mut incoming, transform.as_mut(), &mut first).await;
+    let (mut tx, rx) = wit_stream::new();
     let (trailers_tx, trailers_rx) = no_trailers();
-    wit_bindgen::spawn(async move {
-        let whole = pump_through(incoming, tx, transform.as_mut()).await;
+    start_now(async move {
+        let mut whole = first.is_empty() || tx.write_all(first).await.is_empty();
+        whole = whole
+            && match ended {
+                Some(ended) => finish(incoming, tx, transform.as_mut(), ended).await,
+                None => pump_through(incoming, tx, transform.as_mut()).await,
+            };
         if !whole {
             let _ = trailers_tx
                 .write(Err(ErrorCode::HttpResponseIncomplete))
                 .await;
         }
-    });
+    })
+    .await;
     (
         response(status, &headers, Some(rx), trailers_rx),
         status,
         Some(upstream_status),
     )
+}
+
+/// Longest the response head waits for the first bytes of a translated body.
+pub const HOLD_MS: u64 = 50;
+
+/// Reads the upstream through `transform` until the client has bytes to get
+/// (in `out`) or [`HOLD_MS`] passed: `None`, the body goes on; or until the
+/// body ended first: `Some(whether it ended whole)`.
+async fn hold(
+    from: &mut Incoming,
+    transform: &mut dyn BodyTransform,
+    out: &mut Vec<u8>,
+) -> Option<bool> {
+    let mut timer = std::pin::pin!(wasip3::clocks::monotonic_clock::wait_for(
+        HOLD_MS * 1_000_000
+    ));
+    let mut expired = false;
+    while out.is_empty() && !expired {
+        let mut read = std::pin::pin!(from.stream.read(Vec::with_capacity(READ_CHUNK)));
+        let (result, chunk) = poll_fn(|cx| {
+            if let Poll::Ready(done) = read.as_mut().poll(cx) {
+                return Poll::Ready(done);
+            }
+            if timer.as_mut().poll(cx).is_ready() {
+                expired = true;
+                // What the read got before it was called off, if anything.
+                return Poll::Ready(read.as_mut().cancel());
+            }
+            Poll::Pending
+        })
+        .await;
+        match result {
+            StreamResult::Complete(_) => transform.push(&chunk, out),
+            StreamResult::Dropped => return Some(true),
+            StreamResult::Cancelled if expired => {}
+            StreamResult::Cancelled => return Some(false),
+        }
+    }
+    None
+}
+
+/// The end of a body that ended while the head was held: what the transform
+/// adds at the end, written; whether the client's body is whole.
+async fn finish(
+    from: Incoming,
+    mut to: StreamWriter<u8>,
+    transform: &mut dyn BodyTransform,
+    ended: bool,
+) -> bool {
+    let complete = ended && from.arrived_whole().await;
+    let mut out = Vec::new();
+    transform.finish(complete, &mut out);
+    let whole = complete || !out.is_empty();
+    if !out.is_empty() && !to.write_all(out).await.is_empty() {
+        return false;
+    }
+    drop(to);
+    whole
 }
 
 /// Reads `from` to its end through `transform` into `to`, each chunk's
@@ -110,12 +184,5 @@ async fn pump_through(
             StreamResult::Cancelled => break false,
         }
     };
-    let complete = ended && from.arrived_whole().await;
-    transform.finish(complete, &mut out);
-    let whole = complete || !out.is_empty();
-    if !out.is_empty() && !to.write_all(out).await.is_empty() {
-        return false;
-    }
-    drop(to);
-    whole
+    finish(from, to, transform, ended).await
 }
