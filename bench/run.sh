@@ -96,7 +96,7 @@ serve_spin() { # name manifest env-for-spin...
   local name=$1 manifest=$2; shift 2
   local port; port=$(free_port)
   env "$@" "$SPIN" up --from "$manifest" --listen "127.0.0.1:$port" \
-    --runtime-config-file runtime-config.toml --state-dir "$out/spin-state-$name" \
+    --runtime-config-file "${RUNTIME_CONFIG:-runtime-config.toml}" --state-dir "$out/spin-state-$name" \
     >/dev/null 2>"$out/$name.log" &
   pid_of[$name]=$!; port_of[$name]=$port; pids+=($!)
 }
@@ -132,6 +132,11 @@ if [ -n "${SPIN:-}" ]; then
              SPIN_VARIABLE_EXTRA_OUTBOUND_HOST="$mock")
   serve_spin spin "$out/spin-p3.toml" "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-bench-upstream
   serve_spin spin-p2 "$out/spin-p2.toml" "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-bench-upstream
+  # The p3 build with Spin's outbound connection pool off (docs/performance.md,
+  # "WASIp3 under Spin: the request body after its head").
+  { cat runtime-config.toml; printf '\n[outbound_http]\nconnection_pooling = false\n'; } >"$out/runtime-config-nopool.toml"
+  RUNTIME_CONFIG="$out/runtime-config-nopool.toml" serve_spin spin-nopool "$out/spin-p3.toml" "${spin_vars[@]}" \
+    SPIN_VARIABLE_OPENAI_API_KEY=sk-bench-upstream
   serve_spin spin-3keys-rr "$out/spin-p3.toml" "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-one,sk-two,sk-three \
     SPIN_VARIABLE_ENABLE_GLOBAL_ROUND_ROBIN=true
   # The floor under Spin: UPSTREAM reaches it as component environment.
@@ -147,6 +152,7 @@ if [ -n "${SPIN:-}" ]; then
   wait_up "${port_of[spin]}" ping
   wait_up "${port_of[spin-p2]}" ping
   wait_up "${port_of[spin-3keys-rr]}" ping
+  wait_up "${port_of[spin-nopool]}" ping
   wait_up "${port_of[spin-floor]}" noop
 else
   echo "bench: no spin binary (SPIN= or on PATH): Spin rows are left out" >&2
@@ -229,6 +235,9 @@ done
 BODY_FILE="$out/large-chat.json" load "direct-large,1" "$mock_port" /v1/chat/completions 1 bench/body.lua
 if [ -n "${SPIN:-}" ]; then
   load "spin-3keys-rr,32" "${port_of[spin-3keys-rr]}" /v1/chat/completions 32 bench/post.lua "${pid_of[spin-3keys-rr]}"
+  for c in 1 32; do
+    load "spin-nopool,$c" "${port_of[spin-nopool]}" /v1/chat/completions "$c" bench/post.lua "${pid_of[spin-nopool]}"
+  done
 fi
 
 probe() { # port path body [key] → 5 JSON lines
@@ -342,6 +351,21 @@ row() { # conc label key direct-key floor-key
     echo "| one key | $op50 | $op99 | $orps | $ocpu | 100 % | 1.00× |"
     awk -v p50="$p50" -v p99="$p99" -v rps="$rps" -v cpu="$cpu" -v orps="$orps" -v op50="$op50" \
       'BEGIN { printf "| three keys, global round robin | %s | %s | %d | %s | %.0f %% | %.2f× |\n", p50, p99, rps, cpu, 100*rps/orps, p50/op50 }'
+  fi
+  if [ -n "${SPIN:-}" ]; then
+    echo
+    echo "Spin's outbound connection pool, llm-proxy (p3), chat completions (a request body written by the component; docs/performance.md):"
+    echo
+    echo "| conc | outbound connections | p50 ms | p99 ms | req/s | CPU ms/req | req/s vs p2 floor |"
+    echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"
+    for c in 1 32; do
+      read -r fp50 fp99 frps fcpu <<<"${res[spin-floor,$c]}"
+      for k in "spin:pooled (Spin's default)" "spin-nopool:a new one per request"; do
+        read -r p50 p99 rps cpu <<<"${res[${k%%:*},$c]}"
+        awk -v c="$c" -v n="${k#*:}" -v p50="$p50" -v p99="$p99" -v rps="$rps" -v cpu="$cpu" -v f="$frps" \
+          'BEGIN { printf "| %s | %s | %s | %s | %d | %s | %.0f %% |\n", c, n, p50, p99, rps, cpu, 100*rps/f }'
+      done
+    done
   fi
   echo
   echo "No upstream at all — a component that answers at once:"

@@ -3,7 +3,7 @@
 //!
 //! - No transform: the upstream's body stream and trailers future become the
 //!   client's response as they are — the host moves the bytes, the guest
-//!   never sees them.
+//!   never sees them (except under Spin: [`HAND_ON`]).
 //! - A whole answer (a JSON body translated at its end, which may change the
 //!   status): read whole, translated, sent with its length.
 //! - A translated stream: the head waits for the first bytes the client gets
@@ -41,11 +41,20 @@ pub async fn relay(
     headers.extend(extra);
     let mut incoming = Incoming::of_response(answer);
     let Some(mut transform) = client.transform else {
-        let Incoming {
-            stream, trailers, ..
-        } = incoming;
+        if HAND_ON {
+            let Incoming {
+                stream, trailers, ..
+            } = incoming;
+            return (
+                response(status, &headers, Some(stream), trailers),
+                status,
+                Some(upstream_status),
+            );
+        }
+        // The bytes as they are, through the guest, the first with the head.
+        let transform: Box<dyn BodyTransform> = Box::new(AsIs);
         return (
-            response(status, &headers, Some(stream), trailers),
+            streamed(incoming, transform, status, headers).await,
             status,
             Some(upstream_status),
         );
@@ -72,6 +81,40 @@ pub async fn relay(
     }
     // A translated stream has no length of its own.
     headers.retain(|(n, _)| n != "content-length");
+    (
+        streamed(incoming, transform, status, headers).await,
+        status,
+        Some(upstream_status),
+    )
+}
+
+/// Whether an untranslated body is handed on as the upstream's own stream.
+/// Under Spin it is not: there a body that reaches the host through another
+/// stream than its head's leaves in a segment of its own, and waits for the
+/// client's delayed ACK (~40 ms; Spin sets no `TCP_NODELAY`); the first
+/// bytes written with the head (as a translated body's are) leave with it.
+/// Under `wasmtime serve` the guest never touches the bytes.
+const HAND_ON: bool = cfg!(not(feature = "spin"));
+
+/// The body unchanged (for [`streamed`]).
+struct AsIs;
+
+impl BodyTransform for AsIs {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(chunk);
+    }
+    fn finish(&mut self, _complete: bool, _out: &mut Vec<u8>) {}
+}
+
+/// The client's response with a body read from `incoming` through
+/// `transform`: the head waits for the first bytes (at most [`HOLD_MS`])
+/// and leaves with them; a task of this request writes the rest.
+async fn streamed(
+    mut incoming: Incoming,
+    mut transform: Box<dyn BodyTransform>,
+    status: u16,
+    headers: Vec<(String, Vec<u8>)>,
+) -> Response {
     let mut first = Vec::new();
     let ended = hold(&mut incoming, transform.as_mut(), &mut first).await;
     let (mut tx, rx) = wit_stream::new();
@@ -90,11 +133,7 @@ pub async fn relay(
         }
     })
     .await;
-    (
-        response(status, &headers, Some(rx), trailers_rx),
-        status,
-        Some(upstream_status),
-    )
+    response(status, &headers, Some(rx), trailers_rx)
 }
 
 /// Longest the response head waits for the first bytes of a translated body.
