@@ -38,6 +38,9 @@ pub mod translate;
 pub mod upstream;
 pub mod url;
 
+#[cfg(target_arch = "wasm32")]
+#[macro_use]
+mod edge_glue;
 #[cfg(all(target_arch = "wasm32", feature = "p2"))]
 mod edge;
 #[cfg(all(target_arch = "wasm32", not(feature = "p2")))]

@@ -94,14 +94,4 @@ impl Host for EdgeHost {
 }
 
 #[cfg(feature = "spin")]
-impl KeyValue for Bucket {
-    fn get(&self, key: &str) -> Option<Vec<u8>> {
-        Bucket::get(self, key).ok().flatten()
-    }
-    fn set(&self, key: &str, value: &[u8]) -> bool {
-        Bucket::set(self, key, value).is_ok()
-    }
-    fn increment(&self, key: &str, delta: i64) -> Option<i64> {
-        super::bindings::wasi::keyvalue::atomics::increment(self, key, delta).ok()
-    }
-}
+keyvalue_glue!(Bucket, super::bindings::wasi::keyvalue::atomics::increment);

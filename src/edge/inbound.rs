@@ -1,11 +1,10 @@
 //! The client's side: reading the request, answering directly.
 
 use super::bindings::wasi::http::types::{
-    ErrorCode, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse,
-    ResponseOutparam,
+    ErrorCode, IncomingBody, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 use super::bindings::wasi::io::streams::{InputStream, OutputStream};
-use super::io::{fields_of, pump, read_up_to, write_all, write_unflushed};
+use super::io::{fields_of, method_name, pump, read_up_to, write_all, write_unflushed};
 use crate::errors::ErrorReply;
 use crate::failover;
 use crate::reply::{self, Reply};
@@ -13,18 +12,7 @@ use crate::request::RequestHead;
 use std::sync::Arc;
 
 pub fn read_head(request: &IncomingRequest) -> RequestHead {
-    let method = match request.method() {
-        Method::Get => "GET".to_string(),
-        Method::Head => "HEAD".into(),
-        Method::Post => "POST".into(),
-        Method::Put => "PUT".into(),
-        Method::Delete => "DELETE".into(),
-        Method::Connect => "CONNECT".into(),
-        Method::Options => "OPTIONS".into(),
-        Method::Trace => "TRACE".into(),
-        Method::Patch => "PATCH".into(),
-        Method::Other(m) => m,
-    };
+    let method = method_name(request.method());
     let path = request.path_with_query().unwrap_or_else(|| "/".into());
     RequestHead::new(&method, &path, request.headers().entries())
 }

@@ -1,24 +1,12 @@
 //! Stream and header helpers every part of the edge uses.
 
-use super::bindings::wasi::http::types::Fields;
+use super::bindings::wasi::http::types::{Fields, Method};
 use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 /// Largest chunk read from a body stream at once.
 pub const READ_CHUNK: u64 = 64 * 1024;
 
-/// Fields from a header list; entries the host refuses (forbidden or
-/// malformed) are skipped rather than failing the request.
-/// (One host call when the host takes the whole list, as it nearly always does.)
-pub fn fields_of(headers: &[(String, Vec<u8>)]) -> Fields {
-    if let Ok(fields) = Fields::from_list(headers) {
-        return fields;
-    }
-    let fields = Fields::new();
-    for (name, value) in headers {
-        let _ = fields.append(name, value);
-    }
-    fields
-}
+http_glue!();
 
 /// The first value of header `name`, if it is UTF-8.
 pub fn header(fields: &Fields, name: &str) -> Option<String> {

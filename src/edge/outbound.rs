@@ -4,12 +4,12 @@
 use super::bindings::wasi::clocks::monotonic_clock;
 use super::bindings::wasi::http::outgoing_handler;
 use super::bindings::wasi::http::types::{
-    ErrorCode, FutureIncomingResponse, IncomingResponse, Method, OutgoingBody, OutgoingRequest,
+    ErrorCode, FutureIncomingResponse, IncomingResponse, OutgoingBody, OutgoingRequest,
     RequestOptions, Scheme,
 };
 use super::bindings::wasi::io::poll;
 use super::inbound::ClientBody;
-use super::io::{fields_of, write_now};
+use super::io::{fields_of, method_of, write_now};
 use crate::errors::ErrorReply;
 use crate::serve;
 use crate::upstream::UpstreamRequest;
@@ -17,21 +17,6 @@ use crate::url::Scheme as UrlScheme;
 
 pub const NS_PER_SEC: u64 = 1_000_000_000;
 use crate::settings::DEFAULT_UPSTREAM_TIMEOUT_SECS as DEFAULT_TIMEOUT_SECS;
-
-pub fn method_of(name: &str) -> Method {
-    match name {
-        "GET" => Method::Get,
-        "HEAD" => Method::Head,
-        "POST" => Method::Post,
-        "PUT" => Method::Put,
-        "DELETE" => Method::Delete,
-        "CONNECT" => Method::Connect,
-        "OPTIONS" => Method::Options,
-        "TRACE" => Method::Trace,
-        "PATCH" => Method::Patch,
-        other => Method::Other(other.to_string()),
-    }
-}
 
 /// The outgoing request for `up`, or `None` when the host refuses its
 /// method, authority or path.

@@ -17,34 +17,12 @@ use wasip3::{wit_bindgen, wit_future, wit_stream};
 pub const READ_CHUNK: usize = 64 * 1024;
 
 pub fn read_head(request: &Request) -> RequestHead {
-    let method = match request.get_method() {
-        Method::Get => "GET".to_string(),
-        Method::Head => "HEAD".into(),
-        Method::Post => "POST".into(),
-        Method::Put => "PUT".into(),
-        Method::Delete => "DELETE".into(),
-        Method::Connect => "CONNECT".into(),
-        Method::Options => "OPTIONS".into(),
-        Method::Trace => "TRACE".into(),
-        Method::Patch => "PATCH".into(),
-        Method::Other(m) => m,
-    };
+    let method = method_name(request.get_method());
     let path = request.get_path_with_query().unwrap_or_else(|| "/".into());
     RequestHead::new(&method, &path, request.get_headers().copy_all())
 }
 
-/// Fields from a header list; entries the host refuses (forbidden or
-/// malformed) are skipped rather than failing the request.
-pub fn fields_of(headers: &[(String, Vec<u8>)]) -> Fields {
-    if let Ok(fields) = Fields::from_list(headers) {
-        return fields;
-    }
-    let fields = Fields::new();
-    for (name, value) in headers {
-        let _ = fields.append(name, value);
-    }
-    fields
-}
+http_glue!();
 
 /// A message body being read: its stream, the future that says whether it
 /// arrived whole, and our side of the handling result (dropped: fine).

@@ -1,30 +1,15 @@
 //! The provider's side: building and sending an upstream request and
 //! waiting for its answer's head.
 
-use super::inbound::{fields_of, ClientBody};
+use super::inbound::{fields_of, method_of, ClientBody};
 use super::task::deadline;
 use crate::errors::ErrorReply;
 use crate::outgoing::UpstreamRequest;
 use crate::serve;
 use crate::url::Scheme as UrlScheme;
-use wasip3::http::types::{ErrorCode, Method, Request, Response, Scheme};
+use wasip3::http::types::{ErrorCode, Request, Response, Scheme};
 
 pub const NS_PER_SEC: u64 = 1_000_000_000;
-
-pub fn method_of(name: &str) -> Method {
-    match name {
-        "GET" => Method::Get,
-        "HEAD" => Method::Head,
-        "POST" => Method::Post,
-        "PUT" => Method::Put,
-        "DELETE" => Method::Delete,
-        "CONNECT" => Method::Connect,
-        "OPTIONS" => Method::Options,
-        "TRACE" => Method::Trace,
-        "PATCH" => Method::Patch,
-        other => Method::Other(other.to_string()),
-    }
-}
 
 pub enum WaitError {
     Timeout,
