@@ -74,3 +74,20 @@ macro_rules! keyvalue_glue {
         }
     };
 }
+
+/// Points a `wasi:http` request (`$request`) at an upstream request's
+/// method, scheme, authority and path; `false` when the host refuses one.
+macro_rules! set_target {
+    ($request:expr, $up:expr) => {{
+        let scheme = match $up.base.scheme {
+            $crate::url::Scheme::Http => Scheme::Http,
+            $crate::url::Scheme::Https => Scheme::Https,
+        };
+        $request.set_method(&method_of(&$up.method)).is_ok()
+            && $request.set_scheme(Some(&scheme)).is_ok()
+            && $request.set_authority(Some(&$up.base.authority)).is_ok()
+            && $request
+                .set_path_with_query(Some(&$up.path_with_query))
+                .is_ok()
+    }};
+}

@@ -92,6 +92,24 @@ pub fn relay_response_headers(upstream: Vec<(String, Vec<u8>)>) -> Vec<(String, 
 }
 
 /// Adds `Access-Control-Allow-Origin: *` unless present.
+/// The proxy's own answer as it goes on the wire: its headers plus CORS
+/// and a Content-Length (none for 204: a known length spares the client
+/// chunked decoding), as both edges send it.
+pub fn wire_headers(reply: &mut Reply) -> Vec<(String, Vec<u8>)> {
+    let mut headers: Vec<(String, Vec<u8>)> = std::mem::take(&mut reply.headers)
+        .into_iter()
+        .map(|(n, v)| (n, v.into_bytes()))
+        .collect();
+    add_cors(&mut headers);
+    if reply.status != 204 {
+        headers.push((
+            "content-length".into(),
+            reply.body.len().to_string().into_bytes(),
+        ));
+    }
+    headers
+}
+
 pub fn add_cors(headers: &mut Vec<(String, Vec<u8>)>) {
     if !headers
         .iter()

@@ -41,20 +41,8 @@ pub fn read_body(request: &IncomingRequest, limit: u64) -> Result<Vec<u8>, Error
 }
 
 /// Answers with `reply` (plus CORS and a Content-Length); returns its status.
-pub fn send_reply(out: ResponseOutparam, reply: Reply) -> u16 {
-    let mut headers: Vec<(String, Vec<u8>)> = reply
-        .headers
-        .into_iter()
-        .map(|(n, v)| (n, v.into_bytes()))
-        .collect();
-    reply::add_cors(&mut headers);
-    // A known length spares the client chunked decoding (none for 204).
-    if reply.status != 204 {
-        headers.push((
-            "content-length".into(),
-            reply.body.len().to_string().into_bytes(),
-        ));
-    }
+pub fn send_reply(out: ResponseOutparam, mut reply: Reply) -> u16 {
+    let headers = reply::wire_headers(&mut reply);
     let response = OutgoingResponse::new(fields_of(&headers));
     let _ = response.set_status_code(reply.status);
     let Ok(body) = response.body() else {

@@ -13,7 +13,6 @@ use super::io::{fields_of, method_of, write_now};
 use crate::errors::ErrorReply;
 use crate::serve;
 use crate::upstream::UpstreamRequest;
-use crate::url::Scheme as UrlScheme;
 
 pub const NS_PER_SEC: u64 = 1_000_000_000;
 use crate::settings::DEFAULT_UPSTREAM_TIMEOUT_SECS as DEFAULT_TIMEOUT_SECS;
@@ -22,16 +21,7 @@ use crate::settings::DEFAULT_UPSTREAM_TIMEOUT_SECS as DEFAULT_TIMEOUT_SECS;
 /// method, authority or path.
 pub fn outgoing_request(up: &UpstreamRequest) -> Option<OutgoingRequest> {
     let outgoing = OutgoingRequest::new(fields_of(&up.headers));
-    let scheme = match up.base.scheme {
-        UrlScheme::Http => Scheme::Http,
-        UrlScheme::Https => Scheme::Https,
-    };
-    let built = outgoing.set_method(&method_of(&up.method)).is_ok()
-        && outgoing.set_scheme(Some(&scheme)).is_ok()
-        && outgoing.set_authority(Some(&up.base.authority)).is_ok()
-        && outgoing
-            .set_path_with_query(Some(&up.path_with_query))
-            .is_ok();
+    let built = set_target!(outgoing, up);
     built.then_some(outgoing)
 }
 

@@ -167,20 +167,8 @@ pub fn response(
 
 /// The response for `reply` (plus CORS and a Content-Length), its status,
 /// and no upstream status.
-pub async fn reply_response(reply: Reply) -> (Response, u16, Option<u16>) {
-    let mut headers: Vec<(String, Vec<u8>)> = reply
-        .headers
-        .into_iter()
-        .map(|(n, v)| (n, v.into_bytes()))
-        .collect();
-    reply::add_cors(&mut headers);
-    // A known length spares the client chunked decoding (none for 204).
-    if reply.status != 204 {
-        headers.push((
-            "content-length".into(),
-            reply.body.len().to_string().into_bytes(),
-        ));
-    }
+pub async fn reply_response(mut reply: Reply) -> (Response, u16, Option<u16>) {
+    let headers = reply::wire_headers(&mut reply);
     let (_, trailers) = no_trailers();
     let status = reply.status;
     (

@@ -6,7 +6,6 @@ use super::task::deadline;
 use crate::errors::ErrorReply;
 use crate::outgoing::UpstreamRequest;
 use crate::serve;
-use crate::url::Scheme as UrlScheme;
 use wasip3::http::types::{ErrorCode, Request, Response, Scheme};
 
 pub const NS_PER_SEC: u64 = 1_000_000_000;
@@ -49,16 +48,7 @@ pub async fn send(
 ) -> Result<Response, WaitError> {
     let (contents, trailers) = body.take_for_send().await;
     let (request, _sent) = Request::new(fields_of(&up.headers), contents, trailers, None);
-    let scheme = match up.base.scheme {
-        UrlScheme::Http => Scheme::Http,
-        UrlScheme::Https => Scheme::Https,
-    };
-    let built = request.set_method(&method_of(&up.method)).is_ok()
-        && request.set_scheme(Some(&scheme)).is_ok()
-        && request.set_authority(Some(&up.base.authority)).is_ok()
-        && request
-            .set_path_with_query(Some(&up.path_with_query))
-            .is_ok();
+    let built = set_target!(request, up);
     if !built {
         return Err(WaitError::Invalid);
     }
