@@ -70,7 +70,7 @@ fn serve(stream: TcpStream, events: usize, gap: Duration) -> std::io::Result<()>
         let mut parts = line.split_whitespace();
         let method = parts.next().unwrap_or("").to_string();
         let path = parts.next().unwrap_or("").to_string();
-        let (mut length, mut close) = (0usize, false);
+        let (mut length, mut close, mut expect) = (0usize, false, false);
         loop {
             let mut h = String::new();
             if reader.read_line(&mut h)? == 0 {
@@ -84,10 +84,18 @@ fn serve(stream: TcpStream, events: usize, gap: Duration) -> std::io::Result<()>
                 let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
                 if k == "content-length" {
                     length = v.parse().unwrap_or(0);
+                } else if k == "expect" && v.eq_ignore_ascii_case("100-continue") {
+                    expect = true;
                 } else if k == "connection" && v.eq_ignore_ascii_case("close") {
                     close = true;
                 }
             }
+        }
+        // As HTTP/1.1 servers do (nginx, Cloudflare, Go, uvicorn): a request
+        // that asks gets its `100 Continue` as soon as its head is read.
+        if expect {
+            writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            writer.flush()?;
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;

@@ -254,3 +254,43 @@ fn a_vertex_token_is_minted_once_and_shared_through_the_store() {
     assert_eq!(tokens, 1, "one exchange for three requests: {got:#?}");
     assert_eq!(got.iter().filter(|r| r.path() != "/token").count(), 3);
 }
+
+#[test]
+fn a_body_the_proxy_writes_asks_for_100_continue_and_a_handed_on_one_does_not() {
+    if skip() {
+        return;
+    }
+    let mock = Mock::start(|_| {
+        MockResponse::json(200, r#"{"id":"c","object":"chat.completion","choices":[]}"#)
+    });
+    let proxy = Proxy::start_spin(
+        &env(&[
+            ("PROXY_API_KEY", PROXY_KEY),
+            ("OPENAI_API_KEY", "sk-o"),
+            ("OPENAI_BASE_URL", &mock.url("/v1")),
+        ]),
+        &[],
+        &[mock.port],
+    )
+    .unwrap();
+    let body = br#"{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    let resp = proxy.authed("POST", "/v1/chat/completions", &[], body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let passed = br#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#;
+    let resp = proxy.authed("POST", "/openai/v1/chat/completions", &[], passed);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let got = mock.received();
+    assert_eq!(got.len(), 2);
+    // The rewritten body (model without its provider) was written by the
+    // proxy: under WASIp3 it asks for 100 Continue (see src/edge_p3/outbound.rs);
+    // the pass-through body is the client's own stream and does not.
+    assert!(String::from_utf8_lossy(&got[0].body).contains(r#""model":"gpt-4o-mini""#));
+    let expect = if edge() == "p3" {
+        Some("100-continue")
+    } else {
+        None
+    };
+    assert_eq!(got[0].header("expect"), expect);
+    assert_eq!(got[1].header("expect"), None);
+    assert_eq!(got[1].body, passed.to_vec());
+}

@@ -249,22 +249,26 @@ impl ClientBody {
         }
     }
 
-    /// The body for one send, and its trailers future: bytes in memory are
-    /// copied into a stream of their own (kept for the next attempt); a
-    /// streamed body is handed on as the client's own stream (no copy in the
-    /// guest) and used up.
-    pub async fn take_for_send(&mut self) -> (Option<StreamReader<u8>>, FutureReader<BodyEnd>) {
+    /// The body for one send, its trailers future, and whether the guest
+    /// writes it (rather than handing on the client's own stream): bytes in
+    /// memory are copied into a stream of their own (kept for the next
+    /// attempt); a streamed body is handed on as the client's own stream (no
+    /// copy in the guest) and used up.
+    pub async fn take_for_send(
+        &mut self,
+    ) -> (Option<StreamReader<u8>>, FutureReader<BodyEnd>, bool) {
         match std::mem::replace(self, ClientBody::Spent) {
             ClientBody::Bytes(bytes) => {
                 let stream = body_stream(bytes.to_vec()).await;
                 *self = ClientBody::Bytes(bytes);
-                (stream, no_trailers().1)
+                let written = stream.is_some();
+                (stream, no_trailers().1, written)
             }
             ClientBody::Stream { prefix, incoming } if prefix.is_empty() => {
                 let Incoming {
                     stream, trailers, ..
                 } = incoming;
-                (Some(stream), trailers)
+                (Some(stream), trailers, false)
             }
             ClientBody::Stream { prefix, incoming } => {
                 // Part was read already: it goes first, then the rest as it comes.
@@ -292,9 +296,9 @@ impl ClientBody {
                     }
                 })
                 .await;
-                (Some(rx), trailers_rx)
+                (Some(rx), trailers_rx, true)
             }
-            ClientBody::Spent => (None, no_trailers().1),
+            ClientBody::Spent => (None, no_trailers().1, false),
         }
     }
 }

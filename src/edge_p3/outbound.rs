@@ -10,6 +10,33 @@ use wasip3::http::types::{ErrorCode, Request, Response, Scheme};
 
 pub const NS_PER_SEC: u64 = 1_000_000_000;
 
+/// Whether a request body the guest writes goes with `Expect: 100-continue`.
+///
+/// Under Spin 4.1 such a body reaches Spin's pooled upstream connection just
+/// after hyper has sent the head alone, and Spin sets no `TCP_NODELAY`: the
+/// body then waits for the upstream's delayed ACK of the head, ~40 ms on a
+/// busy connection (docs/performance.md, "WASIp3 under Spin"). A server that
+/// honours `Expect` answers the head with `100 Continue` at once, which
+/// carries the ACK, and the body leaves. Nothing waits for that answer (hyper
+/// sends the body regardless), so a server that ignores the header costs
+/// nothing. Under `wasmtime serve` (a new connection per request) the wait
+/// does not happen. A body handed on as the client's own stream reaches the
+/// connection with its head and needs none of this.
+const ASK_CONTINUE: bool = cfg!(feature = "spin");
+
+/// `headers` plus `Expect: 100-continue`, unless they already say something.
+fn with_expect_continue(headers: &[(String, Vec<u8>)]) -> wasip3::http::types::Fields {
+    if headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("expect"))
+    {
+        return fields_of(headers);
+    }
+    let mut all = headers.to_vec();
+    all.push(("expect".into(), b"100-continue".to_vec()));
+    fields_of(&all)
+}
+
 pub enum WaitError {
     Timeout,
     Code(ErrorCode),
@@ -46,8 +73,13 @@ pub async fn send(
     body: &mut ClientBody,
     timeout_ns: u64,
 ) -> Result<Response, WaitError> {
-    let (contents, trailers) = body.take_for_send().await;
-    let (request, _sent) = Request::new(fields_of(&up.headers), contents, trailers, None);
+    let (contents, trailers, written) = body.take_for_send().await;
+    let headers = if ASK_CONTINUE && written {
+        with_expect_continue(&up.headers)
+    } else {
+        fields_of(&up.headers)
+    };
+    let (request, _sent) = Request::new(headers, contents, trailers, None);
     let built = set_target!(request, up);
     if !built {
         return Err(WaitError::Invalid);
