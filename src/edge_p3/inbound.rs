@@ -132,16 +132,19 @@ pub async fn start_now(fut: impl Future<Output = ()> + 'static) {
 
 /// A body for a message we send: `None` when empty, else a stream whose one
 /// write of the whole body is already waiting when this returns.
-pub async fn body_stream(bytes: Vec<u8>) -> Option<StreamReader<u8>> {
+pub async fn body_stream(bytes: Vec<u8>) -> (Option<StreamReader<u8>>, FutureReader<BodyEnd>) {
+    let (end_tx, end_rx) = no_trailers();
     if bytes.is_empty() {
-        return None;
+        return (None, end_rx);
     }
     let (mut tx, rx) = wit_stream::new();
     start_now(async move {
         let _ = tx.write_all(bytes).await;
+        drop(tx);
+        drop(end_tx);
     })
     .await;
-    Some(rx)
+    (Some(rx), end_rx)
 }
 
 /// How a body ended: whole (with trailers, if any) or broken off.
@@ -169,10 +172,12 @@ pub fn response(
 /// and no upstream status.
 pub async fn reply_response(mut reply: Reply) -> (Response, u16, Option<u16>) {
     let headers = reply::wire_headers(&mut reply);
-    let (_, trailers) = no_trailers();
     let status = reply.status;
     (
-        response(status, &headers, body_stream(reply.body).await, trailers),
+        {
+            let (body, end) = body_stream(reply.body).await;
+            response(status, &headers, body, end)
+        },
         status,
         None,
     )
@@ -259,10 +264,10 @@ impl ClientBody {
     ) -> (Option<StreamReader<u8>>, FutureReader<BodyEnd>, bool) {
         match std::mem::replace(self, ClientBody::Spent) {
             ClientBody::Bytes(bytes) => {
-                let stream = body_stream(bytes.to_vec()).await;
+                let (stream, end) = body_stream(bytes.to_vec()).await;
                 *self = ClientBody::Bytes(bytes);
                 let written = stream.is_some();
-                (stream, no_trailers().1, written)
+                (stream, end, written)
             }
             ClientBody::Stream { prefix, incoming } if prefix.is_empty() => {
                 let Incoming {

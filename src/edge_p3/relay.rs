@@ -72,9 +72,9 @@ pub async fn relay(
         }
         headers.retain(|(n, _)| n != "content-length");
         headers.push(("content-length".into(), out.len().to_string().into_bytes()));
-        let (_, trailers) = no_trailers();
+        let (body, end) = body_stream(out).await;
         return (
-            response(status, &headers, body_stream(out).await, trailers),
+            response(status, &headers, body, end),
             status,
             Some(upstream_status),
         );
