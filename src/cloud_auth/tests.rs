@@ -246,6 +246,20 @@ fn mint(prepared: Prepared) -> Mint {
     }
 }
 
+/// A Bedrock request signed with SigV4 (example credentials).
+fn bedrock_request() -> UpstreamRequest {
+    request(CloudAuth::SigV4 {
+        creds: sigv4::Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "secret".into(),
+            session_token: None,
+        },
+        region: "us-east-1".into(),
+        service: "bedrock".into(),
+        signed_for: None,
+    })
+}
+
 fn done(prepared: Prepared) -> Authorized {
     match prepared {
         Prepared::Done(a) => a,
@@ -256,16 +270,7 @@ fn done(prepared: Prepared) -> Authorized {
 #[test]
 fn prepare_needs_no_exchange_for_a_static_key_or_a_signature() {
     let host = FakeHost::new().with_memory();
-    let mut up = request(CloudAuth::SigV4 {
-        creds: sigv4::Credentials {
-            access_key_id: "AKIDEXAMPLE".into(),
-            secret_access_key: "secret".into(),
-            session_token: None,
-        },
-        region: "us-east-1".into(),
-        service: "bedrock".into(),
-        signed_for: None,
-    });
+    let mut up = bedrock_request();
     up.cloud_auth = None;
     let before = up.headers.clone();
     assert_eq!(
@@ -279,16 +284,7 @@ fn prepare_needs_no_exchange_for_a_static_key_or_a_signature() {
         "and asks nothing of the host"
     );
 
-    let mut up = request(CloudAuth::SigV4 {
-        creds: sigv4::Credentials {
-            access_key_id: "AKIDEXAMPLE".into(),
-            secret_access_key: "secret".into(),
-            session_token: None,
-        },
-        region: "us-east-1".into(),
-        service: "bedrock".into(),
-        signed_for: None,
-    });
+    let mut up = bedrock_request();
     assert_eq!(
         done(prepare(&mut up, b"{}", &host, true).unwrap()),
         Authorized::Signed
