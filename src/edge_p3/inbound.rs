@@ -95,7 +95,9 @@ pub async fn read_body(
     let mut body = Vec::with_capacity(expected_len(head, limit));
     let mut incoming = Incoming::of_request(request);
     match incoming.read_up_to(limit, &mut body).await {
-        Ok(true) if incoming.arrived_whole().await => Ok(body),
+        Ok(true) if announced(head) == Some(body.len()) || incoming.arrived_whole().await => {
+            Ok(body)
+        }
         Ok(false) => Err(ErrorReply::too_large(limit as u64)),
         _ => Err(unreadable()),
     }
@@ -109,6 +111,13 @@ fn expected_len(head: &RequestHead, limit: usize) -> usize {
         .map_or(READ_CHUNK, |n| {
             n.saturating_add(1).min(limit.saturating_add(1))
         })
+}
+
+/// The body's announced length (`Content-Length`), if any: a body read to
+/// its end at that length arrived whole without asking its trailers.
+fn announced(head: &RequestHead) -> Option<usize> {
+    head.header("content-length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
 }
 
 fn unreadable() -> ErrorReply {
