@@ -6,13 +6,15 @@
 //!
 //! Pairs, each with OpenAI chat completions as the hub: [`anthropic_openai`]
 //! (Anthropic Messages), [`bedrock_openai`] (Bedrock Converse),
-//! [`responses_openai`] (the OpenAI Responses API); and
+//! [`responses_openai`] (the OpenAI Responses API), [`gemini_openai`]
+//! (Gemini `generateContent`, not yet routed); and
 //! [`bedrock_embeddings`] (Bedrock `InvokeModel` embeddings ⇄ OpenAI embeddings).
 
 pub mod anthropic_openai;
 pub mod bedrock_embeddings;
 pub mod bedrock_openai;
 pub mod eventstream;
+pub mod gemini_openai;
 pub mod openai;
 pub mod raw;
 pub mod responses_openai;

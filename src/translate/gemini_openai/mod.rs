@@ -1,0 +1,12 @@
+//! The Gemini `generateContent` ⇄ OpenAI chat completions pair (a client
+//! such as Gemini CLI or Google's SDKs speaking to a provider that has chat
+//! completions): the [`request`] mapper, the [`response`] mapper (whole
+//! answers and errors in Google's shape) and the [`stream`] translator
+//! (chat chunks → `alt=sse` events). Pure functions; not yet routed.
+
+pub mod request;
+pub mod response;
+pub mod stream;
+
+#[cfg(test)]
+mod tests;

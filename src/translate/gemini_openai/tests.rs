@@ -1,0 +1,422 @@
+//! The Gemini ⇄ chat pair against requests shaped like Gemini CLI's, and
+//! chat answers and streams shaped like the providers'.
+
+use super::request::{gemini_to_chat, schema_to_json_schema};
+use super::response::{chat_to_gemini_response, error_reply_to_gemini, error_to_gemini};
+use super::stream::ChatToGeminiStream;
+use crate::translate::BodyTransform;
+use serde_json::{json, Value};
+
+/// A Gemini CLI turn: system instruction, a tool call and its answer (no
+/// ids, as Gemini gives none), a thought, tools with OpenAPI-subset schemas.
+fn cli_turn() -> Value {
+    json!({
+        "contents": [
+            {"role": "user", "parts": [{"text": "This is the Gemini CLI."}, {"text": "List the files"}]},
+            {"role": "model", "parts": [
+                {"text": "Let me think", "thought": true},
+                {"text": "Listing."},
+                {"functionCall": {"name": "list_directory", "args": {"path": "/w"}}, "thoughtSignature": "c2ln"},
+                {"functionCall": {"name": "read_file", "args": {"absolute_path": "/w/a"}}},
+            ]},
+            {"role": "user", "parts": [
+                {"functionResponse": {"name": "list_directory", "response": {"output": "a\nb"}}},
+                {"functionResponse": {"name": "read_file", "response": {"error": "denied"}}},
+            ]},
+            {"role": "model", "parts": [{"functionCall": {"id": "g-7", "name": "read_file", "args": {"absolute_path": "/w/b"}}}]},
+            {"role": "user", "parts": [{"functionResponse": {"id": "g-7", "name": "read_file", "response": {"output": "B"}}}]},
+            {"role": "user", "parts": [
+                {"text": "And this picture?"},
+                {"inlineData": {"mimeType": "image/png", "data": "iVBO"}},
+                {"fileData": {"mimeType": "image/jpeg", "fileUri": "https://x/y.jpg"}},
+            ]},
+        ],
+        "systemInstruction": {"role": "user", "parts": [{"text": "You are an agent."}, {"text": "Be brief."}]},
+        "tools": [
+            {"functionDeclarations": [
+                {"name": "list_directory", "description": "Lists a directory",
+                 "parameters": {"type": "OBJECT", "properties": {
+                     "path": {"type": "STRING", "description": "Where"},
+                     "ignore": {"type": "ARRAY", "items": {"type": "STRING"}, "nullable": true},
+                 }, "required": ["path"]}},
+                {"name": "read_file",
+                 "parametersJsonSchema": {"type": "object", "properties": {"absolute_path": {"type": "string"}}}},
+            ]},
+            {"googleSearch": {}},
+        ],
+        "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["read_file"]}},
+        "generationConfig": {
+            "temperature": 0, "topP": 1, "topK": 64, "maxOutputTokens": 8192,
+            "stopSequences": ["END"], "candidateCount": 1,
+            "thinkingConfig": {"includeThoughts": true, "thinkingBudget": 8192},
+        },
+        "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}],
+        "cachedContent": "cachedContents/1",
+    })
+}
+
+fn translate(v: &Value, stream: bool) -> (Value, Vec<String>) {
+    let t = gemini_to_chat(v.to_string().as_bytes(), "groq/llama", stream).unwrap();
+    assert_eq!((t.stream, t.include_usage), (stream, stream));
+    (t.body.to_value(), t.dropped)
+}
+
+#[test]
+fn a_gemini_cli_turn_becomes_a_chat_request() {
+    let (out, dropped) = translate(&cli_turn(), false);
+    assert_eq!(
+        out,
+        json!({
+            "model": "groq/llama",
+            "messages": [
+                {"role": "system", "content": "You are an agent.\nBe brief."},
+                {"role": "user", "content": "This is the Gemini CLI.\nList the files"},
+                {"role": "assistant", "content": "Listing.", "tool_calls": [
+                    {"id": "call_0", "type": "function", "function": {"name": "list_directory", "arguments": "{\"path\":\"/w\"}"}},
+                    {"id": "call_1", "type": "function", "function": {"name": "read_file", "arguments": "{\"absolute_path\":\"/w/a\"}"}},
+                ]},
+                {"role": "tool", "tool_call_id": "call_0", "content": "a\nb"},
+                {"role": "tool", "tool_call_id": "call_1", "content": "{\"error\":\"denied\"}"},
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "g-7", "type": "function", "function": {"name": "read_file", "arguments": "{\"absolute_path\":\"/w/b\"}"}},
+                ]},
+                {"role": "tool", "tool_call_id": "g-7", "content": "B"},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "And this picture?"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBO"}},
+                    {"type": "image_url", "image_url": {"url": "https://x/y.jpg"}},
+                ]},
+            ],
+            "tools": [
+                {"type": "function", "function": {"name": "list_directory", "description": "Lists a directory",
+                 "parameters": {"type": "object", "properties": {
+                     "path": {"type": "string", "description": "Where"},
+                     "ignore": {"type": ["array", "null"], "items": {"type": "string"}},
+                 }, "required": ["path"]}}},
+                {"type": "function", "function": {"name": "read_file",
+                 "parameters": {"type": "object", "properties": {"absolute_path": {"type": "string"}}}}},
+            ],
+            "tool_choice": {"type": "function", "function": {"name": "read_file"}},
+            "temperature": 0, "top_p": 1, "max_tokens": 8192, "stop": ["END"],
+            "reasoning_effort": "medium",
+        })
+    );
+    assert_eq!(
+        dropped,
+        [
+            "contents.parts.thought",
+            "contents.parts.thoughtSignature",
+            "tools.googleSearch",
+            "cachedContent",
+            "generationConfig.topK",
+            "safetySettings",
+        ]
+    );
+}
+
+#[test]
+fn streaming_asks_for_usage() {
+    let (out, _) = translate(&json!({"contents": [{"parts": [{"text": "hi"}]}]}), true);
+    assert_eq!(out["stream"], true);
+    assert_eq!(out["stream_options"], json!({"include_usage": true}));
+    assert_eq!(out["messages"], json!([{"role": "user", "content": "hi"}]));
+}
+
+#[test]
+fn tool_choice_thinking_and_formats() {
+    let tools = json!([{"functionDeclarations": [{"name": "f"}, {"name": "g"}]}]);
+    let with = |config: Value, generation: Value| {
+        let req = json!({"contents": [], "tools": tools, "toolConfig": {"functionCallingConfig": config},
+                         "generationConfig": generation});
+        translate(&req, false).0
+    };
+    let out = with(
+        json!({"mode": "ANY", "allowedFunctionNames": ["f", "g"]}),
+        json!({}),
+    );
+    assert_eq!(out["tool_choice"], "required");
+    assert_eq!(
+        out["tools"][0]["function"]["parameters"],
+        json!({"type": "object", "properties": {}})
+    );
+    assert_eq!(
+        with(json!({"mode": "NONE"}), json!({}))["tool_choice"],
+        "none"
+    );
+    assert_eq!(
+        with(json!({"mode": "AUTO"}), json!({}))["tool_choice"],
+        "auto"
+    );
+
+    for (thinking, effort) in [
+        (json!({"thinkingBudget": 0}), Value::Null),
+        (json!({"thinkingBudget": -1}), Value::Null),
+        (json!({"thinkingBudget": 1024}), json!("low")),
+        (json!({"thinkingBudget": 24576}), json!("high")),
+        (json!({"thinkingLevel": "HIGH"}), json!("high")),
+        (json!({"thinkingLevel": "low"}), json!("low")),
+    ] {
+        let out = with(json!({}), json!({"thinkingConfig": thinking}));
+        assert_eq!(out["reasoning_effort"], effort, "{thinking}");
+    }
+
+    let out = with(
+        json!({}),
+        json!({"responseMimeType": "application/json",
+               "responseSchema": {"type": "OBJECT", "properties": {"n": {"type": "INTEGER"}}}}),
+    );
+    assert_eq!(
+        out["response_format"],
+        json!({"type": "json_schema", "json_schema": {"name": "response",
+               "schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}})
+    );
+    let out = with(
+        json!({}),
+        json!({"responseMimeType": "application/json", "responseJsonSchema": {"type": "array"}}),
+    );
+    assert_eq!(
+        out["response_format"]["json_schema"]["schema"],
+        json!({"type": "array"})
+    );
+    let out = with(json!({}), json!({"responseMimeType": "application/json"}));
+    assert_eq!(out["response_format"], json!({"type": "json_object"}));
+}
+
+#[test]
+fn schemas_lose_their_openapi_accent() {
+    let s = json!({"type": "OBJECT", "properties": {
+        "u": {"anyOf": [{"type": "STRING"}, {"type": "NUMBER"}], "nullable": true},
+        "m": {"type": "OBJECT", "additionalProperties": {"type": "BOOLEAN"}},
+        "type": {"type": "STRING", "enum": ["A"]},
+    }});
+    assert_eq!(
+        schema_to_json_schema(&s),
+        json!({"type": "object", "properties": {
+            "u": {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]},
+            "m": {"type": "object", "additionalProperties": {"type": "boolean"}},
+            "type": {"type": "string", "enum": ["A"]},
+        }})
+    );
+}
+
+#[test]
+fn bad_requests() {
+    for (body, needle) in [
+        (b"{".to_vec(), "invalid JSON"),
+        (b"[]".to_vec(), "JSON object"),
+        (br#"{"contents": {}}"#.to_vec(), "contents"),
+        (
+            br#"{"contents": [], "generationConfig": {"candidateCount": 2}}"#.to_vec(),
+            "candidateCount",
+        ),
+    ] {
+        let e = gemini_to_chat(&body, "m", false).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(e.message.contains(needle), "{}", e.message);
+    }
+    let e = gemini_to_chat(b"{", "m", false).unwrap_err();
+    let v: Value = serde_json::from_slice(&error_reply_to_gemini(&e)).unwrap();
+    assert_eq!(v["error"]["code"], 400);
+    assert_eq!(v["error"]["status"], "INVALID_ARGUMENT");
+}
+
+#[test]
+fn an_answer_with_text_and_tool_calls() {
+    let answer = json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "model": "llama",
+        "choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+            "role": "assistant", "content": "Reading.",
+            "tool_calls": [
+                {"id": "call_a", "type": "function", "function": {"name": "read_file", "arguments": "{\"absolute_path\":\"/a\"}"}},
+                {"id": "call_b", "type": "function", "function": {"name": "ls", "arguments": "{not json"}},
+            ]}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 7, "total_tokens": 17,
+                  "prompt_tokens_details": {"cached_tokens": 4},
+                  "completion_tokens_details": {"reasoning_tokens": 3}},
+    });
+    let out: Value = serde_json::from_slice(
+        &chat_to_gemini_response(answer.to_string().as_bytes(), "gemini-2.5-pro").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        json!({
+            "candidates": [{"content": {"role": "model", "parts": [
+                {"text": "Reading."},
+                {"functionCall": {"id": "call_a", "name": "read_file", "args": {"absolute_path": "/a"}}},
+                {"functionCall": {"id": "call_b", "name": "ls", "args": {}}},
+            ]}, "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 4, "totalTokenCount": 17,
+                              "cachedContentTokenCount": 4, "thoughtsTokenCount": 3},
+            "modelVersion": "gemini-2.5-pro",
+            "responseId": "chatcmpl-1",
+        })
+    );
+    let cut = json!({"choices": [{"finish_reason": "length", "message": {"content": "abc"}}],
+                     "usage": {"prompt_tokens": 1, "completion_tokens": 2}});
+    let out: Value =
+        serde_json::from_slice(&chat_to_gemini_response(cut.to_string().as_bytes(), "m").unwrap())
+            .unwrap();
+    assert_eq!(out["candidates"][0]["finishReason"], "MAX_TOKENS");
+    assert_eq!(
+        out["usageMetadata"],
+        json!({"promptTokenCount": 1, "candidatesTokenCount": 2, "totalTokenCount": 3})
+    );
+    assert!(chat_to_gemini_response(b"{}", "m").is_err());
+}
+
+#[test]
+fn errors_in_googles_shape() {
+    for (status, name) in [
+        (400, "INVALID_ARGUMENT"),
+        (401, "UNAUTHENTICATED"),
+        (403, "PERMISSION_DENIED"),
+        (404, "NOT_FOUND"),
+        (429, "RESOURCE_EXHAUSTED"),
+        (500, "INTERNAL"),
+        (503, "UNAVAILABLE"),
+    ] {
+        let body = json!({"error": {"message": "nope", "type": "x"}}).to_string();
+        let v: Value = serde_json::from_slice(&error_to_gemini(status, body.as_bytes())).unwrap();
+        assert_eq!(
+            v,
+            json!({"error": {"code": status, "message": "nope", "status": name}})
+        );
+    }
+    let v: Value = serde_json::from_slice(&error_to_gemini(502, b"bad gateway")).unwrap();
+    assert_eq!(v["error"]["message"], "bad gateway");
+    assert_eq!(v["error"]["status"], "INTERNAL");
+}
+
+const STREAM: &str = concat!(
+    "data: {\"id\":\"chatcmpl-9\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n",
+    "data: {\"id\":\"chatcmpl-9\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n",
+    "data: {\"id\":\"chatcmpl-9\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo \\u00e9\"}}]}\n\n",
+    "data: {\"id\":\"chatcmpl-9\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"read_file\",\"arguments\":\"\"}}]}}]}\n\n",
+    "data: {\"id\":\"chatcmpl-9\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"absolute_\"}}]}}]}\n\n",
+    "data: {\"id\":\"chatcmpl-9\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"path\\\":\\\"/a\\\"}\"}}]}}]}\n\n",
+    "data: {\"id\":\"chatcmpl-9\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":1,\"id\":\"call_2\",\"function\":{\"name\":\"ls\",\"arguments\":\"{}\"}}]}}]}\n\n",
+    "data: {\"id\":\"chatcmpl-9\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n",
+    "data: {\"id\":\"chatcmpl-9\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6,\"total_tokens\":11}}\n\n",
+    "data: [DONE]\n\n",
+);
+
+fn run(chunks: &[&[u8]], complete: bool) -> Vec<u8> {
+    let mut t = ChatToGeminiStream::new("gemini-2.5-flash");
+    let mut out = Vec::new();
+    for c in chunks {
+        t.push(c, &mut out);
+    }
+    t.finish(complete, &mut out);
+    out
+}
+
+/// The events' JSON, checking each is framed as `alt=sse` frames them.
+fn events(bytes: &[u8]) -> Vec<Value> {
+    let text = std::str::from_utf8(bytes).unwrap();
+    assert!(text.ends_with("\r\n\r\n"), "{text}");
+    text.split_terminator("\r\n\r\n")
+        .map(|e| serde_json::from_str(e.strip_prefix("data: ").unwrap()).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_stream_becomes_gemini_events_wherever_it_is_split() {
+    let whole = run(&[STREAM.as_bytes()], true);
+    let ev = events(&whole);
+    let part = |text: &str| {
+        json!({"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}],
+               "modelVersion": "gemini-2.5-flash", "responseId": "chatcmpl-9"})
+    };
+    assert_eq!(
+        ev,
+        [
+            part("Hel"),
+            part("lo é"),
+            json!({"candidates": [{"content": {"role": "model", "parts": [
+                       {"functionCall": {"id": "call_1", "name": "read_file", "args": {"absolute_path": "/a"}}},
+                       {"functionCall": {"id": "call_2", "name": "ls", "args": {}}},
+                   ]}, "finishReason": "STOP", "index": 0}],
+                   "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 6, "totalTokenCount": 11},
+                   "modelVersion": "gemini-2.5-flash", "responseId": "chatcmpl-9"}),
+        ]
+    );
+    // Every split of the bytes gives the same events.
+    let bytes = STREAM.as_bytes();
+    for at in 1..bytes.len() {
+        assert_eq!(
+            run(&[&bytes[..at], &bytes[at..]], true),
+            whole,
+            "split at {at}"
+        );
+    }
+    // And byte by byte.
+    let singles: Vec<&[u8]> = bytes.chunks(1).collect();
+    assert_eq!(run(&singles, true), whole);
+}
+
+#[test]
+fn every_stream_ends_with_a_finish_reason() {
+    let last = |bytes: Vec<u8>| events(&bytes).pop().unwrap();
+    // Cut off mid-answer: OTHER, why, no half tool call.
+    let cut = &STREAM[..STREAM.find("path\\\"").unwrap()];
+    let ev = events(&run(&[cut.as_bytes()], false));
+    assert_eq!(ev.len(), 3);
+    let end = &ev[2];
+    assert_eq!(end["candidates"][0]["finishReason"], "OTHER");
+    assert_eq!(
+        end["candidates"][0]["content"]["parts"],
+        json!([{"text": ""}])
+    );
+    assert!(end["candidates"][0]["finishMessage"]
+        .as_str()
+        .unwrap()
+        .contains("cut off"));
+    assert_eq!(end["usageMetadata"]["totalTokenCount"], 0);
+
+    // Ended without [DONE] or usage, after the finish: a whole answer.
+    let no_done = &STREAM[..STREAM
+        .find("data: {\"id\":\"chatcmpl-9\",\"choices\":[],")
+        .unwrap()];
+    let end = last(run(&[no_done.as_bytes()], true));
+    assert_eq!(end["candidates"][0]["finishReason"], "STOP");
+    assert_eq!(
+        end["candidates"][0]["content"]["parts"][0]["functionCall"]["name"],
+        "read_file"
+    );
+    assert!(end.get("usageMetadata").is_some());
+
+    // Closed after some text, no finish_reason: ends as a whole answer.
+    let text_only = &STREAM[..STREAM
+        .find("data: {\"id\":\"chatcmpl-9\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\"")
+        .unwrap()];
+    let end = last(run(&[text_only.as_bytes()], true));
+    assert_eq!(end["candidates"][0]["finishReason"], "STOP");
+    assert_eq!(
+        end["candidates"][0]["content"]["parts"],
+        json!([{"text": ""}])
+    );
+
+    // Nothing at all, and an error mid-stream.
+    let end = last(run(&[], true));
+    assert_eq!(end["candidates"][0]["finishReason"], "OTHER");
+    assert!(end.get("usageMetadata").is_some());
+    let failed = format!(
+        "{}data: {{\"error\":{{\"message\":\"overloaded\"}}}}\n\n",
+        &STREAM[..STREAM
+            .find("data: {\"id\":\"chatcmpl-9\",\"choices\":[],")
+            .unwrap()]
+    );
+    let end = last(run(&[failed.as_bytes()], true));
+    assert_eq!(end["candidates"][0]["finishReason"], "OTHER");
+    assert_eq!(end["candidates"][0]["finishMessage"], "overloaded");
+
+    // Length → MAX_TOKENS, no tool calls.
+    let length = concat!(
+        "data: {\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ab\"},\"finish_reason\":\"length\"}],",
+        "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}\n\n",
+    );
+    let ev = events(&run(&[length.as_bytes()], true));
+    assert_eq!(ev.len(), 2);
+    assert_eq!(ev[1]["candidates"][0]["finishReason"], "MAX_TOKENS");
+}
