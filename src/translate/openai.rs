@@ -210,6 +210,17 @@ pub trait ChatStreamTarget {
     fn fail_stream(&mut self, why: &str, out: &mut Vec<u8>);
 }
 
+/// Every chat-stream translator is fed and ended the same way.
+impl<T: ChatStreamTarget> super::BodyTransform for T {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        push_chat_stream(self, chunk, out)
+    }
+
+    fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
+        finish_chat_stream(self, complete, out)
+    }
+}
+
 /// One upstream event: `[DONE]` ends a started answer, an `error` goes to
 /// [`ChatStreamTarget::provider_error`], any other chunk to
 /// [`ChatStreamTarget::chunk`]; what is not JSON is skipped.

@@ -9,9 +9,7 @@ use super::response::{
     usage_to_openai,
 };
 use crate::errors::anthropic_error_type;
-use crate::translate::openai::{
-    finish_chat_stream, push_chat_stream, AnswerHead, ChatStreamTarget,
-};
+use crate::translate::openai::{AnswerHead, ChatStreamTarget};
 use crate::translate::sse::{write_event, Event, SseParser};
 use crate::translate::BodyTransform;
 use serde_json::{json, Value};
@@ -240,16 +238,6 @@ impl ChatStreamTarget for ChatToMessagesStream {
     }
     fn fail_stream(&mut self, why: &str, out: &mut Vec<u8>) {
         self.error(why, "api_error", out)
-    }
-}
-
-impl BodyTransform for ChatToMessagesStream {
-    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        push_chat_stream(self, chunk, out)
-    }
-
-    fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
-        finish_chat_stream(self, complete, out)
     }
 }
 

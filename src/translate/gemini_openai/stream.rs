@@ -10,9 +10,8 @@
 use super::response::{
     candidate, finish_reason, function_call_part, response_object, usage_metadata,
 };
-use crate::translate::openai::{finish_chat_stream, push_chat_stream, ChatStreamTarget};
+use crate::translate::openai::ChatStreamTarget;
 use crate::translate::sse::SseParser;
-use crate::translate::BodyTransform;
 use serde_json::{json, Value};
 
 /// A tool call being gathered.
@@ -210,15 +209,5 @@ impl ChatStreamTarget for ChatToGeminiStream {
     }
     fn fail_stream(&mut self, why: &str, out: &mut Vec<u8>) {
         self.fail(why, out)
-    }
-}
-
-impl BodyTransform for ChatToGeminiStream {
-    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        push_chat_stream(self, chunk, out)
-    }
-
-    fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
-        finish_chat_stream(self, complete, out)
     }
 }

@@ -8,9 +8,8 @@ use super::response::{
     call_item, item_id, message_item, reasoning_item, response_object, status, usage,
 };
 use super::ToolNames;
-use crate::translate::openai::{finish_chat_stream, push_chat_stream, ChatStreamTarget};
+use crate::translate::openai::ChatStreamTarget;
 use crate::translate::sse::{write_event, SseParser};
-use crate::translate::BodyTransform;
 use serde_json::{json, Value};
 
 /// The item being streamed.
@@ -398,15 +397,5 @@ impl ChatStreamTarget for ChatToResponsesStream {
     }
     fn fail_stream(&mut self, why: &str, out: &mut Vec<u8>) {
         self.fail(why, "server_error", out)
-    }
-}
-
-impl BodyTransform for ChatToResponsesStream {
-    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        push_chat_stream(self, chunk, out)
-    }
-
-    fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
-        finish_chat_stream(self, complete, out)
     }
 }
