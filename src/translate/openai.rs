@@ -188,6 +188,16 @@ pub fn stop_list(value: &Value) -> Option<Value> {
     }
 }
 
+/// A whole chat completion, read for translation into another dialect: its
+/// JSON, which has at least one choice (`v["choices"][0]` is there).
+pub fn parse_answer(body: &[u8]) -> Result<Value, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| format!("invalid JSON ({e})"))?;
+    if v.get("choices").and_then(|c| c.get(0)).is_none() {
+        return Err("no choices in the provider's answer".into());
+    }
+    Ok(v)
+}
+
 /// A translator of an OpenAI chat stream into another dialect (Anthropic
 /// Messages, the Responses API): its events and its two endings. Both run
 /// through [`push_chat_stream`] and [`finish_chat_stream`], so each such

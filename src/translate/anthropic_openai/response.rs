@@ -83,11 +83,8 @@ pub fn usage_to_openai(usage: &Value) -> Value {
 /// An OpenAI chat completion → an Anthropic message (`model` as the client
 /// named it).
 pub fn chat_to_messages_response(body: &[u8], model: &str) -> Result<Vec<u8>, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("invalid JSON ({e})"))?;
-    let choice = v
-        .get("choices")
-        .and_then(|c| c.get(0))
-        .ok_or("no choices in the provider's answer")?;
+    let v = crate::translate::openai::parse_answer(body)?;
+    let choice = &v["choices"][0];
     let message = &choice["message"];
     let mut content = Vec::new();
     for key in ["content", "refusal"] {

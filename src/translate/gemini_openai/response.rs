@@ -94,11 +94,8 @@ pub fn response_object(
 /// A whole chat completion → a Gemini `GenerateContentResponse`
 /// (`modelVersion` the model as the client named it).
 pub fn chat_to_gemini_response(body: &[u8], model: &str) -> Result<Vec<u8>, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("invalid JSON ({e})"))?;
-    let choice = v
-        .get("choices")
-        .and_then(|c| c.get(0))
-        .ok_or("no choices in the provider's answer")?;
+    let v = crate::translate::openai::parse_answer(body)?;
+    let choice = &v["choices"][0];
     let message = &choice["message"];
     let mut parts = Vec::new();
     let text: String = ["content", "refusal"]

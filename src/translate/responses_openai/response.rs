@@ -149,11 +149,8 @@ pub fn chat_to_responses_response(
     tools: &ToolNames,
     created: i64,
 ) -> Result<Vec<u8>, String> {
-    let v: Value = serde_json::from_slice(body).map_err(|e| format!("invalid JSON ({e})"))?;
-    let choice = v
-        .get("choices")
-        .and_then(|c| c.get(0))
-        .ok_or("no choices in the provider's answer")?;
+    let v = crate::translate::openai::parse_answer(body)?;
+    let choice = &v["choices"][0];
     let upstream = v.get("id").and_then(Value::as_str).unwrap_or("");
     let message = &choice["message"];
     let mut output = Vec::new();
