@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scripted mock LLM providers for the coding-agent tests (scripts/clients.sh).
 
-Standard library only. One process, two loopback listeners:
+Standard library only. One process, three loopback listeners:
   * an OpenAI-compatible provider: POST .../chat/completions (JSON or SSE with
     tool_calls deltas, usage and a final [DONE]), POST .../responses (the
     Responses API: JSON or the full SSE event sequence, each event with its
@@ -9,12 +9,21 @@ Standard library only. One process, two loopback listeners:
     with output_text deltas; usage in response.completed), GET .../models;
   * an Anthropic provider: POST /v1/messages (JSON or the full SSE event
     sequence, tool_use with input_json_delta), POST /v1/messages/count_tokens,
-    GET /v1/models.
+    GET /v1/models;
+  * a Gemini API provider (Google AI Studio's native API): POST
+    /v1beta/models/{model}:streamGenerateContent?alt=sse (SSE `data:
+    {GenerateContentResponse}` events, \r\n\r\n between them as Google
+    sends them; a functionCall part, or the text in pieces; finishReason STOP
+    and usageMetadata on the last event), :generateContent (JSON; a JSON
+    answer filled from responseJsonSchema / responseSchema when the request
+    asks for application/json), :countTokens ({"totalTokens": N}),
+    GET /v1beta/models.
 
 The script each provider follows, whatever the client:
   * an agent request (it offers a file-reading tool, or else a shell tool such
     as Codex's exec_command) whose conversation has no tool result yet -> ONE
-    tool call: read the file given by --file (a shell tool: `cat` it);
+    tool call: read the file given by --file (a shell tool: `cat` it; with
+    --prefer-shell the shell tool even when a file-reading tool is offered);
   * an agent request that carries a tool result -> a final text quoting the
     token found in that result (regex MAGIC-[A-Za-z0-9]+);
   * a request without tools (aider): if a user turn carries a token, the final
@@ -29,7 +38,8 @@ With --dns-port, a third listener answers every DNS query (UDP) with REFUSED
 and appends the name looked up to <log-dir>/dns.txt: the case runs with this
 as its only name server, so any host name a client (or host) tries to reach
 shows up there.
-The ports (--openai-port/--anthropic-port, default: any free one) are written to --ports-file as {"openai": P, "anthropic": P}.
+The ports (--openai-port/--anthropic-port/--gemini-port, default: any free
+one) are written to --ports-file as {"openai": P, "anthropic": P, "gemini": P}.
 """
 
 import argparse
@@ -81,11 +91,16 @@ def tool_specs(tools, dialect):
     """(type, name, JSON schema) of each tool offered, whatever the API shape:
     chat `{"type":"function","function":{...}}`, Anthropic `{name,
     input_schema}`, Responses `{"type":"function", name, parameters}` (also
-    `custom`, `local_shell`; a `namespace`'s tools are not candidates)."""
+    `custom`, `local_shell`; a `namespace`'s tools are not candidates), Gemini
+    `{"functionDeclarations": [{name, parameters | parametersJsonSchema}]}`."""
     for t in tools or []:
         if not isinstance(t, dict):
             continue
-        if dialect == "openai":
+        if dialect == "gemini":
+            for f in t.get("functionDeclarations") or []:
+                if isinstance(f, dict):
+                    yield "function", f.get("name", ""), f.get("parametersJsonSchema") or f.get("parameters") or {}
+        elif dialect == "openai":
             fn = t.get("function") or {}
             yield "function", fn.get("name", ""), fn.get("parameters") or {}
         elif dialect == "anthropic":
@@ -99,11 +114,19 @@ def agent_tool(tools, dialect):
     when one is offered (the path in its path argument), else a shell tool
     (`cat` the file, in the argument shape its schema asks for)."""
     specs = list(tool_specs(tools, dialect))
+    shell = shell_call(specs)
+    if shell and ARGS.prefer_shell:
+        return shell
     for kind, name, schema in specs:
         if kind == "function" and name.lower() in READ_TOOLS:
             props = (schema.get("properties") or {}).keys()
             arg = next((a for a in PATH_ARGS if a in props), None) or next(iter(props), "file_path")
             return "function", name, {arg: ARGS.file}
+    return shell
+
+
+def shell_call(specs):
+    """`cat` the file through a shell tool, if one is offered."""
     line = "cat " + shlex.quote(ARGS.file)
     for kind, name, schema in specs:
         if kind == "local_shell":
@@ -121,6 +144,12 @@ def agent_tool(tools, dialect):
 def tool_results(body, dialect):
     """Texts of the tool results in the conversation."""
     out = []
+    if dialect == "gemini":
+        for c in body.get("contents") or []:
+            for p in (c.get("parts") or []) if isinstance(c, dict) else []:
+                if isinstance(p, dict) and isinstance(p.get("functionResponse"), dict):
+                    out.append(json.dumps(p["functionResponse"].get("response")))
+        return out
     if dialect == "responses":
         items = body.get("input")
         for it in items if isinstance(items, list) else []:
@@ -142,10 +171,15 @@ def tool_results(body, dialect):
 
 
 def user_texts(body):
+    if "contents" in body:
+        return [text_of(c.get("parts")) for c in body.get("contents") or []
+                if isinstance(c, dict) and c.get("role", "user") == "user"]
     return [text_of(m.get("content")) for m in body.get("messages") or [] if m.get("role") == "user"]
 
 
 def system_text(body, dialect):
+    if dialect == "gemini":
+        return text_of((body.get("systemInstruction") or {}).get("parts"))
     if dialect == "anthropic":
         return text_of(body.get("system"))
     return "\n".join(text_of(m.get("content")) for m in body.get("messages") or [] if m.get("role") == "system")
@@ -153,7 +187,7 @@ def system_text(body, dialect):
 
 def plan(body, dialect):
     """What to answer: (kind, text, tool_call) with tool_call = (type, name,
-    arguments). dialect: openai (chat), anthropic or responses."""
+    arguments). dialect: openai (chat), anthropic, responses or gemini."""
     tool = agent_tool(body.get("tools"), dialect)
     if tool:
         results = tool_results(body, dialect)
@@ -163,7 +197,7 @@ def plan(body, dialect):
                 return "final", f"The file says: {found[-1]}", None
             return "final", "The tool result carried no token.", None
         return "tool_call", "", tool
-    if body.get("tools") or dialect == "responses":
+    if body.get("tools") or dialect in ("responses", "gemini"):
         return "side", "OK.", None
     # No tools: aider's loop, or a side request.
     users = user_texts(body)
@@ -378,6 +412,87 @@ def responses_events(body, kind, text, call):
     yield ev("response.completed", response=responses_object(body, "completed", output, rid, created))
 
 
+def schema_value(schema, depth=0):
+    """A small value that fits a JSON schema (OpenAPI-style upper-case types
+    too): the first enum value, each required property (all of them when
+    none is named), the first item of an array."""
+    if not isinstance(schema, dict) or depth > 8:
+        return None
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf"):
+        if schema.get(key):
+            return schema_value(schema[key][0], depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    kind = (kind or ("object" if "properties" in schema else "string")).lower()
+    if kind == "object":
+        props = schema.get("properties") or {}
+        names = schema.get("required") or list(props)
+        return {n: schema_value(props.get(n) or {}, depth + 1) for n in names}
+    if kind == "array":
+        item = schema_value(schema.get("items") or {}, depth + 1)
+        return [item] if item is not None else []
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 1)
+    if kind == "boolean":
+        return False
+    if kind == "null":
+        return None
+    return "OK."
+
+
+def gemini_side_text(body, text):
+    """A side request asking for JSON (responseMimeType application/json):
+    a JSON text that fits its schema; otherwise the plain text."""
+    config = body.get("generationConfig") or {}
+    if config.get("responseMimeType") != "application/json":
+        return text
+    schema = config.get("responseJsonSchema") or config.get("responseSchema") or {"type": "object"}
+    return json.dumps(schema_value(schema))
+
+
+GEMINI_USAGE = {"promptTokenCount": 42, "candidatesTokenCount": 7, "totalTokenCount": 49}
+
+
+def gemini_candidate(parts, finish=None):
+    c = {"content": {"role": "model", "parts": parts}, "index": 0}
+    if finish:
+        c["finishReason"] = finish
+    return c
+
+
+def gemini_json(body, model, kind, text, call):
+    parts = [{"functionCall": {"name": call[1], "args": call[2]}}] if call else \
+        [{"text": gemini_side_text(body, text) if kind == "side" else text}]
+    return {"candidates": [gemini_candidate(parts, "STOP")], "usageMetadata": GEMINI_USAGE,
+            "modelVersion": model, "responseId": uuid.uuid4().hex[:22]}
+
+
+def gemini_events(body, model, kind, text, call):
+    """`alt=sse`: one event per piece; the last one carries finishReason STOP
+    and usageMetadata (a function call comes whole, in one event)."""
+    rid = uuid.uuid4().hex[:22]
+
+    def ev(parts, last):
+        e = {"candidates": [gemini_candidate(parts, "STOP" if last else None)], "modelVersion": model,
+             "responseId": rid}
+        if last:
+            e["usageMetadata"] = GEMINI_USAGE
+        return "data: " + json.dumps(e) + "\r\n\r\n"
+
+    if call:
+        yield ev([{"functionCall": {"name": call[1], "args": call[2]}}], True)
+        return
+    if kind == "side":
+        text = gemini_side_text(body, text)
+    words = re.findall(r"\S+\s*|\s+", text) or [""]
+    pieces = ["".join(words[i:i + 3]) for i in range(0, len(words), 3)]
+    for i, piece in enumerate(pieces):
+        yield ev([{"text": piece}], i == len(pieces) - 1)
+
+
 # ------------------------------------------------------------------ server
 
 class Handler(QuietHandler):
@@ -416,6 +531,12 @@ class Handler(QuietHandler):
         path = self.path.split("?")[0].rstrip("/")
         if path.endswith("/models"):
             self.record(b"", "models")
+            if self.dialect == "gemini":
+                return self.send_json(200, {"models": [
+                    {"name": f"models/{m}", "displayName": m, "inputTokenLimit": 1048576,
+                     "outputTokenLimit": 65536,
+                     "supportedGenerationMethods": ["generateContent", "countTokens"]}
+                    for m in ("gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite")]})
             if self.dialect == "openai":
                 return self.send_json(200, {"object": "list", "data": [
                     {"id": m, "object": "model", "created": 1700000000, "owned_by": "mock"}
@@ -435,6 +556,8 @@ class Handler(QuietHandler):
         except ValueError:
             self.record(raw, "bad-json")
             return self.send_json(400, {"error": {"message": "mock: body is not JSON"}})
+        if self.dialect == "gemini":
+            return self.gemini(path, raw, body)
         if self.dialect == "anthropic" and path.endswith("/messages/count_tokens"):
             self.record(raw, "count_tokens")
             return self.send_json(200, {"input_tokens": max(1, len(raw) // 4)})
@@ -457,6 +580,27 @@ class Handler(QuietHandler):
         if body.get("stream"):
             return self.send_events(anthropic_events(body, kind, text, call))
         return self.send_json(200, anthropic_json(body, kind, text, call))
+
+    def gemini(self, path, raw, body):
+        """POST /v1beta/models/{model}:{method}; errors in Google's shape."""
+        m = re.fullmatch(r"/v1beta/models/(.+):(streamGenerateContent|generateContent|countTokens)", path)
+        if not m:
+            self.record(raw, "unknown")
+            return self.send_json(404, {"error": {"code": 404, "message": f"mock: no route {self.path}",
+                                                  "status": "NOT_FOUND"}})
+        model, method = m.groups()
+        if not (self.headers.get("x-goog-api-key") or "key=" in self.path):
+            self.record(raw, "no-key")
+            return self.send_json(403, {"error": {"code": 403, "message": "mock: no API key",
+                                                  "status": "PERMISSION_DENIED"}})
+        if method == "countTokens":
+            self.record(raw, "count_tokens")
+            return self.send_json(200, {"totalTokens": max(1, len(raw) // 4)})
+        kind, text, call = plan(body, "gemini")
+        self.record(raw, kind)
+        if method == "streamGenerateContent":
+            return self.send_events(gemini_events(body, model, kind, text, call))
+        return self.send_json(200, gemini_json(body, model, kind, text, call))
 
 
 def dns_logger(port):
@@ -501,13 +645,17 @@ def main():
     p.add_argument("--edit-file", default="", help="file aider is asked to edit (absolute)")
     p.add_argument("--openai-port", type=int, default=0)
     p.add_argument("--anthropic-port", type=int, default=0)
+    p.add_argument("--gemini-port", type=int, default=0)
+    p.add_argument("--prefer-shell", action="store_true",
+                   help="call the shell tool (cat) even when a file-reading tool is offered")
     p.add_argument("--dns-port", type=int, default=0, help="also log DNS queries (0: off)")
     ARGS = p.parse_args()
     os.makedirs(ARGS.log_dir, exist_ok=True)
     if ARGS.dns_port:
         dns_logger(ARGS.dns_port)
     ports = {"openai": serve("openai", ARGS.openai_port),
-             "anthropic": serve("anthropic", ARGS.anthropic_port)}
+             "anthropic": serve("anthropic", ARGS.anthropic_port),
+             "gemini": serve("gemini", ARGS.gemini_port)}
     tmp = ARGS.ports_file + ".tmp"
     with open(tmp, "w") as f:
         json.dump(ports, f)
