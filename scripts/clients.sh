@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Real coding agents through the proxy: Claude Code, opencode, aider and
-# Codex CLI, at pinned versions, each run non-interactively against the
+# Real coding agents through the proxy: Claude Code, opencode, aider, Codex
+# CLI and Gemini CLI, at pinned versions, each run non-interactively against the
 # repo's scripted mock providers (tests/clients/mock_upstream.py), under both
 # hosts: the `wasi` flavour under `wasmtime serve` and the `spin` flavour
 # under `spin up`.
@@ -15,7 +15,7 @@
 # up a host name (telemetry, update checks, downloads). The
 # script asks the model to read a file holding a random token; the mock
 # answers with a tool call for that file (Codex, which has no file-reading
-# tool: a `cat` through its shell tool), and, once the tool result comes
+# tool, and Gemini CLI: a `cat` through its shell tool), and, once the tool result comes
 # back, with a text quoting the token. A case passes when the client exits 0,
 # its output quotes the token, and the mock saw the tool result arrive on the
 # expected upstream path (and never the proxy key), and no host name was
@@ -27,9 +27,11 @@
 # WASMTIME_BIN, KEEP=1 (keep the case folders: logs, requests, outputs),
 # TRACE=1 (with KEEP=1: each client's connect() calls in connect.trace),
 # COMPONENT_WASI / COMPONENT_SPIN (a component to run instead of building one),
-# DIRECT=1 (the codex cases once, host `direct`: Codex talks to the mock's
-# /v1/responses itself, no proxy; proves the mock and the client agree, and
-# --record records what Codex sends, the recorder in front of the mock).
+# DIRECT=1 (the codex and gemini cases once, host `direct`: the client talks
+# to the mock itself, no proxy — Codex to the OpenAI mock's /v1/responses,
+# Gemini CLI to the Gemini mock's /v1beta/models/...; proves the mock and the
+# client agree, and --record records what the client sends, the recorder in
+# front of the mock).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -44,6 +46,7 @@ AI_SDK_ANTHROPIC_VERSION=3.0.111
 AIDER_VERSION=0.86.2
 AIDER_PYTHON=${AIDER_PYTHON:-$(command -v python3.11 || command -v python3)}
 CODEX_VERSION=0.171.0
+GEMINI_CLI_VERSION=0.61.0
 
 CACHE=${LLM_PROXY_CLIENTS_CACHE:-$HOME/.cache/llm-proxy-clients}
 TIMEOUT=${CLIENT_TIMEOUT:-180}
@@ -53,7 +56,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --record) RECORD=1 ;;
     --only) ONLY=$2; shift ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "clients: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -121,6 +124,16 @@ install_clients() {
     npm_install "$dir" "@openai/codex@$CODEX_VERSION"
     echo "$recipe" >"$dir/.installed"; say "Codex CLI installed in $((SECONDS - t0)) s"
   fi
+  dir="$CACHE/gemini-cli-$GEMINI_CLI_VERSION"
+  recipe="@google/gemini-cli@$GEMINI_CLI_VERSION"
+  if ! installed "$dir" "$recipe"; then
+    # One bundled JavaScript package (Node 20+); its only dependencies are
+    # optional native ones (node-pty's prebuilt linux-x64 package, keytar),
+    # none of which needs an install script.
+    t0=$SECONDS; say "installing Gemini CLI $GEMINI_CLI_VERSION into $dir"
+    npm_install "$dir" "@google/gemini-cli@$GEMINI_CLI_VERSION"
+    echo "$recipe" >"$dir/.installed"; say "Gemini CLI installed in $((SECONDS - t0)) s"
+  fi
 }
 
 first_file() { for f in "$@"; do [ -x "$f" ] && { echo "$f"; return; }; done; echo "$1"; }
@@ -141,6 +154,10 @@ esac
 CODEX_BIN=$(first_file \
   "$CACHE/codex-$CODEX_VERSION/node_modules/@openai/$CODEX_PKG/vendor/$CODEX_TRIPLE/bin/codex" \
   "$CACHE/codex-$CODEX_VERSION/node_modules/.bin/codex")
+# Gemini CLI is a Node script: the case runs it with this Node (its PATH is
+# reset to the system's).
+GEMINI_JS="$CACHE/gemini-cli-$GEMINI_CLI_VERSION/node_modules/@google/gemini-cli/bundle/gemini.js"
+NODE_BIN=$(command -v node || true)
 
 # ------------------------------------------------------------------ hosts
 
@@ -187,7 +204,14 @@ WASM_WASI= WASM_SPIN=
 # client case model expected-dialect expected-path [extra]
 # extra: opencode's provider package; codex's catalog model (the case gives
 # the model that entry of Codex's bundled catalog, under the case's name).
-# (codex: with DIRECT=1 the expected path is /v1/responses: no proxy between.)
+# (With DIRECT=1, no proxy between: codex's expected path is /v1/responses,
+# gemini's the Gemini mock's /v1beta/models/<model>:streamGenerateContent.)
+# Gemini CLI speaks the Gemini API (POST
+# /v1beta/models/<model>:streamGenerateContent?alt=sse, key in x-goog-api-key)
+# and sends nothing else in these runs (no countTokens, no next-speaker check,
+# no model-router classification: the model is named, not `auto`): a
+# `provider/model` name is translated to chat completions, a bare Gemini
+# name goes to google-ai-studio as it is (the Gemini mock).
 CASES=(
   "claude-code translated openai/gpt-4o-mini openai /v1/chat/completions"
   "claude-code native claude-sonnet-4-6 anthropic /v1/messages"
@@ -198,7 +222,11 @@ CASES=(
   "codex translated groq/llama-3.3-70b-versatile openai /openai/v1/chat/completions"
   "codex native openai/gpt-5-codex openai /v1/responses"
   "codex catalog groq/llama-3.3-70b-versatile openai /openai/v1/chat/completions gpt-5.5"
+  "gemini translated openai/gpt-4o-mini openai /v1/chat/completions"
+  "gemini native gemini-2.5-flash gemini /v1beta/models/gemini-2.5-flash:streamGenerateContent"
 )
+# The clients DIRECT=1 runs without the proxy.
+DIRECT_CLIENTS=" codex gemini "
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/llm-proxy-clients.XXXXXX")
 if [ -n "${KEEP:-}" ]; then say "keeping the case folders in $RUN"; else trap 'rm -rf "$RUN"' EXIT; fi
@@ -207,10 +235,17 @@ passed=0 failed=0 recorded=()
 
 run_case() {
   local h=$1 client case model dialect path extra dir token edit proxy_key openai_key anthropic_key groq_key
+  local gemini_key
   local rec t0 ms secs reason direct=
   read -r client case model dialect path extra <<<"$2"
   [ -n "$ONLY" ] && ! grep -qE -- "$ONLY" <<<"$client $case $h" && return
-  if [ "$h" = direct ]; then direct=direct path=/v1/responses; fi
+  if [ "$h" = direct ]; then
+    direct=direct
+    case "$client" in
+      codex) path=/v1/responses ;;
+      gemini) dialect=gemini path="/v1beta/models/$model:streamGenerateContent" ;;
+    esac
+  fi
   if [ "$h" = wasi ] && [ -z "$WASM_WASI" ]; then WASM_WASI=$(component wasi); fi
   if [ "$h" = spin ] && [ -z "$WASM_SPIN" ]; then WASM_SPIN=$(component spin); fi
   dir="$RUN/$client-$case-$h"
@@ -221,19 +256,20 @@ run_case() {
   edit=
   if [ "$client" = aider ]; then echo hello >"$dir/work/notes.txt"; edit="$dir/work/notes.txt"; fi
   proxy_key="proxy-key-clients-$(rand)" openai_key="sk-openai-fake-$(rand)" anthropic_key="sk-ant-fake-$(rand)"
-  groq_key="gsk-fake-$(rand)"
-  printf '{"proxy":"%s","openai":"%s","anthropic":"%s","groq":"%s"}\n' \
-    "$proxy_key" "$openai_key" "$anthropic_key" "$groq_key" >"$dir/keys.json"
+  groq_key="gsk-fake-$(rand)" gemini_key="AIza-fake-$(rand)"
+  printf '{"proxy":"%s","openai":"%s","anthropic":"%s","groq":"%s","gemini":"%s"}\n' \
+    "$proxy_key" "$openai_key" "$anthropic_key" "$groq_key" "$gemini_key" >"$dir/keys.json"
   # Record each client case once (on the first host), as the client sent it.
   rec=0
   if [ "$RECORD" = 1 ] && [[ ! " ${recorded[*]} " =~ " $client-$case " ]]; then rec=1; fi
   t0=$(date +%s%N)
   env ROOT="$ROOT" CASE_DIR="$dir" CLIENT="$client" HOST="$h" MODEL="$model" EXTRA="${extra:-}" \
     EDIT_FILE="$edit" RECORD="$rec" TIMEOUT="$TIMEOUT" PROXY_KEY="$proxy_key" \
-    OPENAI_KEY="$openai_key" ANTHROPIC_KEY="$anthropic_key" GROQ_KEY="$groq_key" WASMTIME="$WASMTIME" \
+    OPENAI_KEY="$openai_key" ANTHROPIC_KEY="$anthropic_key" GROQ_KEY="$groq_key" GEMINI_KEY="$gemini_key" \
+    WASMTIME="$WASMTIME" \
     SPIN="${SPIN:-}" TRACE="${TRACE:-0}" WASM_WASI="$WASM_WASI" WASM_SPIN="$WASM_SPIN" \
     CLAUDE_BIN="$CLAUDE_BIN" OPENCODE_BIN="$OPENCODE_BIN" OPENCODE_DIR="$OPENCODE_DIR" \
-    AIDER_BIN="$AIDER_BIN" CODEX_BIN="$CODEX_BIN" \
+    AIDER_BIN="$AIDER_BIN" CODEX_BIN="$CODEX_BIN" GEMINI_JS="$GEMINI_JS" NODE_BIN="$NODE_BIN" \
     timeout $((TIMEOUT + 120)) unshare -rnm bash "$ROOT/tests/clients/case.sh" || true
   ms=$(( ($(date +%s%N) - t0) / 1000000 )); secs="$((ms / 1000)).$((ms % 1000 / 100))"
   if [ -f "$dir/setup-error" ]; then
@@ -266,13 +302,13 @@ run_case() {
 
 for h in "${HOSTS[@]}"; do
   for c in "${CASES[@]}"; do
-    [ -n "${DIRECT:-}" ] && [ "${c%% *}" = codex ] && continue
+    [ -n "${DIRECT:-}" ] && [[ "$DIRECT_CLIENTS" == *" ${c%% *} "* ]] && continue
     run_case "$h" "$c"
   done
 done
 if [ -n "${DIRECT:-}" ]; then
   for c in "${CASES[@]}"; do
-    [ "${c%% *}" = codex ] && run_case direct "$c"
+    [[ "$DIRECT_CLIENTS" == *" ${c%% *} "* ]] && run_case direct "$c"
   done
 fi
 

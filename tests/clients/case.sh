@@ -10,7 +10,7 @@
 set -uo pipefail
 ip link set lo up
 
-MOCK_OPENAI=9001 MOCK_ANTHROPIC=9002 PROXY=8080 RECORDER=8081
+MOCK_OPENAI=9001 MOCK_ANTHROPIC=9002 MOCK_GEMINI=9003 PROXY=8080 RECORDER=8081
 echo "nameserver 127.0.0.1" >"$CASE_DIR/resolv.conf"
 mount --bind "$CASE_DIR/resolv.conf" /etc/resolv.conf 2>/dev/null ||
   echo "note: /etc/resolv.conf not replaced; host-name lookups are not logged" >"$CASE_DIR/dns-note"
@@ -21,28 +21,38 @@ trap cleanup EXIT
 wait_file() { for _ in $(seq 1 300); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
 
 # ---- the scripted mock providers
+# (Gemini CLI: the mock calls its shell tool, run_shell_command, though it
+# also offers read_file: the round trip through a shell command.)
+prefer_shell=
+[ "$CLIENT" = gemini ] && prefer_shell=--prefer-shell
 python3 "$ROOT/tests/clients/mock_upstream.py" --log-dir "$CASE_DIR/mock" \
   --ports-file "$CASE_DIR/mock-ports.json" --file "$CASE_DIR/work/secret.txt" \
-  ${EDIT_FILE:+--edit-file "$EDIT_FILE"} \
-  --openai-port $MOCK_OPENAI --anthropic-port $MOCK_ANTHROPIC --dns-port 53 2>"$CASE_DIR/mock.log" &
+  ${EDIT_FILE:+--edit-file "$EDIT_FILE"} $prefer_shell \
+  --openai-port $MOCK_OPENAI --anthropic-port $MOCK_ANTHROPIC --gemini-port $MOCK_GEMINI \
+  --dns-port 53 2>"$CASE_DIR/mock.log" &
 pids+=($!)
 wait_file "$CASE_DIR/mock-ports.json" || { echo "mock did not start" >"$CASE_DIR/setup-error"; exit 1; }
 
 # ---- the proxy (HOST=direct: none; the client talks to the mock itself)
 # Groq stands for "any OpenAI-compatible provider other than OpenAI": its
 # base URL keeps Groq's own path (/openai/v1), so the mock sees
-# /openai/v1/chat/completions.
+# /openai/v1/chat/completions. Google AI Studio's base URL is the root (its
+# paths carry /v1beta); GEMINI_API_KEY here is the provider's key (in Gemini
+# CLI's environment it is the proxy key).
 settings=(
   "PROXY_API_KEY=$PROXY_KEY"
   "OPENAI_API_KEY=$OPENAI_KEY"
   "ANTHROPIC_API_KEY=$ANTHROPIC_KEY"
   "GROQ_API_KEY=$GROQ_KEY"
+  "GEMINI_API_KEY=$GEMINI_KEY"
   "OPENAI_BASE_URL=http://127.0.0.1:$MOCK_OPENAI/v1"
   "ANTHROPIC_BASE_URL=http://127.0.0.1:$MOCK_ANTHROPIC"
   "GROQ_BASE_URL=http://127.0.0.1:$MOCK_OPENAI/openai/v1"
+  "GOOGLE_AI_STUDIO_BASE_URL=http://127.0.0.1:$MOCK_GEMINI"
 )
 if [ "$HOST" = direct ]; then
   PROXY=$MOCK_OPENAI
+  [ "$CLIENT" = gemini ] && PROXY=$MOCK_GEMINI
 elif [ "$HOST" = wasi ]; then
   # The options of scripts/serve-opts.sh (WASIp3 on).
   source "$ROOT/scripts/serve-opts.sh"
@@ -53,7 +63,7 @@ elif [ "$HOST" = wasi ]; then
   pids+=($!)
 else
   mkdir -p "$CASE_DIR/spin"
-  python3 "$ROOT/tests/clients/cases.py" spin-manifest "$WASM_SPIN" $MOCK_OPENAI $MOCK_ANTHROPIC \
+  python3 "$ROOT/tests/clients/cases.py" spin-manifest "$WASM_SPIN" $MOCK_OPENAI $MOCK_ANTHROPIC $MOCK_GEMINI \
     >"$CASE_DIR/spin/spin.toml" || exit 1
   vars=()
   for s in "${settings[@]}"; do vars+=("SPIN_VARIABLE_${s}"); done
@@ -218,6 +228,31 @@ EOF
   timeout "$TIMEOUT" env -i "${common[@]}" CODEX_HOME="$H/.codex" LLM_PROXY_KEY="$PROXY_KEY" \
     "${wrap[@]}" "$CODEX_BIN" exec --strict-config --skip-git-repo-check -s danger-full-access \
     --color never "Print the content of secret.txt using a shell command, then tell me what it says." \
+    </dev/null >"$CASE_DIR/out.txt" 2>"$CASE_DIR/err.txt"
+  echo $? >"$CASE_DIR/rc"
+  ;;
+gemini)
+  # Gemini CLI (Node), headless (-p) with JSON output, --yolo so its shell
+  # tool runs without a prompt. It talks to GOOGLE_GEMINI_BASE_URL with
+  # GEMINI_API_KEY (the proxy key) in x-goog-api-key. Its user settings:
+  # API-key auth (else it exits "Invalid auth method selected"), folder trust
+  # off (else headless runs refuse an untrusted folder), usage statistics off
+  # (else it posts them to Google's Clearcut log host, and adds an
+  # x-gemini-api-privileged-user-id header), telemetry and auto-update off.
+  mkdir -p "$H/.gemini"
+  cat >"$H/.gemini/settings.json" <<EOF
+{
+  "security": {
+    "auth": { "selectedType": "gemini-api-key" },
+    "folderTrust": { "enabled": false }
+  },
+  "privacy": { "usageStatisticsEnabled": false },
+  "telemetry": { "enabled": false },
+  "general": { "enableAutoUpdate": false, "enableAutoUpdateNotification": false }
+}
+EOF
+  timeout "$TIMEOUT" env -i "${common[@]}" GOOGLE_GEMINI_BASE_URL="$BASE" GEMINI_API_KEY="$PROXY_KEY" \
+    "${wrap[@]}" "$NODE_BIN" "$GEMINI_JS" -p "$PROMPT" -m "$MODEL" --yolo -o json \
     </dev/null >"$CASE_DIR/out.txt" 2>"$CASE_DIR/err.txt"
   echo $? >"$CASE_DIR/rc"
   ;;

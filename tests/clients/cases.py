@@ -86,14 +86,19 @@ def is_agent_request(e):
     if e["method"] != "POST" or not isinstance(e["body"], dict):
         return False
     p = e["path"].split("?")[0]
-    if not (p.endswith("/chat/completions") or p.endswith("/v1/messages") or p.endswith("/responses")):
+    if not (p.endswith("/chat/completions") or p.endswith("/v1/messages") or p.endswith("/responses")
+            or p.endswith(":generateContent") or p.endswith(":streamGenerateContent")):
         return False
     body = e["body"]
     tools = body.get("tools") or []
     names = [(t.get("function") or {}).get("name") or t.get("name") or t.get("type") or "" for t in tools]
+    # Gemini: {"functionDeclarations": [{"name": ...}, ...]}
+    names += [f.get("name") or "" for t in tools for f in t.get("functionDeclarations") or []]
     if tools:
-        # Codex has no file-reading tool: its shell tool reads the file.
-        return any(n.lower() in ("read", "read_file", "exec_command", "shell", "local_shell") for n in names)
+        # Codex has no file-reading tool: its shell tool reads the file
+        # (Gemini CLI's too, run_shell_command, as the mock asks it).
+        return any(n.lower() in ("read", "read_file", "exec_command", "shell", "local_shell",
+                                 "run_shell_command") for n in names)
     # aider: no tools; its main requests carry its edit-format instructions.
     return "SEARCH/REPLACE" in json.dumps(body) or "file listing" in json.dumps(body)
 
