@@ -42,8 +42,9 @@ fn content_text(request: &Value, dropped: &mut Vec<String>) -> Result<String, Er
 /// OpenAI embeddings request for `model`: one input per request, float
 /// vectors, `outputDimensionality` → `dimensions` (the batch's first).
 pub fn embed_to_openai(body: &[u8], model: &str, batch: bool) -> Result<Translated, ErrorReply> {
-    let req: Value = serde_json::from_slice(body)
+    let mut req: Value = serde_json::from_slice(body)
         .map_err(|e| ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json"))?;
+    super::names::camel_case_fields(&mut req);
     if !req.is_object() {
         return Err(bad("the request body must be a JSON object"));
     }
@@ -129,8 +130,9 @@ pub fn estimate_tokens(body: &[u8]) -> Result<u64, ErrorReply> {
             _ => 0,
         }
     }
-    let req: Value = serde_json::from_slice(body)
+    let mut req: Value = serde_json::from_slice(body)
         .map_err(|e| ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json"))?;
+    super::names::camel_case_fields(&mut req);
     let inner = req.get("generateContentRequest").unwrap_or(&req);
     if !inner.is_object() {
         return Err(bad("the request body must be a JSON object"));

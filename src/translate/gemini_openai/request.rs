@@ -404,8 +404,9 @@ pub fn gemini_to_chat(
     stream: bool,
     opts: ChatOptions,
 ) -> Result<Translated, ErrorReply> {
-    let req: Value = serde_json::from_slice(body)
+    let mut req: Value = serde_json::from_slice(body)
         .map_err(|e| ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json"))?;
+    super::names::camel_case_fields(&mut req);
     let Some(req) = req.as_object() else {
         return Err(ErrorReply::bad_request(
             "the request body must be a JSON object",

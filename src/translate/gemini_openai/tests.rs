@@ -487,3 +487,34 @@ fn the_providers_reasoning_becomes_thought_parts() {
         json!([{"text": "Hmm.", "thought": true}, {"text": "42"}])
     );
 }
+
+#[test]
+fn snake_case_fields_as_googles_python_sdk_writes_them() {
+    let req = json!({
+        "contents": [{"role": "user", "parts": [{"text": "look"},
+            {"inline_data": {"data": "iVBORw==", "mime_type": "image/png"}},
+            {"file_data": {"file_uri": "gs://b/f.png", "mime_type": "image/png"}}]}],
+        "tools": [{"function_declarations": [{"name": "f",
+            "parameters_json_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}}}]}],
+        "generationConfig": {"thinkingConfig": {"thinking_budget": 1024, "include_thoughts": true}}
+    });
+    let t = gemini_to_chat(
+        req.to_string().as_bytes(),
+        "openai/o4-mini",
+        false,
+        REASONING,
+    )
+    .unwrap();
+    let out = t.body.to_value();
+    assert_eq!(
+        out["messages"][0]["content"],
+        json!([{"type": "text", "text": "look"},
+               {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw=="}},
+               {"type": "image_url", "image_url": {"url": "gs://b/f.png"}}])
+    );
+    assert_eq!(
+        out["tools"][0]["function"]["parameters"]["properties"],
+        json!({"file_path": {"type": "string"}})
+    );
+    assert_eq!(out["reasoning_effort"], "low");
+}
