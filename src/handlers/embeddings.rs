@@ -39,6 +39,20 @@ pub fn plan(
     host: &dyn Host,
     gateway: Option<&GatewayTarget>,
 ) -> Result<Forward, ErrorReply> {
+    plan_keeping(head, body, src, selection, host, gateway, keep_all)
+}
+
+/// [`plan`], with the client headers that may pass filtered by `keep` (an
+/// embeddings body translated from another dialect keeps fewer).
+pub fn plan_keeping(
+    head: &RequestHead,
+    body: &[u8],
+    src: &dyn SettingSource,
+    selection: Option<KeySelection>,
+    host: &dyn Host,
+    gateway: Option<&GatewayTarget>,
+    keep: fn(&str) -> bool,
+) -> Result<Forward, ErrorReply> {
     let mut top = parse_top_level(body)?;
     let model = chat::model_of(&top)?;
     if top.get("input").is_none_or(|raw| raw.get() == "null") {
@@ -59,9 +73,7 @@ pub fn plan(
             let body = serde_json::to_vec(&top)
                 .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
             let target = Target::Provider { path, gateway };
-            chat::post_json(
-                head, src, host, selection, &provider, target, body, keep_all,
-            )
+            chat::post_json(head, src, host, selection, &provider, target, body, keep)
         }
         EmbeddingsTarget::Bedrock { path, model: id } => {
             let family = bedrock_embeddings::family(&id).ok_or_else(|| {

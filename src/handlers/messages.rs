@@ -22,23 +22,14 @@ use crate::translate::bedrock_openai::request::chat_to_converse;
 use crate::translate::raw::{as_bool, parse_object, splice, Fields, ObjectBuf, Request};
 use crate::translate::{drop_name, ResponseMapping};
 use crate::upstream::chat::{self, keep_all, keep_for_translation, Target};
-use crate::upstream::Forward;
+use crate::upstream::{Forward, Planned};
 use serde_json::Value;
-
-/// What answering a Messages request takes.
-#[derive(Debug)]
-pub enum Planned {
-    Forward(Forward),
-    /// Answered by the proxy itself (a token-count estimate).
-    Reply(Reply),
-}
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
     ErrorReply::bad_request(message, code)
 }
 
-/// The response header that marks a token count as the proxy's estimate.
-pub const ESTIMATE_HEADER: &str = "x-llm-proxy-token-count";
+pub use crate::upstream::ESTIMATE_HEADER;
 
 /// Plans `POST /v1/messages` (`count_tokens`: `POST /v1/messages/count_tokens`).
 ///

@@ -200,6 +200,39 @@ pub fn embeddings_target(p: &Provider, model: &str) -> Option<EmbeddingsTarget> 
     })
 }
 
+/// Vertex's native Gemini API path of `method` (`generateContent`,
+/// `streamGenerateContent`, `countTokens`) for a Google model: under the
+/// project and region, or (express mode) the global publisher path. `None`
+/// for Claude and other publishers' models, for other methods, and without
+/// a project outside express mode.
+pub fn gemini_path(p: &Provider, model: &str, method: &str) -> Option<String> {
+    if !matches!(
+        method,
+        "generateContent" | "streamGenerateContent" | "countTokens"
+    ) {
+        return None;
+    }
+    let bare = model.strip_prefix("google/").unwrap_or(model);
+    if bare.contains('/') || bare.starts_with("claude") {
+        return None;
+    }
+    let model = crate::cloud_auth::sigv4::uri_encode(bare.as_bytes(), false);
+    if express(p) {
+        return Some(format!("/v1/publishers/google/models/{model}:{method}"));
+    }
+    let Some(Cloud::Vertex {
+        project: Some(project),
+        region,
+        ..
+    }) = &p.cloud
+    else {
+        return None;
+    };
+    Some(format!(
+        "/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:{method}"
+    ))
+}
+
 /// Claude models speak Anthropic's Messages API on Vertex; the rest take
 /// the OpenAI-compatible endpoint, with `google/` unless qualified.
 pub fn chat_target(p: &Provider, model: &str, stream: bool) -> Option<ChatTarget> {

@@ -289,7 +289,8 @@ pub fn keep_all(_: &str) -> bool {
 /// which would name the other dialect's SDK) and its agent's (Claude
 /// Code's `x-app`, `x-claude-code-*` session ids; Codex's `originator`,
 /// session and thread ids and `x-codex-*` turn metadata, which names the
-/// installation).
+/// installation); Google's SDKs' `x-goog-api-client` and any other
+/// `x-goog-*` or `x-gemini-*` header.
 pub fn keep_for_translation(name: &str) -> bool {
     !matches!(
         name,
@@ -306,6 +307,8 @@ pub fn keep_for_translation(name: &str) -> bool {
         && !name.starts_with("x-stainless-")
         && !name.starts_with("x-claude-code-")
         && !name.starts_with("x-codex-")
+        && !name.starts_with("x-goog-")
+        && !name.starts_with("x-gemini-")
 }
 
 /// The `x-llm-proxy-dropped` response header naming what a request lost.

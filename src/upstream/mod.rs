@@ -12,9 +12,22 @@ use crate::gateway::{self, GatewayTarget};
 use crate::keys::CooldownRecord;
 pub use crate::outgoing::UpstreamRequest;
 use crate::providers::Provider;
+use crate::reply::Reply;
 use crate::settings::SettingSource;
 use crate::translate::ResponseMapping;
 use std::sync::Arc;
+
+/// What a body route comes to: a forward plan or a direct answer (errors
+/// already rendered in the client's dialect, or an answer the proxy gives
+/// itself, such as a token-count estimate).
+#[derive(Debug)]
+pub enum Planned {
+    Forward(Forward),
+    Reply(Reply),
+}
+
+/// The response header that marks a token count as the proxy's estimate.
+pub const ESTIMATE_HEADER: &str = "x-llm-proxy-token-count";
 
 /// One upstream request and its fallbacks: the same request with the next
 /// keys (SPEC §7), tried in order while attempts fail before any byte

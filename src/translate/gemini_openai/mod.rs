@@ -2,8 +2,10 @@
 //! such as Gemini CLI or Google's SDKs speaking to a provider that has chat
 //! completions): the [`request`] mapper, the [`response`] mapper (whole
 //! answers and errors in Google's shape) and the [`stream`] translator
-//! (chat chunks → `alt=sse` events). Pure functions; not yet routed.
+//! (chat chunks → `alt=sse` events); and [`embed`] (`embedContent` ⇄ OpenAI
+//! embeddings, the `countTokens` estimate). Pure functions.
 
+pub mod embed;
 pub mod request;
 pub mod response;
 pub mod stream;

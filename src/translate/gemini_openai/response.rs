@@ -2,7 +2,6 @@
 //! `GenerateContentResponse`, upstream errors → Google's error shape, and
 //! the pieces the stream translator shares with them.
 
-use crate::errors::ErrorReply;
 use crate::translate::anthropic_openai::response::error_message;
 use serde_json::{json, Map, Value};
 
@@ -130,39 +129,9 @@ pub fn chat_to_gemini_response(body: &[u8], model: &str) -> Result<Vec<u8>, Stri
     serde_json::to_vec(&out).map_err(|e| e.to_string())
 }
 
-/// Google's canonical status name for an HTTP status.
-pub fn google_status(status: u16) -> &'static str {
-    match status {
-        400 | 422 => "INVALID_ARGUMENT",
-        401 => "UNAUTHENTICATED",
-        403 => "PERMISSION_DENIED",
-        404 => "NOT_FOUND",
-        409 => "ABORTED",
-        412 => "FAILED_PRECONDITION",
-        413 => "INVALID_ARGUMENT",
-        429 => "RESOURCE_EXHAUSTED",
-        499 => "CANCELLED",
-        501 => "UNIMPLEMENTED",
-        503 => "UNAVAILABLE",
-        504 => "DEADLINE_EXCEEDED",
-        s if s >= 500 => "INTERNAL",
-        _ => "INVALID_ARGUMENT",
-    }
-}
-
-/// `{"error": {"code", "message", "status"}}`, Google's error body.
-pub fn google_error(status: u16, message: &str) -> Vec<u8> {
-    json!({"error": {"code": status, "message": message, "status": google_status(status)}})
-        .to_string()
-        .into_bytes()
-}
+pub use crate::errors::{google_error, google_status};
 
 /// An upstream error body (any shape) with its status → Google's shape.
 pub fn error_to_gemini(status: u16, body: &[u8]) -> Vec<u8> {
     google_error(status, &error_message(status, body))
-}
-
-/// The proxy's own refusal in Google's shape.
-pub fn error_reply_to_gemini(e: &ErrorReply) -> Vec<u8> {
-    google_error(e.status, &e.message)
 }

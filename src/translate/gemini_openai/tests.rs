@@ -1,9 +1,10 @@
 //! The Gemini ⇄ chat pair against requests shaped like Gemini CLI's, and
 //! chat answers and streams shaped like the providers'.
 
-use super::request::{gemini_to_chat, schema_to_json_schema};
-use super::response::{chat_to_gemini_response, error_reply_to_gemini, error_to_gemini};
+use super::request::{gemini_to_chat, schema_to_json_schema, ChatOptions};
+use super::response::{chat_to_gemini_response, error_to_gemini};
 use super::stream::ChatToGeminiStream;
+use crate::errors::Dialect;
 use crate::translate::BodyTransform;
 use serde_json::{json, Value};
 
@@ -55,8 +56,39 @@ fn cli_turn() -> Value {
     })
 }
 
+/// A provider that takes `reasoning_effort` and `max_tokens`.
+const REASONING: ChatOptions = ChatOptions {
+    max_completion_tokens: false,
+    reasoning_effort: true,
+    system_first: false,
+    thinking_blocks: false,
+};
+
+#[test]
+fn openai_gets_max_completion_tokens_and_thinking_only_where_it_is_taken() {
+    let opts = ChatOptions {
+        max_completion_tokens: true,
+        reasoning_effort: false,
+        ..REASONING
+    };
+    let t = gemini_to_chat(
+        cli_turn().to_string().as_bytes(),
+        "openai/gpt-4o",
+        false,
+        opts,
+    )
+    .unwrap();
+    let out = t.body.to_value();
+    assert_eq!(out["max_completion_tokens"], 8192);
+    assert_eq!(out.get("max_tokens"), None);
+    assert_eq!(out.get("reasoning_effort"), None);
+    assert!(t
+        .dropped
+        .contains(&"generationConfig.thinkingConfig".to_string()));
+}
+
 fn translate(v: &Value, stream: bool) -> (Value, Vec<String>) {
-    let t = gemini_to_chat(v.to_string().as_bytes(), "groq/llama", stream).unwrap();
+    let t = gemini_to_chat(v.to_string().as_bytes(), "groq/llama", stream, REASONING).unwrap();
     assert_eq!((t.stream, t.include_usage), (stream, stream));
     (t.body.to_value(), t.dropped)
 }
@@ -210,12 +242,12 @@ fn bad_requests() {
             "candidateCount",
         ),
     ] {
-        let e = gemini_to_chat(&body, "m", false).unwrap_err();
+        let e = gemini_to_chat(&body, "m", false, REASONING).unwrap_err();
         assert_eq!(e.status, 400);
         assert!(e.message.contains(needle), "{}", e.message);
     }
-    let e = gemini_to_chat(b"{", "m", false).unwrap_err();
-    let v: Value = serde_json::from_slice(&error_reply_to_gemini(&e)).unwrap();
+    let e = gemini_to_chat(b"{", "m", false, REASONING).unwrap_err();
+    let v: Value = serde_json::from_slice(&e.into_reply_for(Dialect::Gemini).body).unwrap();
     assert_eq!(v["error"]["code"], 400);
     assert_eq!(v["error"]["status"], "INVALID_ARGUMENT");
 }
