@@ -171,10 +171,18 @@ class MockProvider(BaseHTTPRequestHandler):
         self._send(200, json.dumps(response))
 
     def _gemini(self, body):
-        """Google AI Studio's generateContent (and `:streamGenerateContent?alt=sse`,
-        CRLF-separated events as Google writes them): a function call first
+        """Google AI Studio's countTokens, (batch)embedContents and generateContent
+        (and `:streamGenerateContent?alt=sse`, CRLF-separated events as Google
+        writes them): a function call first
         when the request declares functions, then the answer that quotes the
         function's response; plain text otherwise."""
+        if ":countTokens" in self.path:
+            return self._send(200, json.dumps({"totalTokens": 7}))
+        if ":batchEmbedContents" in self.path:
+            vectors = [[0.5, float(i), -2.0] for i in range(len(body["requests"]))]
+            return self._send(200, json.dumps({"embeddings": [{"values": v} for v in vectors]}))
+        if ":embedContent" in self.path:
+            return self._send(200, json.dumps({"embedding": {"values": [0.5, 0.0, -2.0]}}))
         last = ((body or {}).get("contents") or [{}])[-1]
         results = [p["functionResponse"] for p in last.get("parts") or [] if "functionResponse" in p]
         declares = any("functionDeclarations" in t for t in (body or {}).get("tools") or [])

@@ -4,15 +4,19 @@ itself as a Gemini API server (`base_url` = the proxy, no provider prefix):
 calling, each against
 
   * a bare Gemini name — Google AI Studio natively: the body is forwarded
-    untouched to `{GOOGLE_AI_STUDIO_BASE_URL}/v1beta/models/{model}:...` with
-    the upstream key, and the answer relayed as is;
+    untouched to `{GOOGLE_AI_STUDIO_BASE_URL}/{version}/models/{model}:...`
+    (the API version the client called: the SDK's default `v1`, or `v1beta`
+    as Gemini CLI calls it) with the upstream key, and the answer relayed as is;
   * `openai/...` — translated to OpenAI chat completions and back;
   * `anthropic/...` — translated twice (Gemini → OpenAI chat → Anthropic
     Messages) and back.
 
-The mock provider (conftest.py) records what it received."""
+Then countTokens and embeddings, errors in Google's shape (the SDK's
+`ClientError`), and the proxy key as `?key=`. The mock provider (conftest.py)
+records what it received."""
 
 import json
+import urllib.request
 
 import pytest
 from google import genai
@@ -55,9 +59,9 @@ class Gemini:
     """A `genai.Client` on the proxy, and the requests it sent (kept alive: the
     SDK closes its HTTP client when the Client is dropped)."""
 
-    def __init__(self, proxy, key=PROXY_KEY):
+    def __init__(self, proxy, key=PROXY_KEY, api_version=None):
         self.sent = []
-        options = types.HttpOptions(base_url=proxy,
+        options = types.HttpOptions(base_url=proxy, api_version=api_version,
                                     client_args={"event_hooks": {"request": [self.sent.append]}})
         self.client = genai.Client(api_key=key, http_options=options)
         self.models = self.client.models
@@ -65,16 +69,23 @@ class Gemini:
     def last_body(self):
         return self.sent[-1].content
 
+    def version(self):
+        """The API version the SDK called (its default, `v1` in 3.x, unless told)."""
+        version = self.sent[-1].url.path.split("/")[1]
+        assert version in ("v1", "v1beta"), self.sent[-1].url
+        return version
+
 
 def posts(received):
     return [r for r in received if r["method"] == "POST"]
 
 
-def upstream_path(model, method):
-    """Where the mock must see a request for `model`."""
+def upstream_path(model, method, version):
+    """Where the mock must see a request for `model` (`version`: the API
+    version the client called, which Google AI Studio is called with too)."""
     if model == NATIVE:
         query = "?alt=sse" if method == "streamGenerateContent" else ""
-        return f"/google/v1beta/models/{NATIVE}:{method}{query}"
+        return f"/google/{version}/models/{NATIVE}:{method}{query}"
     if model == OPENAI:
         return "/openai/v1/chat/completions"
     return "/anthropic/v1/messages"
@@ -107,14 +118,17 @@ CONFIG = types.GenerateContentConfig(system_instruction="Be brief.", max_output_
 
 def assert_translated_body(model, body, user_text):
     """The upstream body of a translated request made with CONFIG."""
-    assert body["max_tokens"] == 64
     assert body["temperature"] == 0.25
     if model == OPENAI:
         assert body["model"] == "gpt-4o-mini"
+        # OpenAI itself takes max_completion_tokens (max_tokens is deprecated there).
+        assert body["max_completion_tokens"] == 64
+        assert "max_tokens" not in body
         assert body["messages"] == [{"role": "system", "content": "Be brief."},
                                     {"role": "user", "content": user_text}]
     else:
         assert body["model"] == "claude-sonnet-4-5"
+        assert body["max_tokens"] == 64
         assert body["system"] == "Be brief." or body["system"] == [{"type": "text", "text": "Be brief."}]
         assert len(body["messages"]) == 1 and body["messages"][0]["role"] == "user"
         content = body["messages"][0]["content"]
@@ -133,7 +147,7 @@ def test_generate_content(proxy, received, model):
     assert resp.function_calls is None
 
     sent = posts(received)
-    assert [r["path"] for r in sent] == [upstream_path(model, "generateContent")]
+    assert [r["path"] for r in sent] == [upstream_path(model, "generateContent", g.version())]
     assert_upstream_auth(model, sent[0])
     if model == NATIVE:
         # Passed through: the very bytes the SDK sent.
@@ -164,7 +178,7 @@ def test_generate_content_stream(proxy, received, model):
     assert all(c.model_version == model_version(model) for c in chunks)
 
     sent = posts(received)
-    assert [r["path"] for r in sent] == [upstream_path(model, "streamGenerateContent")]
+    assert [r["path"] for r in sent] == [upstream_path(model, "streamGenerateContent", g.version())]
     assert_upstream_auth(model, sent[0])
     body = json.loads(sent[0]["body"])
     if model == NATIVE:
@@ -198,8 +212,13 @@ def assert_declared_tools(model, body):
         assert body["tools"][0]["input_schema"] == WEATHER_JSON_SCHEMA
 
 
-@pytest.mark.parametrize("model", MODELS)
-def test_function_calling_round_trip(proxy, received, model):
+# model → the id a translated answer gives its function call (the upstream's
+# tool call id); Google's own answer gives none here.
+CALL_ID = {NATIVE: None, OPENAI: "call_1", ANTHROPIC: "toolu_1"}
+
+
+@pytest.mark.parametrize("model,answer_by", [(m, "name") for m in MODELS] + [(OPENAI, "id"), (ANTHROPIC, "id")])
+def test_function_calling_round_trip(proxy, received, model, answer_by):
     g = Gemini(proxy)
     config = weather_config()
     contents = [types.Content(role="user", parts=[types.Part(text="Weather in Paris?")])]
@@ -208,22 +227,24 @@ def test_function_calling_round_trip(proxy, received, model):
     assert calls is not None and len(calls) == 1
     assert calls[0].name == "get_weather"
     assert calls[0].args == {"city": "Paris"}
+    assert calls[0].id == CALL_ID[model]
     assert first.candidates[0].finish_reason == types.FinishReason.STOP
     assert first.model_version == model_version(model)
     assert first.usage_metadata.prompt_token_count > 0
 
-    # The model's turn as the SDK parsed it, then the function's response (by
-    # name, without an id, as Google's examples do).
+    # The model's turn as the SDK parsed it, then the function's response: by
+    # name, without an id, as Google's examples do; or with the call's id.
+    response = types.FunctionResponse(name="get_weather", response={"output": "sunny, 21C"},
+                                      id=calls[0].id if answer_by == "id" else None)
     contents += [first.candidates[0].content,
-                 types.Content(role="user", parts=[
-                     types.Part.from_function_response(name="get_weather", response={"output": "sunny, 21C"})])]
+                 types.Content(role="user", parts=[types.Part(function_response=response)])]
     second = g.models.generate_content(model=model, contents=contents, config=config)
     assert second.text == "Weather: sunny, 21C"
     assert second.function_calls is None
     assert second.candidates[0].finish_reason == types.FinishReason.STOP
 
     sent = posts(received)
-    assert [r["path"] for r in sent] == [upstream_path(model, "generateContent")] * 2
+    assert [r["path"] for r in sent] == [upstream_path(model, "generateContent", g.version())] * 2
     for entry in sent:
         assert_upstream_auth(model, entry)
     first_body, body = (json.loads(r["body"]) for r in sent)
@@ -236,14 +257,14 @@ def test_function_calling_round_trip(proxy, received, model):
             "name": "get_weather", "response": {"output": "sunny, 21C"}}
     elif model == OPENAI:
         assert body["model"] == "gpt-4o-mini"
-        assert body["max_tokens"] == 100
+        assert body["max_completion_tokens"] == 100
         user, assistant, tool = body["messages"][1:]
         assert body["messages"][0] == {"role": "system", "content": "Use the tools."}
         assert user == {"role": "user", "content": "Weather in Paris?"}
         assert assistant["role"] == "assistant"
         assert [(c["id"], c["function"]["name"], json.loads(c["function"]["arguments"]))
                 for c in assistant["tool_calls"]] == [("call_1", "get_weather", {"city": "Paris"})]
-        # The response is matched to its call by name: it answers call_1.
+        # Matched to its call by id or by name: it answers call_1.
         assert tool == {"role": "tool", "tool_call_id": "call_1", "content": "sunny, 21C"}
     else:
         assert body["model"] == "claude-sonnet-4-5"
@@ -274,7 +295,7 @@ def test_function_call_streamed(proxy, received, model):
     assert chunks[-1].candidates[0].finish_reason == types.FinishReason.STOP
     assert chunks[-1].usage_metadata.total_token_count > 0
     sent = posts(received)
-    assert [r["path"] for r in sent] == [upstream_path(model, "streamGenerateContent")]
+    assert [r["path"] for r in sent] == [upstream_path(model, "streamGenerateContent", g.version())]
     assert_upstream_auth(model, sent[0])
     assert_declared_tools(model, json.loads(sent[0]["body"]))
 
@@ -301,6 +322,16 @@ def test_upstream_rate_limit_while_streaming(proxy, received):
     assert e.value.status == "RESOURCE_EXHAUSTED"
 
 
+def test_unknown_provider_is_the_sdks_400(proxy, received):
+    g = Gemini(proxy)
+    with pytest.raises(errors.ClientError) as e:
+        g.models.generate_content(model="nosuch/model", contents="Hi")
+    assert e.value.code == 400
+    assert e.value.status == "INVALID_ARGUMENT"
+    assert "nosuch" in e.value.message
+    assert posts(received) == []
+
+
 @pytest.mark.parametrize("model", [NATIVE, OPENAI])
 def test_wrong_proxy_key_is_401(proxy, received, model):
     g = Gemini(proxy, key="wrong-key")
@@ -310,3 +341,67 @@ def test_wrong_proxy_key_is_401(proxy, received, model):
     assert e.value.status == "UNAUTHENTICATED"
     assert "wrong-key" not in str(e.value)
     assert received == []
+
+
+@pytest.mark.parametrize("model", [NATIVE, OPENAI])
+def test_v1beta_as_gemini_cli_calls_it(proxy, received, model):
+    g = Gemini(proxy, api_version="v1beta")
+    resp = g.models.generate_content(model=model, contents="Hi")
+    assert resp.text == ANSWER[model][0]
+    assert g.sent[-1].url.path == f"/v1beta/models/{model}:generateContent"
+    sent = posts(received)
+    assert [r["path"] for r in sent] == [upstream_path(model, "generateContent", "v1beta")]
+    assert_upstream_auth(model, sent[0])
+
+
+def test_count_tokens_natively(proxy, received):
+    g = Gemini(proxy)
+    assert g.models.count_tokens(model=NATIVE, contents="Hi").total_tokens == 7
+    sent = posts(received)
+    assert [r["path"] for r in sent] == [upstream_path(NATIVE, "countTokens", g.version())]
+    assert_upstream_auth(NATIVE, sent[0])
+    assert sent[0]["body"] == g.last_body()
+
+
+def test_count_tokens_elsewhere_is_an_estimate(proxy, received):
+    g = Gemini(proxy)
+    r = g.models.count_tokens(model=OPENAI, contents="Hi there, how are you?")
+    assert r.total_tokens > 0
+    assert r.sdk_http_response.headers.get("x-llm-proxy-token-count") == "estimate"
+    assert posts(received) == []
+
+
+@pytest.mark.parametrize("model", ["gemini-embedding-001", "openai/text-embedding-3-small"])
+def test_embed_content(proxy, received, model):
+    g = Gemini(proxy)
+    # The SDK sends the Gemini API's embeddings as batchEmbedContents.
+    r = g.models.embed_content(model=model, contents=["one", "two"])
+    assert [e.values for e in r.embeddings] == [[0.5, 0.0, -2.0], [0.5, 1.0, -2.0]]
+    sent = posts(received)
+    assert len(sent) == 1
+    if model.startswith("openai/"):
+        assert sent[0]["path"] == "/openai/v1/embeddings"
+        assert_upstream_auth(OPENAI, sent[0])
+        body = json.loads(sent[0]["body"])
+        assert body["model"] == "text-embedding-3-small"
+        assert body["input"] == ["one", "two"]
+    else:
+        assert sent[0]["path"] == f"/google/{g.version()}/models/{model}:batchEmbedContents"
+        assert_upstream_auth(NATIVE, sent[0])
+        assert sent[0]["body"] == g.last_body()
+
+
+@pytest.mark.parametrize("model", [NATIVE, OPENAI])
+def test_proxy_key_as_query_parameter_stays_at_the_proxy(proxy, received, model):
+    # As Google's REST examples send it: `?key=` (the SDK sends x-goog-api-key).
+    url = f"{proxy}/v1beta/models/{model}:streamGenerateContent?alt=sse&key={PROXY_KEY}"
+    body = json.dumps({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}).encode()
+    req = urllib.request.Request(url, data=body, headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 200
+        events = [json.loads(line[len(b"data: "):]) for line in r.read().split(b"\r\n") if line.startswith(b"data: ")]
+    assert "".join(p.get("text", "") for e in events for p in e["candidates"][0]["content"]["parts"]) == \
+        STREAMED[model][0]
+    sent = posts(received)
+    assert [r["path"] for r in sent] == [upstream_path(model, "streamGenerateContent", "v1beta")]
+    assert_upstream_auth(model, sent[0])
