@@ -15,6 +15,7 @@ Then countTokens and embeddings, errors in Google's shape (the SDK's
 `ClientError`), and the proxy key as `?key=`. The mock provider (conftest.py)
 records what it received."""
 
+import base64
 import json
 import urllib.request
 
@@ -405,3 +406,78 @@ def test_proxy_key_as_query_parameter_stays_at_the_proxy(proxy, received, model)
     sent = posts(received)
     assert [r["path"] for r in sent] == [upstream_path(model, "streamGenerateContent", "v1beta")]
     assert_upstream_auth(model, sent[0])
+
+
+# The SDK (3.x) writes some nested fields in the proto field names, snake_case —
+# `parameters_json_schema`, `inlineData.mime_type`, `fileData.file_uri`,
+# `thinkingConfig.thinking_budget` —
+# which Google's API accepts as it accepts their lowerCamelCase JSON names. A
+# translation must read both.
+#
+# PROXY BUG (found by these tests, route of 0034814): the Gemini → chat
+# translation reads only the camelCase names, so the four tests below fail —
+# the function's schema becomes `{"type": "object", "properties": {}}`, an inline
+# image goes as `application/octet-stream`, an image by URI as the URL "", and
+# the thinking budget is ignored without being named in x-llm-proxy-dropped.
+# They assert the right behaviour.
+
+@pytest.mark.parametrize("model", [OPENAI, ANTHROPIC])
+def test_function_declared_with_a_json_schema(proxy, received, model):
+    schema = {"type": "object", "properties": {"city": {"type": "string", "description": "A city"}},
+              "required": ["city"], "additionalProperties": False}
+    g = Gemini(proxy)
+    config = types.GenerateContentConfig(
+        tools=[types.Tool(function_declarations=[types.FunctionDeclaration(
+            name="get_weather", description="Weather in a city", parameters_json_schema=schema)])],
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True))
+    resp = g.models.generate_content(model=model, contents="Weather in Paris?", config=config)
+    assert resp.function_calls[0].args == {"city": "Paris"}
+    body = json.loads(posts(received)[0]["body"])
+    if model == OPENAI:
+        assert body["tools"][0]["function"]["parameters"] == schema
+    else:
+        assert body["tools"][0]["input_schema"] == schema
+
+
+@pytest.mark.parametrize("model", [OPENAI, ANTHROPIC])
+def test_inline_image(proxy, received, model):
+    png = b"\x89PNG\r\n\x1a\n-not-really"
+    g = Gemini(proxy)
+    contents = [types.Content(role="user", parts=[types.Part(text="What is this?"),
+                                                 types.Part.from_bytes(data=png, mime_type="image/png")])]
+    g.models.generate_content(model=model, contents=contents)
+    body = json.loads(posts(received)[0]["body"])
+    data = base64.b64encode(png).decode()
+    parts = body["messages"][0]["content"]
+    if model == OPENAI:
+        assert parts == [{"type": "text", "text": "What is this?"},
+                         {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{data}"}}]
+    else:
+        assert parts[1] == {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}
+
+
+def test_image_by_uri(proxy, received):
+    g = Gemini(proxy)
+    contents = [types.Content(role="user", parts=[
+        types.Part(text="What is this?"),
+        types.Part.from_uri(file_uri="https://images.example.invalid/cat.png", mime_type="image/png")])]
+    g.models.generate_content(model=OPENAI, contents=contents)
+    body = json.loads(posts(received)[0]["body"])
+    assert body["messages"][0]["content"][1] == {
+        "type": "image_url", "image_url": {"url": "https://images.example.invalid/cat.png"}}
+
+
+@pytest.mark.parametrize("model,effort", [("openai/o4-mini", "low"), (OPENAI, None)])
+def test_thinking_budget(proxy, received, model, effort):
+    g = Gemini(proxy)
+    config = types.GenerateContentConfig(thinking_config=types.ThinkingConfig(thinking_budget=1024))
+    resp = g.models.generate_content(model=model, contents="Hi", config=config)
+    body = json.loads(posts(received)[0]["body"])
+    if effort:
+        # A budget of up to 2048 tokens is a low effort.
+        assert body.get("reasoning_effort") == effort
+    else:
+        # gpt-4o-mini does not reason: the setting is dropped, and named.
+        assert "reasoning_effort" not in body
+        dropped = resp.sdk_http_response.headers.get("x-llm-proxy-dropped", "")
+        assert "generationConfig.thinkingConfig" in dropped.split(", ")
