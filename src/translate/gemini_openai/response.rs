@@ -49,6 +49,16 @@ pub fn usage_metadata(u: Option<&Value>) -> Value {
     Value::Object(m)
 }
 
+/// The provider's reasoning text in a chat message or delta
+/// (`reasoning_content`, as DeepSeek, Groq and the Messages translation
+/// write it; `reasoning`, as OpenRouter and vLLM do): a Gemini thought part.
+pub fn thought_text(message: &Value) -> Option<&str> {
+    ["reasoning_content", "reasoning"]
+        .iter()
+        .find_map(|k| message.get(*k).and_then(Value::as_str))
+        .filter(|t| !t.is_empty())
+}
+
 /// A tool call as a `functionCall` part (arguments that are no JSON object
 /// become `{}`).
 pub fn function_call_part(id: &str, name: &str, arguments: &str) -> Value {
@@ -97,6 +107,9 @@ pub fn chat_to_gemini_response(body: &[u8], model: &str) -> Result<Vec<u8>, Stri
     let choice = &v["choices"][0];
     let message = &choice["message"];
     let mut parts = Vec::new();
+    if let Some(t) = thought_text(message) {
+        parts.push(json!({"text": t, "thought": true}));
+    }
     let text: String = ["content", "refusal"]
         .iter()
         .filter_map(|k| message.get(*k).and_then(Value::as_str))

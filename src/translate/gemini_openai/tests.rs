@@ -452,3 +452,38 @@ fn every_stream_ends_with_a_finish_reason() {
     assert_eq!(ev.len(), 2);
     assert_eq!(ev[1]["candidates"][0]["finishReason"], "MAX_TOKENS");
 }
+
+#[test]
+fn the_providers_reasoning_becomes_thought_parts() {
+    let chunk = |delta: Value, finish: Value| {
+        let c =
+            json!({"id": "c", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+        format!("data: {c}\n\n")
+    };
+    let stream = [
+        chunk(
+            json!({"role": "assistant", "reasoning_content": "Let me think."}),
+            Value::Null,
+        ),
+        chunk(json!({"content": "42"}), json!("stop")),
+        "data: [DONE]\n\n".to_string(),
+    ]
+    .concat();
+    let evs = events(&run(&[stream.as_bytes()], true));
+    assert_eq!(
+        evs[0]["candidates"][0]["content"]["parts"],
+        json!([{"text": "Let me think.", "thought": true}])
+    );
+    assert_eq!(evs[1]["candidates"][0]["content"]["parts"][0]["text"], "42");
+    assert_eq!(evs.last().unwrap()["candidates"][0]["finishReason"], "STOP");
+    let answer = json!({"id": "c", "choices": [{"index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": "42", "reasoning": "Hmm."}}]});
+    let out: Value = serde_json::from_slice(
+        &chat_to_gemini_response(answer.to_string().as_bytes(), "m").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        out["candidates"][0]["content"]["parts"],
+        json!([{"text": "Hmm.", "thought": true}, {"text": "42"}])
+    );
+}
