@@ -413,13 +413,6 @@ def test_proxy_key_as_query_parameter_stays_at_the_proxy(proxy, received, model)
 # `thinkingConfig.thinking_budget` —
 # which Google's API accepts as it accepts their lowerCamelCase JSON names. A
 # translation must read both.
-#
-# PROXY BUG (found by these tests, route of 0034814): the Gemini → chat
-# translation reads only the camelCase names, so the four tests below fail —
-# the function's schema becomes `{"type": "object", "properties": {}}`, an inline
-# image goes as `application/octet-stream`, an image by URI as the URL "", and
-# the thinking budget is ignored without being named in x-llm-proxy-dropped.
-# They assert the right behaviour.
 
 @pytest.mark.parametrize("model", [OPENAI, ANTHROPIC])
 def test_function_declared_with_a_json_schema(proxy, received, model):
