@@ -14,7 +14,7 @@ use crate::keys::KeySelection;
 use crate::reply::Reply;
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
-use crate::upstream::Forward;
+use crate::upstream::{Forward, Inbound};
 use gemini::GeminiCall;
 
 /// What to do with a request.
@@ -73,26 +73,20 @@ pub fn plan_body(
     gateway: Option<&GatewayTarget>,
 ) -> Planned {
     let dialect = dialect_of(&head.path);
+    let req = Inbound {
+        head,
+        src,
+        host,
+        selection,
+        gateway,
+    };
     let planned = match route {
-        BodyRoute::ChatCompletions => {
-            chat_completions::plan(head, body, src, selection, host, gateway).map(Planned::Forward)
-        }
-        BodyRoute::Responses => {
-            responses::plan(head, body, src, selection, host, gateway).map(Planned::Forward)
-        }
-        BodyRoute::Embeddings => {
-            embeddings::plan(head, body, src, selection, host, gateway).map(Planned::Forward)
-        }
-        BodyRoute::Messages | BodyRoute::CountTokens => messages::plan(
-            head,
-            body,
-            src,
-            selection,
-            host,
-            gateway,
-            route == BodyRoute::CountTokens,
-        ),
-        BodyRoute::Gemini(call) => gemini::plan(head, body, src, selection, host, gateway, &call),
+        BodyRoute::ChatCompletions => chat_completions::plan(&req, body).map(Planned::Forward),
+        BodyRoute::Responses => responses::plan(&req, body).map(Planned::Forward),
+        BodyRoute::Embeddings => embeddings::plan(&req, body).map(Planned::Forward),
+        BodyRoute::Messages => messages::plan(&req, body, false),
+        BodyRoute::CountTokens => messages::plan(&req, body, true),
+        BodyRoute::Gemini(call) => gemini::plan(&req, body, &call),
         BodyRoute::Universal => match gateway {
             Some(gw) => universal::plan(head, body, src, gw, selection, host)
                 .map(|up| Planned::Forward(Forward::single(up))),

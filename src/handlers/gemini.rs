@@ -12,24 +12,18 @@
 //! OpenAI-compatible endpoint or one translation further (Anthropic's
 //! Messages, Bedrock's Converse) — and `embedContent` to embeddings, with
 //! the answers translated back. `countTokens` for a translated provider is
-//! the proxy's estimate, marked by [`ESTIMATE_HEADER`].
+//! the proxy's estimate, marked by `x-llm-proxy-token-count: estimate`.
 
 use crate::errors::{Dialect, ErrorReply};
-use crate::gateway::GatewayTarget;
 use crate::handlers::{chat_completions, embeddings};
-use crate::host::Host;
-use crate::keys::KeySelection;
 use crate::providers::{ChatTarget, Provider};
-use crate::reply::Reply;
-use crate::request::RequestHead;
-use crate::settings::SettingSource;
 use crate::translate::gemini_openai::embed::{embed_to_openai, estimate_tokens};
 use crate::translate::gemini_openai::request::{gemini_to_chat, ChatOptions};
 use crate::translate::raw::parse_object;
 use crate::translate::raw::Fields;
 use crate::translate::ResponseMapping;
 use crate::upstream::chat::{self, keep_all, keep_for_translation, Target};
-use crate::upstream::{Planned, ESTIMATE_HEADER};
+use crate::upstream::{estimate_reply, Inbound, Planned};
 use crate::url;
 
 /// A Gemini API method the proxy serves.
@@ -131,15 +125,8 @@ fn wants_sse(query: &str) -> bool {
 }
 
 /// Plans a Gemini API call.
-pub fn plan(
-    head: &RequestHead,
-    body: &[u8],
-    src: &dyn SettingSource,
-    selection: Option<KeySelection>,
-    host: &dyn Host,
-    gateway: Option<&GatewayTarget>,
-    call: &GeminiCall,
-) -> Result<Planned, ErrorReply> {
+pub fn plan(req: &Inbound, body: &[u8], call: &GeminiCall) -> Result<Planned, ErrorReply> {
+    let (head, src) = (req.head, req.src);
     // A body that is no JSON object is refused here, in Google's words,
     // whichever way it would go.
     parse_object::<Fields>(body).map_err(chat::body_error)?;
@@ -156,18 +143,11 @@ pub fn plan(
         } else {
             format!("{path}?{query}")
         };
-        let gateway = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway));
+        let gateway = req
+            .gateway
+            .filter(|_| provider.spec.is_some_and(|s| s.gateway));
         let target = Target::Provider { path, gateway };
-        let mut fwd = chat::post_json(
-            head,
-            src,
-            host,
-            selection,
-            &provider,
-            target,
-            body.to_vec(),
-            keep_all,
-        )?;
+        let mut fwd = chat::post_json(req, &provider, target, body.to_vec(), keep_all)?;
         fwd.dialect = Dialect::Gemini;
         return Ok(Planned::Forward(fwd));
     }
@@ -175,29 +155,13 @@ pub fn plan(
     let (fwd, mapping, dropped) = match call.method {
         Method::CountTokens => {
             let tokens = estimate_tokens(body)?;
-            let mut reply = Reply::json(
-                200,
-                serde_json::json!({ "totalTokens": tokens })
-                    .to_string()
-                    .into_bytes(),
-            );
-            reply
-                .headers
-                .push((ESTIMATE_HEADER.into(), "estimate".into()));
+            let reply = estimate_reply(&serde_json::json!({ "totalTokens": tokens }));
             return Ok(Planned::Reply(reply));
         }
         Method::Embed | Method::BatchEmbed => {
             let batch = call.method == Method::BatchEmbed;
             let t = embed_to_openai(body, &call.model, batch)?;
-            let fwd = embeddings::plan_keeping(
-                head,
-                &t.body.to_vec(),
-                src,
-                selection,
-                host,
-                gateway,
-                keep_for_translation,
-            )?;
+            let fwd = embeddings::plan_keeping(req, &t.body.to_vec(), keep_for_translation)?;
             (
                 fwd,
                 ResponseMapping::EmbeddingsToGemini { batch },
@@ -208,15 +172,7 @@ pub fn plan(
             let sse = call.method == Method::Stream && wants_sse(&head.query);
             let opts = chat_options(&provider, &upstream_model);
             let t = gemini_to_chat(body, &call.model, sse, opts)?;
-            let fwd = chat_completions::plan_keeping(
-                head,
-                &t.body.to_vec(),
-                src,
-                selection,
-                host,
-                gateway,
-                keep_for_translation,
-            )?;
+            let fwd = chat_completions::plan_keeping(req, &t.body.to_vec(), keep_for_translation)?;
             let mapping = ResponseMapping::ChatToGemini {
                 model: call.model.clone(),
                 array: call.method == Method::Stream && !sse,

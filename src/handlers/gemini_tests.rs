@@ -4,8 +4,9 @@
 use super::*;
 use crate::host::Fixed;
 use crate::pipeline::{decide, plan_body, BodyRoute, Decision};
+use crate::request::RequestHead;
 use crate::settings::from_pairs;
-use crate::upstream::Forward;
+use crate::upstream::{Forward, ESTIMATE_HEADER};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
