@@ -220,17 +220,22 @@ pub fn gemini_path(p: &Provider, model: &str, method: &str) -> Option<String> {
     if express(p) {
         return Some(format!("/v1/publishers/google/models/{model}:{method}"));
     }
-    let Some(Cloud::Vertex {
-        project: Some(project),
-        region,
-        ..
-    }) = &p.cloud
-    else {
-        return None;
-    };
     Some(format!(
-        "/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:{method}"
+        "{}/publishers/google/models/{model}:{method}",
+        project_root(p)?
     ))
+}
+
+/// `/v1/projects/{project}/locations/{region}`, when there is a project.
+fn project_root(p: &Provider) -> Option<String> {
+    match &p.cloud {
+        Some(Cloud::Vertex {
+            project: Some(project),
+            region,
+            ..
+        }) => Some(format!("/v1/projects/{project}/locations/{region}")),
+        _ => None,
+    }
 }
 
 /// Claude models speak Anthropic's Messages API on Vertex; the rest take
@@ -239,14 +244,7 @@ pub fn chat_target(p: &Provider, model: &str, stream: bool) -> Option<ChatTarget
     if express(p) {
         return None;
     }
-    let Some(Cloud::Vertex {
-        project: Some(project),
-        region,
-        ..
-    }) = &p.cloud
-    else {
-        return None;
-    };
+    let root = project_root(p)?;
     let bare = model.strip_prefix("anthropic/").unwrap_or(model);
     if bare.starts_with("claude") {
         let model =
@@ -257,9 +255,7 @@ pub fn chat_target(p: &Provider, model: &str, stream: bool) -> Option<ChatTarget
             "rawPredict"
         };
         return Some(ChatTarget::Messages {
-            path: format!(
-                "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:{method}"
-            ),
+            path: format!("{root}/publishers/anthropic/models/{model}:{method}"),
             model: None,
             anthropic_version: Some(ANTHROPIC_VERSION),
         });
