@@ -10,6 +10,7 @@ use llm_proxy::host::Fixed;
 use llm_proxy::pipeline::decide;
 use llm_proxy::request::RequestHead;
 use llm_proxy::settings;
+use llm_proxy::upstream::Inbound;
 use std::collections::HashMap;
 use std::hint::black_box;
 
@@ -124,7 +125,8 @@ fn bench_chat_rewrite(c: &mut Criterion) {
                 &body,
                 |b, body| {
                     b.iter(|| {
-                        chat_completions::plan(&h, black_box(body), &src, None, &ctx, None).unwrap()
+                        chat_completions::plan(&Inbound::new(&h, &src, &ctx), black_box(body))
+                            .unwrap()
                     })
                 },
             );
@@ -275,7 +277,7 @@ fn bench_translate(c: &mut Criterion) {
             &openai_body,
             |b, body| {
                 b.iter(|| {
-                    chat_completions::plan(&h, black_box(body), &src, None, &ctx, None).unwrap()
+                    chat_completions::plan(&Inbound::new(&h, &src, &ctx), black_box(body)).unwrap()
                 })
             },
         );

@@ -17,6 +17,8 @@ pub enum Dialect {
     OpenAi,
     /// `{"type":"error","error":{"type","message"}}`.
     Anthropic,
+    /// Google's `{"error":{"code","message","status"}}` (the Gemini API).
+    Gemini,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +117,35 @@ impl ErrorReply {
                 .to_string()
                 .into_bytes(),
             ),
+            Dialect::Gemini => Reply::json(self.status, google_error(self.status, &self.message)),
         }
+    }
+}
+
+/// `{"error": {"code", "message", "status"}}`, Google's error body.
+pub fn google_error(status: u16, message: &str) -> Vec<u8> {
+    serde_json::json!({"error": {"code": status, "message": message, "status": google_status(status)}})
+        .to_string()
+        .into_bytes()
+}
+
+/// Google's canonical status name for an HTTP status.
+pub fn google_status(status: u16) -> &'static str {
+    match status {
+        400 | 422 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        409 => "ABORTED",
+        412 => "FAILED_PRECONDITION",
+        413 => "INVALID_ARGUMENT",
+        429 => "RESOURCE_EXHAUSTED",
+        499 => "CANCELLED",
+        501 => "UNIMPLEMENTED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        s if s >= 500 => "INTERNAL",
+        _ => "INVALID_ARGUMENT",
     }
 }
 

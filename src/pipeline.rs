@@ -7,14 +7,15 @@ use crate::gateway::{self, GatewayTarget};
 use crate::handlers::models::{self, ModelsPlan};
 use crate::handlers::status::{self, StatusPlan};
 use crate::handlers::{
-    chat_completions, compat, embeddings, messages, pass_through, responses, universal,
+    chat_completions, compat, embeddings, gemini, messages, pass_through, responses, universal,
 };
 use crate::host::Host;
 use crate::keys::KeySelection;
 use crate::reply::Reply;
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
-use crate::upstream::Forward;
+use crate::upstream::{Forward, Inbound};
+use gemini::GeminiCall;
 
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +41,7 @@ pub enum Decision {
 }
 
 /// A route whose plan needs the request body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyRoute {
     /// `POST /v1/chat/completions`.
     ChatCompletions,
@@ -54,15 +55,11 @@ pub enum BodyRoute {
     CountTokens,
     /// `POST /` (or `/g/{gateway}/`) with a gateway: the Universal Endpoint.
     Universal,
+    /// `POST /v1beta/models/{model}:{method}` (or `/v1/`): the Gemini API.
+    Gemini(GeminiCall),
 }
 
-/// What a body route comes to: a forward plan or a direct answer (errors
-/// already rendered in the client's dialect).
-#[derive(Debug)]
-pub enum Planned {
-    Forward(Forward),
-    Reply(Reply),
-}
+pub use crate::upstream::Planned;
 
 /// Plans a [`Decision::WithBody`] once its body has been read.
 #[allow(clippy::too_many_arguments)]
@@ -76,29 +73,20 @@ pub fn plan_body(
     gateway: Option<&GatewayTarget>,
 ) -> Planned {
     let dialect = dialect_of(&head.path);
+    let req = Inbound {
+        head,
+        src,
+        host,
+        selection,
+        gateway,
+    };
     let planned = match route {
-        BodyRoute::ChatCompletions => {
-            chat_completions::plan(head, body, src, selection, host, gateway).map(Planned::Forward)
-        }
-        BodyRoute::Responses => {
-            responses::plan(head, body, src, selection, host, gateway).map(Planned::Forward)
-        }
-        BodyRoute::Embeddings => {
-            embeddings::plan(head, body, src, selection, host, gateway).map(Planned::Forward)
-        }
-        BodyRoute::Messages | BodyRoute::CountTokens => messages::plan(
-            head,
-            body,
-            src,
-            selection,
-            host,
-            gateway,
-            route == BodyRoute::CountTokens,
-        )
-        .map(|p| match p {
-            messages::Planned::Forward(f) => Planned::Forward(f),
-            messages::Planned::Reply(r) => Planned::Reply(r),
-        }),
+        BodyRoute::ChatCompletions => chat_completions::plan(&req, body).map(Planned::Forward),
+        BodyRoute::Responses => responses::plan(&req, body).map(Planned::Forward),
+        BodyRoute::Embeddings => embeddings::plan(&req, body).map(Planned::Forward),
+        BodyRoute::Messages => messages::plan(&req, body, false),
+        BodyRoute::CountTokens => messages::plan(&req, body, true),
+        BodyRoute::Gemini(call) => gemini::plan(&req, body, &call),
         BodyRoute::Universal => match gateway {
             Some(gw) => universal::plan(head, body, src, gw, selection, host)
                 .map(|up| Planned::Forward(Forward::single(up))),
@@ -158,8 +146,9 @@ impl Decided {
     }
 }
 
-/// The dialect a client speaks on `path`: Anthropic's on the Messages API
-/// routes (after any `/key/` and `/g/` prefixes), OpenAI's everywhere else.
+/// The dialect a client speaks on `path` (after any `/key/` and `/g/`
+/// prefixes): Anthropic's on the Messages API routes, Google's on the
+/// Gemini API's, OpenAI's everywhere else.
 pub fn dialect_of(path: &str) -> Dialect {
     let mut p = path;
     for prefix in ["/key/", "/g/", "/key/"] {
@@ -169,6 +158,8 @@ pub fn dialect_of(path: &str) -> Dialect {
     }
     if p == "/v1/messages" || p == "/v1/messages/count_tokens" {
         Dialect::Anthropic
+    } else if gemini::is_gemini_path(p) {
+        Dialect::Gemini
     } else {
         Dialect::OpenAi
     }
@@ -289,7 +280,8 @@ fn authenticate(head: &RequestHead, src: &dyn SettingSource) -> Result<(), Error
     ))
 }
 
-/// The proxy's own routes: chat completions, embeddings, messages, models, status, the
+/// The proxy's own routes: chat completions, embeddings, messages, the
+/// Responses and Gemini APIs, models, status, the
 /// gateway's `/compat/...` and Universal Endpoint. `None` when `path` is
 /// none of them.
 fn own_api(r: &Routing) -> Option<Decided> {
@@ -354,6 +346,10 @@ fn own_api(r: &Routing) -> Option<Decided> {
         "/" if gateway.is_some() && method == "POST" => {
             with_body(BodyRoute::Universal, "universal")
         }
+        _ if gemini::is_gemini_path(path) => match gemini::call_of(path)? {
+            Ok(call) => with_body(BodyRoute::Gemini(call), "gemini"),
+            Err(e) => Decided::error("gemini", e),
+        },
         _ => {
             let gw = gateway?;
             let rest = path

@@ -691,15 +691,15 @@ fn generated_requests_never_panic() {
             body.push_str(BODY[(next() % BODY.len() as u64) as usize]);
         }
         let _ = crate::handlers::chat_completions::plan(
-            &h,
+            &Inbound::new(
+                &h,
+                &s,
+                &Fixed {
+                    random: next(),
+                    now_ms: 0,
+                },
+            ),
             body.as_bytes(),
-            &s,
-            None,
-            &Fixed {
-                random: next(),
-                now_ms: 0,
-            },
-            None,
         );
     }
 }

@@ -408,15 +408,15 @@ fn status_lists_the_routes_each_provider_serves() {
     let v = resp.json();
     assert_eq!(
         v["providers"]["openai"]["routes"],
-        json!(["chat", "messages", "responses", "embeddings"])
+        json!(["chat", "messages", "responses", "gemini", "embeddings"])
     );
     assert_eq!(
         v["providers"]["anthropic"]["routes"],
-        json!(["chat", "messages", "responses"])
+        json!(["chat", "messages", "responses", "gemini"])
     );
     assert_eq!(
         v["providers"]["local"]["routes"],
-        json!(["chat", "messages", "responses", "embeddings"])
+        json!(["chat", "messages", "responses", "gemini", "embeddings"])
     );
     assert_eq!(v["providers"]["replicate"]["routes"], json!([]));
 }

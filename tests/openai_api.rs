@@ -652,7 +652,7 @@ fn status_masks_keys_and_reports_each_keys_verdict() {
     let v = resp.json();
     assert_eq!(
         v["providers"]["openai"],
-        json!({"available": true, "routes": ["chat", "messages", "responses", "embeddings"], "keys": [
+        json!({"available": true, "routes": ["chat", "messages", "responses", "gemini", "embeddings"], "keys": [
             {"key": "*******AAA", "status": "valid", "cooldown": 0},
             {"key": "*******BBB", "status": "invalid", "cooldown": 0},
             {"key": "*******CCC", "status": "unknown", "cooldown": 0}]})
@@ -663,7 +663,7 @@ fn status_masks_keys_and_reports_each_keys_verdict() {
     );
     assert_eq!(
         v["providers"]["groq"],
-        json!({"available": false, "routes": ["chat", "messages", "responses"], "keys": []})
+        json!({"available": false, "routes": ["chat", "messages", "responses", "gemini"], "keys": []})
     );
     assert_eq!(v["config"]["errors"][0]["setting"], "ANTHROPIC_API_KEY");
     assert_eq!(v["config"]["proxyKeys"], 1);

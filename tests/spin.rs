@@ -294,3 +294,65 @@ fn a_body_the_proxy_writes_asks_for_100_continue_and_a_handed_on_one_does_not() 
     assert_eq!(got[1].header("expect"), None);
     assert_eq!(got[1].body, passed.to_vec());
 }
+
+#[test]
+fn a_gemini_client_is_answered_under_spin_translated_and_native() {
+    if skip() {
+        return;
+    }
+    let openai = common::llm::openai_mock();
+    let google = Mock::start(|_| {
+        MockResponse::json(
+            200,
+            r#"{"candidates":[{"content":{"role":"model","parts":[{"text":"native"}]},"finishReason":"STOP"}]}"#,
+        )
+    });
+    let proxy = Proxy::start_spin(
+        &env(&[
+            ("PROXY_API_KEY", PROXY_KEY),
+            ("OPENAI_API_KEY", "sk-o"),
+            ("OPENAI_BASE_URL", &openai.url("/v1")),
+            ("GEMINI_API_KEY", "AIza-up"),
+            ("GOOGLE_AI_STUDIO_BASE_URL", &google.url("")),
+        ]),
+        &[],
+        &[openai.port, google.port],
+    )
+    .unwrap();
+    let body = br#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#;
+    let key = [("x-goog-api-key", PROXY_KEY)];
+    let resp = proxy.request(
+        "POST",
+        "/v1beta/models/openai/gpt-4o-mini:streamGenerateContent?alt=sse",
+        &key,
+        body,
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let text = resp.text();
+    assert!(text.contains(r#""text":"Hello""#), "{text}");
+    assert!(text.contains(r#""finishReason":"STOP""#), "{text}");
+    let first = resp.arrival_of("Hello").unwrap();
+    let last = resp.arrival_of("finishReason").unwrap();
+    assert!(
+        last - first >= Duration::from_millis(400),
+        "{first:?} {last:?}"
+    );
+    assert_eq!(openai.only().path(), "/v1/chat/completions");
+
+    let resp = proxy.request(
+        "POST",
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        &key,
+        body,
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let v: Value = resp.json();
+    assert_eq!(v["candidates"][0]["content"]["parts"][0]["text"], "native");
+    let got = google.only();
+    assert_eq!(
+        got.target,
+        "/v1beta/models/gemini-2.5-flash:generateContent"
+    );
+    assert_eq!(got.header("x-goog-api-key"), Some("AIza-up"));
+    assert_eq!(got.body, body.to_vec());
+}

@@ -7,12 +7,7 @@
 //! every value (messages, tools, …) stays as raw JSON text, copied untouched.
 
 use crate::errors::ErrorReply;
-use crate::gateway::GatewayTarget;
-use crate::host::Host;
-use crate::keys::KeySelection;
 use crate::providers::{anthropic, ChatTarget, Provider};
-use crate::request::RequestHead;
-use crate::settings::SettingSource;
 use crate::translate::anthropic_openai::request::chat_to_messages;
 use crate::translate::bedrock_openai::request::chat_to_converse;
 use crate::translate::raw::ObjectBuf;
@@ -20,7 +15,7 @@ use crate::translate::{ResponseMapping, Translated};
 use crate::upstream::chat::{
     self, dropped_header, keep_all, keep_for_translation, parse_top_level, Target, TopLevel,
 };
-use crate::upstream::Forward;
+use crate::upstream::{Forward, Inbound};
 use serde_json::Value;
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
@@ -32,28 +27,18 @@ fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
 /// With a gateway that supports the provider, the request goes to the
 /// gateway's OpenAI-compatible endpoint with model `{provider}/{model}` and the
 /// provider key as a Bearer token.
-pub fn plan(
-    head: &RequestHead,
-    body: &[u8],
-    src: &dyn SettingSource,
-    selection: Option<KeySelection>,
-    host: &dyn Host,
-    gateway: Option<&GatewayTarget>,
-) -> Result<Forward, ErrorReply> {
-    plan_keeping(head, body, src, selection, host, gateway, keep_all)
+pub fn plan(req: &Inbound, body: &[u8]) -> Result<Forward, ErrorReply> {
+    plan_keeping(req, body, keep_all)
 }
 
 /// [`plan`], with the client headers that may pass filtered by `keep` (a
 /// chat body translated from another dialect keeps fewer).
 pub fn plan_keeping(
-    head: &RequestHead,
+    req: &Inbound,
     body: &[u8],
-    src: &dyn SettingSource,
-    selection: Option<KeySelection>,
-    host: &dyn Host,
-    gateway: Option<&GatewayTarget>,
     keep: fn(&str) -> bool,
 ) -> Result<Forward, ErrorReply> {
+    let (src, gateway) = (req.src, req.gateway);
     let mut top = parse_top_level(body)?;
     let model = chat::model_of(&top)?;
     let (provider_name, upstream_model) = chat::split_model(&model, src, None)?;
@@ -66,7 +51,7 @@ pub fn plan_keeping(
         let upstream_model = format!("{}/{upstream_model}", provider.name);
         let dropped = rewrite(&mut top, &provider, &upstream_model);
         let target = Target::Compat(gw, "/chat/completions");
-        let mut fwd = post(head, src, host, selection, &provider, target, &top, keep)?;
+        let mut fwd = post(req, &provider, target, &top, keep)?;
         fwd.response_headers.extend(dropped_header(&dropped));
         return Ok(fwd);
     }
@@ -83,7 +68,7 @@ pub fn plan_keeping(
         } => {
             let dropped = rewrite(&mut top, &provider, &upstream);
             let target = Target::Provider { path, gateway };
-            let mut fwd = post(head, src, host, selection, &provider, target, &top, keep)?;
+            let mut fwd = post(req, &provider, target, &top, keep)?;
             fwd.response_headers.extend(dropped_header(&dropped));
             Ok(fwd)
         }
@@ -105,10 +90,8 @@ pub fn plan_keeping(
                 model,
                 include_usage: translated.include_usage,
             };
-            Ok(
-                post_translated(head, src, host, selection, &provider, target, &out)?
-                    .translated(mapping, &translated.dropped),
-            )
+            Ok(post_translated(req, &provider, target, &out)?
+                .translated(mapping, &translated.dropped))
         }
         ChatTarget::Converse { path } => {
             let translated = translate(body, chat_to_converse)?;
@@ -118,10 +101,8 @@ pub fn plan_keeping(
                 include_usage: translated.include_usage,
             };
             let body = &translated.body;
-            Ok(
-                post_translated(head, src, host, selection, &provider, target, body)?
-                    .translated(mapping, &translated.dropped),
-            )
+            Ok(post_translated(req, &provider, target, body)?
+                .translated(mapping, &translated.dropped))
         }
     }
 }
@@ -152,42 +133,25 @@ fn encode(body: &impl serde::Serialize) -> Result<Vec<u8>, ErrorReply> {
 }
 
 /// The client's body, rewritten, in its own dialect.
-#[allow(clippy::too_many_arguments)]
 fn post(
-    head: &RequestHead,
-    src: &dyn SettingSource,
-    host: &dyn Host,
-    selection: Option<KeySelection>,
+    req: &Inbound,
     provider: &Provider,
     target: Target,
     top: &TopLevel,
     keep: fn(&str) -> bool,
 ) -> Result<Forward, ErrorReply> {
     let body = encode(top)?;
-    chat::post_json(head, src, host, selection, provider, target, body, keep)
+    chat::post_json(req, provider, target, body, keep)
 }
 
 /// A body translated into the provider's dialect.
 fn post_translated(
-    head: &RequestHead,
-    src: &dyn SettingSource,
-    host: &dyn Host,
-    selection: Option<KeySelection>,
+    req: &Inbound,
     provider: &Provider,
     target: Target,
     body: &ObjectBuf,
 ) -> Result<Forward, ErrorReply> {
-    let body = body.to_vec();
-    chat::post_json(
-        head,
-        src,
-        host,
-        selection,
-        provider,
-        target,
-        body,
-        keep_for_translation,
-    )
+    chat::post_json(req, provider, target, body.to_vec(), keep_for_translation)
 }
 
 /// Sets the upstream model, drops what the provider does not accept (and
@@ -209,6 +173,7 @@ fn rewrite(top: &mut TopLevel, provider: &Provider, model: &str) -> Vec<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::RequestHead;
     use crate::settings;
     use crate::upstream::UpstreamRequest;
     use std::collections::HashMap;
@@ -249,15 +214,15 @@ mod tests {
         extra: &[(&str, &str)],
     ) -> Result<(UpstreamRequest, serde_json::Value), ErrorReply> {
         let up = plan(
-            &head(),
+            &Inbound::new(
+                &head(),
+                &src(extra),
+                &crate::host::Fixed {
+                    random: 0,
+                    now_ms: 0,
+                },
+            ),
             body.as_bytes(),
-            &src(extra),
-            None,
-            &crate::host::Fixed {
-                random: 0,
-                now_ms: 0,
-            },
-            None,
         )?
         .attempts
         .remove(0);
@@ -348,15 +313,15 @@ mod tests {
             serde_json::json!([{"role": "user", "content": [{"type": "text", "text": "hi"}]}])
         );
         let fwd = plan(
-            &head(),
+            &Inbound::new(
+                &head(),
+                &src(&[]),
+                &crate::host::Fixed {
+                    random: 0,
+                    now_ms: 0,
+                },
+            ),
             br#"{"model":"anthropic/c","messages":[],"max_tokens":7,"frequency_penalty":1}"#,
-            &src(&[]),
-            None,
-            &crate::host::Fixed {
-                random: 0,
-                now_ms: 0,
-            },
-            None,
         )
         .unwrap();
         assert_eq!(
@@ -435,6 +400,7 @@ mod tests {
 mod gateway_tests {
     use super::*;
     use crate::gateway;
+    use crate::request::RequestHead;
     use std::collections::HashMap;
 
     #[test]
@@ -457,15 +423,17 @@ mod gateway_tests {
         );
         let first = |body: &[u8]| {
             plan(
-                &head,
-                body,
-                &s,
-                None,
-                &crate::host::Fixed {
-                    random: 0,
-                    now_ms: 0,
+                &Inbound {
+                    head: &head,
+                    src: &s,
+                    host: &crate::host::Fixed {
+                        random: 0,
+                        now_ms: 0,
+                    },
+                    selection: None,
+                    gateway: Some(&gw),
                 },
-                Some(&gw),
+                body,
             )
             .unwrap()
             .attempts

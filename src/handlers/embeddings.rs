@@ -14,15 +14,10 @@
 //! provider's own URL shape there (`{gateway}/{provider}/…`).
 
 use crate::errors::ErrorReply;
-use crate::gateway::GatewayTarget;
-use crate::host::Host;
-use crate::keys::KeySelection;
 use crate::providers::{EmbeddingsTarget, Provider, ProviderKind};
-use crate::request::RequestHead;
-use crate::settings::SettingSource;
 use crate::translate::{bedrock_embeddings, ResponseMapping};
 use crate::upstream::chat::{self, keep_all, keep_for_translation, parse_top_level, Target};
-use crate::upstream::Forward;
+use crate::upstream::{Forward, Inbound};
 use serde_json::{Map, Value};
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
@@ -31,14 +26,18 @@ fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
 
 /// Turns an embeddings request into the provider's upstream request, one
 /// attempt per key.
-pub fn plan(
-    head: &RequestHead,
+pub fn plan(req: &Inbound, body: &[u8]) -> Result<Forward, ErrorReply> {
+    plan_keeping(req, body, keep_all)
+}
+
+/// [`plan`], with the client headers that may pass filtered by `keep` (an
+/// embeddings body translated from another dialect keeps fewer).
+pub fn plan_keeping(
+    req: &Inbound,
     body: &[u8],
-    src: &dyn SettingSource,
-    selection: Option<KeySelection>,
-    host: &dyn Host,
-    gateway: Option<&GatewayTarget>,
+    keep: fn(&str) -> bool,
 ) -> Result<Forward, ErrorReply> {
+    let src = req.src;
     let mut top = parse_top_level(body)?;
     let model = chat::model_of(&top)?;
     if top.get("input").is_none_or(|raw| raw.get() == "null") {
@@ -46,7 +45,9 @@ pub fn plan(
     }
     let (provider_name, upstream_model) = chat::split_model(&model, src, None)?;
     let provider = chat::resolve(&provider_name, &model, src)?;
-    let gateway = gateway.filter(|_| provider.spec.is_some_and(|s| s.gateway));
+    let gateway = req
+        .gateway
+        .filter(|_| provider.spec.is_some_and(|s| s.gateway));
     let target = provider
         .embeddings_target(&upstream_model, gateway.is_some())
         .ok_or_else(|| no_embeddings(&provider))?;
@@ -59,9 +60,7 @@ pub fn plan(
             let body = serde_json::to_vec(&top)
                 .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
             let target = Target::Provider { path, gateway };
-            chat::post_json(
-                head, src, host, selection, &provider, target, body, keep_all,
-            )
+            chat::post_json(req, &provider, target, body, keep)
         }
         EmbeddingsTarget::Bedrock { path, model: id } => {
             let family = bedrock_embeddings::family(&id).ok_or_else(|| {
@@ -93,17 +92,10 @@ pub fn plan(
                 .map_err(|m| bad(m, "invalid_request"))?;
             let target = Target::Provider { path, gateway };
             let mapping = ResponseMapping::BedrockEmbeddings { model, base64 };
-            Ok(chat::post_json(
-                head,
-                src,
-                host,
-                selection,
-                &provider,
-                target,
-                out,
-                keep_for_translation,
-            )?
-            .translated(mapping, &dropped))
+            Ok(
+                chat::post_json(req, &provider, target, out, keep_for_translation)?
+                    .translated(mapping, &dropped),
+            )
         }
     }
 }
@@ -125,6 +117,8 @@ mod tests {
     use super::*;
     use crate::cloud_auth::CloudAuth;
     use crate::gateway;
+    use crate::gateway::GatewayTarget;
+    use crate::request::RequestHead;
     use crate::upstream::UpstreamRequest;
     use serde_json::json;
     use std::collections::HashMap;
@@ -178,7 +172,16 @@ mod tests {
         s: &HashMap<String, String>,
         gw: Option<&GatewayTarget>,
     ) -> Result<Forward, ErrorReply> {
-        plan(&head(), body.to_string().as_bytes(), s, None, &host(), gw)
+        plan(
+            &Inbound {
+                head: &head(),
+                src: s,
+                host: &host(),
+                selection: None,
+                gateway: gw,
+            },
+            body.to_string().as_bytes(),
+        )
     }
 
     fn run(body: Value, extra: &[(&str, &str)]) -> Result<(UpstreamRequest, Value), ErrorReply> {
@@ -575,7 +578,7 @@ mod tests {
                 "'nope'",
             ),
         ] {
-            let e = plan(&head(), body.as_bytes(), &src(&[]), None, &host(), None).unwrap_err();
+            let e = plan(&Inbound::new(&head(), &src(&[]), &host()), body.as_bytes()).unwrap_err();
             assert_eq!(e.status, 400, "{body}");
             assert_eq!(e.code, code, "{body}");
             assert!(e.message.contains(needle), "{body}: {}", e.message);

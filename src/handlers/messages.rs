@@ -8,13 +8,8 @@
 //! its answer (JSON or SSE) translated back.
 
 use crate::errors::{Dialect, ErrorReply};
-use crate::gateway::GatewayTarget;
-use crate::host::Host;
-use crate::keys::KeySelection;
 use crate::providers::{ChatTarget, Provider};
 use crate::reply::Reply;
-use crate::request::RequestHead;
-use crate::settings::SettingSource;
 use crate::translate::anthropic_openai::request::{
     messages_fields_to_chat, top_level, ChatOptions,
 };
@@ -22,37 +17,21 @@ use crate::translate::bedrock_openai::request::chat_to_converse;
 use crate::translate::raw::{as_bool, parse_object, splice, Fields, ObjectBuf, Request};
 use crate::translate::{drop_name, ResponseMapping};
 use crate::upstream::chat::{self, keep_all, keep_for_translation, Target};
-use crate::upstream::Forward;
+use crate::upstream::{estimate_reply, Forward, Inbound, Planned};
 use serde_json::Value;
-
-/// What answering a Messages request takes.
-#[derive(Debug)]
-pub enum Planned {
-    Forward(Forward),
-    /// Answered by the proxy itself (a token-count estimate).
-    Reply(Reply),
-}
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
     ErrorReply::bad_request(message, code)
 }
 
-/// The response header that marks a token count as the proxy's estimate.
-pub const ESTIMATE_HEADER: &str = "x-llm-proxy-token-count";
+pub use crate::upstream::ESTIMATE_HEADER;
 
 /// Plans `POST /v1/messages` (`count_tokens`: `POST /v1/messages/count_tokens`).
 ///
 /// Only the body's top level is parsed here; a translation reads the rest
 /// one level at a time and copies what it does not change as raw bytes.
-pub fn plan(
-    head: &RequestHead,
-    body: &[u8],
-    src: &dyn SettingSource,
-    selection: Option<KeySelection>,
-    host: &dyn Host,
-    gateway: Option<&GatewayTarget>,
-    count_tokens: bool,
-) -> Result<Planned, ErrorReply> {
+pub fn plan(req: &Inbound, body: &[u8], count_tokens: bool) -> Result<Planned, ErrorReply> {
+    let (src, gateway) = (req.src, req.gateway);
     let top = top_level(body).map_err(chat::body_error)?;
     let model_raw = chat::model_field(&top.fields)?;
     let model = chat::model_text(model_raw)?;
@@ -102,9 +81,7 @@ pub fn plan(
             path,
             gateway: direct_gateway,
         };
-        let mut fwd = chat::post_json(
-            head, src, host, selection, &provider, target, new_body, keep_all,
-        )?;
+        let mut fwd = chat::post_json(req, &provider, target, new_body, keep_all)?;
         fwd.dialect = Dialect::Anthropic;
         return Ok(Planned::Forward(fwd));
     }
@@ -121,10 +98,7 @@ pub fn plan(
         };
         bad(message, "unsupported_provider")
     })?;
-    translated(
-        head, &top, src, selection, host, gateway, &provider, &model, target,
-    )
-    .map(Planned::Forward)
+    translated(req, &top, &provider, &model, target).map(Planned::Forward)
 }
 
 /// What a provider takes, for the Messages → chat mapping.
@@ -146,18 +120,14 @@ fn chat_options(provider: &Provider, target: &ChatTarget) -> ChatOptions {
 
 /// A Messages request for a provider that speaks OpenAI chat completions
 /// (or Converse, one translation further).
-#[allow(clippy::too_many_arguments)]
 fn translated(
-    head: &RequestHead,
+    req: &Inbound,
     top: &Request,
-    src: &dyn SettingSource,
-    selection: Option<KeySelection>,
-    host: &dyn Host,
-    gateway: Option<&GatewayTarget>,
     provider: &Provider,
     model: &str,
     target: ChatTarget,
 ) -> Result<Forward, ErrorReply> {
+    let gateway = req.gateway;
     let t = messages_fields_to_chat(top, chat_options(provider, &target))
         .map_err(|m| bad(m, "invalid_request"))?;
     let mut body = t.body;
@@ -228,16 +198,7 @@ fn translated(
         }
         body.retain(|k| chat::accepts(provider, k));
     }
-    let mut fwd = chat::post_json(
-        head,
-        src,
-        host,
-        selection,
-        provider,
-        path,
-        body.to_vec(),
-        keep_for_translation,
-    )?;
+    let mut fwd = chat::post_json(req, provider, path, body.to_vec(), keep_for_translation)?;
     fwd.dialect = Dialect::Anthropic;
     Ok(fwd.translated(mapping, &dropped))
 }
@@ -297,16 +258,7 @@ pub fn estimate(request: &Value) -> Reply {
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
     let tokens = bytes.div_ceil(4) + 4 * messages + 3;
-    let mut reply = Reply::json(
-        200,
-        serde_json::json!({ "input_tokens": tokens })
-            .to_string()
-            .into_bytes(),
-    );
-    reply
-        .headers
-        .push((ESTIMATE_HEADER.into(), "estimate".into()));
-    reply
+    estimate_reply(&serde_json::json!({ "input_tokens": tokens }))
 }
 
 #[cfg(test)]

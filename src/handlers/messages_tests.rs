@@ -5,6 +5,7 @@ use super::*;
 use crate::errors::Dialect;
 use crate::host::Fixed;
 use crate::pipeline::{decide, dialect_of, plan_body, BodyRoute, Planned as PipelinePlanned};
+use crate::request::RequestHead;
 use crate::settings::from_pairs;
 use std::collections::HashMap;
 
@@ -42,15 +43,15 @@ fn head(path: &str) -> RequestHead {
 
 fn forward(body: &str, s: &HashMap<String, String>, count: bool) -> Forward {
     match plan(
-        &head("/v1/messages?beta=true"),
+        &Inbound::new(
+            &head("/v1/messages?beta=true"),
+            s,
+            &Fixed {
+                random: 0,
+                now_ms: 0,
+            },
+        ),
         body.as_bytes(),
-        s,
-        None,
-        &Fixed {
-            random: 0,
-            now_ms: 0,
-        },
-        None,
         count,
     )
     .unwrap()
@@ -170,15 +171,15 @@ fn count_tokens_elsewhere_is_an_estimate() {
     let body = r#"{"model":"openai/gpt-4.1","messages":[{"role":"user","content":"abcdefgh abcdefgh abcdefgh abcdefgh"}],
                    "system":"be brief"}"#;
     let Planned::Reply(r) = plan(
-        &head("/v1/messages/count_tokens"),
+        &Inbound::new(
+            &head("/v1/messages/count_tokens"),
+            &src(&[]),
+            &Fixed {
+                random: 0,
+                now_ms: 0,
+            },
+        ),
         body.as_bytes(),
-        &src(&[]),
-        None,
-        &Fixed {
-            random: 0,
-            now_ms: 0,
-        },
-        None,
         true,
     )
     .unwrap() else {

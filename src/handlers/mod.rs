@@ -5,6 +5,7 @@
 pub mod chat_completions;
 pub mod compat;
 pub mod embeddings;
+pub mod gemini;
 pub mod messages;
 pub mod models;
 pub mod pass_through;

@@ -10,33 +10,22 @@
 //! back through the same chain plus chat → Responses.
 
 use crate::errors::ErrorReply;
-use crate::gateway::GatewayTarget;
 use crate::handlers::chat_completions;
-use crate::host::Host;
-use crate::keys::KeySelection;
 use crate::providers::ChatTarget;
-use crate::request::RequestHead;
-use crate::settings::SettingSource;
 use crate::translate::anthropic_openai::request::ChatOptions;
 use crate::translate::raw::{parse_object, splice, Fields};
 use crate::translate::responses_openai::request::{responses_fields_to_chat, NO_STATE};
 use crate::translate::ResponseMapping;
 use crate::upstream::chat::{self, keep_all, keep_for_translation, Target};
-use crate::upstream::Forward;
+use crate::upstream::{Forward, Inbound};
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
     ErrorReply::bad_request(message, code)
 }
 
 /// Plans `POST /v1/responses`.
-pub fn plan(
-    head: &RequestHead,
-    body: &[u8],
-    src: &dyn SettingSource,
-    selection: Option<KeySelection>,
-    host: &dyn Host,
-    gateway: Option<&GatewayTarget>,
-) -> Result<Forward, ErrorReply> {
+pub fn plan(req: &Inbound, body: &[u8]) -> Result<Forward, ErrorReply> {
+    let (src, gateway) = (req.src, req.gateway);
     // Read once: the native path splices the model into these bytes, the
     // translated one maps these fields.
     let top: Fields = parse_object(body).map_err(chat::body_error)?;
@@ -54,9 +43,7 @@ pub fn plan(
             gateway: direct_gateway,
         };
         let new_body = splice(body, model_raw, &upstream_model);
-        return chat::post_json(
-            head, src, host, selection, &provider, target, new_body, keep_all,
-        );
+        return chat::post_json(req, &provider, target, new_body, keep_all);
     }
 
     // Translated: Responses → chat, then the chat route's own plan.
@@ -80,15 +67,7 @@ pub fn plan(
     })?;
     let mut chat_body = translated.chat.body;
     chat_body.insert("model", &model);
-    let fwd = chat_completions::plan_keeping(
-        head,
-        &chat_body.to_vec(),
-        src,
-        selection,
-        host,
-        gateway,
-        keep_for_translation,
-    )?;
+    let fwd = chat_completions::plan_keeping(req, &chat_body.to_vec(), keep_for_translation)?;
     let to_responses = ResponseMapping::ChatToResponses {
         model,
         tools: translated.tools,

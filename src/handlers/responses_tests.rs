@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::host::Fixed;
+use crate::request::RequestHead;
 use crate::settings::from_pairs;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -41,12 +42,8 @@ fn forward(body: &Value) -> Result<Forward, ErrorReply> {
         now_ms: 0,
     };
     plan(
-        &head(),
+        &Inbound::new(&head(), &src(), &host),
         body.to_string().as_bytes(),
-        &src(),
-        None,
-        &host,
-        None,
     )
 }
 

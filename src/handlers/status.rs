@@ -272,22 +272,22 @@ mod tests {
         assert_eq!(v["providers"]["mistral"]["available"], false);
         assert_eq!(
             v["providers"]["openai"]["routes"],
-            json!(["chat", "messages", "responses", "embeddings"])
+            json!(["chat", "messages", "responses", "gemini", "embeddings"])
         );
         assert_eq!(
             v["providers"]["groq"]["routes"],
-            json!(["chat", "messages", "responses"])
+            json!(["chat", "messages", "responses", "gemini"])
         );
         // A provider whose settings are malformed serves nothing.
         assert_eq!(v["providers"]["anthropic"]["routes"], json!([]));
         assert_eq!(v["providers"]["replicate"]["routes"], json!([]));
         assert_eq!(
             v["providers"]["aws-bedrock"]["routes"],
-            json!(["chat", "messages", "responses", "embeddings"])
+            json!(["chat", "messages", "responses", "gemini", "embeddings"])
         );
         assert_eq!(
             v["providers"]["c"]["routes"],
-            json!(["chat", "messages", "responses", "embeddings"])
+            json!(["chat", "messages", "responses", "gemini", "embeddings"])
         );
         // Perplexity has no models endpoint: nothing to call, verdict unknown.
         let pplx = p

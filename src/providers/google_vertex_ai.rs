@@ -200,20 +200,51 @@ pub fn embeddings_target(p: &Provider, model: &str) -> Option<EmbeddingsTarget> 
     })
 }
 
+/// Vertex's native Gemini API path of `method` (`generateContent`,
+/// `streamGenerateContent`, `countTokens`) for a Google model: under the
+/// project and region, or (express mode) the global publisher path. `None`
+/// for Claude and other publishers' models, for other methods, and without
+/// a project outside express mode.
+pub fn gemini_path(p: &Provider, model: &str, method: &str) -> Option<String> {
+    if !matches!(
+        method,
+        "generateContent" | "streamGenerateContent" | "countTokens"
+    ) {
+        return None;
+    }
+    let bare = model.strip_prefix("google/").unwrap_or(model);
+    if bare.contains('/') || bare.starts_with("claude") {
+        return None;
+    }
+    let model = crate::cloud_auth::sigv4::uri_encode(bare.as_bytes(), false);
+    if express(p) {
+        return Some(format!("/v1/publishers/google/models/{model}:{method}"));
+    }
+    Some(format!(
+        "{}/publishers/google/models/{model}:{method}",
+        project_root(p)?
+    ))
+}
+
+/// `/v1/projects/{project}/locations/{region}`, when there is a project.
+fn project_root(p: &Provider) -> Option<String> {
+    match &p.cloud {
+        Some(Cloud::Vertex {
+            project: Some(project),
+            region,
+            ..
+        }) => Some(format!("/v1/projects/{project}/locations/{region}")),
+        _ => None,
+    }
+}
+
 /// Claude models speak Anthropic's Messages API on Vertex; the rest take
 /// the OpenAI-compatible endpoint, with `google/` unless qualified.
 pub fn chat_target(p: &Provider, model: &str, stream: bool) -> Option<ChatTarget> {
     if express(p) {
         return None;
     }
-    let Some(Cloud::Vertex {
-        project: Some(project),
-        region,
-        ..
-    }) = &p.cloud
-    else {
-        return None;
-    };
+    let root = project_root(p)?;
     let bare = model.strip_prefix("anthropic/").unwrap_or(model);
     if bare.starts_with("claude") {
         let model =
@@ -224,9 +255,7 @@ pub fn chat_target(p: &Provider, model: &str, stream: bool) -> Option<ChatTarget
             "rawPredict"
         };
         return Some(ChatTarget::Messages {
-            path: format!(
-                "/v1/projects/{project}/locations/{region}/publishers/anthropic/models/{model}:{method}"
-            ),
+            path: format!("{root}/publishers/anthropic/models/{model}:{method}"),
             model: None,
             anthropic_version: Some(ANTHROPIC_VERSION),
         });

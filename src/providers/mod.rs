@@ -640,6 +640,22 @@ impl Provider {
         }
     }
 
+    /// The path of a Gemini API call (`method`: `generateContent`,
+    /// `countTokens`, …; `version`: the client's, `v1beta` or `v1`) where this
+    /// provider speaks the Gemini API natively: Google AI Studio, and Vertex
+    /// for Google's own models. `None` elsewhere: the call is translated.
+    pub fn gemini_path(&self, model: &str, version: &str, method: &str) -> Option<String> {
+        match self.spec.map(|s| (s.kind, s.models_shape)) {
+            Some((ProviderKind::GoogleVertexAi, _)) => {
+                google_vertex_ai::gemini_path(self, model, method)
+            }
+            Some((ProviderKind::Standard, ModelsShape::Google)) => {
+                Some(google_ai_studio::gemini_path(version, model, method))
+            }
+            _ => None,
+        }
+    }
+
     /// Where an embeddings request for `model` goes (`via_gateway`: through
     /// the AI Gateway's provider URL); `None` when the provider has no
     /// embeddings endpoint.
@@ -665,9 +681,17 @@ impl Provider {
     pub fn routes(&self) -> Vec<&'static str> {
         let mut routes = Vec::new();
         if self.chat_target("model", false, false).is_some() {
-            routes.extend(["chat", "messages", "responses"]);
-        } else if self.spec.and_then(|s| s.responses_path).is_some() {
-            routes.push("responses");
+            routes.extend(["chat", "messages", "responses", "gemini"]);
+        } else {
+            if self.spec.and_then(|s| s.responses_path).is_some() {
+                routes.push("responses");
+            }
+            if self
+                .gemini_path("model", "v1beta", "generateContent")
+                .is_some()
+            {
+                routes.push("gemini");
+            }
         }
         if self.embeddings_target("model", false).is_some() {
             routes.push("embeddings");

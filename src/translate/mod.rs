@@ -1,5 +1,5 @@
-//! Dialect translation: clients speak OpenAI chat completions or Anthropic
-//! Messages, providers speak their own. Each pair is a module of pure
+//! Dialect translation: clients speak OpenAI chat completions, Anthropic
+//! Messages, the Responses API or the Gemini API; providers speak their own. Each pair is a module of pure
 //! mappers (request, response) and stream translators (state machines over
 //! bytes, independent of chunk boundaries); the edge only runs the upstream's
 //! bytes through the [`BodyTransform`] that [`ResponseMapping`] chooses.
@@ -7,7 +7,7 @@
 //! Pairs, each with OpenAI chat completions as the hub: [`anthropic_openai`]
 //! (Anthropic Messages), [`bedrock_openai`] (Bedrock Converse),
 //! [`responses_openai`] (the OpenAI Responses API), [`gemini_openai`]
-//! (Gemini `generateContent`, not yet routed); and
+//! (Gemini `generateContent`, `embedContent`); and
 //! [`bedrock_embeddings`] (Bedrock `InvokeModel` embeddings ⇄ OpenAI embeddings).
 
 pub mod anthropic_openai;
@@ -69,6 +69,14 @@ pub enum ResponseMapping {
         model: String,
         tools: responses_openai::ToolNames,
     },
+    /// An OpenAI chat completions answer → Gemini's `GenerateContentResponse`
+    /// (the client spoke the Gemini API; `model` as it named it). `array`: a
+    /// whole answer as a one-element JSON array (`streamGenerateContent`
+    /// without `alt=sse`).
+    ChatToGemini { model: String, array: bool },
+    /// An OpenAI embeddings answer → Gemini's `embedContent` answer
+    /// (`batch`: `batchEmbedContents`).
+    EmbeddingsToGemini { batch: bool },
     /// A Bedrock `InvokeModel` embeddings answer (Titan or Cohere) → OpenAI
     /// embeddings (`base64`: the client asked `encoding_format: "base64"`).
     BedrockEmbeddings { model: String, base64: bool },
@@ -338,6 +346,33 @@ impl ResponseMapping {
                     json(convert, response::error_to_openai)
                 } else {
                     error_in(status, response::error_to_openai)
+                }
+            }
+            ResponseMapping::ChatToGemini { model, array } => {
+                let (model, array) = (model.clone(), *array);
+                if ok && sse {
+                    events(gemini_openai::stream::ChatToGeminiStream::new(&model))
+                } else if ok {
+                    let convert = move |b: &[u8]| {
+                        let one = gemini_openai::response::chat_to_gemini_response(b, &model)?;
+                        Ok(if array {
+                            [&b"["[..], &one, b"]"].concat()
+                        } else {
+                            one
+                        })
+                    };
+                    json(convert, gemini_openai::response::error_to_gemini)
+                } else {
+                    error_in(status, gemini_openai::response::error_to_gemini)
+                }
+            }
+            ResponseMapping::EmbeddingsToGemini { batch } => {
+                let batch = *batch;
+                if ok {
+                    let convert = move |b: &[u8]| gemini_openai::embed::openai_to_embed(b, batch);
+                    json(convert, gemini_openai::response::error_to_gemini)
+                } else {
+                    error_in(status, gemini_openai::response::error_to_gemini)
                 }
             }
             ResponseMapping::ChatToMessages { model } => {

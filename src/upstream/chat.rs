@@ -4,8 +4,6 @@
 
 use crate::errors::ErrorReply;
 use crate::gateway::{self, GatewayTarget};
-use crate::host::Host;
-use crate::keys::KeySelection;
 use crate::providers::{self, ParamPolicy, Provider, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
@@ -13,7 +11,7 @@ use crate::translate::raw::{as_str, parse_object, Fields};
 use crate::translate::ResponseMapping;
 use crate::upstream::headers::{client_headers, via_gateway, with_provider_headers};
 use crate::upstream::pick::{pick_keys, PickedKey};
-use crate::upstream::{Forward, UpstreamRequest};
+use crate::upstream::{Forward, Inbound, UpstreamRequest};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -175,17 +173,20 @@ pub enum Target<'a> {
 /// key. Client headers pass by the shared rules; `keep` filters them further
 /// (a translated request drops what only meant something to the client's
 /// dialect). Response mapping and dialect are the caller's to set.
-#[allow(clippy::too_many_arguments)]
 pub fn post_json(
-    head: &RequestHead,
-    src: &dyn SettingSource,
-    host: &dyn Host,
-    selection: Option<KeySelection>,
+    req: &Inbound,
     provider: &Provider,
     target: Target,
     body: Vec<u8>,
     keep: fn(&str) -> bool,
 ) -> Result<Forward, ErrorReply> {
+    let Inbound {
+        head,
+        src,
+        host,
+        selection,
+        ..
+    } = *req;
     let picked = pick_keys(provider, selection, src, host)?;
     let body: Arc<[u8]> = body.into();
     let token = match &target {
@@ -289,7 +290,8 @@ pub fn keep_all(_: &str) -> bool {
 /// which would name the other dialect's SDK) and its agent's (Claude
 /// Code's `x-app`, `x-claude-code-*` session ids; Codex's `originator`,
 /// session and thread ids and `x-codex-*` turn metadata, which names the
-/// installation).
+/// installation); Google's SDKs' `x-goog-api-client` and any other
+/// `x-goog-*` or `x-gemini-*` header.
 pub fn keep_for_translation(name: &str) -> bool {
     !matches!(
         name,
@@ -306,6 +308,8 @@ pub fn keep_for_translation(name: &str) -> bool {
         && !name.starts_with("x-stainless-")
         && !name.starts_with("x-claude-code-")
         && !name.starts_with("x-codex-")
+        && !name.starts_with("x-goog-")
+        && !name.starts_with("x-gemini-")
 }
 
 /// The `x-llm-proxy-dropped` response header naming what a request lost.

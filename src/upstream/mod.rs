@@ -9,12 +9,62 @@ pub mod pick;
 
 use crate::errors::Dialect;
 use crate::gateway::{self, GatewayTarget};
-use crate::keys::CooldownRecord;
+use crate::host::Host;
+use crate::keys::{CooldownRecord, KeySelection};
 pub use crate::outgoing::UpstreamRequest;
 use crate::providers::Provider;
+use crate::reply::Reply;
+use crate::request::RequestHead;
 use crate::settings::SettingSource;
 use crate::translate::ResponseMapping;
 use std::sync::Arc;
+
+/// What a handler knows of a client's request besides its body: the head,
+/// where settings come from, the host, the `/key/` selection and the
+/// request's gateway (all read before the body).
+#[derive(Clone, Copy)]
+pub struct Inbound<'a> {
+    pub head: &'a RequestHead,
+    pub src: &'a dyn SettingSource,
+    pub host: &'a dyn Host,
+    pub selection: Option<KeySelection>,
+    pub gateway: Option<&'a GatewayTarget>,
+}
+
+impl<'a> Inbound<'a> {
+    /// A request without `/key/` selection or gateway.
+    pub fn new(head: &'a RequestHead, src: &'a dyn SettingSource, host: &'a dyn Host) -> Self {
+        Inbound {
+            head,
+            src,
+            host,
+            selection: None,
+            gateway: None,
+        }
+    }
+}
+
+/// What a body route comes to: a forward plan or a direct answer (errors
+/// already rendered in the client's dialect, or an answer the proxy gives
+/// itself, such as a token-count estimate).
+#[derive(Debug)]
+pub enum Planned {
+    Forward(Forward),
+    Reply(Reply),
+}
+
+/// The response header that marks a token count as the proxy's estimate.
+pub const ESTIMATE_HEADER: &str = "x-llm-proxy-token-count";
+
+/// A token count the proxy estimated (`body` in the client's dialect's
+/// shape), marked by [`ESTIMATE_HEADER`].
+pub fn estimate_reply(body: &serde_json::Value) -> Reply {
+    let mut reply = Reply::json(200, body.to_string().into_bytes());
+    reply
+        .headers
+        .push((ESTIMATE_HEADER.into(), "estimate".into()));
+    reply
+}
 
 /// One upstream request and its fallbacks: the same request with the next
 /// keys (SPEC §7), tried in order while attempts fail before any byte

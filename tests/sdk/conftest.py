@@ -105,7 +105,7 @@ class MockProvider(BaseHTTPRequestHandler):
             self._send(200, json.dumps(embeddings_answer(body, mock_vectors(body), 4)))
         elif self.path == "/anthropic/v1/messages":
             self._messages(body)
-        elif self.path.startswith("/google/v1beta/models/"):
+        elif self.path.startswith(("/google/v1beta/models/", "/google/v1/models/")):
             self._gemini(body)
         else:
             self._send(404, json.dumps({"error": {"message": "not found"}}))
@@ -171,17 +171,49 @@ class MockProvider(BaseHTTPRequestHandler):
         self._send(200, json.dumps(response))
 
     def _gemini(self, body):
-        def answer(text, finish=None):
-            cand = {"content": {"parts": [{"text": text}], "role": "model"}, "index": 0}
+        """Google AI Studio's countTokens, (batch)embedContents and generateContent
+        (and `:streamGenerateContent?alt=sse`, CRLF-separated events as Google
+        writes them): a function call first
+        when the request declares functions, then the answer that quotes the
+        function's response; plain text otherwise."""
+        if ":countTokens" in self.path:
+            return self._send(200, json.dumps({"totalTokens": 7}))
+        if ":batchEmbedContents" in self.path:
+            vectors = [[0.5, float(i), -2.0] for i in range(len(body["requests"]))]
+            return self._send(200, json.dumps({"embeddings": [{"values": v} for v in vectors]}))
+        if ":embedContent" in self.path:
+            return self._send(200, json.dumps({"embedding": {"values": [0.5, 0.0, -2.0]}}))
+        last = ((body or {}).get("contents") or [{}])[-1]
+        results = [p["functionResponse"] for p in last.get("parts") or [] if "functionResponse" in p]
+        declares = any("functionDeclarations" in t for t in (body or {}).get("tools") or [])
+        call = {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}
+
+        def answer(parts, finish=None, usage=(2, 1, 3)):
+            cand = {"content": {"parts": parts, "role": "model"}, "index": 0}
             if finish:
                 cand["finishReason"] = finish
-            return {"candidates": [cand], "modelVersion": "gemini-2.0-flash",
-                    "usageMetadata": {"promptTokenCount": 2, "candidatesTokenCount": 1, "totalTokenCount": 3}}
+            prompt, candidates, total = usage
+            return {"candidates": [cand], "modelVersion": "gemini-2.0-flash", "responseId": "gemini-resp-1",
+                    "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": candidates,
+                                      "totalTokenCount": total}}
+        if results:
+            r = results[0].get("response") or {}
+            texts = [f"Weather: {r.get('output', json.dumps(r))}"]
+        elif declares:
+            texts = None
+        else:
+            texts = ["Hal", "lo"]
         if ":streamGenerateContent" in self.path:
-            events = [answer("Hal"), answer("lo", "STOP")]
+            if texts is None:
+                events = [answer([{"text": "Hal"}], usage=(2, 0, 2)), answer([call], "STOP", (2, 4, 6))]
+            else:
+                events = [answer([{"text": t}], usage=(2, 0, 2)) for t in texts[:-1]]
+                events.append(answer([{"text": texts[-1]}], "STOP"))
             text = "".join(f"data: {json.dumps(e)}\r\n\r\n" for e in events)
             return self._send(200, text, "text/event-stream")
-        self._send(200, json.dumps(answer("Hallo", "STOP")))
+        if texts is None:
+            return self._send(200, json.dumps(answer([call], "STOP", (2, 4, 6))))
+        self._send(200, json.dumps(answer([{"text": "".join(texts)}], "STOP")))
 
     def _messages(self, body):
         def last_results():

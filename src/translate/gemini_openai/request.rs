@@ -6,6 +6,7 @@
 //! candidate asked for.
 
 use crate::errors::ErrorReply;
+pub use crate::translate::anthropic_openai::request::ChatOptions;
 use crate::translate::raw::ObjectBuf;
 use crate::translate::{drop_name, Translated};
 use serde_json::{json, Map, Value};
@@ -188,6 +189,7 @@ fn reasoning_effort(thinking: &Value, dropped: &mut Vec<String>) -> Option<&'sta
 /// `generationConfig` → the chat body's sampling and format fields.
 fn generation_config(
     config: &Value,
+    opts: ChatOptions,
     out: &mut ObjectBuf,
     dropped: &mut Vec<String>,
 ) -> Result<(), ErrorReply> {
@@ -202,6 +204,9 @@ fn generation_config(
         match k.as_str() {
             "temperature" => out.insert("temperature", v),
             "topP" => out.insert("top_p", v),
+            "maxOutputTokens" if opts.max_completion_tokens => {
+                out.insert("max_completion_tokens", v)
+            }
             "maxOutputTokens" => out.insert("max_tokens", v),
             "presencePenalty" => out.insert("presence_penalty", v),
             "frequencyPenalty" => out.insert("frequency_penalty", v),
@@ -248,7 +253,11 @@ fn generation_config(
             }
             "thinkingConfig" => {
                 if let Some(effort) = reasoning_effort(v, dropped) {
-                    out.insert("reasoning_effort", &effort);
+                    if opts.reasoning_effort {
+                        out.insert("reasoning_effort", &effort);
+                    } else {
+                        drop_name(dropped, "generationConfig.thinkingConfig");
+                    }
                 }
             }
             other => drop_name(dropped, format!("generationConfig.{other}")),
@@ -386,10 +395,18 @@ fn part_kind(p: &Value) -> String {
 }
 
 /// A Gemini `generateContent` request body → an OpenAI chat completions
-/// request for `model` (streamed when `stream`, with the usage chunk).
-pub fn gemini_to_chat(body: &[u8], model: &str, stream: bool) -> Result<Translated, ErrorReply> {
-    let req: Value = serde_json::from_slice(body)
+/// request for `model` (streamed when `stream`, with the usage chunk), in
+/// the form the provider takes (`opts`: `max_completion_tokens`, whether
+/// thinking settings become `reasoning_effort`).
+pub fn gemini_to_chat(
+    body: &[u8],
+    model: &str,
+    stream: bool,
+    opts: ChatOptions,
+) -> Result<Translated, ErrorReply> {
+    let mut req: Value = serde_json::from_slice(body)
         .map_err(|e| ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json"))?;
+    super::names::camel_case_fields(&mut req);
     let Some(req) = req.as_object() else {
         return Err(ErrorReply::bad_request(
             "the request body must be a JSON object",
@@ -434,7 +451,7 @@ pub fn gemini_to_chat(body: &[u8], model: &str, stream: bool) -> Result<Translat
                     out.insert("tool_choice", &c);
                 }
             }
-            "generationConfig" => generation_config(value, &mut out, &mut dropped)?,
+            "generationConfig" => generation_config(value, opts, &mut out, &mut dropped)?,
             _ if value.is_null() => {}
             other => drop_name(&mut dropped, other),
         }

@@ -2,7 +2,6 @@
 //! `GenerateContentResponse`, upstream errors → Google's error shape, and
 //! the pieces the stream translator shares with them.
 
-use crate::errors::ErrorReply;
 use crate::translate::anthropic_openai::response::error_message;
 use serde_json::{json, Map, Value};
 
@@ -48,6 +47,16 @@ pub fn usage_metadata(u: Option<&Value>) -> Value {
         m.insert("thoughtsTokenCount".into(), json!(r));
     }
     Value::Object(m)
+}
+
+/// The provider's reasoning text in a chat message or delta
+/// (`reasoning_content`, as DeepSeek, Groq and the Messages translation
+/// write it; `reasoning`, as OpenRouter and vLLM do): a Gemini thought part.
+pub fn thought_text(message: &Value) -> Option<&str> {
+    ["reasoning_content", "reasoning"]
+        .iter()
+        .find_map(|k| message.get(*k).and_then(Value::as_str))
+        .filter(|t| !t.is_empty())
 }
 
 /// A tool call as a `functionCall` part (arguments that are no JSON object
@@ -98,6 +107,9 @@ pub fn chat_to_gemini_response(body: &[u8], model: &str) -> Result<Vec<u8>, Stri
     let choice = &v["choices"][0];
     let message = &choice["message"];
     let mut parts = Vec::new();
+    if let Some(t) = thought_text(message) {
+        parts.push(json!({"text": t, "thought": true}));
+    }
     let text: String = ["content", "refusal"]
         .iter()
         .filter_map(|k| message.get(*k).and_then(Value::as_str))
@@ -130,39 +142,9 @@ pub fn chat_to_gemini_response(body: &[u8], model: &str) -> Result<Vec<u8>, Stri
     serde_json::to_vec(&out).map_err(|e| e.to_string())
 }
 
-/// Google's canonical status name for an HTTP status.
-pub fn google_status(status: u16) -> &'static str {
-    match status {
-        400 | 422 => "INVALID_ARGUMENT",
-        401 => "UNAUTHENTICATED",
-        403 => "PERMISSION_DENIED",
-        404 => "NOT_FOUND",
-        409 => "ABORTED",
-        412 => "FAILED_PRECONDITION",
-        413 => "INVALID_ARGUMENT",
-        429 => "RESOURCE_EXHAUSTED",
-        499 => "CANCELLED",
-        501 => "UNIMPLEMENTED",
-        503 => "UNAVAILABLE",
-        504 => "DEADLINE_EXCEEDED",
-        s if s >= 500 => "INTERNAL",
-        _ => "INVALID_ARGUMENT",
-    }
-}
-
-/// `{"error": {"code", "message", "status"}}`, Google's error body.
-pub fn google_error(status: u16, message: &str) -> Vec<u8> {
-    json!({"error": {"code": status, "message": message, "status": google_status(status)}})
-        .to_string()
-        .into_bytes()
-}
+pub use crate::errors::{google_error, google_status};
 
 /// An upstream error body (any shape) with its status → Google's shape.
 pub fn error_to_gemini(status: u16, body: &[u8]) -> Vec<u8> {
     google_error(status, &error_message(status, body))
-}
-
-/// The proxy's own refusal in Google's shape.
-pub fn error_reply_to_gemini(e: &ErrorReply) -> Vec<u8> {
-    google_error(e.status, &e.message)
 }

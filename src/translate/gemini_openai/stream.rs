@@ -8,7 +8,7 @@
 //! `finishMessage` saying why.
 
 use super::response::{
-    candidate, finish_reason, function_call_part, response_object, usage_metadata,
+    candidate, finish_reason, function_call_part, response_object, thought_text, usage_metadata,
 };
 use crate::translate::openai::ChatStreamTarget;
 use crate::translate::sse::SseParser;
@@ -166,6 +166,9 @@ impl ChatToGeminiStream {
         }
         if let Some(choice) = chunk.get("choices").and_then(|c| c.get(0)) {
             let delta = &choice["delta"];
+            if let Some(t) = thought_text(delta) {
+                self.event(vec![json!({"text": t, "thought": true})], None, out);
+            }
             for key in ["content", "refusal"] {
                 if let Some(t) = delta.get(key).and_then(Value::as_str) {
                     self.text(t, out);

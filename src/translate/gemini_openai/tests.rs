@@ -1,9 +1,10 @@
 //! The Gemini ⇄ chat pair against requests shaped like Gemini CLI's, and
 //! chat answers and streams shaped like the providers'.
 
-use super::request::{gemini_to_chat, schema_to_json_schema};
-use super::response::{chat_to_gemini_response, error_reply_to_gemini, error_to_gemini};
+use super::request::{gemini_to_chat, schema_to_json_schema, ChatOptions};
+use super::response::{chat_to_gemini_response, error_to_gemini};
 use super::stream::ChatToGeminiStream;
+use crate::errors::Dialect;
 use crate::translate::BodyTransform;
 use serde_json::{json, Value};
 
@@ -55,8 +56,39 @@ fn cli_turn() -> Value {
     })
 }
 
+/// A provider that takes `reasoning_effort` and `max_tokens`.
+const REASONING: ChatOptions = ChatOptions {
+    max_completion_tokens: false,
+    reasoning_effort: true,
+    system_first: false,
+    thinking_blocks: false,
+};
+
+#[test]
+fn openai_gets_max_completion_tokens_and_thinking_only_where_it_is_taken() {
+    let opts = ChatOptions {
+        max_completion_tokens: true,
+        reasoning_effort: false,
+        ..REASONING
+    };
+    let t = gemini_to_chat(
+        cli_turn().to_string().as_bytes(),
+        "openai/gpt-4o",
+        false,
+        opts,
+    )
+    .unwrap();
+    let out = t.body.to_value();
+    assert_eq!(out["max_completion_tokens"], 8192);
+    assert_eq!(out.get("max_tokens"), None);
+    assert_eq!(out.get("reasoning_effort"), None);
+    assert!(t
+        .dropped
+        .contains(&"generationConfig.thinkingConfig".to_string()));
+}
+
 fn translate(v: &Value, stream: bool) -> (Value, Vec<String>) {
-    let t = gemini_to_chat(v.to_string().as_bytes(), "groq/llama", stream).unwrap();
+    let t = gemini_to_chat(v.to_string().as_bytes(), "groq/llama", stream, REASONING).unwrap();
     assert_eq!((t.stream, t.include_usage), (stream, stream));
     (t.body.to_value(), t.dropped)
 }
@@ -210,12 +242,12 @@ fn bad_requests() {
             "candidateCount",
         ),
     ] {
-        let e = gemini_to_chat(&body, "m", false).unwrap_err();
+        let e = gemini_to_chat(&body, "m", false, REASONING).unwrap_err();
         assert_eq!(e.status, 400);
         assert!(e.message.contains(needle), "{}", e.message);
     }
-    let e = gemini_to_chat(b"{", "m", false).unwrap_err();
-    let v: Value = serde_json::from_slice(&error_reply_to_gemini(&e)).unwrap();
+    let e = gemini_to_chat(b"{", "m", false, REASONING).unwrap_err();
+    let v: Value = serde_json::from_slice(&e.into_reply_for(Dialect::Gemini).body).unwrap();
     assert_eq!(v["error"]["code"], 400);
     assert_eq!(v["error"]["status"], "INVALID_ARGUMENT");
 }
@@ -419,4 +451,70 @@ fn every_stream_ends_with_a_finish_reason() {
     let ev = events(&run(&[length.as_bytes()], true));
     assert_eq!(ev.len(), 2);
     assert_eq!(ev[1]["candidates"][0]["finishReason"], "MAX_TOKENS");
+}
+
+#[test]
+fn the_providers_reasoning_becomes_thought_parts() {
+    let chunk = |delta: Value, finish: Value| {
+        let c =
+            json!({"id": "c", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
+        format!("data: {c}\n\n")
+    };
+    let stream = [
+        chunk(
+            json!({"role": "assistant", "reasoning_content": "Let me think."}),
+            Value::Null,
+        ),
+        chunk(json!({"content": "42"}), json!("stop")),
+        "data: [DONE]\n\n".to_string(),
+    ]
+    .concat();
+    let evs = events(&run(&[stream.as_bytes()], true));
+    assert_eq!(
+        evs[0]["candidates"][0]["content"]["parts"],
+        json!([{"text": "Let me think.", "thought": true}])
+    );
+    assert_eq!(evs[1]["candidates"][0]["content"]["parts"][0]["text"], "42");
+    assert_eq!(evs.last().unwrap()["candidates"][0]["finishReason"], "STOP");
+    let answer = json!({"id": "c", "choices": [{"index": 0, "finish_reason": "stop",
+        "message": {"role": "assistant", "content": "42", "reasoning": "Hmm."}}]});
+    let out: Value = serde_json::from_slice(
+        &chat_to_gemini_response(answer.to_string().as_bytes(), "m").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        out["candidates"][0]["content"]["parts"],
+        json!([{"text": "Hmm.", "thought": true}, {"text": "42"}])
+    );
+}
+
+#[test]
+fn snake_case_fields_as_googles_python_sdk_writes_them() {
+    let req = json!({
+        "contents": [{"role": "user", "parts": [{"text": "look"},
+            {"inline_data": {"data": "iVBORw==", "mime_type": "image/png"}},
+            {"file_data": {"file_uri": "gs://b/f.png", "mime_type": "image/png"}}]}],
+        "tools": [{"function_declarations": [{"name": "f",
+            "parameters_json_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}}}]}],
+        "generationConfig": {"thinkingConfig": {"thinking_budget": 1024, "include_thoughts": true}}
+    });
+    let t = gemini_to_chat(
+        req.to_string().as_bytes(),
+        "openai/o4-mini",
+        false,
+        REASONING,
+    )
+    .unwrap();
+    let out = t.body.to_value();
+    assert_eq!(
+        out["messages"][0]["content"],
+        json!([{"type": "text", "text": "look"},
+               {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw=="}},
+               {"type": "image_url", "image_url": {"url": "gs://b/f.png"}}])
+    );
+    assert_eq!(
+        out["tools"][0]["function"]["parameters"]["properties"],
+        json!({"file_path": {"type": "string"}})
+    );
+    assert_eq!(out["reasoning_effort"], "low");
 }
