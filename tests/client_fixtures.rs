@@ -86,13 +86,29 @@ fn load(case: &str, which: &str) -> Fixture {
 fn replay(f: &Fixture, model: &str) -> Forward {
     let mut body = f.body.clone();
     body["model"] = Value::String(model.into());
-    let bytes = serde_json::to_vec(&body).unwrap();
+    replay_at(f, &f.path, &body, model)
+}
+
+/// A Gemini API fixture with another model in its path (the Gemini API
+/// names the model there, not in the body), through the whole core.
+fn replay_gemini(f: &Fixture, model: &str) -> Forward {
+    let (_, method) = f.path.rsplit_once(':').unwrap();
+    replay_at(
+        f,
+        &format!("/v1beta/models/{model}:{method}"),
+        &f.body,
+        model,
+    )
+}
+
+fn replay_at(f: &Fixture, path: &str, body: &Value, model: &str) -> Forward {
+    let bytes = serde_json::to_vec(body).unwrap();
     let mut headers = f.headers.clone();
     headers.push((
         "content-length".into(),
         bytes.len().to_string().into_bytes(),
     ));
-    let head = RequestHead::new("POST", &f.path, headers);
+    let head = RequestHead::new("POST", path, headers);
     let src = settings();
     let host = Fixed {
         random: 0,
@@ -581,6 +597,162 @@ fn codex_reaches_every_provider() {
     }
 }
 
+const GEMINI_CASES: &[&str] = &["gemini-translated", "gemini-native"];
+
+/// Gemini CLI's function declarations, by name.
+fn gemini_tool_names(body: &Value) -> Vec<String> {
+    body["tools"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|t| {
+            t["functionDeclarations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|f| f["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Gemini CLI's turns (the Gemini API, `streamGenerateContent?alt=sse`)
+/// through every kind of provider: natively to Google AI Studio (a bare
+/// name) and to Vertex for a Google model, translated to every
+/// OpenAI-compatible one, and chained to Anthropic and Bedrock.
+#[test]
+fn gemini_cli_reaches_every_provider() {
+    for case in GEMINI_CASES {
+        for which in ["first", "tool_result"] {
+            let f = load(case, which);
+            let system = f.body["systemInstruction"]["parts"][0]["text"]
+                .as_str()
+                .unwrap();
+            let marker: String = system.chars().take(40).collect();
+            let tools = gemini_tool_names(&f.body);
+            assert!(
+                tools.iter().any(|t| t == "run_shell_command"),
+                "{}: {tools:?}",
+                f.name
+            );
+            let no_proxy_key = |fwd: &Forward, model: &str| {
+                for (name, value) in &fwd.first().headers {
+                    assert!(
+                        !String::from_utf8_lossy(value).contains(PROXY_KEY),
+                        "{} → {model}: the proxy key in {name}",
+                        f.name
+                    );
+                }
+                assert!(!fwd.first().url().contains(PROXY_KEY));
+            };
+            // Native: the body as Gemini CLI sent it, the provider's key.
+            let fwd = replay_gemini(&f, "gemini-2.5-flash");
+            let up = fwd.first();
+            assert_eq!(
+                up.url(),
+                "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+                "{}",
+                f.name
+            );
+            assert_eq!(up.header("x-goog-api-key"), Some("gem"), "{}", f.name);
+            assert_eq!(sent(&fwd), f.body, "{}", f.name);
+            no_proxy_key(&fwd, "gemini-2.5-flash");
+            let fwd = replay_gemini(&f, "google-vertex-ai/gemini-2.5-pro");
+            assert!(
+                fwd.first()
+                    .url()
+                    .contains("/publishers/google/models/gemini-2.5-pro:streamGenerateContent"),
+                "{}: {}",
+                f.name,
+                fwd.first().url()
+            );
+            assert_eq!(sent(&fwd), f.body, "{}", f.name);
+            // Translated: chat completions (Google's own speak Gemini natively).
+            for (model, url, system_first) in CHAT_TARGETS {
+                if model.starts_with("google-") {
+                    continue;
+                }
+                let fwd = replay_gemini(&f, model);
+                let up = fwd.first();
+                assert_eq!(up.url(), *url, "{} → {model}", f.name);
+                for (name, _) in &up.headers {
+                    assert!(!name.starts_with("x-goog-"), "{} → {model}: {name}", f.name);
+                }
+                no_proxy_key(&fwd, model);
+                let body = sent(&fwd);
+                assert_eq!(body["stream"], true, "{} → {model}", f.name);
+                let roles = roles(&body);
+                assert_eq!(roles[0], "system", "{} → {model}", f.name);
+                if *system_first {
+                    assert_eq!(
+                        roles.iter().filter(|r| **r == "system").count(),
+                        1,
+                        "{} → {model}: {roles:?}",
+                        f.name
+                    );
+                }
+                let text = serde_json::to_string(&body).unwrap();
+                assert!(text.contains(&marker), "{} → {model}", f.name);
+                assert_eq!(tool_names(&body), tools, "{} → {model}", f.name);
+                let named = dropped(&fwd);
+                assert!(named.contains("generationConfig.topK"), "{named}");
+                if which == "tool_result" {
+                    // The shell call and its output, paired by id.
+                    let messages = body["messages"].as_array().unwrap();
+                    let tool = messages.iter().find(|m| m["role"] == "tool").unwrap();
+                    assert!(
+                        tool["content"].as_str().unwrap().contains(MAGIC),
+                        "{} → {model}",
+                        f.name
+                    );
+                    let id = tool["tool_call_id"].as_str().unwrap();
+                    let call = messages
+                        .iter()
+                        .filter_map(|m| m["tool_calls"].as_array())
+                        .flatten()
+                        .find(|c| c["id"] == id)
+                        .unwrap_or_else(|| panic!("{} → {model}: the call {id}", f.name));
+                    assert_eq!(call["function"]["name"], "run_shell_command");
+                    let args: Value =
+                        serde_json::from_str(call["function"]["arguments"].as_str().unwrap())
+                            .unwrap();
+                    assert!(args["command"].as_str().unwrap().starts_with("cat "));
+                    // Gemini CLI's placeholder signature has no equivalent.
+                    assert!(named.contains("thoughtSignature"), "{named}");
+                } else {
+                    assert!(
+                        !text.contains(MAGIC),
+                        "{}: a secret before the tool ran",
+                        f.name
+                    );
+                }
+            }
+            // Chained: Anthropic (Messages) and Bedrock (Converse).
+            let fwd = replay_gemini(&f, "anthropic/claude-sonnet-4-5");
+            assert_eq!(fwd.first().url(), "https://api.anthropic.com/v1/messages");
+            no_proxy_key(&fwd, "anthropic/claude-sonnet-4-5");
+            let body = sent(&fwd);
+            assert!(
+                body["system"].as_str().unwrap().contains(&marker),
+                "{}",
+                f.name
+            );
+            let text = serde_json::to_string(&body).unwrap();
+            assert_eq!(text.contains(MAGIC), which == "tool_result", "{}", f.name);
+            if which == "tool_result" {
+                assert!(text.contains("\"tool_result\""), "{}", f.name);
+            }
+            let fwd = replay_gemini(&f, "aws-bedrock/anthropic.claude-sonnet-4-5-v1:0");
+            assert!(fwd.first().url().contains("/converse"), "{}", f.name);
+            let text = String::from_utf8_lossy(fwd.first().body.as_deref().unwrap()).to_string();
+            assert_eq!(text.contains(MAGIC), which == "tool_result", "{}", f.name);
+            if which == "tool_result" {
+                assert!(text.contains("toolResult"), "{}", f.name);
+            }
+        }
+    }
+}
+
 /// Every node of every recorded body, replaced in turn by a value of each
 /// other JSON type: the translators never panic, and whatever they write is
 /// JSON (they splice raw bytes, so this is what could go wrong).
@@ -589,6 +761,7 @@ fn mutated_agent_requests_translate_to_valid_json_or_a_reason() {
     use llm_proxy::translate::anthropic_openai::request::{
         chat_to_messages, messages_to_chat, ChatOptions,
     };
+    use llm_proxy::translate::gemini_openai::request::gemini_to_chat;
     use llm_proxy::translate::responses_openai::request::responses_to_chat;
     fn paths(v: &Value, at: Vec<String>, out: &mut Vec<Vec<String>>) {
         out.push(at.clone());
@@ -643,6 +816,7 @@ fn mutated_agent_requests_translate_to_valid_json_or_a_reason() {
         .iter()
         .chain(CHAT_CASES)
         .chain(RESPONSES_CASES)
+        .chain(GEMINI_CASES)
     {
         for which in ["first", "tool_result"] {
             let mut f = load(case, which);
@@ -659,18 +833,29 @@ fn mutated_agent_requests_translate_to_valid_json_or_a_reason() {
                     let mut body = f.body.clone();
                     *node(&mut body, path) = r.clone();
                     let bytes = serde_json::to_vec(&body).unwrap();
-                    for (name, result) in [
-                        ("messages_to_chat", messages_to_chat(&bytes, opts)),
-                        (
-                            "messages_to_chat/plain",
-                            messages_to_chat(&bytes, ChatOptions::default()),
-                        ),
-                        ("chat_to_messages", chat_to_messages(&bytes)),
-                        (
-                            "responses_to_chat",
-                            responses_to_chat(&bytes, opts).map(|r| r.chat),
-                        ),
-                    ] {
+                    // A Gemini API body goes through its own translator;
+                    // the others through each of the other dialects'.
+                    let results = if GEMINI_CASES.contains(case) {
+                        vec![(
+                            "gemini_to_chat",
+                            gemini_to_chat(&bytes, "openai/gpt-4o-mini", true, opts)
+                                .map_err(|e| e.message),
+                        )]
+                    } else {
+                        vec![
+                            ("messages_to_chat", messages_to_chat(&bytes, opts)),
+                            (
+                                "messages_to_chat/plain",
+                                messages_to_chat(&bytes, ChatOptions::default()),
+                            ),
+                            ("chat_to_messages", chat_to_messages(&bytes)),
+                            (
+                                "responses_to_chat",
+                                responses_to_chat(&bytes, opts).map(|r| r.chat),
+                            ),
+                        ]
+                    };
+                    for (name, result) in results {
                         runs += 1;
                         if let Ok(t) = result {
                             let out = t.body.to_vec();
