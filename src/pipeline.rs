@@ -158,7 +158,7 @@ pub fn dialect_of(path: &str) -> Dialect {
     }
     if p == "/v1/messages" || p == "/v1/messages/count_tokens" {
         Dialect::Anthropic
-    } else if gemini::is_gemini_path(p) {
+    } else if gemini::is_gemini_path(p) || p == "/v1beta/models" {
         Dialect::Gemini
     } else {
         Dialect::OpenAi
@@ -337,8 +337,10 @@ fn own_api(r: &Routing) -> Option<Decided> {
         "/v1/messages" => with_body(BodyRoute::Messages, "messages"),
         "/responses" | "/v1/responses" => with_body(BodyRoute::Responses, "responses"),
         "/v1/messages/count_tokens" => with_body(BodyRoute::CountTokens, "count-tokens"),
-        "/models" | "/v1/models" => get_only("models").unwrap_or_else(|| {
-            decided("models", Decision::Models(models::plan(src, host, gateway)))
+        "/models" | "/v1/models" | "/v1beta/models" => get_only("models").unwrap_or_else(|| {
+            let mut plan = models::plan(src, host, gateway);
+            plan.gemini = gemini::lists_models(path, head);
+            decided("models", Decision::Models(plan))
         }),
         "/status" => get_only("status").unwrap_or_else(|| {
             decided("status", Decision::Status(status::plan(src, gateway, host)))

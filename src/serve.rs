@@ -161,7 +161,12 @@ pub fn models_reply(plan: ModelsPlan, results: Vec<Fetched>) -> Reply {
         ));
     }
     entries.extend(plan.static_models);
-    Reply::json(200, models::render(&entries))
+    let body = if plan.gemini {
+        models::render_gemini(&entries)
+    } else {
+        models::render(&entries)
+    };
+    Reply::json(200, body)
 }
 
 /// `GET /status`: each key check's verdict. `refused[i]`: the status of

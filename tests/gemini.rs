@@ -392,3 +392,56 @@ fn a_stream_cut_off_still_ends_with_a_finish_reason() {
     assert_eq!(last["candidates"][0]["finishReason"], "OTHER", "{last}");
     assert!(last.get("usageMetadata").is_some(), "{last}");
 }
+
+#[test]
+fn a_gemini_client_lists_every_providers_models_in_googles_shape() {
+    let openai = Mock::start(|r| {
+        assert_eq!(r.method, "GET");
+        MockResponse::json(
+            200,
+            r#"{"object":"list","data":[{"id":"gpt-4o","created":1}]}"#,
+        )
+    });
+    let (anthropic, google) = (anthropic_mock(), Mock::echo());
+    let proxy = common::llm::proxy(&openai, &anthropic, &[]);
+    let resp = proxy.request(
+        "GET",
+        "/v1beta/models",
+        &[("x-goog-api-key", PROXY_KEY)],
+        b"",
+    );
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let names: Vec<String> = resp.json()["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        names.contains(&"models/openai/gpt-4o".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"models/groq/gpt-4o".to_string()),
+        "{names:?}"
+    );
+    // Google's SDKs on /v1 (they name themselves) get the same; everyone else OpenAI's list.
+    let resp = proxy.request(
+        "GET",
+        "/v1/models",
+        &[
+            ("x-goog-api-key", PROXY_KEY),
+            ("x-goog-api-client", "google-genai-sdk/1.30.0"),
+        ],
+        b"",
+    );
+    assert!(resp.json()["models"].is_array(), "{}", resp.text());
+    let resp = proxy.authed("GET", "/v1/models", &[], b"");
+    assert_eq!(resp.json()["object"], "list");
+    assert!(resp.json()["data"].is_array());
+    // A wrong key on the Gemini list is refused in Google's shape.
+    let resp = proxy.request("GET", "/v1beta/models", &[("x-goog-api-key", "wrong")], b"");
+    assert_eq!(resp.status, 401);
+    assert_eq!(resp.json()["error"]["status"], "UNAUTHENTICATED");
+    assert!(google.received().is_empty());
+}

@@ -17,6 +17,7 @@
 use crate::errors::{Dialect, ErrorReply};
 use crate::handlers::{chat_completions, embeddings};
 use crate::providers::{ChatTarget, Provider};
+use crate::request::RequestHead;
 use crate::translate::gemini_openai::embed::{embed_to_openai, estimate_tokens};
 use crate::translate::gemini_openai::request::{gemini_to_chat, ChatOptions};
 use crate::translate::raw::parse_object;
@@ -83,6 +84,17 @@ fn models_rest(path: &str) -> Option<(&'static str, &str)> {
 /// `:method` under `/v1beta/models/` or `/v1/models/`.
 pub fn is_gemini_path(path: &str) -> bool {
     models_rest(path).is_some_and(|(_, rest)| rest.contains(':'))
+}
+
+/// A model list asked for by a Gemini API client: on `/v1beta/models`, or
+/// on `/v1/models` from one of Google's SDKs (they name themselves in
+/// `x-goog-api-client`) or with the key as `x-goog-api-key` — elsewhere
+/// `/v1/models` is OpenAI's list.
+pub fn lists_models(path: &str, head: &RequestHead) -> bool {
+    path == "/v1beta/models"
+        || (path == "/v1/models"
+            && (head.header("x-goog-api-client").is_some()
+                || head.header("x-goog-api-key").is_some()))
 }
 
 /// The Gemini API call `path` names (prefixes removed); `None` when it is

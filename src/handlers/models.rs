@@ -49,6 +49,9 @@ pub struct ModelsPlan {
     pub static_models: Vec<ModelEntry>,
     /// Providers left out, and why (for the log; no secrets).
     pub skipped: Vec<String>,
+    /// The list goes to a Gemini API client (Google's `ListModelsResponse`
+    /// shape, [`render_gemini`]).
+    pub gemini: bool,
 }
 
 /// Every provider that has keys (and every custom endpoint).
@@ -176,10 +179,44 @@ pub fn render(entries: &[ModelEntry]) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({"object": "list", "data": entries})).unwrap_or_default()
 }
 
+/// The merged list as the Gemini API's `ListModelsResponse`: each model
+/// named `models/{provider}/{model}`, as a Gemini client then calls it
+/// through the proxy.
+pub fn render_gemini(entries: &[ModelEntry]) -> Vec<u8> {
+    let models: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "name": format!("models/{}", e.id),
+                "baseModelId": e.id,
+                "displayName": e.id,
+                "supportedGenerationMethods": ["generateContent", "countTokens"],
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({ "models": models })).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn a_gemini_client_gets_googles_list_shape() {
+        let entries = normalize(
+            "openai",
+            ModelsShape::OpenAi,
+            br#"{"data":[{"id":"gpt-4o","created":1}]}"#,
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&render_gemini(&entries)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"models": [{"name": "models/openai/gpt-4o", "baseModelId": "openai/gpt-4o",
+                "displayName": "openai/gpt-4o", "supportedGenerationMethods": ["generateContent", "countTokens"]}]})
+        );
+    }
 
     #[test]
     fn normalises_every_native_shape() {

@@ -474,3 +474,14 @@ def test_thinking_budget(proxy, received, model, effort):
         assert "reasoning_effort" not in body
         dropped = resp.sdk_http_response.headers.get("x-llm-proxy-dropped", "")
         assert "generationConfig.thinkingConfig" in dropped.split(", ")
+
+
+@pytest.mark.parametrize("api_version", [None, "v1beta"])
+def test_models_list(proxy, api_version):
+    """`models.list()` on the proxy: every provider's models, named as the
+    proxy's Gemini API takes them (the SDK calls /v1/models or /v1beta/models)."""
+    g = Gemini(proxy, api_version=api_version)
+    names = [m.name for m in g.models.list()]
+    assert "models/openai/gpt-4o-mini" in names, names
+    assert "models/openai/gpt-4o" in names, names
+    assert g.sent[0].url.path == f"/{api_version or 'v1'}/models"
