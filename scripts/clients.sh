@@ -208,10 +208,14 @@ WASM_WASI= WASM_SPIN=
 # gemini's the Gemini mock's /v1beta/models/<model>:streamGenerateContent.)
 # Gemini CLI speaks the Gemini API (POST
 # /v1beta/models/<model>:streamGenerateContent?alt=sse, key in x-goog-api-key)
-# and sends nothing else in these runs (no countTokens, no next-speaker check,
-# no model-router classification: the model is named, not `auto`): a
-# `provider/model` name is translated to chat completions, a bare Gemini
-# name goes to google-ai-studio as it is (the Gemini mock).
+# and, with a named model, sends nothing else (no countTokens, no
+# next-speaker check): a `provider/model` name is translated to chat
+# completions, a bare Gemini name goes to google-ai-studio as it is (the
+# Gemini mock). With `auto` (its default) it routes by itself: first a
+# :generateContent to gemini-3.5-flash-lite asking for a complexity score
+# (responseJsonSchema; the mock fills the schema in), then the turn to the
+# model it picked, gemini-3.8-flash in 0.61.0 — both bare names, both
+# native.
 CASES=(
   "claude-code translated openai/gpt-4o-mini openai /v1/chat/completions"
   "claude-code native claude-sonnet-4-6 anthropic /v1/messages"
@@ -224,6 +228,7 @@ CASES=(
   "codex catalog groq/llama-3.3-70b-versatile openai /openai/v1/chat/completions gpt-5.5"
   "gemini translated openai/gpt-4o-mini openai /v1/chat/completions"
   "gemini native gemini-2.5-flash gemini /v1beta/models/gemini-2.5-flash:streamGenerateContent"
+  "gemini auto auto gemini /v1beta/models/gemini-3.8-flash:streamGenerateContent"
 )
 # The clients DIRECT=1 runs without the proxy.
 DIRECT_CLIENTS=" codex gemini "

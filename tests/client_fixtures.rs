@@ -597,7 +597,7 @@ fn codex_reaches_every_provider() {
     }
 }
 
-const GEMINI_CASES: &[&str] = &["gemini-translated", "gemini-native"];
+const GEMINI_CASES: &[&str] = &["gemini-translated", "gemini-native", "gemini-auto"];
 
 /// Gemini CLI's function declarations, by name.
 fn gemini_tool_names(body: &Value) -> Vec<String> {
@@ -751,6 +751,24 @@ fn gemini_cli_reaches_every_provider() {
             }
         }
     }
+}
+
+/// Gemini CLI's own choice (`-m auto`: a Gemini 3 model, `thinkingLevel`
+/// HIGH) reaches a reasoning model as its effort, and is named as dropped
+/// where the model takes none.
+#[test]
+fn gemini_cli_thinking_level_reaches_reasoning_models_only() {
+    let f = load("gemini-auto", "first");
+    assert_eq!(
+        f.body["generationConfig"]["thinkingConfig"]["thinkingLevel"],
+        "HIGH"
+    );
+    let body = sent(&replay_gemini(&f, "openai/o3"));
+    assert_eq!(body["reasoning_effort"], "high");
+    let fwd = replay_gemini(&f, "openai/gpt-4o-mini");
+    assert!(sent(&fwd).get("reasoning_effort").is_none());
+    let named = dropped(&fwd);
+    assert!(named.contains("generationConfig.thinkingConfig"), "{named}");
 }
 
 /// Every node of every recorded body, replaced in turn by a value of each
