@@ -204,8 +204,9 @@ WASM_WASI= WASM_SPIN=
 # client case model expected-dialect expected-path [extra]
 # extra: opencode's provider package; codex's catalog model (the case gives
 # the model that entry of Codex's bundled catalog, under the case's name).
-# (With DIRECT=1, no proxy between: codex's expected path is /v1/responses,
-# gemini's the Gemini mock's /v1beta/models/<model>:streamGenerateContent.)
+# (With DIRECT=1, no proxy between: codex's expected path is /v1/responses;
+# a translated gemini case's the Gemini mock's
+# /v1beta/models/<model>:streamGenerateContent.)
 # Gemini CLI speaks the Gemini API (POST
 # /v1beta/models/<model>:streamGenerateContent?alt=sse, key in x-goog-api-key)
 # and, with a named model, sends nothing else (no countTokens, no
@@ -248,7 +249,7 @@ run_case() {
     direct=direct
     case "$client" in
       codex) path=/v1/responses ;;
-      gemini) dialect=gemini path="/v1beta/models/$model:streamGenerateContent" ;;
+      gemini) [ "$dialect" = gemini ] || path="/v1beta/models/$model:streamGenerateContent"; dialect=gemini ;;
     esac
   fi
   if [ "$h" = wasi ] && [ -z "$WASM_WASI" ]; then WASM_WASI=$(component wasi); fi
