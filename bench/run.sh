@@ -33,7 +33,7 @@
 #     Messages, Responses and Gemini's streamGenerateContent?alt=sse), and
 #     peak RSS of the host processes and the component's size.
 # Prints markdown tables; raw output goes to bench/out/<timestamp>/.
-#   bench/run.sh                  # 10 s per load run (57 runs with Spin), ~11 minutes
+#   bench/run.sh                  # 10 s per load run (57 runs with Spin), ~12 minutes
 #   BENCH_SECONDS=30 bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
