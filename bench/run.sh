@@ -19,15 +19,21 @@
 #     request against the p2 proxy's, and peak RSS;
 #   Everything below that (translation, large bodies, key rotation, no-op) is
 #   the p3 build; the p2 build gets the chat rows, the stream probe, CPU, RSS.
-#   - the Anthropic Messages API translated to the OpenAI mock (/v1/messages);
+#   - the Anthropic Messages API translated to the OpenAI mock (/v1/messages),
+#     the Responses API (/v1/responses) and the Gemini API
+#     (/v1beta/models/openai/gpt-4o-mini:generateContent, key in
+#     x-goog-api-key), each next to the chat row; issue 19's targets for the
+#     Gemini API in one table (added p50 over the chat row's, first event);
 #   - a large Claude Code turn (the recorded one grown to LARGE_BYTES, default
-#     1 MB) translated, next to an OpenAI chat body of that size untranslated
-#     and through the floor forwarder;
+#     1 MB) translated, the same turn in the Gemini API's form translated, next
+#     to an OpenAI chat body of that size untranslated and through the floor
+#     forwarder;
 #   - under Spin: three keys with global round robin next to one key;
-#   - a streaming probe (first byte, first event, total, incremental), and
+#   - a streaming probe (first byte, first event, total, incremental; chat,
+#     Messages, Responses and Gemini's streamGenerateContent?alt=sse), and
 #     peak RSS of the host processes and the component's size.
 # Prints markdown tables; raw output goes to bench/out/<timestamp>/.
-#   bench/run.sh                  # 10 s per load run (51 runs with Spin), ~10 minutes
+#   bench/run.sh                  # 10 s per load run (57 runs with Spin), ~12 minutes
 #   BENCH_SECONDS=30 bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -217,10 +223,12 @@ declare -A rss_chat
 for h in "${hosts[@]}"; do
   for n in "$h" "$h-p2" "$h-floor" "$h-floor-p3"; do rss_chat[$n]=$(rss "${pid_of[$n]}"); done
 done
+gemini_path=/v1beta/models/openai/gpt-4o-mini
 for c in 1 32; do
   for h in "${hosts[@]}"; do
     load "$h-messages,$c" "${port_of[$h]}" /v1/messages "$c" bench/messages.lua "${pid_of[$h]}"
     load "$h-responses,$c" "${port_of[$h]}" /v1/responses "$c" bench/responses.lua "${pid_of[$h]}"
+    load "$h-gemini,$c" "${port_of[$h]}" "$gemini_path:generateContent" "$c" bench/gemini.lua "${pid_of[$h]}"
     load "$h-floor-noop,$c" "${port_of[$h-floor]}" /noop "$c" /dev/null "${pid_of[$h-floor]}"
     load "$h-ping,$c" "${port_of[$h]}" /ping "$c" /dev/null "${pid_of[$h]}"
   done
@@ -231,6 +239,8 @@ for h in "${hosts[@]}"; do
   BODY_FILE="$out/large-chat.json" load "$h-floor-large,1" "${port_of[$h-floor]}" /v1/chat/completions 1 bench/body.lua "${pid_of[$h-floor]}"
   BODY_FILE="$out/large-chat.json" load "$h-large-chat,1" "${port_of[$h]}" /v1/chat/completions 1 bench/body.lua "${pid_of[$h]}"
   BODY_FILE="$out/large-messages.json" load "$h-large-messages,1" "${port_of[$h]}" /v1/messages 1 bench/body.lua "${pid_of[$h]}"
+  BODY_FILE="$out/large-gemini.json" KEY_HEADER=x-goog-api-key \
+    load "$h-large-gemini,1" "${port_of[$h]}" "$gemini_path:generateContent" 1 bench/body.lua "${pid_of[$h]}"
 done
 BODY_FILE="$out/large-chat.json" load "direct-large,1" "$mock_port" /v1/chat/completions 1 bench/body.lua
 if [ -n "${SPIN:-}" ]; then
@@ -246,11 +256,14 @@ probe() { # port path body [key] → 5 JSON lines
 chat_stream='{"model":"openai/gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}'
 messages_stream='{"model":"openai/gpt-4o-mini","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]}'
 responses_stream='{"model":"groq/llama-3.3-70b","stream":true,"store":false,"input":"hi"}'
+gemini_stream='{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}'
 probe "$mock_port" /v1/chat/completions "$chat_stream" >"$out/stream-direct.jsonl"
 for h in "${hosts[@]}"; do
   probe "${port_of[$h]}" /v1/chat/completions "$chat_stream" bench-proxy-key >"$out/stream-$h.jsonl"
   probe "${port_of[$h]}" /v1/messages "$messages_stream" bench-proxy-key >"$out/stream-$h-messages.jsonl"
   probe "${port_of[$h]}" /v1/responses "$responses_stream" bench-proxy-key >"$out/stream-$h-responses.jsonl"
+  probe "${port_of[$h]}" "$gemini_path:streamGenerateContent?alt=sse" "$gemini_stream" x-goog-api-key:bench-proxy-key \
+    >"$out/stream-$h-gemini.jsonl"
   probe "${port_of[$h-floor]}" /v1/chat/completions "$chat_stream" >"$out/stream-$h-floor.jsonl"
   probe "${port_of[$h-floor-p3]}" /v1/chat/completions "$chat_stream" >"$out/stream-$h-floor-p3.jsonl"
   probe "${port_of[$h-p2]}" /v1/chat/completions "$chat_stream" bench-proxy-key >"$out/stream-$h-p2.jsonl"
@@ -311,30 +324,54 @@ row() { # conc label key direct-key floor-key
   echo
   echo "${SPIN:+Under Spin, RSS is the sum of the \`spin up\` process's and its children's peaks, and CPU includes them. }Below, every llm-proxy row is the p3 build."
   echo
-  echo "Client dialects translated to the OpenAI mock: the Anthropic Messages API (POST /v1/messages, model openai/gpt-4o-mini) and the OpenAI Responses API (POST /v1/responses, model groq/llama-3.3-70b, translated to chat completions), next to the chat row:"
+  echo "Client dialects translated to the OpenAI mock: the Anthropic Messages API (POST /v1/messages, model openai/gpt-4o-mini), the OpenAI Responses API (POST /v1/responses, model groq/llama-3.3-70b, translated to chat completions) and the Gemini API (POST $gemini_path:generateContent, the key in x-goog-api-key, translated to chat completions), next to the chat row:"
   echo
   echo "| conc | target | p50 ms | p99 ms | req/s | added p50 ms | req/s vs direct | CPU ms/req | req/s vs chat row | translation's share of added p50 |"
   echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   for c in 1 32; do
     for h in "${hosts[@]}"; do
-      for route in messages responses; do
+      for r in messages:/v1/messages responses:/v1/responses gemini:"$gemini_path:generateContent"; do
+        route=${r%%:*}
         read -r p50 p99 rps cpu <<<"${res[$h-$route,$c]}"
         read -r cp50 _ crps _ <<<"${res[$h,$c]}"
         read -r dp50 _ drps _ <<<"${res[direct,$c]}"
-        awk -v c="$c" -v n="$h llm-proxy (p3) /v1/$route" -v p50="$p50" -v p99="$p99" -v rps="$rps" -v cpu="$cpu" -v dp50="$dp50" -v drps="$drps" -v cp50="$cp50" -v crps="$crps" \
+        awk -v c="$c" -v n="$h llm-proxy (p3) ${r#*:}" -v p50="$p50" -v p99="$p99" -v rps="$rps" -v cpu="$cpu" -v dp50="$dp50" -v drps="$drps" -v cp50="$cp50" -v crps="$crps" \
           'BEGIN { printf "| %d | %s | %.3f | %.3f | %d | %+.3f | %.1f %% | %s | %.0f %% | %+.0f %% |\n", c, n, p50, p99, rps, p50-dp50, 100*rps/drps, cpu, 100*rps/crps, 100*((p50-dp50)/(cp50-dp50)-1) }'
       done
     done
   done
   echo
-  echo "A large request, concurrency 1: Claude Code's recorded tool-result turn grown to ~$((large / 1024)) KB (its middle turns repeated; not streamed), translated to the OpenAI mock, next to opencode's recorded chat turn grown to the same size (untranslated, and through the host's floor forwarder):"
+  echo "Issue 19's targets — the Gemini API (p3) against the chat row of this run (limit: added p50 at most 15 % over the chat row's) and against the upstream (limit: first streamed event within 1 ms of the mock's, straight to it):"
+  echo
+  echo "| host | req/s @1 / @32 | vs chat row @1 / @32 | added p50 @1 ms, Gemini (chat) | over chat's @1 | added p50 @32 ms, Gemini (chat) | over chat's @32 | first event vs direct ms, Gemini (chat) | limits met |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  read -r _ sd_first _ _ <<<"$(median "$out/stream-direct.jsonl")"
+  for h in "${hosts[@]}"; do
+    read -r g1 _ gr1 _ <<<"${res[$h-gemini,1]}"
+    read -r g32 _ gr32 _ <<<"${res[$h-gemini,32]}"
+    read -r c1 _ cr1 _ <<<"${res[$h,1]}"
+    read -r c32 _ cr32 _ <<<"${res[$h,32]}"
+    read -r d1 _ _ _ <<<"${res[direct,1]}"
+    read -r d32 _ _ _ <<<"${res[direct,32]}"
+    read -r _ gfirst _ _ <<<"$(median "$out/stream-$h-gemini.jsonl")"
+    read -r _ cfirst _ _ <<<"$(median "$out/stream-$h.jsonl")"
+    awk -v h="$h" -v g1="$g1" -v g32="$g32" -v gr1="$gr1" -v gr32="$gr32" -v c1="$c1" -v c32="$c32" -v cr1="$cr1" -v cr32="$cr32" \
+        -v d1="$d1" -v d32="$d32" -v gf="$gfirst" -v cf="$cfirst" -v d="$sd_first" \
+      'BEGIN { o1 = 100*((g1-d1)/(c1-d1)-1); o32 = 100*((g32-d32)/(c32-d32)-1); fe = gf-d;
+               ok = (o1 <= 15 && o32 <= 15 && fe <= 1) ? "yes" : "no";
+               printf "| %s | %d / %d | %.0f %% / %.0f %% | %+.3f (%+.3f) | %+.0f %% | %+.3f (%+.3f) | %+.0f %% | %+.2f (%+.2f) | %s |\n",
+               h, gr1, gr32, 100*gr1/cr1, 100*gr32/cr32, g1-d1, c1-d1, o1, g32-d32, c32-d32, o32, fe, cf-d, ok }'
+  done
+  echo
+  echo "A large request, concurrency 1: Claude Code's recorded tool-result turn grown to ~$((large / 1024)) KB (its middle turns repeated; not streamed), translated to the OpenAI mock, as Claude Code sends it and in the Gemini API's form (the same conversation as a generateContent body), next to opencode's recorded chat turn grown to the same size (untranslated, and through the host's floor forwarder):"
   echo
   echo "| host | target | p50 ms | p99 ms | req/s | CPU ms/req | p50 vs floor forwarder |"
   echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
   read -r a b r cpu <<<"${res[direct-large,1]}"; echo "| — | direct to the mock | $a | $b | $r | $cpu | |"
   for h in "${hosts[@]}"; do
     read -r fp50 _ _ _ <<<"${res[$h-floor-large,1]}"
-    for k in floor-large:"floor-forwarder (p2)" large-chat:"llm-proxy (p3) /v1/chat/completions" large-messages:"llm-proxy (p3) /v1/messages (translated)"; do
+    for k in floor-large:"floor-forwarder (p2)" large-chat:"llm-proxy (p3) /v1/chat/completions" large-messages:"llm-proxy (p3) /v1/messages (translated)" \
+             large-gemini:"llm-proxy (p3) :generateContent (translated)"; do
       read -r a b r cpu <<<"${res[$h-${k%%:*},1]}"
       awk -v h="$h" -v n="${k#*:}" -v a="$a" -v b="$b" -v r="$r" -v cpu="$cpu" -v f="$fp50" \
         'BEGIN { printf "| %s | %s | %s | %s | %s | %s | %.2f× |\n", h, n, a, b, r, cpu, a/f }'
@@ -387,7 +424,8 @@ row() { # conc label key direct-key floor-key
   echo "| direct | $d_ttfb | $d_first | $d_total | $d_inc | |"
   for h in "${hosts[@]}"; do
     for f in "$h-floor:floor-forwarder (p2)" "$h-p2:llm-proxy (p2)" "$h-floor-p3:floor-forwarder (p3)" "$h:llm-proxy (p3)" \
-             "$h-messages:llm-proxy (p3) /v1/messages" "$h-responses:llm-proxy (p3) /v1/responses"; do
+             "$h-messages:llm-proxy (p3) /v1/messages" "$h-responses:llm-proxy (p3) /v1/responses" \
+             "$h-gemini:llm-proxy (p3) :streamGenerateContent?alt=sse"; do
       read -r ttfb first total inc <<<"$(median "$out/stream-${f%%:*}.jsonl")"
       awk -v n="$h ${f#*:}" -v a="$ttfb" -v b="$first" -v t="$total" -v i="$inc" -v d="$d_first" \
       'BEGIN { printf "| %s | %s | %s | %s | %s | %+.2f ms |\n", n, a, b, t, i, b-d }'

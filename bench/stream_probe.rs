@@ -1,6 +1,13 @@
 //! Streaming probe for benchmarks: one streaming chat completion, timed.
 //!
 //!   cargo run --release --example stream-probe -- 127.0.0.1:8080 /v1/chat/completions '<json body>' [bearer-key]
+//!   cargo run --release --example stream-probe -- 127.0.0.1:8080 \
+//!     '/v1beta/models/openai/gpt-4o-mini:streamGenerateContent?alt=sse' '<json body>' x-goog-api-key:KEY
+//!
+//! The key goes as `authorization: Bearer KEY`, or, written `HEADER:KEY`,
+//! in that header (Gemini's clients send `x-goog-api-key`); a key in the
+//! path (`?key=`) needs no argument. Events end in a blank line, `\n\n` or
+//! `\r\n\r\n` (Google writes CRLF).
 //!
 //! The connection is warmed first with a keep-alive `GET /ping` (any answer
 //! will do), as an SDK's pooled connection would be, so the figures are per
@@ -18,7 +25,10 @@ fn main() {
     let (addr, path, body) = (&args[1], &args[2], &args[3]);
     let auth = args
         .get(4)
-        .map(|k| format!("authorization: Bearer {k}\r\n"))
+        .map(|k| match k.split_once(':') {
+            Some((header, key)) => format!("{header}: {key}\r\n"),
+            None => format!("authorization: Bearer {k}\r\n"),
+        })
         .unwrap_or_default();
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_nodelay(true).unwrap();
@@ -57,9 +67,9 @@ fn main() {
         let mut chunk = vec![0; n + 2];
         reader.read_exact(&mut chunk).unwrap();
         pending.extend_from_slice(&chunk[..n]);
-        while let Some(pos) = pending.windows(2).position(|w| w == b"\n\n") {
-            let event: Vec<u8> = pending.drain(..pos + 2).collect();
-            // OpenAI events are one `data:` line; Anthropic's start with `event:`.
+        while let Some(end) = event_end(&pending) {
+            let event: Vec<u8> = pending.drain(..end).collect();
+            // OpenAI and Gemini events are one `data:` line; Anthropic's start with `event:`.
             if event.windows(5).any(|w| w == b"data:") {
                 events.push(start.elapsed().as_secs_f64() * 1000.0);
             }
@@ -80,6 +90,21 @@ fn main() {
         events.len(),
         events.iter().map(|t| format!("{t:.2}")).collect::<Vec<_>>().join(",")
     );
+}
+
+/// Where the first whole event in `buf` ends (past its blank line, LF or
+/// CRLF line ends), if there is one.
+fn event_end(buf: &[u8]) -> Option<usize> {
+    (0..buf.len()).find_map(|i| {
+        let rest = &buf[i..];
+        if rest.starts_with(b"\n\n") {
+            Some(i + 2)
+        } else if rest.starts_with(b"\r\n\r\n") {
+            Some(i + 4)
+        } else {
+            None
+        }
+    })
 }
 
 /// One keep-alive `GET /ping` on the connection; its answer is read and dropped.

@@ -80,6 +80,7 @@ const MESSAGES: &[u8] = br#"{"model":"openai/gpt-4o-mini","max_tokens":64,"messa
 const EMBEDDINGS: &[u8] = br#"{"model":"openai/text-embedding-3-small","input":["hi"]}"#;
 const RESPONSES: &[u8] = br#"{"model":"openai/gpt-5","input":"hi","store":false}"#;
 const RESPONSES_GROQ: &[u8] = br#"{"model":"groq/llama-3.3-70b","input":"hi","store":false}"#;
+const GEMINI: &[u8] = br#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#;
 const GROQ_KEY: &[(&str, &str)] = &[("GROQ_API_KEY", "gsk-one")];
 const ONE_KEY: &[(&str, &str)] = &[("OPENAI_API_KEY", "sk-one")];
 const THREE_KEYS: &[(&str, &str)] = &[("OPENAI_API_KEY", "sk-a,sk-b,sk-c")];
@@ -155,6 +156,20 @@ fn host_calls_per_route() {
         (
             "responses (translated), one key",
             ask("POST", "/v1/responses", RESPONSES_GROQ, GROQ_KEY, &host),
+            Asked {
+                settings: 7,
+                calls: Calls::default(),
+            },
+        ),
+        (
+            "gemini generateContent (translated), one key",
+            ask(
+                "POST",
+                "/v1beta/models/openai/gpt-4o-mini:generateContent",
+                GEMINI,
+                ONE_KEY,
+                &host,
+            ),
             Asked {
                 settings: 7,
                 calls: Calls::default(),
