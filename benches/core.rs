@@ -1,13 +1,16 @@
 //! Criterion benchmarks of the sans-IO core's hot path: the route + auth
-//! decision, settings parsing, and the chat body rewrite (2 KB and 200 KB),
-//! each with a baseline measured in the same run where one makes sense.
+//! decision, settings parsing, and the chat body rewrite (2 KB and 200 KB);
+//! the client dialects' translators (Messages, Responses, Gemini: requests
+//! at 2 KB, 200 KB and 1 MB, the Gemini route's whole plan, one stream event,
+//! a whole answer); each with a baseline measured in the same run where one
+//! makes sense.
 //!
 //!   cargo bench --bench core
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use llm_proxy::handlers::chat_completions;
 use llm_proxy::host::Fixed;
-use llm_proxy::pipeline::decide;
+use llm_proxy::pipeline::{decide, plan_body, Decision, Planned};
 use llm_proxy::request::RequestHead;
 use llm_proxy::settings;
 use llm_proxy::upstream::Inbound;
@@ -80,6 +83,29 @@ fn bench_decide(c: &mut Criterion) {
     let chat = head("POST", "/v1/chat/completions");
     g.bench_function("chat_route", |b| {
         b.iter(|| decide(black_box(&chat), &src, &ctx))
+    });
+    // The Gemini API route, the proxy key as Gemini CLI sends it.
+    let gemini = RequestHead::new(
+        "POST",
+        "/v1beta/models/openai/gpt-4o-mini:streamGenerateContent?alt=sse",
+        vec![
+            (
+                "x-goog-api-key".into(),
+                b"proxy-key-0123456789abcdef".to_vec(),
+            ),
+            ("content-type".into(), b"application/json".to_vec()),
+            (
+                "user-agent".into(),
+                b"GeminiCLI/0.61.0 (linux; x64)".to_vec(),
+            ),
+            (
+                "x-goog-api-client".into(),
+                b"google-genai-sdk/1.30.0 gl-node/v20".to_vec(),
+            ),
+        ],
+    );
+    g.bench_function("gemini_route", |b| {
+        b.iter(|| decide(black_box(&gemini), &src, &ctx))
     });
     let bad = RequestHead::new(
         "GET",
@@ -214,6 +240,43 @@ fn responses_body(model: &str, size: usize) -> Vec<u8> {
     .unwrap()
 }
 
+/// A Gemini `generateContent` request of about `size` bytes, shaped like
+/// Gemini CLI's (a system instruction, function declarations with JSON
+/// schemas, a long run of user and model turns with function calls and
+/// their responses, generation and safety settings).
+fn gemini_body(size: usize) -> Vec<u8> {
+    use serde_json::json;
+    let declarations: Vec<_> = (0..8)
+        .map(|i| json!({"name": format!("tool_{i}"), "description": "Reads a file from the workspace.",
+            "parametersJsonSchema": {"type": "object", "properties": {"absolute_path": {"type": "string"}},
+                                     "required": ["absolute_path"]}}))
+        .collect();
+    let mut contents = Vec::new();
+    let mut i = 0;
+    let mut len = 0;
+    while len < size {
+        let turn = [
+            json!({"role": "user", "parts": [{"text": format!("Step {i}: the quick brown fox jumps over the lazy dog, \"quoted\" é ✓.")}]}),
+            json!({"role": "model", "parts": [
+                {"text": "Reading it."},
+                {"functionCall": {"id": format!("call_{i}"), "name": "tool_1", "args": {"absolute_path": format!("/src/file_{i}.rs")}}}]}),
+            json!({"role": "user", "parts": [
+                {"functionResponse": {"id": format!("call_{i}"), "name": "tool_1", "response": {"output": "fn main() { println!(\"hello\"); }"}}}]}),
+        ];
+        len += turn.iter().map(|m| m.to_string().len() + 1).sum::<usize>();
+        contents.extend(turn);
+        i += 1;
+    }
+    contents.push(json!({"role": "user", "parts": [{"text": "Go on."}]}));
+    serde_json::to_vec(&json!({"contents": contents,
+        "systemInstruction": {"role": "user", "parts": [{"text": "You are Gemini CLI."}]},
+        "tools": [{"functionDeclarations": declarations}],
+        "generationConfig": {"temperature": 0, "topP": 1,
+                             "thinkingConfig": {"includeThoughts": true, "thinkingBudget": -1}},
+        "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}]}))
+    .unwrap()
+}
+
 fn bench_translate(c: &mut Criterion) {
     use llm_proxy::translate::anthropic_openai::request::{
         chat_to_messages, messages_to_chat, ChatOptions,
@@ -221,6 +284,9 @@ fn bench_translate(c: &mut Criterion) {
     use llm_proxy::translate::anthropic_openai::stream::{
         ChatToMessagesStream, MessagesToChatStream,
     };
+    use llm_proxy::translate::gemini_openai::request::gemini_to_chat;
+    use llm_proxy::translate::gemini_openai::response::chat_to_gemini_response;
+    use llm_proxy::translate::gemini_openai::stream::ChatToGeminiStream;
     use llm_proxy::translate::responses_openai::request::responses_to_chat;
     use llm_proxy::translate::BodyTransform;
     let mut g = c.benchmark_group("translate");
@@ -264,12 +330,66 @@ fn bench_translate(c: &mut Criterion) {
                 })
             },
         );
-        // Baseline: what the untranslated chat route does with a body this size.
+        let gemini = gemini_body(size);
+        g.bench_with_input(
+            BenchmarkId::new("gemini_to_chat", label),
+            &gemini,
+            |b, body| {
+                b.iter(|| {
+                    let t = gemini_to_chat(
+                        black_box(body),
+                        "openai/gpt-4o-mini",
+                        true,
+                        ChatOptions::default(),
+                    )
+                    .unwrap();
+                    t.body.to_vec()
+                })
+            },
+        );
         let src = settings_map();
         let ctx = Fixed {
             random: 1,
             now_ms: 0,
         };
+        // The Gemini route's whole plan: the body checked, translated, and
+        // planned as a chat request to OpenAI (what `gemini_plan` adds over
+        // `gemini_to_chat` is the chat plan of the translated body).
+        let gemini_head = RequestHead::new(
+            "POST",
+            "/v1beta/models/openai/gpt-4o-mini:streamGenerateContent?alt=sse",
+            vec![
+                (
+                    "x-goog-api-key".into(),
+                    b"proxy-key-0123456789abcdef".to_vec(),
+                ),
+                ("content-type".into(), b"application/json".to_vec()),
+            ],
+        );
+        let Decision::WithBody { route, .. } = decide(&gemini_head, &src, &ctx).decision else {
+            panic!("the Gemini route wants its body");
+        };
+        g.bench_with_input(
+            BenchmarkId::new("gemini_plan", label),
+            &gemini,
+            |b, body| {
+                b.iter(|| {
+                    match plan_body(
+                        route.clone(),
+                        &gemini_head,
+                        black_box(body),
+                        &src,
+                        &ctx,
+                        None,
+                        None,
+                    ) {
+                        Planned::Forward(f) => f,
+                        _ => panic!("the Gemini route forwards"),
+                    }
+                })
+            },
+        );
+        // Baseline: what the untranslated chat route does with a body this size.
         let h = head("POST", "/v1/chat/completions");
         let openai_body = chat_body("openai/gpt-4o-mini", size);
         g.bench_with_input(
@@ -325,6 +445,15 @@ data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text
             t.push(black_box(chunk), &mut out);
         })
     });
+    g.bench_function("stream_event/openai_to_gemini", |b| {
+        let mut t = ChatToGeminiStream::new("openai/gpt-4.1");
+        let mut out = Vec::with_capacity(1024);
+        t.push(chunk, &mut out);
+        b.iter(|| {
+            out.clear();
+            t.push(black_box(chunk), &mut out);
+        })
+    });
     g.bench_function("stream_event/anthropic_to_openai", |b| {
         let mut t = MessagesToChatStream::new("anthropic/claude", 0, true);
         let mut out = Vec::with_capacity(1024);
@@ -342,6 +471,28 @@ data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text
                 n += serde_json::from_str::<serde_json::Value>(&e.data).map_or(0, |_| 1)
             });
             n
+        })
+    });
+    // A whole (non-streamed) answer: one chat completion with text and a
+    // tool call, mapped to each client dialect; beside it the same body's
+    // `serde_json::Value` round trip, no mapping.
+    let answer = br#"{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"I will read the file first.","tool_calls":[{"id":"call_1","type":"function","function":{"name":"read_file","arguments":"{\"absolute_path\":\"/src/main.rs\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":1200,"completion_tokens":24,"total_tokens":1224}}"#;
+    g.bench_function("answer/chat_to_gemini", |b| {
+        b.iter(|| chat_to_gemini_response(black_box(answer), "openai/gpt-4o-mini").unwrap())
+    });
+    g.bench_function("answer/chat_to_messages", |b| {
+        b.iter(|| {
+            llm_proxy::translate::anthropic_openai::response::chat_to_messages_response(
+                black_box(answer),
+                "openai/gpt-4o-mini",
+            )
+            .unwrap()
+        })
+    });
+    g.bench_function("answer/baseline_value_roundtrip", |b| {
+        b.iter(|| {
+            let v: serde_json::Value = serde_json::from_slice(black_box(answer)).unwrap();
+            serde_json::to_vec(&v).unwrap()
         })
     });
     g.finish();
