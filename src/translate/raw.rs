@@ -221,6 +221,35 @@ pub fn objects(raw: &RawValue) -> Option<Vec<Fields<'_>>> {
         .and_then(|o| o.0)
 }
 
+/// Every item of an array, each an object's fields or `None` for any other
+/// value (skipped without a copy); `None` for anything but an array.
+pub fn maybe_objects(raw: &RawValue) -> Option<Vec<Option<Fields<'_>>>> {
+    if !raw.get().starts_with('[') {
+        return None;
+    }
+    struct Items<'a>(Vec<Option<Fields<'a>>>);
+    impl<'de> Deserialize<'de> for Items<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Items<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a JSON array")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items<'de>, A::Error> {
+                    let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+                    while let Some(MaybeFields(item)) = seq.next_element()? {
+                        out.push(item);
+                    }
+                    Ok(Items(out))
+                }
+            }
+            d.deserialize_seq(V)
+        }
+    }
+    serde_json::from_str::<Items>(raw.get()).ok().map(|i| i.0)
+}
+
 /// A request body's top level with its `messages` array read in the same
 /// pass, one object per message (the largest part of any chat-like request
 /// is read once here, not captured raw first and parsed again).
