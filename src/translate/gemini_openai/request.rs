@@ -18,12 +18,42 @@ use crate::errors::ErrorReply;
 pub use crate::translate::anthropic_openai::request::ChatOptions;
 use crate::translate::raw::{
     self, as_bool, as_str, inner, is_str, join_literals, maybe_objects, objects, text_message,
-    write_json, write_str, Fields, ObjectBuf, Out,
+    write_json, write_str, FieldName, Fields, ItemsOf, ObjectBuf, ObjectsOf, Out, With,
 };
 use crate::translate::{drop_name, Translated};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
+
+/// A request's `contents`, read in the same pass as its top level.
+struct ContentsField;
+impl FieldName for ContentsField {
+    const NAME: &'static str = "contents";
+}
+
+/// A `Content`'s `parts`, read in the same pass as the `Content`.
+struct PartsField;
+impl FieldName for PartsField {
+    const NAME: &'static str = "parts";
+}
+
+/// A `Content`: its fields, its `parts` (every item; `None` for one that is
+/// no object).
+type Content<'a> = With<'a, PartsField, ItemsOf<Fields<'a>>>;
+
+/// A request: its top-level fields, its `contents` (the objects).
+type Request<'a> = With<'a, ContentsField, ObjectsOf<Content<'a>>>;
+
+/// A `Content`'s parts (as given in camelCase, the spelling that wins, or
+/// else in snake_case); empty when not an array.
+fn parts_of<'a>(content: &mut Content<'a>) -> Vec<Option<Fields<'a>>> {
+    match content.field.take() {
+        Some(ItemsOf(parts)) => parts.unwrap_or_default(),
+        None => get(&content.fields, "parts")
+            .and_then(maybe_objects)
+            .unwrap_or_default(),
+    }
+}
 
 /// A tool call of an earlier model turn, so a later `functionResponse`
 /// answers it by id (or by name, in order, when Gemini gave no id).
@@ -372,16 +402,17 @@ fn inline_data_url(d: Option<&Fields>) -> Vec<u8> {
 
 /// The messages of `contents` (after the system message, if any).
 fn contents_to_messages<'a>(
-    contents: &[Fields<'a>],
+    contents: Vec<Content<'a>>,
     messages: &mut Out,
     dropped: &mut Vec<String>,
 ) {
     let mut calls: Vec<Call<'a>> = Vec::new();
-    for content in contents {
-        let role = get(content, "role").and_then(as_str);
-        let parts = get(content, "parts")
-            .and_then(maybe_objects)
-            .unwrap_or_default();
+    // Every call before this one is answered (where the search for the one a
+    // response answers starts: a long conversation stays linear).
+    let mut open = 0;
+    for mut content in contents {
+        let role = get(&content.fields, "role").and_then(as_str);
+        let parts = parts_of(&mut content);
         match role.as_deref().unwrap_or("user") {
             "model" | "assistant" => {
                 let mut texts: Vec<&str> = Vec::new();
@@ -474,7 +505,10 @@ fn contents_to_messages<'a>(
                         let fr = fr.as_ref();
                         let name = str_of(fr, "name").unwrap_or_default();
                         let given = str_of(fr, "id").filter(|s| !s.is_empty());
-                        let matched = calls.iter_mut().find(|c| {
+                        while calls.get(open).is_some_and(|c| c.answered) {
+                            open += 1;
+                        }
+                        let matched = calls[open..].iter_mut().find(|c| {
                             !c.answered
                                 && match &given {
                                     Some(id) => c.id == *id,
@@ -543,12 +577,8 @@ fn contents_to_messages<'a>(
 }
 
 /// About how many bytes the conversation takes.
-fn size_hint(contents: &[Fields]) -> usize {
-    contents
-        .iter()
-        .flat_map(|m| m.0.iter().map(|(_, v)| v.get().len() + 16))
-        .sum::<usize>()
-        + 256
+fn size_hint(body: &[u8]) -> usize {
+    body.len() + 256
 }
 
 /// A Gemini `generateContent` request body → an OpenAI chat completions
@@ -561,7 +591,7 @@ pub fn gemini_to_chat(
     stream: bool,
     opts: ChatOptions,
 ) -> Result<Translated, ErrorReply> {
-    let req: Fields = raw::parse_object(body).map_err(|e| {
+    let request: Request = raw::parse_object(body).map_err(|e| {
         let code = if e.starts_with("invalid JSON") {
             "invalid_json"
         } else {
@@ -569,7 +599,14 @@ pub fn gemini_to_chat(
         };
         ErrorReply::bad_request(e, code)
     })?;
-    let Some(contents) = get(&req, "contents").and_then(objects) else {
+    let req = &request.fields;
+    let contents = match request.field {
+        Some(ObjectsOf(contents)) => contents,
+        // Only spelled in snake_case (`contents_`, say).
+        None => get(req, "contents")
+            .and_then(|c| serde_json::from_str::<ObjectsOf<Content>>(c.get()).ok()?.0),
+    };
+    let Some(contents) = contents else {
         return Err(ErrorReply::bad_request(
             "missing required field: 'contents' (an array of Content)",
             "invalid_request",
@@ -577,20 +614,20 @@ pub fn gemini_to_chat(
     };
 
     let mut dropped = Vec::new();
-    let mut messages = Out::with_capacity(size_hint(&contents));
-    if let Some(s) = get(&req, "systemInstruction").filter(|s| s.get() != "null") {
+    let mut messages = Out::with_capacity(size_hint(body));
+    if let Some(s) = get(req, "systemInstruction").filter(|s| s.get() != "null") {
         let texts = system_texts(s, &mut dropped);
         // Empty only when there is no text, or one empty one.
         if !(texts.is_empty() || texts == ["\"\""]) {
             text_message(&mut messages, "system", &texts);
         }
     }
-    contents_to_messages(&contents, &mut messages, &mut dropped);
+    contents_to_messages(contents, &mut messages, &mut dropped);
 
     let mut out = ObjectBuf::new();
     out.insert("model", &model);
     out.insert_raw("messages", messages.finish());
-    let n_tools = match get(&req, "tools") {
+    let n_tools = match get(req, "tools") {
         Some(t) => {
             let (tools, n) = tools_to_chat(t, &mut dropped)?;
             if n > 0 {
@@ -600,7 +637,7 @@ pub fn gemini_to_chat(
         }
         None => 0,
     };
-    for (key, value) in camel_fields(&req) {
+    for (key, value) in camel_fields(req) {
         match key.as_str() {
             "contents" | "systemInstruction" | "tools" | "model" => {}
             "toolConfig" => {
