@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
 /// An object key, borrowed unless it had escapes.
 struct Key<'a>(Cow<'a, str>);
@@ -219,6 +220,146 @@ pub fn objects(raw: &RawValue) -> Option<Vec<Fields<'_>>> {
     serde_json::from_str::<Objects>(raw.get())
         .ok()
         .and_then(|o| o.0)
+}
+
+/// An object read as `T`, or nothing for any other value (skipped without
+/// a copy).
+struct Maybe<T>(Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Maybe<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Maybe<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(|t| Maybe(Some(t)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Maybe(None))
+            }
+            nothing_for_scalars!(Maybe(None));
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// The items of an array, each an object read as `T` or `None` for any
+/// other value (`keep_others`), or only the objects; `None` for anything
+/// but an array.
+struct ArrayOf<T, const KEEP_OTHERS: bool>(Option<Vec<Option<T>>>);
+
+impl<'de, T: Deserialize<'de>, const KEEP_OTHERS: bool> Deserialize<'de>
+    for ArrayOf<T, KEEP_OTHERS>
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T, const K: bool>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>, const K: bool> Visitor<'de> for V<T, K> {
+            type Value = ArrayOf<T, K>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(8));
+                while let Some(Maybe(item)) = seq.next_element::<Maybe<T>>()? {
+                    if K || item.is_some() {
+                        out.push(item);
+                    }
+                }
+                Ok(ArrayOf(Some(out)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(ArrayOf(None))
+            }
+            nothing_for_scalars!(ArrayOf(None));
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// The objects of an array read as `T` (other items skipped); `None` for
+/// anything but an array.
+pub struct ObjectsOf<T>(pub Option<Vec<T>>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectsOf<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let ArrayOf::<T, false>(items) = Deserialize::deserialize(d)?;
+        Ok(ObjectsOf(items.map(|i| i.into_iter().flatten().collect())))
+    }
+}
+
+/// Every item of an array, an object read as `T` or `None` for any other
+/// value; `None` for anything but an array.
+pub struct ItemsOf<T>(pub Option<Vec<Option<T>>>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ItemsOf<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let ArrayOf::<T, true>(items) = Deserialize::deserialize(d)?;
+        Ok(ItemsOf(items))
+    }
+}
+
+/// Every item of an array, each an object's fields or `None` for any other
+/// value (skipped without a copy); `None` for anything but an array.
+pub fn maybe_objects(raw: &RawValue) -> Option<Vec<Option<Fields<'_>>>> {
+    if !raw.get().starts_with('[') {
+        return None;
+    }
+    serde_json::from_str::<ItemsOf<Fields>>(raw.get())
+        .ok()
+        .and_then(|i| i.0)
+}
+
+/// The name of the field a [`With`] reads in the same pass.
+pub trait FieldName {
+    const NAME: &'static str;
+}
+
+/// An object's fields, the one named `N::NAME` (its last value, if it
+/// repeats) read as `T` in the same pass instead of kept raw — the bulk of
+/// a request read once, not captured raw first and parsed again.
+pub struct With<'a, N, T> {
+    /// Every other field.
+    pub fields: Fields<'a>,
+    pub field: Option<T>,
+    name: PhantomData<N>,
+}
+
+impl<'de, N: FieldName, T: Deserialize<'de>> Deserialize<'de> for With<'de, N, T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<N, T>(PhantomData<(N, T)>);
+        impl<'de, N: FieldName, T: Deserialize<'de>> Visitor<'de> for V<N, T> {
+            type Value = With<'de, N, T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(4));
+                let mut field = None;
+                while let Some(Key(k)) = map.next_key()? {
+                    if k == N::NAME {
+                        field = Some(map.next_value()?);
+                    } else {
+                        let v: &'de RawValue = map.next_value()?;
+                        fields.push((k, v));
+                    }
+                }
+                Ok(With {
+                    fields: Fields(fields),
+                    field,
+                    name: PhantomData,
+                })
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
 }
 
 /// A request body's top level with its `messages` array read in the same

@@ -6,8 +6,16 @@
 //! before the mappers read it, leaving alone what is the caller's own
 //! data: a function call's `args`, a function response's `response`, the
 //! property names of a schema and the whole of a JSON Schema.
+//!
+//! The request mapper reads its body borrowed instead, one level at a time:
+//! [`get`] finds a field by its camelCase name in either spelling, and
+//! [`camel_fields`] lists an object's fields as [`camel_case_fields`] would
+//! have left them (renamed, deduplicated, in name order).
 
+use crate::translate::raw::Fields;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// `mime_type` → `mimeType` (a name without `_` is returned as it is).
 fn camel(name: &str) -> Option<String> {
@@ -27,6 +35,82 @@ fn camel(name: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// Whether `key` camel-cased is `name` (what [`camel`] would give, without
+/// building it).
+fn camel_is(key: &str, name: &str) -> bool {
+    let mut want = name.chars();
+    let mut upper = false;
+    let mut started = false;
+    for c in key.chars() {
+        if c == '_' && started {
+            upper = true;
+            continue;
+        }
+        if upper {
+            if !c.to_uppercase().all(|u| want.next() == Some(u)) {
+                return false;
+            }
+            upper = false;
+        } else if want.next() != Some(c) {
+            return false;
+        }
+        started = true;
+    }
+    want.next().is_none()
+}
+
+/// The value of the field `name` (camelCase, no `_`) of a message, spelled
+/// either way: the camelCase spelling wins over a snake_case twin, as in
+/// [`camel_case_fields`] (and of repeated names, the last).
+pub fn get<'a>(fields: &Fields<'a>, name: &str) -> Option<&'a RawValue> {
+    let mut exact = None;
+    let mut snake: Option<(&str, &'a RawValue)> = None;
+    for (k, v) in &fields.0 {
+        if k == name {
+            exact = Some(*v);
+        } else if exact.is_none() && k.contains('_') && camel_is(k, name) {
+            // Of several snake_case spellings, the first in name order wins.
+            match snake {
+                Some((s, _)) if s < k.as_ref() => {}
+                _ => snake = Some((k.as_ref(), *v)),
+            }
+        }
+    }
+    exact.or(snake.map(|(_, v)| v))
+}
+
+/// A message's fields as [`camel_case_fields`] leaves them: camel-cased,
+/// one value a name (the camelCase spelling's, else the first snake_case
+/// one's in name order; of repeated names the last), in name order.
+pub fn camel_fields<'a>(fields: &Fields<'a>) -> Vec<(String, &'a RawValue)> {
+    let mut given: BTreeMap<&str, &'a RawValue> = BTreeMap::new();
+    for (k, v) in &fields.0 {
+        given.insert(k.as_ref(), *v);
+    }
+    let mut out: BTreeMap<String, &'a RawValue> = BTreeMap::new();
+    for (k, v) in &given {
+        if !k.contains('_') {
+            out.insert(k.to_string(), *v);
+        }
+    }
+    for (k, v) in &given {
+        if let Some(new) = camel(k) {
+            out.entry(new).or_insert(*v);
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// The smallest camel-cased name of a message's fields but `except`.
+pub fn first_name(fields: &Fields, except: &[&str]) -> Option<String> {
+    fields
+        .0
+        .iter()
+        .map(|(k, _)| camel(k).unwrap_or_else(|| k.to_string()))
+        .filter(|k| !except.contains(&k.as_str()))
+        .min()
 }
 
 /// How a value's own fields are read.
@@ -98,6 +182,12 @@ fn walk(v: &mut Value, kind: Kind) {
 /// camelCase, in place.
 pub fn camel_case_fields(request: &mut Value) {
     walk(request, Kind::Message);
+}
+
+/// Rewrites the keywords of an OpenAPI-subset `Schema` to camelCase, in
+/// place (property names left as they are).
+pub fn camel_case_schema(schema: &mut Value) {
+    walk(schema, Kind::Schema);
 }
 
 #[cfg(test)]

@@ -4,54 +4,140 @@
 //! What has no equivalent is dropped and named; the only refusals (400) are
 //! a body that is no request, no `contents` array, and more than one
 //! candidate asked for.
+//!
+//! The body is read borrowed, one level at a time (see
+//! [`crate::translate::raw`]): the conversation's text, function call
+//! arguments, function responses and JSON schemas are copied as the
+//! client's raw JSON bytes. Only what is small and rewritten field by field
+//! (`generationConfig`, `toolConfig`, an OpenAPI-subset `parameters`
+//! schema) is parsed into values. Every field name is read in either
+//! spelling Google accepts ([`names::get`]).
 
+use super::names::{self, camel_fields, first_name, get};
 use crate::errors::ErrorReply;
 pub use crate::translate::anthropic_openai::request::ChatOptions;
-use crate::translate::raw::ObjectBuf;
+use crate::translate::raw::{
+    self, as_bool, as_str, inner, is_str, join_literals, maybe_objects, objects, text_message,
+    write_json, write_str, FieldName, Fields, ItemsOf, ObjectBuf, ObjectsOf, Out, With,
+};
 use crate::translate::{drop_name, Translated};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
+
+/// A request's `contents`, read in the same pass as its top level.
+struct ContentsField;
+impl FieldName for ContentsField {
+    const NAME: &'static str = "contents";
+}
+
+/// A `Content`'s `parts`, read in the same pass as the `Content`.
+struct PartsField;
+impl FieldName for PartsField {
+    const NAME: &'static str = "parts";
+}
+
+/// A `Content`: its fields, its `parts` (every item; `None` for one that is
+/// no object).
+type Content<'a> = With<'a, PartsField, ItemsOf<Fields<'a>>>;
+
+/// A request: its top-level fields, its `contents` (the objects).
+type Request<'a> = With<'a, ContentsField, ObjectsOf<Content<'a>>>;
+
+/// A `Content`'s parts (as given in camelCase, the spelling that wins, or
+/// else in snake_case); empty when not an array.
+fn parts_of<'a>(content: &mut Content<'a>) -> Vec<Option<Fields<'a>>> {
+    match content.field.take() {
+        Some(ItemsOf(parts)) => parts.unwrap_or_default(),
+        None => get(&content.fields, "parts")
+            .and_then(maybe_objects)
+            .unwrap_or_default(),
+    }
+}
 
 /// A tool call of an earlier model turn, so a later `functionResponse`
 /// answers it by id (or by name, in order, when Gemini gave no id).
-struct Call {
-    id: String,
-    name: String,
+struct Call<'a> {
+    id: Cow<'a, str>,
+    name: Cow<'a, str>,
     answered: bool,
 }
 
-/// The text of a `systemInstruction` (a `Content`, or a plain string).
-fn system_text(v: &Value, dropped: &mut Vec<String>) -> String {
-    if let Some(s) = v.as_str() {
-        return s.to_string();
-    }
-    let mut texts = Vec::new();
-    for p in v["parts"].as_array().map(Vec::as_slice).unwrap_or_default() {
-        match p.get("text").and_then(Value::as_str) {
-            Some(t) if p.get("thought") != Some(&json!(true)) => texts.push(t),
-            _ => drop_name(dropped, "systemInstruction.part"),
-        }
-    }
-    texts.join("\n")
+fn invalid_json(e: serde_json::Error) -> ErrorReply {
+    ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json")
 }
 
-/// A `functionResponse`'s `response` as the tool message's text: the one
-/// string of `{"output": …}` or `{"content": …}`, else the JSON.
-fn response_text(response: &Value) -> String {
-    if let Some(o) = response.as_object() {
-        if o.len() == 1 {
-            if let Some(s) = o
-                .get("output")
-                .or_else(|| o.get("content"))
-                .and_then(Value::as_str)
-            {
-                return s.to_string();
+/// A small part of the body as a value, its field names camel-cased.
+fn message_value(raw: &RawValue) -> Result<Value, ErrorReply> {
+    let mut v: Value = serde_json::from_str(raw.get()).map_err(invalid_json)?;
+    names::camel_case_fields(&mut v);
+    Ok(v)
+}
+
+/// A part's `thought: true`.
+fn is_thought(p: &Fields) -> bool {
+    get(p, "thought").and_then(as_bool) == Some(true)
+}
+
+/// A part's `text`, as its raw string literal.
+fn text_literal<'a>(p: &Fields<'a>) -> Option<&'a str> {
+    get(p, "text").filter(|t| is_str(t)).map(RawValue::get)
+}
+
+/// A field of an object that may be absent or no object at all, as a string.
+fn str_of<'a>(fields: Option<&Fields<'a>>, name: &str) -> Option<Cow<'a, str>> {
+    fields.and_then(|f| get(f, name)).and_then(as_str)
+}
+
+/// The name of a part's kind (its first field that is not metadata).
+fn part_kind(p: Option<&Fields>) -> String {
+    p.and_then(|p| first_name(p, &["thought", "thoughtSignature"]))
+        .unwrap_or_else(|| "empty".into())
+}
+
+/// The raw string literals of a `systemInstruction` (a `Content`, or a
+/// plain string), to be joined by newlines.
+fn system_texts<'a>(v: &'a RawValue, dropped: &mut Vec<String>) -> Vec<&'a str> {
+    if is_str(v) {
+        return vec![v.get()];
+    }
+    let parts = Fields::of(v)
+        .and_then(|s| get(&s, "parts"))
+        .and_then(maybe_objects)
+        .unwrap_or_default();
+    let mut texts = Vec::new();
+    for p in &parts {
+        match p.as_ref().filter(|p| !is_thought(p)).and_then(text_literal) {
+            Some(t) => texts.push(t),
+            None => drop_name(dropped, "systemInstruction.part"),
+        }
+    }
+    texts
+}
+
+/// A `functionResponse`'s `response` as the tool message's content (a JSON
+/// string): the one string of `{"output": …}` or `{"content": …}`, else
+/// the JSON as text.
+fn write_response_text(out: &mut Vec<u8>, response: Option<&RawValue>) {
+    let Some(response) = response else {
+        out.extend_from_slice(b"\"\"");
+        return;
+    };
+    if let Some(o) = Fields::of(response) {
+        // One field (a name given twice is one field, its last value).
+        if let Some((first, _)) = o.0.first() {
+            if o.0.iter().all(|(k, _)| k == first) && (first == "output" || first == "content") {
+                if let Some(s) = o.get(first).filter(|s| is_str(s)) {
+                    out.extend_from_slice(s.get().as_bytes());
+                    return;
+                }
             }
         }
     }
-    match response {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        v => v.to_string(),
+    match response.get() {
+        s if s.starts_with('"') => out.extend_from_slice(s.as_bytes()),
+        "null" => out.extend_from_slice(b"\"\""),
+        v => write_str(out, v),
     }
 }
 
@@ -99,37 +185,58 @@ pub fn schema_to_json_schema(schema: &Value) -> Value {
     Value::Object(out)
 }
 
-/// `tools` → chat functions (hosted tools dropped and named).
-fn tools_to_chat(tools: &Value, dropped: &mut Vec<String>) -> Vec<Value> {
-    let mut out = Vec::new();
-    for tool in tools.as_array().map(Vec::as_slice).unwrap_or_default() {
-        let Some(tool) = tool.as_object() else {
-            continue;
-        };
-        for (kind, value) in tool {
+/// `tools` → chat functions (hosted tools dropped and named), as a JSON
+/// array and how many functions it holds.
+fn tools_to_chat(
+    tools: &RawValue,
+    dropped: &mut Vec<String>,
+) -> Result<(Vec<u8>, usize), ErrorReply> {
+    let mut out = Vec::with_capacity(tools.get().len() + 64);
+    out.push(b'[');
+    let mut n = 0;
+    for tool in objects(tools).unwrap_or_default() {
+        for (kind, value) in camel_fields(&tool) {
             if kind != "functionDeclarations" {
                 drop_name(dropped, format!("tools.{kind}"));
                 continue;
             }
-            for f in value.as_array().map(Vec::as_slice).unwrap_or_default() {
-                let parameters = match (f.get("parametersJsonSchema"), f.get("parameters")) {
-                    (Some(p), _) if p.is_object() => p.clone(),
-                    (_, Some(p)) if p.is_object() => schema_to_json_schema(p),
-                    _ => json!({"type": "object", "properties": {}}),
-                };
-                let mut function = json!({"name": f["name"].as_str().unwrap_or("")});
-                if let Some(d) = f.get("description").and_then(Value::as_str) {
-                    function["description"] = json!(d);
+            for f in maybe_objects(value).unwrap_or_default() {
+                let f = f.as_ref();
+                let field = |name| f.and_then(|f| get(f, name));
+                if n > 0 {
+                    out.push(b',');
                 }
-                function["parameters"] = parameters;
-                if f.get("response").is_some() || f.get("responseJsonSchema").is_some() {
+                n += 1;
+                out.extend_from_slice(br#"{"type":"function","function":{"name":"#);
+                write_str(&mut out, &str_of(f, "name").unwrap_or_default());
+                if let Some(d) = str_of(f, "description") {
+                    out.extend_from_slice(br#","description":"#);
+                    write_str(&mut out, &d);
+                }
+                out.extend_from_slice(br#","parameters":"#);
+                let is_object = |p: &&RawValue| p.get().starts_with('{');
+                match (
+                    field("parametersJsonSchema").filter(is_object),
+                    field("parameters").filter(is_object),
+                ) {
+                    (Some(p), _) => out.extend_from_slice(p.get().as_bytes()),
+                    (None, Some(p)) => {
+                        let mut schema: Value =
+                            serde_json::from_str(p.get()).map_err(invalid_json)?;
+                        names::camel_case_schema(&mut schema);
+                        write_json(&mut out, &schema_to_json_schema(&schema));
+                    }
+                    (None, None) => out.extend_from_slice(br#"{"type":"object","properties":{}}"#),
+                }
+                out.extend_from_slice(b"}}");
+                if field("response").is_some() || field("responseJsonSchema").is_some() {
                     drop_name(dropped, "tools.functionDeclarations.response");
                 }
-                out.push(json!({"type": "function", "function": function}));
             }
         }
     }
-    out
+    out.push(b']');
+    Ok((out, n))
 }
 
 /// `toolConfig.functionCallingConfig` → `tool_choice`.
@@ -266,42 +373,85 @@ fn generation_config(
     Ok(())
 }
 
+/// A part of a user turn on its way out.
+enum UserPart<'a> {
+    /// A raw string literal.
+    Text(&'a str),
+    /// An `image_url` part's URL, as a JSON string literal.
+    Media(Vec<u8>),
+}
+
+/// `data:{mimeType};base64,{data}` of an `inlineData`, as a JSON string
+/// literal (the client's escapes kept).
+fn inline_data_url(d: Option<&Fields>) -> Vec<u8> {
+    let literal = |name| {
+        d.and_then(|d| get(d, name))
+            .filter(|v| is_str(v))
+            .map(|v| inner(v.get()))
+    };
+    let mime = literal("mimeType").unwrap_or("application/octet-stream");
+    let data = literal("data").unwrap_or("");
+    let mut url = Vec::with_capacity(mime.len() + data.len() + 16);
+    url.extend_from_slice(b"\"data:");
+    url.extend_from_slice(mime.as_bytes());
+    url.extend_from_slice(b";base64,");
+    url.extend_from_slice(data.as_bytes());
+    url.push(b'"');
+    url
+}
+
 /// The messages of `contents` (after the system message, if any).
-fn contents_to_messages(contents: &[Value], messages: &mut Vec<Value>, dropped: &mut Vec<String>) {
-    let mut calls: Vec<Call> = Vec::new();
-    for content in contents {
-        let role = content["role"].as_str().unwrap_or("user");
-        let parts = content["parts"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        match role {
+fn contents_to_messages<'a>(
+    contents: Vec<Content<'a>>,
+    messages: &mut Out,
+    dropped: &mut Vec<String>,
+) {
+    let mut calls: Vec<Call<'a>> = Vec::new();
+    // Every call before this one is answered (where the search for the one a
+    // response answers starts: a long conversation stays linear).
+    let mut open = 0;
+    for mut content in contents {
+        let role = get(&content.fields, "role").and_then(as_str);
+        let parts = parts_of(&mut content);
+        match role.as_deref().unwrap_or("user") {
             "model" | "assistant" => {
-                let mut texts = Vec::new();
+                let mut texts: Vec<&str> = Vec::new();
                 let mut tool_calls = Vec::new();
-                for p in parts {
-                    if p.get("thought") == Some(&json!(true)) {
+                let mut n_calls = 0;
+                for p in &parts {
+                    let p = p.as_ref();
+                    if p.is_some_and(is_thought) {
                         drop_name(dropped, "contents.parts.thought");
                         continue;
                     }
-                    if p.get("thoughtSignature").is_some() {
+                    if p.and_then(|p| get(p, "thoughtSignature")).is_some() {
                         drop_name(dropped, "contents.parts.thoughtSignature");
                     }
-                    if let Some(t) = p.get("text").and_then(Value::as_str) {
+                    if let Some(t) = p.and_then(text_literal) {
                         texts.push(t);
-                    } else if let Some(fc) = p.get("functionCall") {
-                        let name = fc["name"].as_str().unwrap_or("").to_string();
-                        let id = fc["id"]
-                            .as_str()
+                    } else if let Some(fc) = p.and_then(|p| get(p, "functionCall")) {
+                        let fc = Fields::of(fc);
+                        let fc = fc.as_ref();
+                        let name = str_of(fc, "name").unwrap_or_default();
+                        let id = str_of(fc, "id")
                             .filter(|s| !s.is_empty())
-                            .map(str::to_string)
-                            .unwrap_or_else(|| format!("call_{}", calls.len()));
-                        let args = match fc.get("args") {
-                            Some(a) if a.is_object() => a.to_string(),
-                            _ => "{}".to_string(),
-                        };
-                        tool_calls.push(json!({"id": id, "type": "function",
-                            "function": {"name": name, "arguments": args}}));
+                            .unwrap_or_else(|| Cow::Owned(format!("call_{}", calls.len())));
+                        if n_calls > 0 {
+                            tool_calls.push(b',');
+                        }
+                        n_calls += 1;
+                        tool_calls.extend_from_slice(br#"{"id":"#);
+                        write_str(&mut tool_calls, &id);
+                        tool_calls.extend_from_slice(br#","type":"function","function":{"name":"#);
+                        write_str(&mut tool_calls, &name);
+                        tool_calls.extend_from_slice(br#","arguments":"#);
+                        match fc.and_then(|f| get(f, "args")) {
+                            Some(a) if a.get().starts_with('{') => {
+                                write_str(&mut tool_calls, a.get())
+                            }
+                            _ => tool_calls.extend_from_slice(br#""{}""#),
+                        }
+                        tool_calls.extend_from_slice(b"}}");
                         calls.push(Call {
                             id,
                             name,
@@ -311,55 +461,73 @@ fn contents_to_messages(contents: &[Value], messages: &mut Vec<Value>, dropped: 
                         drop_name(dropped, format!("contents.parts.{}", part_kind(p)));
                     }
                 }
-                if texts.is_empty() && tool_calls.is_empty() {
+                if texts.is_empty() && n_calls == 0 {
                     continue;
                 }
-                let mut m = json!({"role": "assistant",
-                    "content": if texts.is_empty() { Value::Null } else { json!(texts.concat()) }});
-                if !tool_calls.is_empty() {
-                    m["tool_calls"] = Value::Array(tool_calls);
+                let buf = messages.item();
+                buf.extend_from_slice(br#"{"role":"assistant","content":"#);
+                if texts.is_empty() {
+                    buf.extend_from_slice(b"null");
+                } else {
+                    join_literals(buf, &texts, "");
                 }
-                messages.push(m);
+                if n_calls > 0 {
+                    buf.extend_from_slice(br#","tool_calls":["#);
+                    buf.extend_from_slice(&tool_calls);
+                    buf.push(b']');
+                }
+                buf.push(b'}');
             }
             "user" | "function" | "tool" => {
                 let mut user_parts = Vec::new();
                 let mut has_media = false;
-                for p in parts {
-                    if p.get("thought") == Some(&json!(true)) {
+                for p in &parts {
+                    let p = p.as_ref();
+                    if p.is_some_and(is_thought) {
                         drop_name(dropped, "contents.parts.thought");
                         continue;
                     }
-                    if let Some(t) = p.get("text").and_then(Value::as_str) {
-                        user_parts.push(json!({"type": "text", "text": t}));
-                    } else if let Some(d) = p.get("inlineData") {
-                        let mime = d["mimeType"].as_str().unwrap_or("application/octet-stream");
-                        let data = d["data"].as_str().unwrap_or("");
-                        let url = format!("data:{mime};base64,{data}");
-                        user_parts.push(json!({"type": "image_url", "image_url": {"url": url}}));
+                    let field = |name| p.and_then(|p| get(p, name));
+                    if let Some(t) = p.and_then(text_literal) {
+                        user_parts.push(UserPart::Text(t));
+                    } else if let Some(d) = field("inlineData") {
+                        user_parts.push(UserPart::Media(inline_data_url(Fields::of(d).as_ref())));
                         has_media = true;
-                    } else if let Some(f) = p.get("fileData") {
-                        let url = f["fileUri"].as_str().unwrap_or("");
-                        user_parts.push(json!({"type": "image_url", "image_url": {"url": url}}));
+                    } else if let Some(f) = field("fileData") {
+                        let f = Fields::of(f);
+                        let url = str_of(f.as_ref(), "fileUri").unwrap_or_default();
+                        let mut literal = Vec::with_capacity(url.len() + 2);
+                        write_str(&mut literal, &url);
+                        user_parts.push(UserPart::Media(literal));
                         has_media = true;
-                    } else if let Some(fr) = p.get("functionResponse") {
-                        let name = fr["name"].as_str().unwrap_or("");
-                        let given = fr["id"].as_str().filter(|s| !s.is_empty());
-                        let matched = calls.iter_mut().find(|c| {
+                    } else if let Some(fr) = field("functionResponse") {
+                        let fr = Fields::of(fr);
+                        let fr = fr.as_ref();
+                        let name = str_of(fr, "name").unwrap_or_default();
+                        let given = str_of(fr, "id").filter(|s| !s.is_empty());
+                        while calls.get(open).is_some_and(|c| c.answered) {
+                            open += 1;
+                        }
+                        let matched = calls[open..].iter_mut().find(|c| {
                             !c.answered
-                                && match given {
-                                    Some(id) => c.id == id,
+                                && match &given {
+                                    Some(id) => c.id == *id,
                                     None => c.name == name,
                                 }
                         });
-                        let id = match matched {
-                            Some(c) => {
+                        let buf = messages.item();
+                        buf.extend_from_slice(br#"{"role":"tool","tool_call_id":"#);
+                        match (matched, given) {
+                            (Some(c), _) => {
                                 c.answered = true;
-                                c.id.clone()
+                                write_str(buf, &c.id);
                             }
-                            None => given.map_or_else(|| format!("call_{name}"), str::to_string),
-                        };
-                        messages.push(json!({"role": "tool", "tool_call_id": id,
-                            "content": response_text(&fr["response"])}));
+                            (None, Some(id)) => write_str(buf, &id),
+                            (None, None) => write_str(buf, &format!("call_{name}")),
+                        }
+                        buf.extend_from_slice(br#","content":"#);
+                        write_response_text(buf, fr.and_then(|f| get(f, "response")));
+                        buf.push(b'}');
                     } else {
                         drop_name(dropped, format!("contents.parts.{}", part_kind(p)));
                     }
@@ -367,31 +535,50 @@ fn contents_to_messages(contents: &[Value], messages: &mut Vec<Value>, dropped: 
                 if user_parts.is_empty() {
                     continue;
                 }
-                let content = if has_media {
-                    Value::Array(user_parts)
+                let buf = messages.item();
+                buf.extend_from_slice(br#"{"role":"user","content":"#);
+                if has_media {
+                    buf.push(b'[');
+                    for (i, part) in user_parts.iter().enumerate() {
+                        if i > 0 {
+                            buf.push(b',');
+                        }
+                        match part {
+                            UserPart::Text(t) => {
+                                buf.extend_from_slice(br#"{"type":"text","text":"#);
+                                buf.extend_from_slice(t.as_bytes());
+                                buf.push(b'}');
+                            }
+                            UserPart::Media(url) => {
+                                buf.extend_from_slice(
+                                    br#"{"type":"image_url","image_url":{"url":"#,
+                                );
+                                buf.extend_from_slice(url);
+                                buf.extend_from_slice(b"}}");
+                            }
+                        }
+                    }
+                    buf.push(b']');
                 } else {
                     let texts: Vec<&str> = user_parts
                         .iter()
-                        .filter_map(|p| p["text"].as_str())
+                        .filter_map(|p| match p {
+                            UserPart::Text(t) => Some(*t),
+                            UserPart::Media(_) => None,
+                        })
                         .collect();
-                    json!(texts.join("\n"))
-                };
-                messages.push(json!({"role": "user", "content": content}));
+                    join_literals(buf, &texts, "\\n");
+                }
+                buf.push(b'}');
             }
             other => drop_name(dropped, format!("contents.role.{other}")),
         }
     }
 }
 
-/// The name of a part's kind (its first field that is not metadata).
-fn part_kind(p: &Value) -> String {
-    p.as_object()
-        .and_then(|o| {
-            o.keys()
-                .find(|k| !matches!(k.as_str(), "thought" | "thoughtSignature"))
-                .cloned()
-        })
-        .unwrap_or_else(|| "empty".into())
+/// About how many bytes the conversation takes.
+fn size_hint(body: &[u8]) -> usize {
+    body.len() + 256
 }
 
 /// A Gemini `generateContent` request body → an OpenAI chat completions
@@ -404,16 +591,22 @@ pub fn gemini_to_chat(
     stream: bool,
     opts: ChatOptions,
 ) -> Result<Translated, ErrorReply> {
-    let mut req: Value = serde_json::from_slice(body)
-        .map_err(|e| ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json"))?;
-    super::names::camel_case_fields(&mut req);
-    let Some(req) = req.as_object() else {
-        return Err(ErrorReply::bad_request(
-            "the request body must be a JSON object",
-            "invalid_request",
-        ));
+    let request: Request = raw::parse_object(body).map_err(|e| {
+        let code = if e.starts_with("invalid JSON") {
+            "invalid_json"
+        } else {
+            "invalid_request"
+        };
+        ErrorReply::bad_request(e, code)
+    })?;
+    let req = &request.fields;
+    let contents = match request.field {
+        Some(ObjectsOf(contents)) => contents,
+        // Only spelled in snake_case (`contents_`, say).
+        None => get(req, "contents")
+            .and_then(|c| serde_json::from_str::<ObjectsOf<Content>>(c.get()).ok()?.0),
     };
-    let Some(contents) = req.get("contents").and_then(Value::as_array) else {
+    let Some(contents) = contents else {
         return Err(ErrorReply::bad_request(
             "missing required field: 'contents' (an array of Content)",
             "invalid_request",
@@ -421,38 +614,44 @@ pub fn gemini_to_chat(
     };
 
     let mut dropped = Vec::new();
-    let mut messages = Vec::new();
-    if let Some(s) = req.get("systemInstruction").filter(|s| !s.is_null()) {
-        let text = system_text(s, &mut dropped);
-        if !text.is_empty() {
-            messages.push(json!({"role": "system", "content": text}));
+    let mut messages = Out::with_capacity(size_hint(body));
+    if let Some(s) = get(req, "systemInstruction").filter(|s| s.get() != "null") {
+        let texts = system_texts(s, &mut dropped);
+        // Empty only when there is no text, or one empty one.
+        if !(texts.is_empty() || texts == ["\"\""]) {
+            text_message(&mut messages, "system", &texts);
         }
     }
     contents_to_messages(contents, &mut messages, &mut dropped);
 
     let mut out = ObjectBuf::new();
     out.insert("model", &model);
-    out.insert("messages", &messages);
-    let tools = req
-        .get("tools")
-        .map(|t| tools_to_chat(t, &mut dropped))
-        .unwrap_or_default();
-    if !tools.is_empty() {
-        out.insert("tools", &tools);
-    }
-    for (key, value) in req {
+    out.insert_raw("messages", messages.finish());
+    let n_tools = match get(req, "tools") {
+        Some(t) => {
+            let (tools, n) = tools_to_chat(t, &mut dropped)?;
+            if n > 0 {
+                out.insert_raw("tools", tools);
+            }
+            n
+        }
+        None => 0,
+    };
+    for (key, value) in camel_fields(req) {
         match key.as_str() {
             "contents" | "systemInstruction" | "tools" | "model" => {}
             "toolConfig" => {
-                if tools.is_empty() {
+                if n_tools == 0 {
                     continue;
                 }
-                if let Some(c) = tool_choice(value, &mut dropped) {
+                if let Some(c) = tool_choice(&message_value(value)?, &mut dropped) {
                     out.insert("tool_choice", &c);
                 }
             }
-            "generationConfig" => generation_config(value, opts, &mut out, &mut dropped)?,
-            _ if value.is_null() => {}
+            "generationConfig" => {
+                generation_config(&message_value(value)?, opts, &mut out, &mut dropped)?
+            }
+            _ if value.get() == "null" => {}
             other => drop_name(&mut dropped, other),
         }
     }

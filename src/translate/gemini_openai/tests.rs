@@ -518,3 +518,282 @@ fn snake_case_fields_as_googles_python_sdk_writes_them() {
     );
     assert_eq!(out["reasoning_effort"], "low");
 }
+
+// ------------------------------------------- the borrowed mapper vs. values
+
+/// The Gemini CLI fixtures' bodies (tests/fixtures/clients).
+fn fixture_bodies() -> Vec<Value> {
+    [
+        include_str!("../../../tests/fixtures/clients/gemini-translated/first.json"),
+        include_str!("../../../tests/fixtures/clients/gemini-translated/tool_result.json"),
+        include_str!("../../../tests/fixtures/clients/gemini-native/first.json"),
+        include_str!("../../../tests/fixtures/clients/gemini-native/tool_result.json"),
+        include_str!("../../../tests/fixtures/clients/gemini-auto/first.json"),
+        include_str!("../../../tests/fixtures/clients/gemini-auto/tool_result.json"),
+    ]
+    .iter()
+    .map(|f| serde_json::from_str::<Value>(f).unwrap()["body"].take())
+    .collect()
+}
+
+/// `mimeType` → `mime_type`.
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Every field name of the API snake-cased, at every level (as Google's
+/// Python SDK could send them), the caller's data (`args`, `response`, JSON
+/// schemas, property names) left alone.
+fn snake_case_fields(v: &mut Value, schema: bool) {
+    match v {
+        Value::Array(a) => a.iter_mut().for_each(|i| snake_case_fields(i, schema)),
+        Value::Object(m) => {
+            let old = std::mem::take(m);
+            for (k, mut v) in old {
+                match k.as_str() {
+                    "args"
+                    | "response"
+                    | "parametersJsonSchema"
+                    | "responseJsonSchema"
+                    | "labels" => {}
+                    "properties" if schema => {
+                        if let Value::Object(props) = &mut v {
+                            props.values_mut().for_each(|s| snake_case_fields(s, true));
+                        }
+                    }
+                    "parameters" | "responseSchema" | "items" | "anyOf" => {
+                        snake_case_fields(&mut v, true)
+                    }
+                    _ if schema => {}
+                    _ => snake_case_fields(&mut v, false),
+                }
+                m.insert(snake(&k), v);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The JSON texts a chat request carries in strings (tool call arguments, a
+/// tool message's JSON content) in one form: the borrowed mapper copies the
+/// client's text, the Value one wrote it again (keys sorted, numbers and
+/// spacing its own).
+fn canonical_json_texts(mut body: Value) -> Value {
+    let canon = |s: &mut Value| {
+        if let Some(v) = s
+            .as_str()
+            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        {
+            *s = Value::String(v.to_string());
+        }
+    };
+    for m in body["messages"].as_array_mut().into_iter().flatten() {
+        if m["role"] == "tool" {
+            canon(&mut m["content"]);
+        }
+        for c in m["tool_calls"].as_array_mut().into_iter().flatten() {
+            canon(&mut c["function"]["arguments"]);
+        }
+    }
+    body
+}
+
+/// The borrowed mapper and the Value one it replaced agree on `body`: the
+/// same refusal, or the same chat request (as JSON, the JSON texts in its
+/// strings compared as JSON) and dropped names (in the same order).
+fn agree(body: &[u8], what: &str) {
+    use super::reference;
+    for (opts, stream) in [(REASONING, false), (ChatOptions::default(), true)] {
+        {
+            let new = gemini_to_chat(body, "openai/gpt-4o-mini", stream, opts);
+            let old = reference::gemini_to_chat(body, "openai/gpt-4o-mini", stream, opts);
+            match (new, old) {
+                (Ok(new), Ok(old)) => {
+                    let out = new.body.to_vec();
+                    let parsed: Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
+                        panic!("{what}: {e}: {}", String::from_utf8_lossy(&out))
+                    });
+                    assert_eq!(
+                        canonical_json_texts(parsed),
+                        canonical_json_texts(old.body.to_value()),
+                        "{what}"
+                    );
+                    assert_eq!(new.dropped, old.dropped, "{what}");
+                    assert_eq!(
+                        (new.stream, new.include_usage),
+                        (old.stream, old.include_usage)
+                    );
+                }
+                (Err(new), Err(old)) => {
+                    assert_eq!(
+                        (new.status, &new.message),
+                        (old.status, &old.message),
+                        "{what}"
+                    );
+                }
+                (new, old) => panic!(
+                    "{what}: borrowed {:?} vs values {:?}",
+                    new.map(|t| t.dropped).map_err(|e| e.message),
+                    old.map(|t| t.dropped).map_err(|e| e.message)
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_borrowed_mapper_agrees_with_the_value_one_on_real_and_mutated_requests() {
+    fn paths(v: &Value, at: Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(at.clone());
+        match v {
+            Value::Object(m) => m.iter().for_each(|(k, c)| {
+                let mut p = at.clone();
+                p.push(k.clone());
+                paths(c, p, out)
+            }),
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| {
+                let mut p = at.clone();
+                p.push(i.to_string());
+                paths(c, p, out)
+            }),
+            _ => {}
+        }
+    }
+    fn node<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
+        path.iter().fold(v, |v, k| match v {
+            Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+            other => &mut other[k.as_str()],
+        })
+    }
+    let replacements = [
+        Value::Null,
+        json!(7),
+        json!("x\"\\y\u{e9}"),
+        json!([1, "a", {"text": "t"}]),
+        json!({}),
+        json!({"text": "t", "thought": true}),
+        json!(true),
+    ];
+    // Long texts (system prompts, tool descriptions) shortened: the shape is
+    // what is mutated here.
+    fn shrink(v: &mut Value) {
+        match v {
+            Value::String(s) if s.len() > 48 => *s = s.chars().take(48).collect(),
+            Value::Object(m) => m.values_mut().for_each(shrink),
+            Value::Array(a) => a.iter_mut().for_each(shrink),
+            _ => {}
+        }
+    }
+    let mut bodies = fixture_bodies();
+    for b in &bodies {
+        agree(&serde_json::to_vec(b).unwrap(), "a fixture, whole");
+    }
+    bodies.iter_mut().for_each(shrink);
+    bodies.push(cli_turn());
+    let snaked: Vec<Value> = bodies
+        .iter()
+        .map(|b| {
+            let mut b = b.clone();
+            snake_case_fields(&mut b, false);
+            b
+        })
+        .collect();
+    bodies.extend(snaked);
+    let mut runs = 0;
+    for body in &bodies {
+        agree(&serde_json::to_vec(body).unwrap(), "as sent");
+        let mut all = Vec::new();
+        paths(body, Vec::new(), &mut all);
+        let step = (all.len() / 25).max(1);
+        for (i, path) in all.iter().enumerate() {
+            if path.len() > 2 && i % step != 0 {
+                continue;
+            }
+            for r in &replacements {
+                let mut b = body.clone();
+                *node(&mut b, path) = r.clone();
+                agree(&serde_json::to_vec(&b).unwrap(), &format!("{path:?} = {r}"));
+                runs += 1;
+            }
+        }
+    }
+    eprintln!("{runs} mutated bodies");
+    assert!(runs > 1_000, "{runs}");
+}
+
+#[test]
+fn both_spellings_escapes_and_odd_shapes_as_before() {
+    for body in [
+        // Both spellings: camelCase wins, wherever it comes.
+        r#"{"contents": [{"role": "user", "parts": [
+            {"inline_data": {"mime_type": "a/b", "mimeType": "c/d", "data": "AA=="},
+             "inlineData": {"mime_type": "e/f", "data": "BB=="}}]}],
+            "system_instruction": {"parts": [{"text": "snake"}]},
+            "systemInstruction": {"parts": [{"text": "camel"}]}}"#,
+        // Of two snake spellings, the first in name order; of a repeated name, the last.
+        r#"{"contents": [{"role": "user", "role": "model", "parts": [{"text": "a"}, {"text": "b", "text": "c"}]},
+            {"parts": [{"file__data": {"file_uri": "u1"}, "file_data": {"file_uri": "u2"}}]}]}"#,
+        // Escapes in every text, kept through: quotes, backslashes, \u escapes, surrogate pairs.
+        r#"{"contents": [{"parts": [{"text": "a\"b\\c\u00e9\ud83d\ude00\n"}, {"text": "\/x"}]},
+            {"role": "model", "parts": [{"text": "\t"}, {"text": "\u0000"},
+                {"functionCall": {"name": "f\"n", "id": "i\\d", "args": {"k\"ey": "v\u00e9", "n": [1.5e3, -0]}}}]},
+            {"parts": [{"functionResponse": {"id": "i\\d", "response": {"output": "o\"ut\u2028"}}},
+                       {"functionResponse": {"name": "g", "response": {"content": 1}}},
+                       {"functionResponse": {"name": "g", "response": "s\"s"}},
+                       {"functionResponse": {"name": "g", "response": null}},
+                       {"functionResponse": {"name": "g", "response": {"output": "x", "output": "y"}}},
+                       {"functionResponse": {"name": "g", "response": [1, {"a": "b"}]}},
+                       {"inlineData": {"mimeType": "image/png\u0021", "data": "iV\/BO"}}]}],
+            "systemInstruction": "plain \"system\""}"#,
+        // Odd shapes: parts that are no objects, empty systems, unknown roles and parts.
+        r#"{"contents": [1, null, {"parts": 5}, {"role": 7, "parts": ["x", 1, {}]},
+            {"role": "system", "parts": [{"text": "s"}]},
+            {"role": "model", "parts": [{"thought_signature": "c2ln", "executable_code": {}}, {"text": 1, "video_metadata": {}}]}],
+            "systemInstruction": {"parts": [{"text": ""}]}, "tools": [{"functionDeclarations": [1,
+                {"name": "f", "parameters": {"type": "OBJECT", "nullable": true, "any_of": []}, "response": null}]},
+                {"code_execution": {}}, 3], "tool_config": {"function_calling_config": {"mode": "any"}}}"#,
+        r#"{"contents": [], "systemInstruction": {"parts": [{"text": ""}, {"text": ""}]}}"#,
+        r#"{"contents": [], "systemInstruction": {"parts": [{"text": "x", "thought": true}, 2]}}"#,
+        r#"{"contents": [], "system_instruction": null, "systemInstruction": {"parts": [{"text": "y"}]}}"#,
+        r#"{"contents": [], "tools": {}, "toolConfig": {"functionCallingConfig": {"mode": "NONE"}}, "x_y": null, "a_b": 1}"#,
+        // Refusals.
+        r#"{"contents": [], "generation_config": {"candidate_count": 2}}"#,
+        r#"{"contents": 1}"#,
+        r#"{"content": []}"#,
+        r#"[]"#,
+        r#"{"#,
+    ] {
+        agree(body.as_bytes(), body);
+    }
+}
+
+#[test]
+fn huge_arguments_and_outputs_are_copied_whole() {
+    let big = "é\"\\".repeat(200_000);
+    let args = json!({"text": big, "nested": {"list": (0..10_000).collect::<Vec<_>>()}});
+    let req = json!({"contents": [
+        {"role": "model", "parts": [{"function_call": {"name": "write", "args": args}}]},
+        {"role": "user", "parts": [{"function_response": {"name": "write", "response": {"output": big}}}]},
+    ]});
+    let body = serde_json::to_vec(&req).unwrap();
+    agree(&body, "huge");
+    let out = gemini_to_chat(&body, "m", false, REASONING)
+        .unwrap()
+        .body
+        .to_value();
+    let arguments = out["messages"][0]["tool_calls"][0]["function"]["arguments"]
+        .as_str()
+        .unwrap();
+    assert_eq!(serde_json::from_str::<Value>(arguments).unwrap(), args);
+    assert_eq!(out["messages"][1]["content"], big.as_str());
+    assert_eq!(out["messages"][1]["tool_call_id"], "call_0");
+}

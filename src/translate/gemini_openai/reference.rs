@@ -1,0 +1,467 @@
+//! The request mapper as it was before it read bodies borrowed: the whole
+//! body parsed into a `serde_json::Value`, its names camel-cased, the chat
+//! request built from values. Kept for the tests only, as the oracle the
+//! borrowed mapper ([`super::request`]) is checked against.
+
+use crate::errors::ErrorReply;
+use crate::translate::anthropic_openai::request::ChatOptions;
+use crate::translate::raw::ObjectBuf;
+use crate::translate::{drop_name, Translated};
+use serde_json::{json, Map, Value};
+
+/// A tool call of an earlier model turn, so a later `functionResponse`
+/// answers it by id (or by name, in order, when Gemini gave no id).
+struct Call {
+    id: String,
+    name: String,
+    answered: bool,
+}
+
+/// The text of a `systemInstruction` (a `Content`, or a plain string).
+fn system_text(v: &Value, dropped: &mut Vec<String>) -> String {
+    if let Some(s) = v.as_str() {
+        return s.to_string();
+    }
+    let mut texts = Vec::new();
+    for p in v["parts"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        match p.get("text").and_then(Value::as_str) {
+            Some(t) if p.get("thought") != Some(&json!(true)) => texts.push(t),
+            _ => drop_name(dropped, "systemInstruction.part"),
+        }
+    }
+    texts.join("\n")
+}
+
+/// A `functionResponse`'s `response` as the tool message's text: the one
+/// string of `{"output": …}` or `{"content": …}`, else the JSON.
+fn response_text(response: &Value) -> String {
+    if let Some(o) = response.as_object() {
+        if o.len() == 1 {
+            if let Some(s) = o
+                .get("output")
+                .or_else(|| o.get("content"))
+                .and_then(Value::as_str)
+            {
+                return s.to_string();
+            }
+        }
+    }
+    match response {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        v => v.to_string(),
+    }
+}
+
+/// Gemini's OpenAPI-subset schema → JSON Schema: `type` values lowercased,
+/// `nullable: true` → a type array with `"null"`, nested schemas likewise.
+pub fn schema_to_json_schema(schema: &Value) -> Value {
+    let Some(o) = schema.as_object() else {
+        return schema.clone();
+    };
+    let nullable = o.get("nullable") == Some(&json!(true));
+    let mut out = Map::new();
+    for (k, v) in o {
+        let v = match k.as_str() {
+            "nullable" => continue,
+            "type" => match v.as_str() {
+                Some(t) if t.eq_ignore_ascii_case("TYPE_UNSPECIFIED") => continue,
+                Some(t) if nullable => json!([t.to_ascii_lowercase(), "null"]),
+                Some(t) => json!(t.to_ascii_lowercase()),
+                None => v.clone(),
+            },
+            "properties" | "$defs" | "definitions" => match v.as_object() {
+                Some(props) => Value::Object(
+                    props
+                        .iter()
+                        .map(|(name, s)| (name.clone(), schema_to_json_schema(s)))
+                        .collect(),
+                ),
+                None => v.clone(),
+            },
+            "items" | "additionalProperties" | "not" => schema_to_json_schema(v),
+            "anyOf" | "oneOf" | "allOf" | "prefixItems" => match v.as_array() {
+                Some(a) => Value::Array(a.iter().map(schema_to_json_schema).collect()),
+                None => v.clone(),
+            },
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), v);
+    }
+    if nullable && !out.contains_key("type") {
+        // `nullable` without a type (e.g. with `anyOf`): null is one more choice.
+        if let Some(Value::Array(a)) = out.get_mut("anyOf") {
+            a.push(json!({"type": "null"}));
+        }
+    }
+    Value::Object(out)
+}
+
+/// `tools` → chat functions (hosted tools dropped and named).
+fn tools_to_chat(tools: &Value, dropped: &mut Vec<String>) -> Vec<Value> {
+    let mut out = Vec::new();
+    for tool in tools.as_array().map(Vec::as_slice).unwrap_or_default() {
+        let Some(tool) = tool.as_object() else {
+            continue;
+        };
+        for (kind, value) in tool {
+            if kind != "functionDeclarations" {
+                drop_name(dropped, format!("tools.{kind}"));
+                continue;
+            }
+            for f in value.as_array().map(Vec::as_slice).unwrap_or_default() {
+                let parameters = match (f.get("parametersJsonSchema"), f.get("parameters")) {
+                    (Some(p), _) if p.is_object() => p.clone(),
+                    (_, Some(p)) if p.is_object() => schema_to_json_schema(p),
+                    _ => json!({"type": "object", "properties": {}}),
+                };
+                let mut function = json!({"name": f["name"].as_str().unwrap_or("")});
+                if let Some(d) = f.get("description").and_then(Value::as_str) {
+                    function["description"] = json!(d);
+                }
+                function["parameters"] = parameters;
+                if f.get("response").is_some() || f.get("responseJsonSchema").is_some() {
+                    drop_name(dropped, "tools.functionDeclarations.response");
+                }
+                out.push(json!({"type": "function", "function": function}));
+            }
+        }
+    }
+    out
+}
+
+/// `toolConfig.functionCallingConfig` → `tool_choice`.
+fn tool_choice(config: &Value, dropped: &mut Vec<String>) -> Option<Value> {
+    let c = config.get("functionCallingConfig")?;
+    let names: Vec<&str> = c["allowedFunctionNames"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mode = c["mode"].as_str().unwrap_or("AUTO").to_ascii_uppercase();
+    if mode != "ANY" && !names.is_empty() {
+        drop_name(
+            dropped,
+            "toolConfig.functionCallingConfig.allowedFunctionNames",
+        );
+    }
+    match mode.as_str() {
+        "ANY" => Some(match names.as_slice() {
+            [one] => json!({"type": "function", "function": {"name": one}}),
+            _ => json!("required"),
+        }),
+        "NONE" => Some(json!("none")),
+        "AUTO" | "MODE_UNSPECIFIED" | "VALIDATED" => Some(json!("auto")),
+        other => {
+            drop_name(
+                dropped,
+                format!("toolConfig.functionCallingConfig.mode.{other}"),
+            );
+            None
+        }
+    }
+}
+
+/// `thinkingConfig` → `reasoning_effort` (a budget of 0 turns thinking off:
+/// no effort sent; -1, dynamic, leaves the provider's default).
+fn reasoning_effort(thinking: &Value, dropped: &mut Vec<String>) -> Option<&'static str> {
+    if let Some(level) = thinking.get("thinkingLevel").and_then(Value::as_str) {
+        return match level.to_ascii_lowercase().as_str() {
+            "minimal" | "low" => Some("low"),
+            "medium" => Some("medium"),
+            "high" => Some("high"),
+            _ => {
+                drop_name(dropped, "generationConfig.thinkingConfig.thinkingLevel");
+                None
+            }
+        };
+    }
+    match thinking.get("thinkingBudget").and_then(Value::as_i64) {
+        Some(b) if b <= 0 => None,
+        Some(b) if b <= 2048 => Some("low"),
+        Some(b) if b <= 8192 => Some("medium"),
+        Some(_) => Some("high"),
+        None => None,
+    }
+}
+
+/// `generationConfig` → the chat body's sampling and format fields.
+fn generation_config(
+    config: &Value,
+    opts: ChatOptions,
+    out: &mut ObjectBuf,
+    dropped: &mut Vec<String>,
+) -> Result<(), ErrorReply> {
+    let Some(config) = config.as_object() else {
+        return Ok(());
+    };
+    let mime = config.get("responseMimeType").and_then(Value::as_str);
+    for (k, v) in config {
+        if v.is_null() {
+            continue;
+        }
+        match k.as_str() {
+            "temperature" => out.insert("temperature", v),
+            "topP" => out.insert("top_p", v),
+            "maxOutputTokens" if opts.max_completion_tokens => {
+                out.insert("max_completion_tokens", v)
+            }
+            "maxOutputTokens" => out.insert("max_tokens", v),
+            "presencePenalty" => out.insert("presence_penalty", v),
+            "frequencyPenalty" => out.insert("frequency_penalty", v),
+            "seed" => out.insert("seed", v),
+            "stopSequences" => {
+                if v.as_array().is_some_and(|a| !a.is_empty()) {
+                    out.insert("stop", v)
+                }
+            }
+            "candidateCount" => {
+                if v.as_u64().is_some_and(|n| n > 1) {
+                    return Err(ErrorReply::bad_request(
+                        "candidateCount greater than 1 is not supported through this translation",
+                        "unsupported_parameter",
+                    ));
+                }
+            }
+            "responseMimeType" => match v.as_str() {
+                Some("application/json") => {
+                    let schema = config
+                        .get("responseJsonSchema")
+                        .filter(|s| s.is_object())
+                        .cloned()
+                        .or_else(|| {
+                            config
+                                .get("responseSchema")
+                                .filter(|s| s.is_object())
+                                .map(schema_to_json_schema)
+                        });
+                    let format = match schema {
+                        Some(schema) => json!({"type": "json_schema",
+                            "json_schema": {"name": "response", "schema": schema}}),
+                        None => json!({"type": "json_object"}),
+                    };
+                    out.insert("response_format", &format);
+                }
+                Some("text/plain") => {}
+                _ => drop_name(dropped, "generationConfig.responseMimeType"),
+            },
+            "responseSchema" | "responseJsonSchema" => {
+                if mime != Some("application/json") {
+                    drop_name(dropped, format!("generationConfig.{k}"));
+                }
+            }
+            "thinkingConfig" => {
+                if let Some(effort) = reasoning_effort(v, dropped) {
+                    if opts.reasoning_effort {
+                        out.insert("reasoning_effort", &effort);
+                    } else {
+                        drop_name(dropped, "generationConfig.thinkingConfig");
+                    }
+                }
+            }
+            other => drop_name(dropped, format!("generationConfig.{other}")),
+        }
+    }
+    Ok(())
+}
+
+/// The messages of `contents` (after the system message, if any).
+fn contents_to_messages(contents: &[Value], messages: &mut Vec<Value>, dropped: &mut Vec<String>) {
+    let mut calls: Vec<Call> = Vec::new();
+    for content in contents {
+        let role = content["role"].as_str().unwrap_or("user");
+        let parts = content["parts"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        match role {
+            "model" | "assistant" => {
+                let mut texts = Vec::new();
+                let mut tool_calls = Vec::new();
+                for p in parts {
+                    if p.get("thought") == Some(&json!(true)) {
+                        drop_name(dropped, "contents.parts.thought");
+                        continue;
+                    }
+                    if p.get("thoughtSignature").is_some() {
+                        drop_name(dropped, "contents.parts.thoughtSignature");
+                    }
+                    if let Some(t) = p.get("text").and_then(Value::as_str) {
+                        texts.push(t);
+                    } else if let Some(fc) = p.get("functionCall") {
+                        let name = fc["name"].as_str().unwrap_or("").to_string();
+                        let id = fc["id"]
+                            .as_str()
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .unwrap_or_else(|| format!("call_{}", calls.len()));
+                        let args = match fc.get("args") {
+                            Some(a) if a.is_object() => a.to_string(),
+                            _ => "{}".to_string(),
+                        };
+                        tool_calls.push(json!({"id": id, "type": "function",
+                            "function": {"name": name, "arguments": args}}));
+                        calls.push(Call {
+                            id,
+                            name,
+                            answered: false,
+                        });
+                    } else {
+                        drop_name(dropped, format!("contents.parts.{}", part_kind(p)));
+                    }
+                }
+                if texts.is_empty() && tool_calls.is_empty() {
+                    continue;
+                }
+                let mut m = json!({"role": "assistant",
+                    "content": if texts.is_empty() { Value::Null } else { json!(texts.concat()) }});
+                if !tool_calls.is_empty() {
+                    m["tool_calls"] = Value::Array(tool_calls);
+                }
+                messages.push(m);
+            }
+            "user" | "function" | "tool" => {
+                let mut user_parts = Vec::new();
+                let mut has_media = false;
+                for p in parts {
+                    if p.get("thought") == Some(&json!(true)) {
+                        drop_name(dropped, "contents.parts.thought");
+                        continue;
+                    }
+                    if let Some(t) = p.get("text").and_then(Value::as_str) {
+                        user_parts.push(json!({"type": "text", "text": t}));
+                    } else if let Some(d) = p.get("inlineData") {
+                        let mime = d["mimeType"].as_str().unwrap_or("application/octet-stream");
+                        let data = d["data"].as_str().unwrap_or("");
+                        let url = format!("data:{mime};base64,{data}");
+                        user_parts.push(json!({"type": "image_url", "image_url": {"url": url}}));
+                        has_media = true;
+                    } else if let Some(f) = p.get("fileData") {
+                        let url = f["fileUri"].as_str().unwrap_or("");
+                        user_parts.push(json!({"type": "image_url", "image_url": {"url": url}}));
+                        has_media = true;
+                    } else if let Some(fr) = p.get("functionResponse") {
+                        let name = fr["name"].as_str().unwrap_or("");
+                        let given = fr["id"].as_str().filter(|s| !s.is_empty());
+                        let matched = calls.iter_mut().find(|c| {
+                            !c.answered
+                                && match given {
+                                    Some(id) => c.id == id,
+                                    None => c.name == name,
+                                }
+                        });
+                        let id = match matched {
+                            Some(c) => {
+                                c.answered = true;
+                                c.id.clone()
+                            }
+                            None => given.map_or_else(|| format!("call_{name}"), str::to_string),
+                        };
+                        messages.push(json!({"role": "tool", "tool_call_id": id,
+                            "content": response_text(&fr["response"])}));
+                    } else {
+                        drop_name(dropped, format!("contents.parts.{}", part_kind(p)));
+                    }
+                }
+                if user_parts.is_empty() {
+                    continue;
+                }
+                let content = if has_media {
+                    Value::Array(user_parts)
+                } else {
+                    let texts: Vec<&str> = user_parts
+                        .iter()
+                        .filter_map(|p| p["text"].as_str())
+                        .collect();
+                    json!(texts.join("\n"))
+                };
+                messages.push(json!({"role": "user", "content": content}));
+            }
+            other => drop_name(dropped, format!("contents.role.{other}")),
+        }
+    }
+}
+
+/// The name of a part's kind (its first field that is not metadata).
+fn part_kind(p: &Value) -> String {
+    p.as_object()
+        .and_then(|o| {
+            o.keys()
+                .find(|k| !matches!(k.as_str(), "thought" | "thoughtSignature"))
+                .cloned()
+        })
+        .unwrap_or_else(|| "empty".into())
+}
+
+/// A Gemini `generateContent` request body → an OpenAI chat completions
+/// request for `model` (streamed when `stream`, with the usage chunk), in
+/// the form the provider takes (`opts`: `max_completion_tokens`, whether
+/// thinking settings become `reasoning_effort`).
+pub fn gemini_to_chat(
+    body: &[u8],
+    model: &str,
+    stream: bool,
+    opts: ChatOptions,
+) -> Result<Translated, ErrorReply> {
+    let mut req: Value = serde_json::from_slice(body)
+        .map_err(|e| ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json"))?;
+    super::names::camel_case_fields(&mut req);
+    let Some(req) = req.as_object() else {
+        return Err(ErrorReply::bad_request(
+            "the request body must be a JSON object",
+            "invalid_request",
+        ));
+    };
+    let Some(contents) = req.get("contents").and_then(Value::as_array) else {
+        return Err(ErrorReply::bad_request(
+            "missing required field: 'contents' (an array of Content)",
+            "invalid_request",
+        ));
+    };
+
+    let mut dropped = Vec::new();
+    let mut messages = Vec::new();
+    if let Some(s) = req.get("systemInstruction").filter(|s| !s.is_null()) {
+        let text = system_text(s, &mut dropped);
+        if !text.is_empty() {
+            messages.push(json!({"role": "system", "content": text}));
+        }
+    }
+    contents_to_messages(contents, &mut messages, &mut dropped);
+
+    let mut out = ObjectBuf::new();
+    out.insert("model", &model);
+    out.insert("messages", &messages);
+    let tools = req
+        .get("tools")
+        .map(|t| tools_to_chat(t, &mut dropped))
+        .unwrap_or_default();
+    if !tools.is_empty() {
+        out.insert("tools", &tools);
+    }
+    for (key, value) in req {
+        match key.as_str() {
+            "contents" | "systemInstruction" | "tools" | "model" => {}
+            "toolConfig" => {
+                if tools.is_empty() {
+                    continue;
+                }
+                if let Some(c) = tool_choice(value, &mut dropped) {
+                    out.insert("tool_choice", &c);
+                }
+            }
+            "generationConfig" => generation_config(value, opts, &mut out, &mut dropped)?,
+            _ if value.is_null() => {}
+            other => drop_name(&mut dropped, other),
+        }
+    }
+    if stream {
+        out.insert("stream", &true);
+        out.insert("stream_options", &json!({"include_usage": true}));
+    }
+    Ok(Translated {
+        body: out,
+        dropped,
+        stream,
+        include_usage: stream,
+    })
+}
