@@ -68,14 +68,14 @@ fn the_p3_builds_serve_wasi_http_0_3_and_the_p2_builds_0_2() {
     assert!(!ok, "the p2 build fits the p3 world");
 }
 
-/// A guard against bloat, not a product limit: 1.25 MiB. With four client
-/// dialects' translators and the clouds' crypto the components are ~1.1 MB
-/// at opt-level 3 (~1.0 MB at "s", which costs speed the translators need;
-/// docs/performance.md).
+/// A guard against bloat, not a product limit: 1.5 MiB. With four client
+/// dialects' translators, the WASIp3 edge and the clouds' crypto the
+/// components are ~1.3 MB at opt-level 3 ("s" costs speed the translators
+/// need; docs/performance.md).
 #[test]
 fn components_stay_small() {
     for build in ["wasi-p3", "spin-p3", "wasi-p2", "spin-p2"] {
         let size = std::fs::metadata(component(build)).unwrap().len();
-        assert!(size <= 1280 * 1024, "{build} component is {size} bytes");
+        assert!(size <= 1536 * 1024, "{build} component is {size} bytes");
     }
 }
