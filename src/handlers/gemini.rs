@@ -139,9 +139,6 @@ fn wants_sse(query: &str) -> bool {
 /// Plans a Gemini API call.
 pub fn plan(req: &Inbound, body: &[u8], call: &GeminiCall) -> Result<Planned, ErrorReply> {
     let (head, src) = (req.head, req.src);
-    // A body that is no JSON object is refused here, in Google's words,
-    // whichever way it would go.
-    parse_object::<Fields>(body).map_err(chat::body_error)?;
     let (provider_name, upstream_model) =
         chat::split_model(&call.model, src, Some("google-ai-studio"))?;
     let provider = chat::resolve(&provider_name, &call.model, src)?;
@@ -149,6 +146,9 @@ pub fn plan(req: &Inbound, body: &[u8], call: &GeminiCall) -> Result<Planned, Er
     // Native: the client's body, the provider's own Gemini API (through the
     // gateway's provider URL when it is on).
     if let Some(path) = provider.gemini_path(&upstream_model, call.version, call.method.name()) {
+        // Forwarded as it is, but not if it is no JSON object (a translation
+        // below reads the body itself and refuses such a one the same way).
+        parse_object::<Fields>(body).map_err(chat::body_error)?;
         let query = url::strip_key_param(&head.query);
         let path = if query.is_empty() {
             path
