@@ -3,11 +3,12 @@
 //! request built from values. Kept for the tests only, as the oracle the
 //! borrowed mapper ([`super::request`]) is checked against.
 
+use super::request::{generation_config, schema_to_json_schema, tool_choice};
 use crate::errors::ErrorReply;
 use crate::translate::anthropic_openai::request::ChatOptions;
 use crate::translate::raw::ObjectBuf;
 use crate::translate::{drop_name, Translated};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// A tool call of an earlier model turn, so a later `functionResponse`
 /// answers it by id (or by name, in order, when Gemini gave no id).
@@ -53,50 +54,6 @@ fn response_text(response: &Value) -> String {
     }
 }
 
-/// Gemini's OpenAPI-subset schema → JSON Schema: `type` values lowercased,
-/// `nullable: true` → a type array with `"null"`, nested schemas likewise.
-pub fn schema_to_json_schema(schema: &Value) -> Value {
-    let Some(o) = schema.as_object() else {
-        return schema.clone();
-    };
-    let nullable = o.get("nullable") == Some(&json!(true));
-    let mut out = Map::new();
-    for (k, v) in o {
-        let v = match k.as_str() {
-            "nullable" => continue,
-            "type" => match v.as_str() {
-                Some(t) if t.eq_ignore_ascii_case("TYPE_UNSPECIFIED") => continue,
-                Some(t) if nullable => json!([t.to_ascii_lowercase(), "null"]),
-                Some(t) => json!(t.to_ascii_lowercase()),
-                None => v.clone(),
-            },
-            "properties" | "$defs" | "definitions" => match v.as_object() {
-                Some(props) => Value::Object(
-                    props
-                        .iter()
-                        .map(|(name, s)| (name.clone(), schema_to_json_schema(s)))
-                        .collect(),
-                ),
-                None => v.clone(),
-            },
-            "items" | "additionalProperties" | "not" => schema_to_json_schema(v),
-            "anyOf" | "oneOf" | "allOf" | "prefixItems" => match v.as_array() {
-                Some(a) => Value::Array(a.iter().map(schema_to_json_schema).collect()),
-                None => v.clone(),
-            },
-            _ => v.clone(),
-        };
-        out.insert(k.clone(), v);
-    }
-    if nullable && !out.contains_key("type") {
-        // `nullable` without a type (e.g. with `anyOf`): null is one more choice.
-        if let Some(Value::Array(a)) = out.get_mut("anyOf") {
-            a.push(json!({"type": "null"}));
-        }
-    }
-    Value::Object(out)
-}
-
 /// `tools` → chat functions (hosted tools dropped and named).
 fn tools_to_chat(tools: &Value, dropped: &mut Vec<String>) -> Vec<Value> {
     let mut out = Vec::new();
@@ -128,140 +85,6 @@ fn tools_to_chat(tools: &Value, dropped: &mut Vec<String>) -> Vec<Value> {
         }
     }
     out
-}
-
-/// `toolConfig.functionCallingConfig` → `tool_choice`.
-fn tool_choice(config: &Value, dropped: &mut Vec<String>) -> Option<Value> {
-    let c = config.get("functionCallingConfig")?;
-    let names: Vec<&str> = c["allowedFunctionNames"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let mode = c["mode"].as_str().unwrap_or("AUTO").to_ascii_uppercase();
-    if mode != "ANY" && !names.is_empty() {
-        drop_name(
-            dropped,
-            "toolConfig.functionCallingConfig.allowedFunctionNames",
-        );
-    }
-    match mode.as_str() {
-        "ANY" => Some(match names.as_slice() {
-            [one] => json!({"type": "function", "function": {"name": one}}),
-            _ => json!("required"),
-        }),
-        "NONE" => Some(json!("none")),
-        "AUTO" | "MODE_UNSPECIFIED" | "VALIDATED" => Some(json!("auto")),
-        other => {
-            drop_name(
-                dropped,
-                format!("toolConfig.functionCallingConfig.mode.{other}"),
-            );
-            None
-        }
-    }
-}
-
-/// `thinkingConfig` → `reasoning_effort` (a budget of 0 turns thinking off:
-/// no effort sent; -1, dynamic, leaves the provider's default).
-fn reasoning_effort(thinking: &Value, dropped: &mut Vec<String>) -> Option<&'static str> {
-    if let Some(level) = thinking.get("thinkingLevel").and_then(Value::as_str) {
-        return match level.to_ascii_lowercase().as_str() {
-            "minimal" | "low" => Some("low"),
-            "medium" => Some("medium"),
-            "high" => Some("high"),
-            _ => {
-                drop_name(dropped, "generationConfig.thinkingConfig.thinkingLevel");
-                None
-            }
-        };
-    }
-    match thinking.get("thinkingBudget").and_then(Value::as_i64) {
-        Some(b) if b <= 0 => None,
-        Some(b) if b <= 2048 => Some("low"),
-        Some(b) if b <= 8192 => Some("medium"),
-        Some(_) => Some("high"),
-        None => None,
-    }
-}
-
-/// `generationConfig` → the chat body's sampling and format fields.
-fn generation_config(
-    config: &Value,
-    opts: ChatOptions,
-    out: &mut ObjectBuf,
-    dropped: &mut Vec<String>,
-) -> Result<(), ErrorReply> {
-    let Some(config) = config.as_object() else {
-        return Ok(());
-    };
-    let mime = config.get("responseMimeType").and_then(Value::as_str);
-    for (k, v) in config {
-        if v.is_null() {
-            continue;
-        }
-        match k.as_str() {
-            "temperature" => out.insert("temperature", v),
-            "topP" => out.insert("top_p", v),
-            "maxOutputTokens" if opts.max_completion_tokens => {
-                out.insert("max_completion_tokens", v)
-            }
-            "maxOutputTokens" => out.insert("max_tokens", v),
-            "presencePenalty" => out.insert("presence_penalty", v),
-            "frequencyPenalty" => out.insert("frequency_penalty", v),
-            "seed" => out.insert("seed", v),
-            "stopSequences" => {
-                if v.as_array().is_some_and(|a| !a.is_empty()) {
-                    out.insert("stop", v)
-                }
-            }
-            "candidateCount" => {
-                if v.as_u64().is_some_and(|n| n > 1) {
-                    return Err(ErrorReply::bad_request(
-                        "candidateCount greater than 1 is not supported through this translation",
-                        "unsupported_parameter",
-                    ));
-                }
-            }
-            "responseMimeType" => match v.as_str() {
-                Some("application/json") => {
-                    let schema = config
-                        .get("responseJsonSchema")
-                        .filter(|s| s.is_object())
-                        .cloned()
-                        .or_else(|| {
-                            config
-                                .get("responseSchema")
-                                .filter(|s| s.is_object())
-                                .map(schema_to_json_schema)
-                        });
-                    let format = match schema {
-                        Some(schema) => json!({"type": "json_schema",
-                            "json_schema": {"name": "response", "schema": schema}}),
-                        None => json!({"type": "json_object"}),
-                    };
-                    out.insert("response_format", &format);
-                }
-                Some("text/plain") => {}
-                _ => drop_name(dropped, "generationConfig.responseMimeType"),
-            },
-            "responseSchema" | "responseJsonSchema" => {
-                if mime != Some("application/json") {
-                    drop_name(dropped, format!("generationConfig.{k}"));
-                }
-            }
-            "thinkingConfig" => {
-                if let Some(effort) = reasoning_effort(v, dropped) {
-                    if opts.reasoning_effort {
-                        out.insert("reasoning_effort", &effort);
-                    } else {
-                        drop_name(dropped, "generationConfig.thinkingConfig");
-                    }
-                }
-            }
-            other => drop_name(dropped, format!("generationConfig.{other}")),
-        }
-    }
-    Ok(())
 }
 
 /// The messages of `contents` (after the system message, if any).

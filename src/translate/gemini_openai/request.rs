@@ -240,7 +240,7 @@ fn tools_to_chat(
 }
 
 /// `toolConfig.functionCallingConfig` → `tool_choice`.
-fn tool_choice(config: &Value, dropped: &mut Vec<String>) -> Option<Value> {
+pub(super) fn tool_choice(config: &Value, dropped: &mut Vec<String>) -> Option<Value> {
     let c = config.get("functionCallingConfig")?;
     let names: Vec<&str> = c["allowedFunctionNames"]
         .as_array()
@@ -294,7 +294,7 @@ fn reasoning_effort(thinking: &Value, dropped: &mut Vec<String>) -> Option<&'sta
 }
 
 /// `generationConfig` → the chat body's sampling and format fields.
-fn generation_config(
+pub(super) fn generation_config(
     config: &Value,
     opts: ChatOptions,
     out: &mut ObjectBuf,
