@@ -8,7 +8,8 @@
 //! Where to look:
 //! - [`pipeline`]: the request pipeline and route dispatch (SPEC §2).
 //! - [`handlers`]: one module per kind of route (pass-through, chat
-//!   completions, messages, models, status, universal, compat), siblings.
+//!   completions, messages, responses, gemini, models, status, universal,
+//!   compat), siblings.
 //! - [`upstream`]: what the handlers share — the upstream request and its
 //!   forward plan, header rules, key picking.
 //! - [`providers`]: the route table, one row per provider; quirk modules beside it.
@@ -17,8 +18,11 @@
 //!   fan-out replies, the log line).
 //! - [`settings`]: how settings are read; [`keys`]: key choice and cooldowns;
 //!   [`host`]: what the core asks of its host (clock, randomness, store).
+//! - [`model_routes`], [`client_keys`]: issue 20's model routes and
+//!   per-client keys, parsed and checked (not yet routed).
 
 pub mod auth;
+pub mod client_keys;
 pub mod cloud_auth;
 pub mod credentials;
 pub mod errors;
@@ -27,6 +31,7 @@ pub mod gateway;
 pub mod handlers;
 pub mod host;
 pub mod keys;
+pub mod model_routes;
 pub mod outgoing;
 pub mod pipeline;
 pub mod providers;
