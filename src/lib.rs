@@ -18,8 +18,9 @@
 //!   fan-out replies, the log line).
 //! - [`settings`]: how settings are read; [`keys`]: key choice and cooldowns;
 //!   [`host`]: what the core asks of its host (clock, randomness, store).
-//! - [`model_routes`], [`client_keys`]: issue 20's model routes and
-//!   per-client keys, parsed and checked (not yet routed).
+//! - [`model_routes`], [`client_keys`], [`limits`]: issue 20's model routes,
+//!   per-client keys and their rate windows, parsed and checked (not yet
+//!   routed).
 
 pub mod auth;
 pub mod client_keys;
@@ -31,6 +32,7 @@ pub mod gateway;
 pub mod handlers;
 pub mod host;
 pub mod keys;
+pub mod limits;
 pub mod model_routes;
 pub mod outgoing;
 pub mod pipeline;
