@@ -520,6 +520,53 @@ pub fn text_message(out: &mut Out, role: &str, texts: &[&str]) {
     buf.push(b'}');
 }
 
+/// One part of a user turn being written: a text (a raw string literal), or
+/// a whole chat content part as JSON (an image, a file).
+pub enum Part<'a> {
+    Text(&'a str),
+    Json(Vec<u8>),
+}
+
+/// An `image_url` content part for `url`, a JSON string literal.
+pub fn image_url_part(url: &[u8]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(url.len() + 40);
+    buf.extend_from_slice(br#"{"type":"image_url","image_url":{"url":"#);
+    buf.extend_from_slice(url);
+    buf.extend_from_slice(b"}}");
+    buf
+}
+
+/// A user message of `parts` (at least one): its texts joined by newlines
+/// into one string when it has only texts, else an array of content parts.
+pub fn user_message(out: &mut Out, parts: &[Part]) {
+    if parts.iter().all(|p| matches!(p, Part::Text(_))) {
+        let texts: Vec<&str> = parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => *t,
+                Part::Json(_) => "\"\"",
+            })
+            .collect();
+        return text_message(out, "user", &texts);
+    }
+    let buf = out.item();
+    buf.extend_from_slice(br#"{"role":"user","content":["#);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        match p {
+            Part::Text(t) => {
+                buf.extend_from_slice(br#"{"type":"text","text":"#);
+                buf.extend_from_slice(t.as_bytes());
+                buf.push(b'}');
+            }
+            Part::Json(j) => buf.extend_from_slice(j),
+        }
+    }
+    buf.extend_from_slice(b"]}");
+}
+
 /// A JSON object under construction: field names and their values as JSON
 /// text, written out in order. The translators build request bodies in it;
 /// the handlers set `model` and drop what a provider does not accept.

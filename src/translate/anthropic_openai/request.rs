@@ -15,11 +15,11 @@
 //! [`Translated::dropped`], which the proxy reports in a response header.
 //! An error is only for a body that is not a request at all.
 
-use crate::translate::raw::text_message;
 use crate::translate::raw::{
     self, as_bool, as_str, as_u64, inner, is_str, join_literals, objects, write_json, write_str,
     Fields, ObjectBuf, Out, Request,
 };
+use crate::translate::raw::{text_message, user_message, Part};
 pub use crate::translate::Translated;
 use crate::translate::{data_url, drop_name};
 use serde_json::json;
@@ -57,13 +57,6 @@ pub struct ChatOptions {
 /// An Anthropic Messages request body → an OpenAI chat completions request.
 pub fn messages_to_chat(body: &[u8], opts: ChatOptions) -> Result<Translated, String> {
     messages_fields_to_chat(&top_level(body)?, opts)
-}
-
-/// A text-like content part on its way out: a raw string literal of the
-/// client's, or a part already written as JSON.
-enum Part<'a> {
-    Text(&'a str),
-    Json(Vec<u8>),
 }
 
 /// The text literals of a system prompt or system turn (a string, or text
@@ -441,33 +434,7 @@ fn user_to_chat(content: Option<&RawValue>, messages: &mut Out, dropped: &mut Ve
     if parts.is_empty() {
         return;
     }
-    if parts.iter().all(|p| matches!(p, Part::Text(_))) {
-        let texts: Vec<&str> = parts
-            .iter()
-            .map(|p| match p {
-                Part::Text(t) => *t,
-                Part::Json(_) => "\"\"",
-            })
-            .collect();
-        text_message(messages, "user", &texts);
-        return;
-    }
-    let buf = messages.item();
-    buf.extend_from_slice(br#"{"role":"user","content":["#);
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        match p {
-            Part::Text(t) => {
-                buf.extend_from_slice(br#"{"type":"text","text":"#);
-                buf.extend_from_slice(t.as_bytes());
-                buf.push(b'}');
-            }
-            Part::Json(j) => buf.extend_from_slice(j),
-        }
-    }
-    buf.extend_from_slice(b"]}");
+    user_message(messages, &parts);
 }
 
 /// A `tool_result` block → a `tool` message (OpenAI tool messages carry

@@ -17,8 +17,9 @@ use super::names::{self, camel_fields, first_name, get};
 use crate::errors::ErrorReply;
 pub use crate::translate::anthropic_openai::request::ChatOptions;
 use crate::translate::raw::{
-    self, as_bool, as_str, inner, is_str, join_literals, maybe_objects, objects, text_message,
-    write_json, write_str, FieldName, Fields, ItemsOf, ObjectBuf, ObjectsOf, Out, With,
+    self, as_bool, as_str, image_url_part, inner, is_str, join_literals, maybe_objects, objects,
+    text_message, user_message, write_json, write_str, FieldName, Fields, ItemsOf, ObjectBuf,
+    ObjectsOf, Out, Part, With,
 };
 use crate::translate::{drop_name, Translated};
 use serde_json::value::RawValue;
@@ -373,14 +374,6 @@ pub(super) fn generation_config(
     Ok(())
 }
 
-/// A part of a user turn on its way out.
-enum UserPart<'a> {
-    /// A raw string literal.
-    Text(&'a str),
-    /// An `image_url` part's URL, as a JSON string literal.
-    Media(Vec<u8>),
-}
-
 /// `data:{mimeType};base64,{data}` of an `inlineData`, as a JSON string
 /// literal (the client's escapes kept).
 fn inline_data_url(d: Option<&Fields>) -> Vec<u8> {
@@ -480,7 +473,6 @@ fn contents_to_messages<'a>(
             }
             "user" | "function" | "tool" => {
                 let mut user_parts = Vec::new();
-                let mut has_media = false;
                 for p in &parts {
                     let p = p.as_ref();
                     if p.is_some_and(is_thought) {
@@ -489,17 +481,17 @@ fn contents_to_messages<'a>(
                     }
                     let field = |name| p.and_then(|p| get(p, name));
                     if let Some(t) = p.and_then(text_literal) {
-                        user_parts.push(UserPart::Text(t));
+                        user_parts.push(Part::Text(t));
                     } else if let Some(d) = field("inlineData") {
-                        user_parts.push(UserPart::Media(inline_data_url(Fields::of(d).as_ref())));
-                        has_media = true;
+                        user_parts.push(Part::Json(image_url_part(&inline_data_url(
+                            Fields::of(d).as_ref(),
+                        ))));
                     } else if let Some(f) = field("fileData") {
                         let f = Fields::of(f);
                         let url = str_of(f.as_ref(), "fileUri").unwrap_or_default();
                         let mut literal = Vec::with_capacity(url.len() + 2);
                         write_str(&mut literal, &url);
-                        user_parts.push(UserPart::Media(literal));
-                        has_media = true;
+                        user_parts.push(Part::Json(image_url_part(&literal)));
                     } else if let Some(fr) = field("functionResponse") {
                         let fr = Fields::of(fr);
                         let fr = fr.as_ref();
@@ -535,41 +527,7 @@ fn contents_to_messages<'a>(
                 if user_parts.is_empty() {
                     continue;
                 }
-                let buf = messages.item();
-                buf.extend_from_slice(br#"{"role":"user","content":"#);
-                if has_media {
-                    buf.push(b'[');
-                    for (i, part) in user_parts.iter().enumerate() {
-                        if i > 0 {
-                            buf.push(b',');
-                        }
-                        match part {
-                            UserPart::Text(t) => {
-                                buf.extend_from_slice(br#"{"type":"text","text":"#);
-                                buf.extend_from_slice(t.as_bytes());
-                                buf.push(b'}');
-                            }
-                            UserPart::Media(url) => {
-                                buf.extend_from_slice(
-                                    br#"{"type":"image_url","image_url":{"url":"#,
-                                );
-                                buf.extend_from_slice(url);
-                                buf.extend_from_slice(b"}}");
-                            }
-                        }
-                    }
-                    buf.push(b']');
-                } else {
-                    let texts: Vec<&str> = user_parts
-                        .iter()
-                        .filter_map(|p| match p {
-                            UserPart::Text(t) => Some(*t),
-                            UserPart::Media(_) => None,
-                        })
-                        .collect();
-                    join_literals(buf, &texts, "\\n");
-                }
-                buf.push(b'}');
+                user_message(messages, &user_parts);
             }
             other => drop_name(dropped, format!("contents.role.{other}")),
         }
