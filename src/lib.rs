@@ -20,7 +20,8 @@
 //!   [`host`]: what the core asks of its host (clock, randomness, store).
 //! - [`model_routes`], [`client_keys`], [`limits`]: issue 20's model routes,
 //!   per-client keys and their rate windows, parsed and checked (not yet
-//!   routed).
+//!   routed); [`usage`]: an answer's token usage read from its bytes in any
+//!   dialect.
 
 pub mod auth;
 pub mod client_keys;
@@ -44,6 +45,7 @@ pub mod settings;
 pub mod translate;
 pub mod upstream;
 pub mod url;
+pub mod usage;
 
 #[cfg(target_arch = "wasm32")]
 #[macro_use]
