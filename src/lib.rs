@@ -21,7 +21,7 @@
 //! - [`model_routes`], [`client_keys`], [`limits`]: issue 20's model routes,
 //!   per-client keys and their rate windows, parsed and checked (not yet
 //!   routed); [`usage`]: an answer's token usage read from its bytes in any
-//!   dialect.
+//!   dialect; [`prices`]: `MODEL_PRICES` and an answer's cost.
 
 pub mod auth;
 pub mod client_keys;
@@ -37,6 +37,7 @@ pub mod limits;
 pub mod model_routes;
 pub mod outgoing;
 pub mod pipeline;
+pub mod prices;
 pub mod providers;
 pub mod reply;
 pub mod request;
