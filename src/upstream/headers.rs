@@ -22,7 +22,9 @@ use crate::upstream::UpstreamRequest;
 ///   `spin-matched-route`, `spin-base-path`, `spin-raw-component-route`,
 ///   `spin-component-route` and `spin-path-match-*` to every request;
 /// - every `x-llm-proxy-*` header: the proxy's own (it says them to its
-///   client, never to a provider).
+///   client, never to a provider);
+/// - `accept-encoding`: the proxy reads every answer for its token usage
+///   (docs/team.md), which a compressed body would hide.
 ///
 /// Hop-by-hop headers go too (see [`crate::reply::HOP_BY_HOP`]).
 pub const NEVER_FORWARDED: &[&str] = &[
@@ -40,6 +42,7 @@ pub const NEVER_FORWARDED: &[&str] = &[
     "fastly-client-ip",
     "x-original-url",
     "x-rewrite-url",
+    "accept-encoding",
 ];
 
 /// Name prefixes of request headers that never reach an upstream (see
