@@ -16,6 +16,9 @@
 #
 # The Spin tests run when a `spin` binary is found: `SPIN=/path/to/spin`, or
 # `spin` on PATH. Without one they are skipped, and this script says so.
+# The multi-instance test (two `spin up` over one Redis) also needs
+# `redis-server`: installed here from Debian's package when missing; without
+# it that test fails under CI (CI=1, .ci/run) and is skipped elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
