@@ -16,10 +16,51 @@
 #
 # The Spin tests run when a `spin` binary is found: `SPIN=/path/to/spin`, or
 # `spin` on PATH. Without one they are skipped, and this script says so.
+# The multi-instance test (two `spin up` over one Redis) also needs
+# `redis-server`: installed here from Debian's package when missing; without
+# it that test fails under CI (CI=1, .ci/run) and is skipped elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+# redis-server, for the multi-instance test (tests/multi_instance.rs: two
+# `spin up` over one Redis). The test starts its own on a free loopback port;
+# no system service is started here. Installed from Debian's package when
+# missing; in CI (CI=1, set by .ci/run) a missing redis-server fails that
+# test, elsewhere it is skipped with a loud note.
+install_redis() {
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || return 1
+    sudo=(sudo -n)
+  fi
+  command -v apt-get >/dev/null 2>&1 || return 1
+  # Where no policy-rc.d keeps services from starting on install, one does
+  # for the length of the install (and is removed again).
+  local guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null &&
+      "${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d && guard=1
+  fi
+  local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive
+    apt-get install -y --no-install-recommends redis-server)
+  local ok=0
+  "${install[@]}" || { "${sudo[@]}" apt-get update && "${install[@]}"; } || ok=$?
+  if [ -n "$guard" ]; then "${sudo[@]}" rm -f /usr/sbin/policy-rc.d; fi
+  return "$ok"
+}
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "test: installing redis-server (Debian package) for the multi-instance test" >&2
+  install_redis || echo "test: WARNING — could not install redis-server" >&2
+fi
+if command -v redis-server >/dev/null 2>&1; then
+  echo "test: multi-instance test runs with $(redis-server --version | cut -d' ' -f1-3)" >&2
+elif [ "${CI:-}" = 1 ]; then
+  echo "test: ERROR — no redis-server: the multi-instance test (tests/multi_instance.rs) will FAIL" >&2
+else
+  echo "test: NOTE — no redis-server: the multi-instance test (tests/multi_instance.rs) is SKIPPED" >&2
+fi
 
 if [ -z "${SPIN:-}" ] && command -v spin >/dev/null 2>&1; then
   SPIN=$(command -v spin)
@@ -51,4 +92,7 @@ fi
 
 if [ -z "${SPIN:-}" ]; then
   echo "test: NOTE — the Spin tests were SKIPPED (no spin binary); install Spin or set SPIN= to run them" >&2
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "test: NOTE — the multi-instance test was SKIPPED (no redis-server); install Debian's redis-server to run it" >&2
 fi

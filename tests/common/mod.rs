@@ -162,6 +162,23 @@ impl Proxy {
         component_env: &[(&str, String)],
         allowed_ports: &[u16],
     ) -> Option<Proxy> {
+        Proxy::start_spin_with_runtime_config(
+            variables,
+            component_env,
+            allowed_ports,
+            &repo_root().join("runtime-config.toml"),
+        )
+    }
+
+    /// [`Proxy::start_spin`] with another runtime config
+    /// (`spin up --runtime-config-file`), e.g. one whose `default` key-value
+    /// store is a Redis several instances share.
+    pub fn start_spin_with_runtime_config(
+        variables: &[(&str, String)],
+        component_env: &[(&str, String)],
+        allowed_ports: &[u16],
+        runtime_config: &Path,
+    ) -> Option<Proxy> {
         let spin = spin_binary()?;
         let dir = std::env::temp_dir().join(format!(
             "llm-proxy-spin-{}-{}",
@@ -178,7 +195,7 @@ impl Proxy {
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--runtime-config-file")
-            .arg(repo_root().join("runtime-config.toml"))
+            .arg(runtime_config)
             .arg("--state-dir")
             .arg(dir.join(".spin"));
         for (k, v) in component_env {
@@ -229,13 +246,21 @@ impl Proxy {
                 sink.lock().unwrap().push(line);
             }
         });
-        let proxy = Proxy { port, child, log };
+        let mut proxy = Proxy { port, child, log };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(r) = try_request(port, "GET", "/ping", &[], b"") {
                 if r.status == 200 {
                     break;
                 }
+            }
+            if let Ok(Some(status)) = proxy.child.try_wait() {
+                // Give the stderr reader a moment to catch the last lines.
+                thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "the host exited ({status}) before serving: {:?}",
+                    proxy.log()
+                );
             }
             assert!(
                 Instant::now() < deadline,
@@ -295,9 +320,60 @@ impl Proxy {
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
+}
+
+/// Stops a host process and what it started. `spin up` runs the app in a
+/// child process (`spin trigger http`) that a SIGKILL of `spin up` would
+/// leave running; a SIGTERM makes it stop that child first. So: SIGTERM,
+/// a few seconds' grace, then SIGKILL for it and any child still there.
+pub fn stop(child: &mut Child) {
+    let pid = child.id();
+    let children = children_of(pid);
+    let signalled = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while signalled && Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let left: Vec<String> = children
+        .iter()
+        .filter(|c| Path::new(&format!("/proc/{c}")).exists())
+        .map(|c| c.to_string())
+        .collect();
+    if !left.is_empty() {
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .args(&left)
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The processes whose parent is `pid` (Linux: from /proc; none elsewhere).
+fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| {
+            // "pid (comm) state ppid ...": the name may hold spaces and ')'.
+            std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|stat| {
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())
+                    == Some(pid)
+            })
+        })
+        .collect()
 }
 
 pub fn free_port() -> u16 {
