@@ -210,6 +210,9 @@ pub const GENERAL_SETTINGS: &[&str] = &[
     "AI_GATEWAY_BASE_URL",
     "UPSTREAM_TIMEOUT_SECONDS",
     "MAX_BODY_BYTES",
+    "PROXY_KEYS",
+    "MODEL_ROUTES",
+    "MODEL_PRICES",
 ];
 
 #[cfg(test)]
