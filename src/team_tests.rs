@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::failover::Outcome;
-use crate::host::fake::{FakeHost, FakeStore};
-use crate::pipeline::{decide, plan_body, BodyRoute, Decided, Decision};
+use crate::host::fake::FakeHost;
+use crate::pipeline::{decide, plan_body, Decided, Decision};
 use crate::translate::ResponseMapping;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
