@@ -135,10 +135,8 @@ impl Ledger {
             "output_tokens": tokens(|u| u.output),
             "cached_tokens": tokens(|u| u.cached),
             "reasoning_tokens": tokens(|u| u.reasoning),
+            "cost_usd": cost_micros.map(|c| c as f64 / 1e6),
         });
-        if let Some(c) = cost_micros {
-            v["cost_usd"] = Value::from(c as f64 / 1e6);
-        }
         if let Some((id, n)) = self.instance {
             v["instance"] = Value::from(format!("{id:08x}#{n}"));
         }
@@ -292,7 +290,7 @@ mod tests {
         assert_eq!(v["cost_usd"], 0.0015);
         let v: Value = serde_json::from_str(&l.line(None, None, 2_000_000)).unwrap();
         assert_eq!(v["input_tokens"], Value::Null);
-        assert!(v.get("cost_usd").is_none());
+        assert_eq!(v["cost_usd"], Value::Null);
     }
 
     #[test]
