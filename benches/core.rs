@@ -382,6 +382,7 @@ fn bench_translate(c: &mut Criterion) {
                         &ctx,
                         None,
                         None,
+                        None,
                     ) {
                         Planned::Forward(f) => f,
                         _ => panic!("the Gemini route forwards"),

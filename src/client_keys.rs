@@ -53,6 +53,50 @@ impl ClientKey {
     }
 }
 
+/// Who sent a request: the all-access key (`PROXY_API_KEY`), `DEV` mode
+/// without a key, or a client key from `PROXY_KEYS`. `name` is the name its
+/// usage is counted under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub name: String,
+    /// The client key; `None` for all access.
+    pub key: Option<ClientKey>,
+}
+
+impl Caller {
+    pub fn all_access() -> Caller {
+        Caller {
+            name: crate::accounting::ALL_ACCESS.into(),
+            key: None,
+        }
+    }
+
+    /// `DEV=true` and no key presented.
+    pub fn dev() -> Caller {
+        Caller {
+            name: "dev".into(),
+            key: None,
+        }
+    }
+
+    pub fn client(key: ClientKey) -> Caller {
+        Caller {
+            name: key.name.clone(),
+            key: Some(key),
+        }
+    }
+
+    /// Whether the caller may use `model` (all access may use any).
+    pub fn allows(&self, model: &str) -> bool {
+        self.key.as_ref().is_none_or(|k| k.allows(model))
+    }
+
+    /// Whether the caller's model list is restricted at all.
+    pub fn restricted(&self) -> bool {
+        self.key.as_ref().is_some_and(|k| !k.models.is_empty())
+    }
+}
+
 fn hex32(s: &str) -> Option<[u8; 32]> {
     let s = s.trim();
     if s.len() != 64 {

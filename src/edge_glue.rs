@@ -71,6 +71,9 @@ macro_rules! keyvalue_glue {
             fn increment(&self, key: &str, delta: i64) -> Option<i64> {
                 $increment(self, key, delta).ok()
             }
+            fn delete(&self, key: &str) -> bool {
+                <$bucket>::delete(self, key).is_ok()
+            }
         }
     };
 }

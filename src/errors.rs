@@ -27,6 +27,8 @@ pub struct ErrorReply {
     pub message: String,
     pub kind: &'static str,
     pub code: &'static str,
+    /// Seconds for a `Retry-After` header (a limit that refused).
+    pub retry_after: Option<u64>,
 }
 
 impl ErrorReply {
@@ -41,6 +43,7 @@ impl ErrorReply {
             message: message.into(),
             kind,
             code,
+            retry_after: None,
         }
     }
 
@@ -96,7 +99,14 @@ impl ErrorReply {
     }
 
     pub fn into_reply(self) -> Reply {
-        Reply::json(self.status, self.body())
+        let mut r = Reply::json(self.status, self.body());
+        r.headers.extend(self.retry_header());
+        r
+    }
+
+    fn retry_header(&self) -> Option<(String, String)> {
+        self.retry_after
+            .map(|s| ("retry-after".to_string(), s.to_string()))
     }
 
     /// Anthropic's error `type` for this error's status.
@@ -106,7 +116,8 @@ impl ErrorReply {
 
     /// This error in `dialect`'s shape.
     pub fn into_reply_for(self, dialect: Dialect) -> Reply {
-        match dialect {
+        let retry = self.retry_header();
+        let mut reply = match dialect {
             Dialect::OpenAi => self.into_reply(),
             Dialect::Anthropic => Reply::json(
                 self.status,
@@ -118,7 +129,11 @@ impl ErrorReply {
                 .into_bytes(),
             ),
             Dialect::Gemini => Reply::json(self.status, google_error(self.status, &self.message)),
+        };
+        if dialect != Dialect::OpenAi {
+            reply.headers.extend(retry);
         }
+        reply
     }
 }
 

@@ -16,12 +16,18 @@ pub trait KeyValue {
     fn set(&self, key: &str, value: &[u8]) -> bool;
     /// Atomically adds `delta`, returning the new value.
     fn increment(&self, key: &str, delta: i64) -> Option<i64>;
+    /// Removes `key` (a missing key is fine).
+    fn delete(&self, key: &str) -> bool;
 }
 
 /// Clock, randomness and the stores, each asked for only when needed.
 pub trait Host {
     /// Wall-clock time in unix milliseconds.
     fn now_ms(&self) -> u64;
+    /// A monotonic clock in nanoseconds (durations only).
+    fn monotonic_ns(&self) -> u64 {
+        self.now_ms().saturating_mul(1_000_000)
+    }
     /// A uniformly random number.
     fn random_u64(&self) -> u64;
     /// Cryptographically secure random bytes (RSA blinding).
@@ -83,6 +89,10 @@ impl KeyValue for MemoryStore {
         data.insert(key.into(), value.to_string().into_bytes());
         Some(value)
     }
+    fn delete(&self, key: &str) -> bool {
+        self.data.borrow_mut().remove(key);
+        true
+    }
 }
 
 /// A host with a fixed random number and clock and no store — for code
@@ -121,6 +131,7 @@ pub mod fake {
         pub store_get: u32,
         pub store_set: u32,
         pub store_increment: u32,
+        pub store_delete: u32,
     }
 
     /// An in-memory store; `broken` makes every call fail.
@@ -177,6 +188,14 @@ pub mod fake {
             d.insert(key.into(), v.to_string().into_bytes());
             Some(v)
         }
+        fn delete(&self, key: &str) -> bool {
+            self.count(|c| c.store_delete += 1);
+            if self.broken {
+                return false;
+            }
+            self.data.borrow_mut().remove(key);
+            true
+        }
     }
 
     /// A host with a settable clock, a fixed random number and, optionally,
@@ -232,6 +251,7 @@ pub mod fake {
                 c.store_get = s.store_get;
                 c.store_set = s.store_set;
                 c.store_increment = s.store_increment;
+                c.store_delete = s.store_delete;
             }
             c
         }

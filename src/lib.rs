@@ -18,10 +18,12 @@
 //!   fan-out replies, the log line).
 //! - [`settings`]: how settings are read; [`keys`]: key choice and cooldowns;
 //!   [`host`]: what the core asks of its host (clock, randomness, store).
-//! - [`model_routes`], [`client_keys`], [`limits`]: issue 20's model routes,
-//!   per-client keys and their rate windows, parsed and checked (not yet
-//!   routed).
+//! - The team gateway (docs/team.md): [`model_routes`], [`client_keys`]
+//!   and [`limits`]; [`usage`] (tokens seen in answers), [`prices`],
+//!   [`accounting`] (counters per key and day, `/usage`) and [`ledger`]
+//!   (the request id, the log line, what is written at the end).
 
+pub mod accounting;
 pub mod auth;
 pub mod client_keys;
 pub mod cloud_auth;
@@ -32,18 +34,22 @@ pub mod gateway;
 pub mod handlers;
 pub mod host;
 pub mod keys;
+pub mod ledger;
 pub mod limits;
 pub mod model_routes;
 pub mod outgoing;
 pub mod pipeline;
+pub mod prices;
 pub mod providers;
 pub mod reply;
 pub mod request;
 pub mod serve;
 pub mod settings;
+pub mod team;
 pub mod translate;
 pub mod upstream;
 pub mod url;
+pub mod usage;
 
 #[cfg(target_arch = "wasm32")]
 #[macro_use]

@@ -1,7 +1,8 @@
 //! The request pipeline (SPEC §2): CORS, `/key/` selection, `/ping`, auth,
 //! then the route table. Turns a request head into a [`Decision`].
 
-use crate::auth;
+use crate::accounting;
+use crate::client_keys::Caller;
 use crate::errors::{Dialect, ErrorReply};
 use crate::gateway::{self, GatewayTarget};
 use crate::handlers::models::{self, ModelsPlan};
@@ -14,6 +15,8 @@ use crate::keys::KeySelection;
 use crate::reply::Reply;
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
+use crate::team;
+use crate::upstream::chat;
 use crate::upstream::{Forward, Inbound};
 use gemini::GeminiCall;
 
@@ -61,7 +64,8 @@ pub enum BodyRoute {
 
 pub use crate::upstream::Planned;
 
-/// Plans a [`Decision::WithBody`] once its body has been read.
+/// Plans a [`Decision::WithBody`] once its body has been read: a model
+/// route is planned once per target; a client key's model list is checked.
 #[allow(clippy::too_many_arguments)]
 pub fn plan_body(
     route: BodyRoute,
@@ -71,6 +75,7 @@ pub fn plan_body(
     host: &dyn Host,
     selection: Option<KeySelection>,
     gateway: Option<&GatewayTarget>,
+    caller: Option<&Caller>,
 ) -> Planned {
     let dialect = dialect_of(&head.path);
     let req = Inbound {
@@ -80,15 +85,64 @@ pub fn plan_body(
         selection,
         gateway,
     };
+    let refuse = |e: ErrorReply| Planned::Reply(e.into_reply_for(dialect));
+    let routes = match team::model_routes(src) {
+        Ok(r) => r,
+        Err(e) => return refuse(e),
+    };
+    let restricted = caller.filter(|c| c.restricted());
+    if restricted.is_some() && route == BodyRoute::Universal {
+        // The Universal Endpoint names its providers in the body: all models.
+        if let Some(c) = restricted.filter(|c| !c.allows("*")) {
+            return refuse(team::not_allowed(c, "*"));
+        }
+    }
+    let named = if routes.is_empty() && restricted.is_none() {
+        None
+    } else {
+        named_model(&route, body)
+    };
+    if let Some(r) = named
+        .as_deref()
+        .and_then(|m| crate::model_routes::find(&routes, m))
+    {
+        if let Some(c) = restricted.filter(|c| !c.allows(&r.name)) {
+            return refuse(team::not_allowed(c, &r.name));
+        }
+        return team::plan_route(r, host, |target| match &route {
+            BodyRoute::Gemini(call) => {
+                let call = GeminiCall {
+                    model: target.to_string(),
+                    ..call.clone()
+                };
+                plan_one(&BodyRoute::Gemini(call), &req, body)
+            }
+            _ => match with_model(body, target) {
+                Ok(body) => plan_one(&route, &req, &body),
+                Err(e) => refuse(e),
+            },
+        });
+    }
+    if let (Some(c), Some(model)) = (restricted, &named) {
+        if !c.allows(model) && !c.allows(&canonical(model, &route, src)) {
+            return refuse(team::not_allowed(c, model));
+        }
+    }
+    plan_one(&route, &req, body)
+}
+
+/// One plan of `route` for `body`.
+fn plan_one(route: &BodyRoute, req: &Inbound, body: &[u8]) -> Planned {
+    let dialect = dialect_of(&req.head.path);
     let planned = match route {
-        BodyRoute::ChatCompletions => chat_completions::plan(&req, body).map(Planned::Forward),
-        BodyRoute::Responses => responses::plan(&req, body).map(Planned::Forward),
-        BodyRoute::Embeddings => embeddings::plan(&req, body).map(Planned::Forward),
-        BodyRoute::Messages => messages::plan(&req, body, false),
-        BodyRoute::CountTokens => messages::plan(&req, body, true),
-        BodyRoute::Gemini(call) => gemini::plan(&req, body, &call),
-        BodyRoute::Universal => match gateway {
-            Some(gw) => universal::plan(head, body, src, gw, selection, host)
+        BodyRoute::ChatCompletions => chat_completions::plan(req, body).map(Planned::Forward),
+        BodyRoute::Responses => responses::plan(req, body).map(Planned::Forward),
+        BodyRoute::Embeddings => embeddings::plan(req, body).map(Planned::Forward),
+        BodyRoute::Messages => messages::plan(req, body, false),
+        BodyRoute::CountTokens => messages::plan(req, body, true),
+        BodyRoute::Gemini(call) => gemini::plan(req, body, call),
+        BodyRoute::Universal => match req.gateway {
+            Some(gw) => universal::plan(req.head, body, req.src, gw, req.selection, req.host)
                 .map(|up| Planned::Forward(Forward::single(up))),
             None => Err(ErrorReply::not_found(
                 "the Universal Endpoint needs a gateway",
@@ -96,6 +150,42 @@ pub fn plan_body(
         },
     };
     planned.unwrap_or_else(|e| Planned::Reply(e.into_reply_for(dialect)))
+}
+
+/// The model a body route's request names (the body's top-level `model`,
+/// or the Gemini path's), when it can be read; the plan reports a body it
+/// cannot read.
+fn named_model(route: &BodyRoute, body: &[u8]) -> Option<String> {
+    match route {
+        BodyRoute::Gemini(call) => Some(call.model.clone()),
+        BodyRoute::Universal => None,
+        _ => chat::parse_top_level(body)
+            .ok()
+            .and_then(|top| chat::model_of(&top).ok()),
+    }
+}
+
+/// `model` as `provider/model`: a bare name on the Messages API is
+/// Anthropic's, on the Gemini API Google AI Studio's, elsewhere the
+/// default provider's.
+fn canonical(model: &str, route: &BodyRoute, src: &dyn SettingSource) -> String {
+    let bare = match route {
+        BodyRoute::Messages | BodyRoute::CountTokens => Some("anthropic"),
+        BodyRoute::Gemini(_) => Some("google-ai-studio"),
+        _ => None,
+    };
+    match chat::split_model(model, src, bare) {
+        Ok((provider, model)) => format!("{provider}/{model}"),
+        Err(_) => model.to_string(),
+    }
+}
+
+/// `body` with its top-level `model` replaced by `model`.
+fn with_model(body: &[u8], model: &str) -> Result<Vec<u8>, ErrorReply> {
+    let mut top = chat::parse_top_level(body)?;
+    chat::set_model(&mut top, model);
+    serde_json::to_vec(&top)
+        .map_err(|_| ErrorReply::bad_request("could not encode the request body", "invalid_body"))
 }
 
 /// A decision plus what the log line says about it.
@@ -110,6 +200,8 @@ pub struct Decided {
     pub warning: Option<String>,
     /// The client's dialect (errors are rendered in it).
     pub dialect: Dialect,
+    /// Who sent it (once authenticated).
+    pub caller: Option<Caller>,
 }
 
 impl Decided {
@@ -120,6 +212,7 @@ impl Decided {
             provider: None,
             warning: None,
             dialect: Dialect::OpenAi,
+            caller: None,
         }
     }
 
@@ -132,6 +225,7 @@ impl Decided {
             provider: None,
             warning,
             dialect: Dialect::OpenAi,
+            caller: None,
         }
     }
 
@@ -191,9 +285,10 @@ fn decide_inner(head: &RequestHead, src: &dyn SettingSource, host: &dyn Host) ->
     if let Err(e) = check_content_length(head) {
         return Decided::error("bad-request", e);
     }
-    if let Err(e) = authenticate(head, src) {
-        return Decided::error("auth", e);
-    }
+    let caller = match team::authenticate(head, src, host) {
+        Ok(c) => c,
+        Err(e) => return Decided::error("auth", e),
+    };
 
     // `/g/{gateway}/...`: this request's gateway, prefix removed; otherwise the default one.
     let gateway = match path.strip_prefix("/g/") {
@@ -223,8 +318,19 @@ fn decide_inner(head: &RequestHead, src: &dyn SettingSource, host: &dyn Host) ->
         host,
         selection,
         gateway: gateway.as_ref(),
+        caller: &caller,
     };
-    own_api(&routing).unwrap_or_else(|| pass_through(&routing))
+    let mut decided = own_api(&routing).unwrap_or_else(|| pass_through(&routing));
+    if matches!(
+        decided.decision,
+        Decision::WithBody { .. } | Decision::PassThrough(_)
+    ) {
+        if let Err(e) = team::admit(&caller, host) {
+            decided.decision = Decision::Error(e);
+        }
+    }
+    decided.caller = Some(caller);
+    decided
 }
 
 /// What routing a request after its prefixes and auth needs.
@@ -236,6 +342,7 @@ struct Routing<'a> {
     host: &'a dyn Host,
     selection: Option<KeySelection>,
     gateway: Option<&'a GatewayTarget>,
+    caller: &'a Caller,
 }
 
 /// Splits a leading `/key/{sel}` off `path`.
@@ -253,33 +360,6 @@ fn strip_key_selection(path: &str) -> Result<(Option<KeySelection>, &str), Error
     Ok((Some(selection), if rest.is_empty() { "/" } else { rest }))
 }
 
-/// Proxy auth (skipped when `DEV`); fails closed without `PROXY_API_KEY`.
-/// `DEV` is read only when the request did not bring a valid key.
-fn authenticate(head: &RequestHead, src: &dyn SettingSource) -> Result<(), ErrorReply> {
-    let (proxy_keys, malformed) = settings::key_list(src, "PROXY_API_KEY");
-    if !proxy_keys.is_empty() && auth::authorized(&auth::candidates(head), &proxy_keys) {
-        return Ok(());
-    }
-    if settings::flag(src, "DEV") {
-        return Ok(());
-    }
-    if proxy_keys.is_empty() {
-        let why = match malformed {
-            Some(e) => format!("PROXY_API_KEY is malformed: {}", e.message),
-            None => "set PROXY_API_KEY (or DEV=true for local development)".into(),
-        };
-        return Err(ErrorReply::new(
-            401,
-            "authentication_error",
-            "proxy_key_not_configured",
-            format!("the proxy key is not configured: {why}"),
-        ));
-    }
-    Err(ErrorReply::unauthorized(
-        "invalid or missing proxy key: send it as 'Authorization: Bearer <key>', x-api-key, x-goog-api-key or ?key=",
-    ))
-}
-
 /// The proxy's own routes: chat completions, embeddings, messages, the
 /// Responses and Gemini APIs, models, status, the
 /// gateway's `/compat/...` and Universal Endpoint. `None` when `path` is
@@ -292,6 +372,7 @@ fn own_api(r: &Routing) -> Option<Decided> {
         host,
         selection,
         gateway,
+        caller,
     } = *r;
     let method = head.method.as_str();
     let get_only = |route| {
@@ -304,6 +385,7 @@ fn own_api(r: &Routing) -> Option<Decided> {
         provider: None,
         warning: None,
         dialect: Dialect::OpenAi,
+        caller: None,
     };
     let body_limit = || -> Result<u64, ErrorReply> {
         let limit = settings::max_body_bytes(src);
@@ -340,10 +422,34 @@ fn own_api(r: &Routing) -> Option<Decided> {
         "/models" | "/v1/models" | "/v1beta/models" => get_only("models").unwrap_or_else(|| {
             let mut plan = models::plan(src, host, gateway);
             plan.gemini = gemini::lists_models(path, head);
+            if let Err(e) = models::add_routes(&mut plan, src, caller) {
+                return Decided::error("models", e);
+            }
             decided("models", Decision::Models(plan))
         }),
+        "/status" if caller.key.is_some() => Decided::error(
+            "status",
+            ErrorReply::new(
+                403,
+                "permission_error",
+                "admin_only",
+                "/status needs the all-access key (PROXY_API_KEY)",
+            ),
+        ),
         "/status" => get_only("status").unwrap_or_else(|| {
             decided("status", Decision::Status(status::plan(src, gateway, host)))
+        }),
+        "/usage" | "/v1/usage" => get_only("usage").unwrap_or_else(|| {
+            let keys = match team::client_keys(src) {
+                Ok(k) => k,
+                Err(e) => return Decided::error("usage", e),
+            };
+            let store = host.store();
+            let now = if store.is_some() { host.now_ms() } else { 0 };
+            match accounting::usage_reply(store, caller, &keys, now) {
+                Ok(r) => Decided::reply("usage", r),
+                Err(e) => Decided::error("usage", e),
+            }
         }),
         "/" if gateway.is_some() && method == "POST" => {
             with_body(BodyRoute::Universal, "universal")
@@ -357,6 +463,9 @@ fn own_api(r: &Routing) -> Option<Decided> {
             let rest = path
                 .strip_prefix("/compat")
                 .filter(|r| r.is_empty() || r.starts_with('/'))?;
+            if !caller.allows("*") {
+                return Some(Decided::error("compat", team::not_allowed(caller, "*")));
+            }
             match compat::plan(head, rest, src, gw) {
                 Ok(up) => decided("compat", Decision::PassThrough(Forward::single(up))),
                 Err(e) => Decided::error("compat", e),
@@ -368,12 +477,20 @@ fn own_api(r: &Routing) -> Option<Decided> {
 /// `/{provider}/{rest}`, through the gateway when it supports the provider.
 fn pass_through(r: &Routing) -> Decided {
     match pass_through::plan(r.head, r.path, r.src, r.host, r.selection, r.gateway) {
+        Ok(fwd) if !r.caller.allows(&format!("{}/*", fwd.first().provider)) => Decided {
+            provider: Some(fwd.first().provider.clone()),
+            ..Decided::error(
+                "pass-through",
+                team::not_allowed(r.caller, &format!("{}/*", fwd.first().provider)),
+            )
+        },
         Ok(fwd) => Decided {
             provider: Some(fwd.first().provider.clone()),
             decision: Decision::PassThrough(fwd),
             route: "pass-through",
             warning: None,
             dialect: Dialect::OpenAi,
+            caller: None,
         },
         Err(refused) => {
             let route = if refused.error.status == 404 {

@@ -160,7 +160,8 @@ pub fn models_reply(plan: ModelsPlan, results: Vec<Fetched>) -> Reply {
             fetch.provider
         ));
     }
-    entries.extend(plan.static_models);
+    entries.extend(plan.static_models.iter().cloned());
+    entries.retain(|e| plan.lists(e));
     let body = if plan.gemini {
         models::render_gemini(&entries)
     } else {

@@ -2,22 +2,27 @@
 //! fails before any byte reached the client, recording the cooldowns of keys
 //! that got 429/401/403, then relaying the answer (or the last failure).
 
+use super::answer;
 use super::bindings::wasi::clocks::monotonic_clock;
 use super::bindings::wasi::http::types::{IncomingRequest, ResponseOutparam};
 use super::fetch_all::EdgeFetch;
-use super::inbound::{send_reply, ClientBody};
+use super::inbound::ClientBody;
 use super::io::header;
 use super::outbound::{send_one, WaitError, NS_PER_SEC};
 use super::relay::relay;
 use crate::cloud_auth::{self, Authorized, CloudAuth};
 use crate::failover::Outcome;
 use crate::host::Host;
+use crate::ledger::{self, Ledger};
 use crate::request::RequestHead;
 use crate::serve::{self, Next};
 use crate::settings::{self, SettingSource};
+use crate::team;
 use crate::upstream::Forward;
+use std::sync::Arc;
 
-/// Performs `fwd`. Returns (status sent to the client, upstream status).
+/// Performs `fwd` (and, for a model route, its fallback targets);
+/// `ledger` is finished when the answer has left.
 ///
 /// Each attempt gets its cloud auth right before it is sent (a SigV4
 /// signature over the exact bytes sent — a streamed body is then read whole,
@@ -30,10 +35,12 @@ pub fn forward(
     mut fwd: Forward,
     src: &dyn SettingSource,
     host: &dyn Host,
-) -> (u16, Option<u16>) {
+    mut ledger: Ledger,
+) {
     if let Some(note) = fwd.note {
         eprintln!("llm-proxy {note}");
     }
+    ledger.forwarding(&fwd, src);
     let timeout_ns = settings::upstream_timeout_secs(src).saturating_mul(NS_PER_SEC);
     let signs = matches!(fwd.first().cloud_auth, Some(CloudAuth::SigV4 { .. }));
     let whole = signs.then(|| usize::try_from(settings::max_body_bytes(src)).unwrap_or(usize::MAX));
@@ -45,18 +52,21 @@ pub fn forward(
         whole,
     ) {
         Ok(body) => body,
-        Err(e) => return (send_reply(out, e.into_reply_for(fwd.dialect)), None),
+        Err(e) => return answer(out, e.into_reply_for(fwd.dialect), ledger, host),
     };
-    let last = if body.replayable() {
-        fwd.attempts.len() - 1
-    } else {
-        0
-    };
+    let mut last = last_attempt(&fwd, &body);
     let fetcher = EdgeFetch { timeout_ns };
     let mut refreshed = false;
     let mut i = 0;
+    // Attempts of every target so far.
+    let mut tried = 0;
     loop {
-        let mut up = fwd.attempts[i].clone();
+        let Some(mut up) = fwd.attempts.get(i).cloned() else {
+            let e = crate::errors::ErrorReply::bad_gateway("no attempt left");
+            return answer(out, e.into_reply(), ledger, host);
+        };
+        tried += 1;
+        ledger.attempts = tried;
         let authorized = match cloud_auth::authorize(
             &mut up,
             body.bytes().unwrap_or_default(),
@@ -65,7 +75,7 @@ pub fn forward(
             false,
         ) {
             Ok(a) => a,
-            Err(e) => return (send_reply(out, serve::attempt_error(e, &fwd, i)), None),
+            Err(e) => return answer(out, serve::attempt_error(e, &fwd, tried - 1), ledger, host),
         };
         let mut result = send_one(&up, &mut body, timeout_ns);
         // A token the provider refused: one fresh token, same attempt.
@@ -84,7 +94,9 @@ pub fn forward(
                 true,
             ) {
                 Ok(_) => send_one(&up, &mut body, timeout_ns),
-                Err(e) => return (send_reply(out, serve::attempt_error(e, &fwd, i)), None),
+                Err(e) => {
+                    return answer(out, serve::attempt_error(e, &fwd, tried - 1), ledger, host)
+                }
             };
         }
         let outcome = match &result {
@@ -109,13 +121,42 @@ pub fn forward(
             invalid,
             host,
         );
+        if next == Next::Answer
+            && !invalid
+            && team::next_target(&mut fwd, outcome, retry_after.as_deref(), host)
+        {
+            // The route's next target, with a body of its own.
+            drop(result);
+            eprintln!(
+                "llm-proxy route={} fallback from provider={} outcome={outcome:?} to={}",
+                fwd.route.as_deref().unwrap_or("-"),
+                up.provider,
+                fwd.model.as_deref().unwrap_or("-"),
+            );
+            ledger.forwarding(&fwd, src);
+            body = ClientBody::Bytes(
+                fwd.first()
+                    .body
+                    .clone()
+                    .unwrap_or_else(|| Arc::from(&[][..])),
+            );
+            last = last_attempt(&fwd, &body);
+            refreshed = false;
+            i = 0;
+            continue;
+        }
         let Next::Retry { wait_ms } = next else {
+            let mut extra = serve::answer_headers(&fwd, tried);
+            extra.push((
+                ledger::REQUEST_ID.into(),
+                ledger.request_id.clone().into_bytes(),
+            ));
             return match result {
-                Ok(resp) => relay(out, resp, &fwd.response, serve::answer_headers(&fwd, i + 1)),
-                Err(e) => (
-                    send_reply(out, serve::attempt_error(e.for_upstream(&up), &fwd, i)),
-                    None,
-                ),
+                Ok(resp) => relay(out, resp, &fwd.response, extra, ledger),
+                Err(e) => {
+                    let reply = serve::attempt_error(e.for_upstream(&up), &fwd, tried - 1);
+                    answer(out, reply, ledger, host)
+                }
             };
         };
         drop(result);
@@ -126,5 +167,15 @@ pub fn forward(
         );
         monotonic_clock::subscribe_duration(wait_ms.saturating_mul(1_000_000)).block();
         i += 1;
+    }
+}
+
+/// The index of the last attempt `fwd` may make with `body`: one only when
+/// the body cannot be replayed.
+fn last_attempt(fwd: &Forward, body: &ClientBody) -> usize {
+    if body.replayable() {
+        fwd.attempts.len().saturating_sub(1)
+    } else {
+        0
     }
 }

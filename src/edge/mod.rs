@@ -39,9 +39,9 @@ mod bindings {
 
 use crate::handlers::models::{ModelsPlan, FETCH_TIMEOUT_SECS};
 use crate::handlers::status::StatusPlan;
+use crate::ledger::{self, Ledger};
 use crate::pipeline::{self, Decision, Planned};
 use crate::reply::Reply;
-use crate::request::RequestHead;
 use crate::serve;
 use crate::upstream::UpstreamRequest;
 use attempts::forward;
@@ -62,16 +62,17 @@ impl Guest for Component {
         let head = read_head(&request);
         let src = host::settings();
         let host = host::EdgeHost::default();
+        let mut ledger = Ledger::new(&head, ledger::request_id(&head, &host), started);
         let decided = pipeline::decide(&head, &src, &host);
+        ledger.decided(&decided);
         if let Some(warning) = &decided.warning {
             serve::log(&format!("llm-proxy warning: {warning}\n"));
         }
-        let mut provider = decided.provider.clone();
         let dialect = decided.dialect;
-        let (status, upstream_status) = match decided.decision {
-            Decision::Reply(reply) => (send_reply(out, reply), None),
-            Decision::Error(e) => (send_reply(out, e.into_reply_for(dialect)), None),
-            Decision::PassThrough(fwd) => forward(request, &head, out, fwd, &src, &host),
+        match decided.decision {
+            Decision::Reply(reply) => answer(out, reply, ledger, &host),
+            Decision::Error(e) => answer(out, e.into_reply_for(dialect), ledger, &host),
+            Decision::PassThrough(fwd) => forward(request, &head, out, fwd, &src, &host, ledger),
             Decision::WithBody {
                 route,
                 limit,
@@ -88,48 +89,34 @@ impl Guest for Component {
                         &host,
                         selection,
                         gateway.as_ref(),
+                        decided.caller.as_ref(),
                     ),
                 };
                 match planned {
-                    Planned::Reply(reply) => (send_reply(out, reply), None),
-                    Planned::Forward(fwd) => {
-                        provider = Some(fwd.first().provider.clone());
-                        forward(request, &head, out, fwd, &src, &host)
-                    }
+                    Planned::Reply(reply) => answer(out, reply, ledger, &host),
+                    Planned::Forward(fwd) => forward(request, &head, out, fwd, &src, &host, ledger),
                 }
             }
-            Decision::Models(plan) => (send_reply(out, models_reply(plan)), None),
-            Decision::Status(plan) => (send_reply(out, status_reply(plan, &host)), None),
-        };
-        log_line(
-            &head,
-            decided.route,
-            provider.as_deref(),
-            status,
-            upstream_status,
-            started,
-        );
+            Decision::Models(plan) => answer(out, models_reply(plan), ledger, &host),
+            Decision::Status(plan) => answer(out, status_reply(plan, &host), ledger, &host),
+        }
     }
 }
 
-fn log_line(
-    head: &RequestHead,
-    route: &str,
-    provider: Option<&str>,
-    status: u16,
-    upstream_status: Option<u16>,
-    started: u64,
+/// The proxy's own answer, with the request's id; then the ledger.
+pub fn answer(
+    out: ResponseOutparam,
+    mut reply: Reply,
+    mut ledger: Ledger,
+    host: &dyn crate::host::Host,
 ) {
-    let ms = (monotonic_clock::now().saturating_sub(started)) as f64 / 1e6;
-    serve::log(&serve::log_line(
-        head,
-        route,
-        provider,
-        status,
-        upstream_status,
-        ms,
-        None,
-    ));
+    reply
+        .headers
+        .push((ledger::REQUEST_ID.into(), ledger.request_id.clone()));
+    ledger.status = send_reply(out, reply);
+    let now = monotonic_clock::now();
+    ledger.first_byte_ns = Some(now);
+    serve::log(&ledger.finish(None, now, host));
 }
 
 fn models_reply(plan: ModelsPlan) -> Reply {

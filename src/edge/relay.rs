@@ -14,8 +14,11 @@ use super::bindings::wasi::http::types::{
 };
 use super::bindings::wasi::io::poll::{self, Pollable};
 use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
+use super::host::EdgeHost;
 use super::io::{fields_of, pump, write_now, write_unflushed, READ_CHUNK};
+use crate::ledger::{tapped, Ledger, OnEnd};
 use crate::reply;
+use crate::serve;
 use crate::translate::{BodyTransform, ResponseMapping};
 
 /// Longest the response head waits for the first body bytes.
@@ -36,20 +39,32 @@ pub fn relay(
     response: IncomingResponse,
     mapping: &ResponseMapping,
     extra: Vec<(String, Vec<u8>)>,
-) -> (u16, Option<u16>) {
+    mut ledger: Ledger,
+) {
     let upstream_status = response.status();
     let cleaned = reply::relay_response_headers(response.headers().entries());
     let client = mapping.respond(upstream_status, cleaned);
-    let (mut status, mut headers, mut transform) =
-        (client.status, client.headers, client.transform);
+    let (mut status, mut headers) = (client.status, client.headers);
     headers.extend(extra);
+    ledger.status = status;
+    ledger.upstream_status = Some(upstream_status);
+    let on_end: OnEnd = Box::new(move |usage, replaced, first_byte| {
+        if let Some(s) = replaced {
+            ledger.status = s;
+        }
+        ledger.first_byte_ns = first_byte;
+        let now = monotonic_clock::now();
+        serve::log(&ledger.finish(usage, now, &EdgeHost::default()));
+    });
+    let translated = client.transform.is_some();
+    let mut transform = Some(tapped(client.transform, monotonic_clock::now, on_end));
     let Ok(in_body) = response.consume() else {
         ResponseOutparam::set(out, Err(ErrorCode::InternalError(None)));
-        return (502, Some(upstream_status));
+        return;
     };
     let Ok(from) = in_body.stream() else {
         ResponseOutparam::set(out, Err(ErrorCode::InternalError(None)));
-        return (502, Some(upstream_status));
+        return;
     };
 
     // Hold the head until the client has bytes to get, or HOLD_MS passed
@@ -59,7 +74,7 @@ pub fn relay(
     if let Some(replaced) = transform.as_ref().and_then(|t| t.status()) {
         status = replaced;
     }
-    if let (Held::Ended(_), Some(_)) = (&held, &transform) {
+    if let (Held::Ended(_), true) = (&held, translated) {
         // A translated answer that is already whole gets its length.
         headers.retain(|(n, _)| n != "content-length");
         headers.push((
@@ -71,11 +86,11 @@ pub fn relay(
     let _ = outgoing.set_status_code(status);
     let Ok(out_body) = outgoing.body() else {
         ResponseOutparam::set(out, Err(ErrorCode::InternalError(None)));
-        return (502, Some(upstream_status));
+        return;
     };
     let Ok(to) = out_body.write() else {
         ResponseOutparam::set(out, Err(ErrorCode::InternalError(None)));
-        return (502, Some(upstream_status));
+        return;
     };
     // What the stream takes now goes out with the head; nothing waits here,
     // as nobody reads the body before the head is set.
@@ -98,7 +113,8 @@ pub fn relay(
         let _ = OutgoingBody::finish(out_body, None);
     }
     // Otherwise dropping the body unfinished tells the client it was cut short.
-    (status, Some(upstream_status))
+    // The body is done with: the ledger (through the transform's end).
+    drop(transform);
 }
 
 /// Reads the upstream body until the client has bytes to get (in `pending`),

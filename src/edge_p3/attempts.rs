@@ -2,8 +2,9 @@
 //! fails before any byte reached the client, then the answer (or the last
 //! failure). The bookkeeping between attempts is [`serve::after_attempt`].
 
+use super::answer;
 use super::fetch_all::fetch_one;
-use super::inbound::{reply_response, ClientBody};
+use super::inbound::ClientBody;
 use super::outbound::{send, WaitError, NS_PER_SEC};
 use super::relay::relay;
 use super::task::deadline;
@@ -11,11 +12,14 @@ use crate::cloud_auth::{self, Authorized, CloudAuth, Prepared};
 use crate::errors::ErrorReply;
 use crate::failover::Outcome;
 use crate::host::Host;
+use crate::ledger::{self, Ledger};
 use crate::outgoing::UpstreamRequest;
 use crate::request::RequestHead;
 use crate::serve::{self, Next};
 use crate::settings::{self, SettingSource};
+use crate::team;
 use crate::upstream::Forward;
+use std::sync::Arc;
 use wasip3::http::types::{Request, Response};
 
 /// Adds `up`'s cloud auth (a SigV4 signature over `body`, or a Google token:
@@ -42,17 +46,9 @@ pub async fn authorize(
     }
 }
 
-/// Performs `fwd` with a body the core planned (the client's was read).
-pub async fn forward_planned(
-    head: &RequestHead,
-    fwd: Forward,
-    src: &dyn SettingSource,
-    host: &dyn Host,
-) -> (Response, u16, Option<u16>) {
-    forward(None, head, fwd, src, host).await
-}
-
-/// Performs `fwd`. Returns (client response, its status, upstream status).
+/// Performs `fwd` (and, for a model route, its fallback targets) and
+/// returns the client's response; `ledger` is finished when the answer
+/// has left.
 ///
 /// Each attempt gets its cloud auth right before it is sent (a SigV4
 /// signature over the exact bytes sent — a streamed body is then read whole,
@@ -64,10 +60,12 @@ pub async fn forward(
     mut fwd: Forward,
     src: &dyn SettingSource,
     host: &dyn Host,
-) -> (Response, u16, Option<u16>) {
+    mut ledger: Ledger,
+) -> Response {
     if let Some(note) = fwd.note {
         serve::log(&format!("llm-proxy {note}\n"));
     }
+    ledger.forwarding(&fwd, src);
     let timeout_ns = settings::upstream_timeout_secs(src).saturating_mul(NS_PER_SEC);
     let signs = matches!(fwd.first().cloud_auth, Some(CloudAuth::SigV4 { .. }));
     let whole = signs.then(|| usize::try_from(settings::max_body_bytes(src)).unwrap_or(usize::MAX));
@@ -75,24 +73,28 @@ pub async fn forward(
     let replay = fwd.attempts.len() > 1;
     let mut body = match ClientBody::new(request, head, planned, replay, whole).await {
         Ok(body) => body,
-        Err(e) => return reply_response(e.into_reply_for(fwd.dialect)).await,
+        Err(e) => return answer(e.into_reply_for(fwd.dialect), ledger).await,
     };
-    let last = if body.replayable() {
-        fwd.attempts.len().saturating_sub(1)
-    } else {
-        0
-    };
+    let mut last = last_attempt(&fwd, &body);
     let mut refreshed = false;
     let mut i = 0;
+    // Attempts of every target so far.
+    let mut tried = 0;
     loop {
         let Some(mut up) = fwd.attempts.get(i).cloned() else {
             // safe: `after_attempt` answers at `last`, an index of `attempts`.
-            return reply_response(ErrorReply::bad_gateway("no attempt left").into_reply()).await;
+            return answer(
+                ErrorReply::bad_gateway("no attempt left").into_reply(),
+                ledger,
+            )
+            .await;
         };
+        tried += 1;
+        ledger.attempts = tried;
         let bytes = body.shared();
         let authorized = match authorize(&mut up, &bytes, host, false, timeout_ns).await {
             Ok(a) => a,
-            Err(e) => return reply_response(serve::attempt_error(e, &fwd, i)).await,
+            Err(e) => return answer(serve::attempt_error(e, &fwd, tried - 1), ledger).await,
         };
         let mut result = send(&up, &mut body, timeout_ns).await;
         // A token the provider refused: one fresh token, same attempt.
@@ -105,7 +107,7 @@ pub async fn forward(
             drop(result);
             result = match authorize(&mut up, &bytes, host, true, timeout_ns).await {
                 Ok(_) => send(&up, &mut body, timeout_ns).await,
-                Err(e) => return reply_response(serve::attempt_error(e, &fwd, i)).await,
+                Err(e) => return answer(serve::attempt_error(e, &fwd, tried - 1), ledger).await,
             };
         }
         let outcome = match &result {
@@ -133,10 +135,42 @@ pub async fn forward(
             invalid,
             host,
         );
+        if next == Next::Answer
+            && !invalid
+            && team::next_target(&mut fwd, outcome, retry_after.as_deref(), host)
+        {
+            // The route's next target, with a body of its own.
+            drop(result);
+            serve::log(&format!(
+                "llm-proxy route={} fallback from provider={} outcome={outcome:?} to={}\n",
+                fwd.route.as_deref().unwrap_or("-"),
+                up.provider,
+                fwd.model.as_deref().unwrap_or("-"),
+            ));
+            ledger.forwarding(&fwd, src);
+            body = ClientBody::Bytes(
+                fwd.first()
+                    .body
+                    .clone()
+                    .unwrap_or_else(|| Arc::from(&[][..])),
+            );
+            last = last_attempt(&fwd, &body);
+            refreshed = false;
+            i = 0;
+            continue;
+        }
         let Next::Retry { wait_ms } = next else {
+            let mut extra = serve::answer_headers(&fwd, tried);
+            extra.push((
+                ledger::REQUEST_ID.into(),
+                ledger.request_id.clone().into_bytes(),
+            ));
             return match result {
-                Ok(resp) => relay(resp, &fwd.response, serve::answer_headers(&fwd, i + 1)).await,
-                Err(e) => reply_response(serve::attempt_error(e.for_upstream(&up), &fwd, i)).await,
+                Ok(resp) => relay(resp, &fwd.response, extra, ledger).await,
+                Err(e) => {
+                    let reply = serve::attempt_error(e.for_upstream(&up), &fwd, tried - 1);
+                    answer(reply, ledger).await
+                }
             };
         };
         drop(result);
@@ -147,5 +181,15 @@ pub async fn forward(
         ));
         wasip3::clocks::monotonic_clock::wait_for(wait_ms.saturating_mul(1_000_000)).await;
         i += 1;
+    }
+}
+
+/// The index of the last attempt `fwd` may make with `body`: one only when
+/// the body cannot be replayed.
+fn last_attempt(fwd: &Forward, body: &ClientBody) -> usize {
+    if body.replayable() {
+        fwd.attempts.len().saturating_sub(1)
+    } else {
+        0
     }
 }

@@ -38,6 +38,7 @@ mod spin_bindings {
 
 use crate::handlers::models::FETCH_TIMEOUT_SECS;
 use crate::handlers::status::StatusPlan;
+use crate::ledger::{self, Ledger};
 use crate::pipeline::{self, Decision, Planned};
 use crate::serve;
 use crate::upstream::UpstreamRequest;
@@ -57,17 +58,19 @@ impl wasip3::exports::http::handler::Guest for Component {
         let head = read_head(&request);
         let src = host::settings();
         let host = host::EdgeHost;
+        let mut ledger = Ledger::new(&head, ledger::request_id(&head, &host), started);
+        ledger.instance = Some(served);
         let decided = pipeline::decide(&head, src, &host);
+        ledger.decided(&decided);
         if let Some(warning) = &decided.warning {
             serve::log(&format!("llm-proxy warning: {warning}\n"));
         }
-        let mut provider = decided.provider.clone();
         let dialect = decided.dialect;
-        let (response, status, upstream_status) = match decided.decision {
-            Decision::Reply(reply) => reply_response(reply).await,
-            Decision::Error(e) => reply_response(e.into_reply_for(dialect)).await,
+        let response = match decided.decision {
+            Decision::Reply(reply) => answer(reply, ledger).await,
+            Decision::Error(e) => answer(e.into_reply_for(dialect), ledger).await,
             Decision::PassThrough(fwd) => {
-                attempts::forward(Some(request), &head, fwd, src, &host).await
+                attempts::forward(Some(request), &head, fwd, src, &host, ledger).await
             }
             Decision::WithBody {
                 route,
@@ -85,13 +88,13 @@ impl wasip3::exports::http::handler::Guest for Component {
                         &host,
                         selection,
                         gateway.as_ref(),
+                        decided.caller.as_ref(),
                     ),
                 };
                 match planned {
-                    Planned::Reply(reply) => reply_response(reply).await,
+                    Planned::Reply(reply) => answer(reply, ledger).await,
                     Planned::Forward(fwd) => {
-                        provider = Some(fwd.first().provider.clone());
-                        attempts::forward_planned(&head, fwd, src, &host).await
+                        attempts::forward(None, &head, fwd, src, &host, ledger).await
                     }
                 }
             }
@@ -104,22 +107,34 @@ impl wasip3::exports::http::handler::Guest for Component {
                     serve::MODELS_MAX_BODY,
                 )
                 .await;
-                reply_response(serve::models_reply(plan, results)).await
+                answer(serve::models_reply(plan, results), ledger).await
             }
-            Decision::Status(plan) => reply_response(status_reply(plan, &host).await).await,
+            Decision::Status(plan) => answer(status_reply(plan, &host).await, ledger).await,
         };
-        let ms = monotonic_clock::now().saturating_sub(started) as f64 / 1e6;
-        serve::log(&serve::log_line(
-            &head,
-            decided.route,
-            provider.as_deref(),
-            status,
-            upstream_status,
-            ms,
-            Some(served),
-        ));
         Ok(response)
     }
+}
+
+/// The proxy's own answer, with the request's id; the ledger is finished
+/// once the answer has left.
+pub async fn answer(mut reply: crate::reply::Reply, mut ledger: Ledger) -> Response {
+    reply
+        .headers
+        .push((ledger::REQUEST_ID.into(), ledger.request_id.clone()));
+    let (response, status, _) = reply_response(reply).await;
+    ledger.status = status;
+    ledger.first_byte_ns = Some(monotonic_clock::now());
+    finish_later(ledger, None);
+    response
+}
+
+/// Finishes `ledger` (the caller's counters, the log line) in a task of its
+/// own, after the answer has been handed to the host.
+pub fn finish_later(ledger: Ledger, usage: Option<crate::usage::Usage>) {
+    wasip3::wit_bindgen::spawn(async move {
+        let line = ledger.finish(usage, monotonic_clock::now(), &host::EdgeHost);
+        serve::log(&line);
+    });
 }
 
 /// `GET /status`: each key checked at once (keys whose auth is minted or

@@ -1,9 +1,9 @@
 //! Relaying an upstream's answer to the client, through the body transform
 //! the core chose (none for a pass-through).
 //!
-//! - No transform: the upstream's body stream and trailers future become the
-//!   client's response as they are — the host moves the bytes, the guest
-//!   never sees them (except under Spin: [`HAND_ON`]).
+//! - Every body goes through the guest, watched for usage
+//!   ([`crate::ledger::tapped`]): untranslated, it leaves as it came, the
+//!   first bytes with the head.
 //! - A whole answer (a JSON body translated at its end, which may change the
 //!   status): read whole, translated, sent with its length.
 //! - A translated stream: the head waits for the first bytes the client gets
@@ -18,7 +18,9 @@
 //! sets none on the connections it accepts) a small write that follows the
 //! head in a segment of its own waits for the client's delayed ACK, ~40 ms.
 
+use super::finish_later;
 use super::inbound::{body_stream, no_trailers, response, start_now, Incoming, READ_CHUNK};
+use crate::ledger::{tapped, Ledger, OnEnd};
 use crate::reply;
 use crate::translate::{BodyTransform, ResponseMapping, WHOLE_LIMIT};
 use std::future::{poll_fn, Future};
@@ -27,38 +29,32 @@ use wasip3::http::types::{ErrorCode, Response};
 use wasip3::wit_bindgen::{StreamResult, StreamWriter};
 use wasip3::wit_stream;
 
-/// The client's response for an upstream `answer`: (response, status to the
-/// client, upstream status).
+/// The client's response for an upstream `answer`, its body watched for
+/// usage on the way through the guest; `ledger` is finished when the body
+/// is done with.
 pub async fn relay(
     answer: Response,
     mapping: &ResponseMapping,
     extra: Vec<(String, Vec<u8>)>,
-) -> (Response, u16, Option<u16>) {
+    mut ledger: Ledger,
+) -> Response {
     let upstream_status = answer.get_status_code();
     let cleaned = reply::relay_response_headers(answer.get_headers().copy_all());
     let client = mapping.respond(upstream_status, cleaned);
     let (mut status, mut headers) = (client.status, client.headers);
     headers.extend(extra);
+    ledger.status = status;
+    ledger.upstream_status = Some(upstream_status);
     let mut incoming = Incoming::of_response(answer);
-    let Some(mut transform) = client.transform else {
-        if HAND_ON {
-            let Incoming {
-                stream, trailers, ..
-            } = incoming;
-            return (
-                response(status, &headers, Some(stream), trailers),
-                status,
-                Some(upstream_status),
-            );
+    let translated = client.transform.is_some();
+    let on_end: OnEnd = Box::new(move |usage, replaced, first_byte| {
+        if let Some(s) = replaced {
+            ledger.status = s;
         }
-        // The bytes as they are, through the guest, the first with the head.
-        let transform: Box<dyn BodyTransform> = Box::new(AsIs);
-        return (
-            streamed(incoming, transform, status, headers).await,
-            status,
-            Some(upstream_status),
-        );
-    };
+        ledger.first_byte_ns = first_byte;
+        finish_later(ledger, usage);
+    });
+    let mut transform = tapped(client.transform, monotonic_ns, on_end);
     if client.hold_whole {
         let mut body = Vec::new();
         let complete = matches!(incoming.read_up_to(WHOLE_LIMIT, &mut body).await, Ok(true))
@@ -70,40 +66,21 @@ pub async fn relay(
         if let Some(replaced) = transform.status() {
             status = replaced;
         }
+        drop(transform);
         headers.retain(|(n, _)| n != "content-length");
         headers.push(("content-length".into(), out.len().to_string().into_bytes()));
         let (body, end) = body_stream(out).await;
-        return (
-            response(status, &headers, body, end),
-            status,
-            Some(upstream_status),
-        );
+        return response(status, &headers, body, end);
     }
-    // A translated stream has no length of its own.
-    headers.retain(|(n, _)| n != "content-length");
-    (
-        streamed(incoming, transform, status, headers).await,
-        status,
-        Some(upstream_status),
-    )
+    if translated {
+        // A translated stream has no length of its own.
+        headers.retain(|(n, _)| n != "content-length");
+    }
+    streamed(incoming, transform, status, headers).await
 }
 
-/// Whether an untranslated body is handed on as the upstream's own stream.
-/// Under Spin it is not: there a body that reaches the host through another
-/// stream than its head's leaves in a segment of its own, and waits for the
-/// client's delayed ACK (~40 ms; Spin sets no `TCP_NODELAY`); the first
-/// bytes written with the head (as a translated body's are) leave with it.
-/// Under `wasmtime serve` the guest never touches the bytes.
-const HAND_ON: bool = cfg!(not(feature = "spin"));
-
-/// The body unchanged (for [`streamed`]).
-struct AsIs;
-
-impl BodyTransform for AsIs {
-    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
-        out.extend_from_slice(chunk);
-    }
-    fn finish(&mut self, _complete: bool, _out: &mut Vec<u8>) {}
+fn monotonic_ns() -> u64 {
+    wasip3::clocks::monotonic_clock::now()
 }
 
 /// The client's response with a body read from `incoming` through

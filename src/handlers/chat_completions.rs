@@ -38,10 +38,33 @@ pub fn plan_keeping(
     body: &[u8],
     keep: fn(&str) -> bool,
 ) -> Result<Forward, ErrorReply> {
-    let (src, gateway) = (req.src, req.gateway);
     let mut top = parse_top_level(body)?;
     let model = chat::model_of(&top)?;
-    let (provider_name, upstream_model) = chat::split_model(&model, src, None)?;
+    let (provider_name, upstream_model) = chat::split_model(&model, req.src, None)?;
+    let label = format!("{provider_name}/{upstream_model}");
+    let mut fwd = plan_model(
+        req,
+        body,
+        keep,
+        &mut top,
+        model,
+        provider_name,
+        upstream_model,
+    )?;
+    fwd.model = Some(label);
+    Ok(fwd)
+}
+
+fn plan_model(
+    req: &Inbound,
+    body: &[u8],
+    keep: fn(&str) -> bool,
+    top: &mut TopLevel,
+    model: String,
+    provider_name: String,
+    upstream_model: String,
+) -> Result<Forward, ErrorReply> {
+    let (src, gateway) = (req.src, req.gateway);
     let provider = chat::resolve(&provider_name, &model, src)?;
     if let Some(gw) = chat::compat(&provider, gateway) {
         // The gateway's OpenAI-compatible endpoint, model `{provider}/{model}`.
@@ -49,9 +72,9 @@ pub fn plan_keeping(
             return Err(unsupported(&provider));
         }
         let upstream_model = format!("{}/{upstream_model}", provider.name);
-        let dropped = rewrite(&mut top, &provider, &upstream_model);
+        let dropped = rewrite(top, &provider, &upstream_model);
         let target = Target::Compat(gw, "/chat/completions");
-        let mut fwd = post(req, &provider, target, &top, keep)?;
+        let mut fwd = post(req, &provider, target, top, keep)?;
         fwd.response_headers.extend(dropped_header(&dropped));
         return Ok(fwd);
     }
@@ -66,10 +89,14 @@ pub fn plan_keeping(
             path,
             model: upstream,
         } => {
-            let dropped = rewrite(&mut top, &provider, &upstream);
+            let dropped = rewrite(top, &provider, &upstream);
+            let strip = stream && ask_usage(top, &provider);
             let target = Target::Provider { path, gateway };
-            let mut fwd = post(req, &provider, target, &top, keep)?;
+            let mut fwd = post(req, &provider, target, top, keep)?;
             fwd.response_headers.extend(dropped_header(&dropped));
+            if strip {
+                fwd.response = ResponseMapping::StripUsage;
+            }
             Ok(fwd)
         }
         ChatTarget::Messages {
@@ -105,6 +132,29 @@ pub fn plan_keeping(
                 .translated(mapping, &translated.dropped))
         }
     }
+}
+
+/// Asks a streamed answer for its usage (`stream_options.include_usage`)
+/// where the provider takes the option and the client did not ask: `true`
+/// when it did, and the usage-only chunk must leave the client's stream again.
+fn ask_usage(top: &mut TopLevel, provider: &Provider) -> bool {
+    if !chat::accepts(provider, "stream_options") {
+        return false;
+    }
+    let mut options: serde_json::Map<String, Value> = match top.get("stream_options") {
+        None => serde_json::Map::new(),
+        Some(raw) => match serde_json::from_str(raw.get()) {
+            Ok(Value::Object(o)) => o,
+            // Not an object: the provider says what it thinks of it.
+            _ => return false,
+        },
+    };
+    if options.get("include_usage").and_then(Value::as_bool) == Some(true) {
+        return false;
+    }
+    options.insert("include_usage".into(), Value::Bool(true));
+    chat::set_raw(top, "stream_options", &Value::Object(options));
+    true
 }
 
 fn unsupported(provider: &Provider) -> ErrorReply {
@@ -273,7 +323,18 @@ mod tests {
         let body = r#"{"model":"google-ai-studio/gemini-2.0-flash","messages":[],"temperature":1,"frequency_penalty":1,"logit_bias":{},"user":"u","stream":true}"#;
         let (up, v) = run(body, &[]).unwrap();
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(keys, vec!["messages", "model", "stream", "temperature"]);
+        // A stream asks for its usage (the proxy counts it).
+        assert_eq!(
+            keys,
+            vec![
+                "messages",
+                "model",
+                "stream",
+                "stream_options",
+                "temperature"
+            ]
+        );
+        assert_eq!(v["stream_options"]["include_usage"], true);
         assert_eq!(up.path_with_query, "/v1beta/openai/chat/completions");
         assert_eq!(up.header("authorization"), Some("Bearer g"));
 

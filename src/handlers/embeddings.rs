@@ -37,6 +37,18 @@ pub fn plan_keeping(
     body: &[u8],
     keep: fn(&str) -> bool,
 ) -> Result<Forward, ErrorReply> {
+    let mut model = None;
+    let mut fwd = plan_model(req, body, keep, &mut model)?;
+    fwd.model = model;
+    Ok(fwd)
+}
+
+fn plan_model(
+    req: &Inbound,
+    body: &[u8],
+    keep: fn(&str) -> bool,
+    label: &mut Option<String>,
+) -> Result<Forward, ErrorReply> {
     let src = req.src;
     let mut top = parse_top_level(body)?;
     let model = chat::model_of(&top)?;
@@ -44,6 +56,7 @@ pub fn plan_keeping(
         return Err(bad("missing required parameter: 'input'", "missing_input"));
     }
     let (provider_name, upstream_model) = chat::split_model(&model, src, None)?;
+    *label = Some(format!("{provider_name}/{upstream_model}"));
     let provider = chat::resolve(&provider_name, &model, src)?;
     let gateway = req
         .gateway

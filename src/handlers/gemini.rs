@@ -161,6 +161,7 @@ pub fn plan(req: &Inbound, body: &[u8], call: &GeminiCall) -> Result<Planned, Er
         let target = Target::Provider { path, gateway };
         let mut fwd = chat::post_json(req, &provider, target, body.to_vec(), keep_all)?;
         fwd.dialect = Dialect::Gemini;
+        fwd.model = Some(format!("{provider_name}/{upstream_model}"));
         return Ok(Planned::Forward(fwd));
     }
 

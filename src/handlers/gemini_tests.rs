@@ -65,7 +65,7 @@ fn planned(path: &str, body: &[u8]) -> Planned {
     match decided.decision {
         Decision::WithBody {
             route, selection, ..
-        } => plan_body(route, &head(path), body, &s, &HOST, selection, None),
+        } => plan_body(route, &head(path), body, &s, &HOST, selection, None, None),
         other => panic!("{path}: {other:?}"),
     }
 }
@@ -437,6 +437,7 @@ fn prefixes_pick_keys_and_gateways_as_elsewhere() {
         &HOST,
         selection,
         gateway.as_ref(),
+        None,
     ) else {
         panic!()
     };
@@ -454,6 +455,7 @@ fn prefixes_pick_keys_and_gateways_as_elsewhere() {
         &HOST,
         None,
         gateway.as_ref(),
+        None,
     ) else {
         panic!()
     };

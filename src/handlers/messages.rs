@@ -83,6 +83,7 @@ pub fn plan(req: &Inbound, body: &[u8], count_tokens: bool) -> Result<Planned, E
         };
         let mut fwd = chat::post_json(req, &provider, target, new_body, keep_all)?;
         fwd.dialect = Dialect::Anthropic;
+        fwd.model = Some(format!("{provider_name}/{upstream_model}"));
         return Ok(Planned::Forward(fwd));
     }
     if count_tokens {
@@ -98,7 +99,9 @@ pub fn plan(req: &Inbound, body: &[u8], count_tokens: bool) -> Result<Planned, E
         };
         bad(message, "unsupported_provider")
     })?;
-    translated(req, &top, &provider, &model, target).map(Planned::Forward)
+    let mut fwd = translated(req, &top, &provider, &model, target)?;
+    fwd.model = Some(format!("{provider_name}/{upstream_model}"));
+    Ok(Planned::Forward(fwd))
 }
 
 /// What a provider takes, for the Messages → chat mapping.

@@ -252,6 +252,7 @@ fn errors_on_these_routes_are_anthropic_shaped() {
             &host,
             None,
             None,
+            None,
         ) {
             PipelinePlanned::Reply(r) => {
                 assert!(String::from_utf8_lossy(&r.body).contains(needle), "{body}");

@@ -52,6 +52,36 @@ pub struct ModelsPlan {
     /// The list goes to a Gemini API client (Google's `ListModelsResponse`
     /// shape, [`render_gemini`]).
     pub gemini: bool,
+    /// A client key's model list: only what it allows is listed.
+    pub allowed: Option<crate::client_keys::ClientKey>,
+}
+
+/// Adds the model routes (`MODEL_ROUTES`) to the list as models of their
+/// own, and limits the list to what a client key allows.
+pub fn add_routes(
+    plan: &mut ModelsPlan,
+    src: &dyn SettingSource,
+    caller: &crate::client_keys::Caller,
+) -> Result<(), crate::errors::ErrorReply> {
+    for r in crate::team::model_routes(src)? {
+        if caller.allows(&r.name) {
+            plan.static_models.push(ModelEntry {
+                id: r.name,
+                object: "model",
+                created: 0,
+                owned_by: "llm-proxy".into(),
+            });
+        }
+    }
+    plan.allowed = caller.key.clone().filter(|k| !k.models.is_empty());
+    Ok(())
+}
+
+impl ModelsPlan {
+    /// Whether `entry` is listed for this request's caller.
+    pub fn lists(&self, entry: &ModelEntry) -> bool {
+        entry.owned_by == "llm-proxy" || self.allowed.as_ref().is_none_or(|k| k.allows(&entry.id))
+    }
 }
 
 /// Every provider that has keys (and every custom endpoint).

@@ -43,7 +43,9 @@ pub fn plan(req: &Inbound, body: &[u8]) -> Result<Forward, ErrorReply> {
             gateway: direct_gateway,
         };
         let new_body = splice(body, model_raw, &upstream_model);
-        return chat::post_json(req, &provider, target, new_body, keep_all);
+        let mut fwd = chat::post_json(req, &provider, target, new_body, keep_all)?;
+        fwd.model = Some(format!("{provider_name}/{upstream_model}"));
+        return Ok(fwd);
     }
 
     // Translated: Responses → chat, then the chat route's own plan.

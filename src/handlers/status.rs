@@ -30,6 +30,28 @@ pub struct StatusPlan {
     pub checks: Vec<KeyCheck>,
 }
 
+/// What the shared store is, and what goes without one: client keys with
+/// limits are refused and usage is not counted.
+fn store_status(src: &dyn SettingSource, shared: bool) -> Value {
+    let keys = crate::team::client_keys(src).unwrap_or_default();
+    let limited: Vec<&str> = keys
+        .iter()
+        .filter(|k| k.has_limits())
+        .map(|k| k.name.as_str())
+        .collect();
+    let why = (!shared).then_some(
+        "this host offers no shared key-value store (wasmtime serve): client keys with limits \
+         are refused (503), /usage is unavailable, and route round robin and cooldowns are \
+         each instance's own; run the spin flavour (with a Redis-backed store for several instances)",
+    );
+    json!({
+        "shared": shared,
+        "why": why,
+        "clientKeys": keys.len(),
+        "limitedKeys": limited,
+    })
+}
+
 /// A key masked to its last 3 characters; short keys are masked whole.
 pub fn mask(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
@@ -57,6 +79,26 @@ pub fn setting_errors(src: &dyn SettingSource) -> Vec<SettingError> {
     let mut errors = Vec::new();
     if let (_, Some(e)) = settings::key_list(src, "PROXY_API_KEY") {
         errors.push(e);
+    }
+    let team = [
+        ("PROXY_KEYS", crate::team::client_keys(src).err()),
+        ("MODEL_ROUTES", crate::team::model_routes(src).err()),
+        (
+            "MODEL_PRICES",
+            settings::value(src, "MODEL_PRICES").and_then(|raw| {
+                crate::prices::parse(&raw)
+                    .err()
+                    .map(|e| crate::errors::ErrorReply::misconfigured("MODEL_PRICES", &e))
+            }),
+        ),
+    ];
+    for (setting, e) in team {
+        if let Some(e) = e {
+            errors.push(SettingError {
+                setting: setting.to_string(),
+                message: e.message,
+            });
+        }
     }
     for spec in PROVIDERS {
         if spec.kind != ProviderKind::Standard {
@@ -125,6 +167,7 @@ pub fn plan(
         "retry": settings::value(src, "RETRY").and_then(|v| v.trim().parse::<u32>().ok()).unwrap_or(0),
         "globalRoundRobin": settings::flag(src, "ENABLE_GLOBAL_ROUND_ROBIN"),
         "sharedStore": host.store().is_some(),
+        "store": store_status(src, host.store().is_some()),
         "upstreamTimeoutSeconds": settings::seconds(src, "UPSTREAM_TIMEOUT_SECONDS", 600),
         "maxBodyBytes": settings::max_body_bytes(src),
         "customEndpoints": customs.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),

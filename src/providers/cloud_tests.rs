@@ -50,6 +50,7 @@ fn plan(route: BodyRoute, path: &str, body: Value, s: &HashMap<String, String>) 
         &host(),
         None,
         gateway.as_ref(),
+        None,
     ) {
         Planned::Forward(f) => f,
         Planned::Reply(r) => panic!("{path}: {}", String::from_utf8_lossy(&r.body)),
@@ -286,6 +287,7 @@ fn vertex_tokens_and_api_keys_and_bad_key_files() {
             &host(),
             None,
             None,
+            None,
         ) {
             Planned::Reply(r) => {
                 assert_eq!(r.status, 400);
@@ -304,6 +306,7 @@ fn vertex_tokens_and_api_keys_and_bad_key_files() {
         br#"{"model":"google-vertex-ai/gemini","messages":[]}"#,
         &no_project,
         &host(),
+        None,
         None,
         None,
     ) {

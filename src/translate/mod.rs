@@ -80,6 +80,9 @@ pub enum ResponseMapping {
     /// A Bedrock `InvokeModel` embeddings answer (Titan or Cohere) → OpenAI
     /// embeddings (`base64`: the client asked `encoding_format: "base64"`).
     BedrockEmbeddings { model: String, base64: bool },
+    /// An OpenAI chat stream with the usage-only chunk taken out again (the
+    /// proxy asked for usage; the client did not). Other answers relayed.
+    StripUsage,
     /// The first mapping, then the second (a Messages client reaching
     /// Bedrock: Converse → OpenAI chat → Anthropic Messages).
     Chain(Box<ResponseMapping>, Box<ResponseMapping>),
@@ -321,7 +324,15 @@ impl ResponseMapping {
                     error_in(status, response::error_to_openai)
                 }
             }
-            ResponseMapping::Relay => {
+            ResponseMapping::StripUsage if ok && sse => {
+                return ClientResponse {
+                    status,
+                    headers,
+                    transform: Some(Box::new(crate::usage::StripUsage::new())),
+                    hold_whole: false,
+                }
+            }
+            ResponseMapping::Relay | ResponseMapping::StripUsage => {
                 return ClientResponse {
                     status,
                     headers,

@@ -80,6 +80,13 @@ pub fn set_model(top: &mut TopLevel, model: &str) {
     }
 }
 
+/// Sets a top-level field to `value`.
+pub fn set_raw(top: &mut TopLevel, name: &str, value: &serde_json::Value) {
+    if let Ok(raw) = RawValue::from_string(value.to_string()) {
+        top.insert(name.into(), raw);
+    }
+}
+
 pub use crate::errors::printable;
 
 /// Splits `provider/model` at the first `/`, resolving `default` first. A

@@ -86,6 +86,13 @@ pub struct Forward {
     pub response_headers: Vec<(String, String)>,
     /// The client's dialect: the proxy's own errors are rendered in it.
     pub dialect: Dialect,
+    /// `provider/model` as sent (for the log, prices and client keys).
+    pub model: Option<String>,
+    /// The model route this plan is a target of.
+    pub route: Option<String>,
+    /// The route's next target: sent when every attempt of this one failed
+    /// before any byte reached the client (429, 5xx, timeout, unreachable).
+    pub fallback: Option<Box<Forward>>,
 }
 
 impl Forward {
@@ -98,6 +105,9 @@ impl Forward {
             response: ResponseMapping::Relay,
             response_headers: Vec::new(),
             dialect: Dialect::OpenAi,
+            model: None,
+            route: None,
+            fallback: None,
         }
     }
 
@@ -115,6 +125,9 @@ impl Forward {
             response: ResponseMapping::Relay,
             response_headers: Vec::new(),
             dialect: Dialect::OpenAi,
+            model: None,
+            route: None,
+            fallback: None,
         }
     }
 

@@ -1,0 +1,317 @@
+//! What one request leaves behind: its `x-request-id`, one JSON log line
+//! (who, which route and provider, status, attempts, timings, tokens) and,
+//! with a shared store, the caller's usage counters and token limit — all
+//! written once, at the end, after the client's body closed.
+//!
+//! The edge makes a [`Ledger`] per request, fills it in as the request goes
+//! ([`Ledger::decided`], [`Ledger::forwarding`]), and runs the answer's
+//! bytes through [`tapped`], which watches them for usage and finishes the
+//! ledger when the body is done with.
+
+use crate::accounting;
+use crate::client_keys::Caller;
+use crate::host::Host;
+use crate::limits;
+use crate::pipeline::Decided;
+use crate::prices::{self, Price};
+use crate::request::RequestHead;
+use crate::settings::{self, SettingSource};
+use crate::translate::BodyTransform;
+use crate::upstream::Forward;
+use crate::usage::{Usage, UsageTap};
+use serde_json::{json, Value};
+
+/// The response header that names a request.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The client's `x-request-id` when it is 1–128 characters of
+/// `A-Z a-z 0-9 . _ : - / + =`, else a new one (32 hex digits).
+pub fn request_id(head: &RequestHead, host: &dyn Host) -> String {
+    let valid = |v: &[u8]| {
+        (1..=128).contains(&v.len())
+            && v.iter()
+                .all(|b| b.is_ascii_alphanumeric() || b".-_:/+=".contains(b))
+    };
+    match head.header(REQUEST_ID) {
+        Some(v) if valid(v.as_bytes()) => v.to_string(),
+        _ => format!("{:016x}{:016x}", host.random_u64(), host.random_u64()),
+    }
+}
+
+/// One request's record.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pub request_id: String,
+    method: String,
+    path: String,
+    pub api: &'static str,
+    pub caller: Option<Caller>,
+    /// The model route's name.
+    pub route: Option<String>,
+    pub provider: Option<String>,
+    /// `provider/model` as sent upstream.
+    pub model: Option<String>,
+    pub status: u16,
+    pub upstream_status: Option<u16>,
+    pub attempts: usize,
+    started_ns: u64,
+    pub first_byte_ns: Option<u64>,
+    /// (instance, its request number) on a host whose instances serve many.
+    pub instance: Option<(u32, u32)>,
+    price: Option<Price>,
+    /// Whether the request reached a provider (only then is usage counted).
+    forwarded: bool,
+}
+
+impl Ledger {
+    pub fn new(head: &RequestHead, request_id: String, started_ns: u64) -> Ledger {
+        let path: String = head
+            .path
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        Ledger {
+            request_id,
+            method: head.method.clone(),
+            path,
+            api: "-",
+            caller: None,
+            route: None,
+            provider: None,
+            model: None,
+            status: 0,
+            upstream_status: None,
+            attempts: 0,
+            started_ns,
+            first_byte_ns: None,
+            instance: None,
+            price: None,
+            forwarded: false,
+        }
+    }
+
+    /// What the pipeline decided: the kind of route, the caller, the provider.
+    pub fn decided(&mut self, d: &Decided) {
+        self.api = d.route;
+        self.caller = d.caller.clone();
+        self.provider = d.provider.clone();
+    }
+
+    /// The plan (target) about to be sent: provider, model, route, price.
+    pub fn forwarding(&mut self, fwd: &Forward, src: &dyn SettingSource) {
+        self.forwarded = true;
+        self.provider = Some(fwd.first().provider.clone());
+        self.model = fwd.model.clone();
+        self.route = fwd.route.clone();
+        self.price = match (&self.model, settings::value(src, "MODEL_PRICES")) {
+            (Some(model), Some(raw)) => prices::parse(&raw)
+                .ok()
+                .and_then(|p| prices::find(&p, model).copied()),
+            _ => None,
+        };
+    }
+
+    /// The log line (one JSON object and a newline).
+    pub fn line(&self, usage: Option<Usage>, cost_micros: Option<u64>, now_ns: u64) -> String {
+        let ms = |ns: u64| (ns.saturating_sub(self.started_ns) as f64 / 1e4).round() / 100.0;
+        let tokens = |f: fn(&Usage) -> u64| usage.as_ref().map(f);
+        let mut v = json!({
+            "event": "request",
+            "request_id": self.request_id,
+            "key": self.caller.as_ref().map(|c| c.name.as_str()),
+            "method": self.method,
+            "path": self.path,
+            "api": self.api,
+            "route": self.route,
+            "provider": self.provider,
+            "model": self.model,
+            "status": self.status,
+            "upstream_status": self.upstream_status,
+            "attempts": self.attempts,
+            "ms": ms(now_ns),
+            "first_byte_ms": self.first_byte_ns.map(ms),
+            "input_tokens": tokens(|u| u.input),
+            "output_tokens": tokens(|u| u.output),
+            "cached_tokens": tokens(|u| u.cached),
+            "reasoning_tokens": tokens(|u| u.reasoning),
+        });
+        if let Some(c) = cost_micros {
+            v["cost_usd"] = Value::from(c as f64 / 1e6);
+        }
+        if let Some((id, n)) = self.instance {
+            v["instance"] = Value::from(format!("{id:08x}#{n}"));
+        }
+        let mut line = v.to_string();
+        line.push('\n');
+        line
+    }
+
+    /// Ends the request: the caller's counters (with a store, when it
+    /// reached a provider) and the log line, returned for the edge to write.
+    pub fn finish(self, usage: Option<Usage>, now_ns: u64, host: &dyn Host) -> String {
+        let cost = match (&self.price, &usage) {
+            (Some(p), Some(u)) => Some(prices::cost_micros(p, u)),
+            _ => None,
+        };
+        if let (true, Some(caller)) = (self.forwarded, &self.caller) {
+            if let Some(store) = host.store() {
+                let now_ms = host.now_ms();
+                let day = accounting::day_of(now_ms);
+                accounting::record(store, &caller.name, &day, usage, cost.unwrap_or(0));
+                if let (Some(key), Some(u)) = (&caller.key, &usage) {
+                    limits::add_tokens(store, key, now_ms, u.total());
+                }
+            }
+        }
+        self.line(usage, cost, now_ns)
+    }
+}
+
+/// What the edge does with a finished ledger: (usage seen, the status a
+/// transform replaced, when the first byte left (monotonic ns)).
+pub type OnEnd = Box<dyn FnOnce(Option<Usage>, Option<u16>, Option<u64>)>;
+
+/// The upstream's body on its way to the client, watched for usage: through
+/// `inner` (a translation) or as it is. When dropped — the body done with,
+/// whole, broken off or abandoned — it calls `on_end`. `clock`: monotonic ns,
+/// read when the first bytes for the client come out.
+pub fn tapped(
+    inner: Option<Box<dyn BodyTransform>>,
+    clock: fn() -> u64,
+    on_end: OnEnd,
+) -> Box<dyn BodyTransform> {
+    Box::new(Tapped {
+        inner,
+        tap: UsageTap::new(),
+        clock,
+        first_byte_ns: None,
+        on_end: Some(on_end),
+    })
+}
+
+struct Tapped {
+    inner: Option<Box<dyn BodyTransform>>,
+    tap: UsageTap,
+    clock: fn() -> u64,
+    first_byte_ns: Option<u64>,
+    on_end: Option<OnEnd>,
+}
+
+impl Tapped {
+    fn mark(&mut self, out: &[u8]) {
+        if self.first_byte_ns.is_none() && !out.is_empty() {
+            self.first_byte_ns = Some((self.clock)());
+        }
+    }
+}
+
+impl BodyTransform for Tapped {
+    fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        self.tap.push(chunk);
+        match &mut self.inner {
+            Some(t) => t.push(chunk, out),
+            None => out.extend_from_slice(chunk),
+        }
+        self.mark(out);
+    }
+
+    fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
+        if let Some(t) = &mut self.inner {
+            t.finish(complete, out);
+        }
+        self.mark(out);
+    }
+
+    fn status(&self) -> Option<u16> {
+        self.inner.as_ref().and_then(|t| t.status())
+    }
+}
+
+impl Drop for Tapped {
+    fn drop(&mut self) {
+        let status = self.status();
+        if let Some(on_end) = self.on_end.take() {
+            on_end(self.tap.usage(), status, self.first_byte_ns);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::fake::FakeHost;
+
+    fn head(id: Option<&str>) -> RequestHead {
+        let headers = id
+            .map(|v| vec![(REQUEST_ID.to_string(), v.as_bytes().to_vec())])
+            .unwrap_or_default();
+        RequestHead::new("POST", "/v1/chat/completions", headers)
+    }
+
+    #[test]
+    fn request_ids_are_the_clients_when_valid() {
+        let host = FakeHost::new().random(0xab);
+        assert_eq!(
+            request_id(&head(Some("req-1.a:b/c+d=")), &host),
+            "req-1.a:b/c+d="
+        );
+        let generated = "00000000000000ab00000000000000ab";
+        for bad in ["", "has space", &"x".repeat(129), "é"] {
+            assert_eq!(request_id(&head(Some(bad)), &host), generated, "{bad:?}");
+        }
+        assert_eq!(request_id(&head(None), &host), generated);
+    }
+
+    #[test]
+    fn the_log_line_is_one_json_object_with_every_field() {
+        let mut l = Ledger::new(&head(None), "rid".into(), 1_000_000);
+        l.api = "chat";
+        l.caller = Some(Caller::all_access());
+        l.status = 200;
+        l.attempts = 2;
+        l.first_byte_ns = Some(3_500_000);
+        let u = Usage {
+            input: 10,
+            output: 4,
+            cached: 3,
+            reasoning: 1,
+        };
+        let line = l.line(Some(u), Some(1500), 13_000_000);
+        assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["event"], "request");
+        assert_eq!(v["request_id"], "rid");
+        assert_eq!(v["key"], "all-access");
+        assert_eq!(v["api"], "chat");
+        assert_eq!(v["route"], Value::Null);
+        assert_eq!(v["ms"], 12.0);
+        assert_eq!(v["first_byte_ms"], 2.5);
+        assert_eq!(v["input_tokens"], 10);
+        assert_eq!(v["reasoning_tokens"], 1);
+        assert_eq!(v["cost_usd"], 0.0015);
+        let v: Value = serde_json::from_str(&l.line(None, None, 2_000_000)).unwrap();
+        assert_eq!(v["input_tokens"], Value::Null);
+        assert!(v.get("cost_usd").is_none());
+    }
+
+    #[test]
+    fn a_tapped_body_reports_when_dropped() {
+        use std::cell::Cell;
+        use std::rc::Rc;
+        let seen = Rc::new(Cell::new(None));
+        let s = seen.clone();
+        let mut t = tapped(
+            None,
+            || 42,
+            Box::new(move |_usage, status, first| s.set(Some((status, first)))),
+        );
+        let mut out = Vec::new();
+        t.push(b"", &mut out);
+        t.push(b"abc", &mut out);
+        assert_eq!(out, b"abc");
+        assert_eq!(seen.get(), None);
+        drop(t);
+        assert_eq!(seen.get(), Some((None, Some(42))));
+    }
+}

@@ -1,0 +1,541 @@
+//! Native tests of the team gateway in the pipeline: client keys, limits,
+//! model checks and routes, planned as the edge would plan them.
+
+use super::*;
+use crate::failover::Outcome;
+use crate::host::fake::{FakeHost, FakeStore};
+use crate::pipeline::{decide, plan_body, BodyRoute, Decided, Decision};
+use crate::translate::ResponseMapping;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// 2026-12-01T12:00:30Z.
+const NOW: u64 = 1_796_126_430_000;
+
+fn sha(key: &str) -> String {
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn settings(extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let keys = format!(
+        r#"[{{"name":"alice","sha256":"{}","models":["openai/*","smart"]}},
+            {{"name":"bob","sha256":"{}","rpm":2}},
+            {{"name":"old","sha256":"{}","expires":"2020-01-01T00:00:00Z"}},
+            {{"name":"daily","sha256":"{}","daily_tokens":100}}]"#,
+        sha("alice-key"),
+        sha("bob-key"),
+        sha("old-key"),
+        sha("daily-key")
+    );
+    let mut m: HashMap<String, String> = [
+        ("PROXY_API_KEY", "admin-key"),
+        ("OPENAI_API_KEY", "sk-o"),
+        ("ANTHROPIC_API_KEY", "sk-a"),
+        ("GEMINI_API_KEY", "g"),
+        (
+            "MODEL_ROUTES",
+            r#"{"smart": ["openai/gpt-4.1", "anthropic/claude-sonnet-4-5"],
+                "rr": {"targets": ["openai/m1", "openai/m2"], "strategy": "round-robin"},
+                "claude-sonnet-4-5": ["openai/gpt-4o-mini"]}"#,
+        ),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    m.insert("PROXY_KEYS".into(), keys);
+    for (k, v) in extra {
+        m.insert(k.to_string(), v.to_string());
+    }
+    m
+}
+
+fn head(method: &str, path: &str, key: &str) -> RequestHead {
+    RequestHead::new(
+        method,
+        path,
+        vec![("authorization".into(), format!("Bearer {key}").into_bytes())],
+    )
+}
+
+fn host() -> FakeHost {
+    let h = FakeHost::new();
+    h.now.set(NOW);
+    h
+}
+
+fn error(d: &Decided) -> (u16, String) {
+    match &d.decision {
+        Decision::Error(e) => (e.status, e.code.to_string()),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+/// Decides and plans a POST with `body` as the edge does.
+fn plan(
+    path: &str,
+    key: &str,
+    body: &str,
+    src: &HashMap<String, String>,
+    host: &FakeHost,
+) -> Planned {
+    let h = head("POST", path, key);
+    let d = decide(&h, src, host);
+    let Decision::WithBody {
+        route,
+        selection,
+        gateway,
+        ..
+    } = d.decision
+    else {
+        panic!("expected a body route, got {:?}", d.decision);
+    };
+    plan_body(
+        route,
+        &h,
+        body.as_bytes(),
+        src,
+        host,
+        selection,
+        gateway.as_ref(),
+        d.caller.as_ref(),
+    )
+}
+
+fn forward(p: Planned) -> Forward {
+    match p {
+        Planned::Forward(f) => f,
+        Planned::Reply(r) => panic!(
+            "expected a forward, got {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        ),
+    }
+}
+
+fn refused(p: Planned) -> (u16, Value) {
+    match p {
+        Planned::Reply(r) => (r.status, serde_json::from_slice(&r.body).unwrap()),
+        Planned::Forward(f) => panic!("expected a refusal, got {:?}", f.first().path_with_query),
+    }
+}
+
+fn sent_json(f: &Forward) -> Value {
+    serde_json::from_slice(f.first().body.as_deref().unwrap()).unwrap()
+}
+
+#[test]
+fn callers_are_the_all_access_key_a_client_key_or_refused() {
+    let src = settings(&[]);
+    let h = host();
+    let d = decide(&head("GET", "/v1/models", "admin-key"), &src, &h);
+    assert_eq!(d.caller, Some(Caller::all_access()));
+    let d = decide(&head("GET", "/v1/models", "alice-key"), &src, &h);
+    assert_eq!(d.caller.as_ref().map(|c| c.name.as_str()), Some("alice"));
+    assert_eq!(
+        error(&decide(&head("GET", "/v1/models", "nope"), &src, &h)),
+        (401, "invalid_api_key".into())
+    );
+    assert_eq!(
+        error(&decide(&head("GET", "/v1/models", "old-key"), &src, &h)),
+        (401, "key_expired".into())
+    );
+    // A client key needs no PROXY_API_KEY.
+    let mut only_clients = settings(&[]);
+    only_clients.remove("PROXY_API_KEY");
+    let d = decide(&head("GET", "/v1/models", "alice-key"), &only_clients, &h);
+    assert!(matches!(d.decision, Decision::Models(_)));
+    // Broken PROXY_KEYS: the all-access key still works; a client key is a 500.
+    let broken = settings(&[("PROXY_KEYS", "[{")]);
+    assert!(matches!(
+        decide(&head("GET", "/v1/models", "admin-key"), &broken, &h).decision,
+        Decision::Models(_)
+    ));
+    let d = decide(&head("GET", "/v1/models", "alice-key"), &broken, &h);
+    assert_eq!(error(&d).0, 500);
+    assert!(d.warning.unwrap().contains("PROXY_KEYS"));
+}
+
+#[test]
+fn status_is_for_the_all_access_key_and_usage_for_everyone() {
+    let src = settings(&[]);
+    let h = host();
+    let d = decide(&head("GET", "/status", "alice-key"), &src, &h);
+    assert_eq!(error(&d), (403, "admin_only".into()));
+    let d = decide(&head("GET", "/usage", "alice-key"), &src, &h);
+    let r = d.reply_now().unwrap();
+    assert_eq!(r.status, 200);
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["keys"].as_array().unwrap().len(), 1);
+    let r = decide(&head("GET", "/usage", "admin-key"), &src, &h)
+        .reply_now()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["keys"].as_array().unwrap().len(), 5, "{v}");
+    // No store: a 503 that says why.
+    let d = decide(
+        &head("GET", "/usage", "admin-key"),
+        &src,
+        &FakeHost::storeless(),
+    );
+    assert_eq!(error(&d), (503, "usage_needs_shared_store".into()));
+}
+
+#[test]
+fn limits_count_in_the_store_and_refuse_in_the_clients_dialect() {
+    let src = settings(&[]);
+    let h = host();
+    let chat = |h: &FakeHost| decide(&head("POST", "/v1/chat/completions", "bob-key"), &src, h);
+    assert!(matches!(chat(&h).decision, Decision::WithBody { .. }));
+    assert!(matches!(chat(&h).decision, Decision::WithBody { .. }));
+    let d = chat(&h);
+    assert_eq!(error(&d), (429, "rate_limit_exceeded".into()));
+    let r = d.reply_now().unwrap();
+    assert!(
+        r.headers.contains(&("retry-after".into(), "30".into())),
+        "{:?}",
+        r.headers
+    );
+    // Anthropic's and Google's shapes, with the header.
+    let d = decide(&head("POST", "/v1/messages", "bob-key"), &src, &h);
+    let r = d.reply_now().unwrap();
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["error"]["type"], "rate_limit_error");
+    assert!(r.headers.iter().any(|(n, _)| n == "retry-after"));
+    let d = decide(
+        &head(
+            "POST",
+            "/v1beta/models/gemini-2.0-flash:generateContent",
+            "bob-key",
+        ),
+        &src,
+        &h,
+    );
+    let v: Value = serde_json::from_slice(&d.reply_now().unwrap().body).unwrap();
+    assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
+    // The model list is not a counted request.
+    assert!(matches!(
+        decide(&head("GET", "/v1/models", "bob-key"), &src, &h).decision,
+        Decision::Models(_)
+    ));
+    // The next minute.
+    h.now.set(NOW + 30_000);
+    assert!(matches!(chat(&h).decision, Decision::WithBody { .. }));
+    // No store: a 503, never unlimited.
+    let d = chat(&FakeHost::storeless());
+    assert_eq!(error(&d), (503, "limits_need_shared_store".into()));
+}
+
+#[test]
+fn daily_tokens_come_from_the_usage_counters() {
+    let src = settings(&[]);
+    let h = host();
+    let chat = |h: &FakeHost| decide(&head("POST", "/v1/chat/completions", "daily-key"), &src, h);
+    assert!(matches!(chat(&h).decision, Decision::WithBody { .. }));
+    let store = h.store.as_ref().unwrap();
+    let day = crate::accounting::day_of(NOW);
+    let u = crate::usage::Usage {
+        input: 70,
+        output: 30,
+        ..Default::default()
+    };
+    crate::accounting::record(store, "daily", &day, Some(u), 0);
+    let d = chat(&h);
+    assert_eq!(error(&d), (429, "rate_limit_exceeded".into()));
+    assert!(match &d.decision {
+        Decision::Error(e) => e.message.contains("daily_tokens"),
+        _ => false,
+    });
+}
+
+#[test]
+fn a_client_key_uses_only_its_models_in_every_dialect() {
+    let src = settings(&[]);
+    let h = host();
+    let ok = plan(
+        "/v1/chat/completions",
+        "alice-key",
+        r#"{"model":"openai/gpt-4o-mini","messages":[]}"#,
+        &src,
+        &h,
+    );
+    assert_eq!(forward(ok).model.as_deref(), Some("openai/gpt-4o-mini"));
+    let (status, v) = refused(plan(
+        "/v1/chat/completions",
+        "alice-key",
+        r#"{"model":"anthropic/claude-sonnet-4-5","messages":[]}"#,
+        &src,
+        &h,
+    ));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (403, Some("model_not_allowed"))
+    );
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("anthropic/claude-sonnet-4-5"));
+    // A bare model on the Messages API is Anthropic's.
+    let (status, v) = refused(plan(
+        "/v1/messages",
+        "alice-key",
+        r#"{"model":"claude-3-haiku","max_tokens":5,"messages":[]}"#,
+        &src,
+        &h,
+    ));
+    assert_eq!((status, v["type"].as_str()), (403, Some("error")));
+    assert_eq!(v["error"]["type"], "permission_error");
+    let (status, v) = refused(plan(
+        "/v1beta/models/gemini-2.0-flash:generateContent",
+        "alice-key",
+        r#"{"contents":[]}"#,
+        &src,
+        &h,
+    ));
+    assert_eq!(
+        (status, v["error"]["status"].as_str()),
+        (403, Some("PERMISSION_DENIED"))
+    );
+    // A route it lists; a route it does not.
+    assert!(matches!(
+        plan(
+            "/v1/chat/completions",
+            "alice-key",
+            r#"{"model":"smart","messages":[]}"#,
+            &src,
+            &h
+        ),
+        Planned::Forward(_)
+    ));
+    let (status, _) = refused(plan(
+        "/v1/chat/completions",
+        "alice-key",
+        r#"{"model":"rr","messages":[]}"#,
+        &src,
+        &h,
+    ));
+    assert_eq!(status, 403);
+    // Pass-through to a provider outside its list.
+    let d = decide(
+        &head("POST", "/anthropic/v1/messages", "alice-key"),
+        &src,
+        &h,
+    );
+    assert_eq!(error(&d), (403, "model_not_allowed".into()));
+    let d = decide(
+        &head("POST", "/openai/v1/chat/completions", "alice-key"),
+        &src,
+        &h,
+    );
+    assert!(matches!(d.decision, Decision::PassThrough(_)));
+}
+
+#[test]
+fn a_route_is_planned_once_per_target_each_falling_back_to_the_next() {
+    let src = settings(&[]);
+    let h = host();
+    let body = r#"{"model":"smart","messages":[{"role":"user","content":"hi"}],"max_tokens":9}"#;
+    let fwd = forward(plan("/v1/chat/completions", "admin-key", body, &src, &h));
+    assert_eq!(fwd.route.as_deref(), Some("smart"));
+    assert_eq!(fwd.model.as_deref(), Some("openai/gpt-4.1"));
+    assert_eq!(fwd.first().provider, "openai");
+    assert_eq!(sent_json(&fwd)["model"], "gpt-4.1");
+    assert!(fwd
+        .response_headers
+        .contains(&(ROUTE_HEADER.into(), "openai/gpt-4.1".into())));
+    let next = fwd.fallback.as_deref().unwrap();
+    assert_eq!(next.first().provider, "anthropic");
+    assert_eq!(next.first().path_with_query, "/v1/messages");
+    assert_eq!(sent_json(next)["model"], "claude-sonnet-4-5");
+    assert!(matches!(
+        next.response,
+        ResponseMapping::MessagesToChat { .. }
+    ));
+    assert!(next.fallback.is_none());
+
+    // From Messages: the first target translated, the second native.
+    let body = r#"{"model":"smart","max_tokens":9,"messages":[{"role":"user","content":"hi"}]}"#;
+    let fwd = forward(plan("/v1/messages", "admin-key", body, &src, &h));
+    assert!(matches!(
+        fwd.response,
+        ResponseMapping::ChatToMessages { .. }
+    ));
+    assert_eq!(sent_json(&fwd)["model"], "gpt-4.1");
+    let next = fwd.fallback.as_deref().unwrap();
+    assert_eq!(sent_json(next)["model"], "claude-sonnet-4-5");
+    assert!(matches!(next.response, ResponseMapping::Relay));
+
+    // From the Gemini API: the route's name in the path.
+    let body = r#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#;
+    let fwd = forward(plan(
+        "/v1beta/models/smart:generateContent",
+        "admin-key",
+        body,
+        &src,
+        &h,
+    ));
+    assert_eq!(fwd.first().provider, "openai");
+    assert_eq!(
+        fwd.fallback.as_deref().unwrap().first().provider,
+        "anthropic"
+    );
+
+    // An alias: one target.
+    let body = r#"{"model":"claude-sonnet-4-5","max_tokens":9,"messages":[]}"#;
+    let fwd = forward(plan("/v1/messages", "admin-key", body, &src, &h));
+    assert_eq!(sent_json(&fwd)["model"], "gpt-4o-mini");
+    assert!(fwd.fallback.is_none());
+}
+
+#[test]
+fn a_failed_target_hands_over_and_cools_down() {
+    let src = settings(&[]);
+    let h = host();
+    let body = r#"{"model":"smart","messages":[]}"#;
+    let mut fwd = forward(plan("/v1/chat/completions", "admin-key", body, &src, &h));
+    // A 400 is the client's: no fallback.
+    assert!(!next_target(&mut fwd, Outcome::Status(400), None, &h));
+    assert!(next_target(&mut fwd, Outcome::Status(429), Some("30"), &h));
+    assert_eq!(fwd.first().provider, "anthropic");
+    assert!(!next_target(&mut fwd, Outcome::Status(500), None, &h));
+    // The next request tries the cooling target last.
+    let fwd = forward(plan("/v1/chat/completions", "admin-key", body, &src, &h));
+    assert_eq!(fwd.first().provider, "anthropic");
+    assert_eq!(fwd.fallback.as_deref().unwrap().first().provider, "openai");
+    // After its cooldown, first again.
+    h.now.set(NOW + 31_000);
+    let fwd = forward(plan("/v1/chat/completions", "admin-key", body, &src, &h));
+    assert_eq!(fwd.first().provider, "openai");
+}
+
+#[test]
+fn round_robin_counts_in_the_store() {
+    let src = settings(&[]);
+    let h = host();
+    let body = r#"{"model":"rr","messages":[]}"#;
+    let firsts: Vec<Value> = (0..4)
+        .map(|_| {
+            sent_json(&forward(plan(
+                "/v1/chat/completions",
+                "admin-key",
+                body,
+                &src,
+                &h,
+            )))["model"]
+                .clone()
+        })
+        .collect();
+    assert_eq!(firsts, ["m1", "m2", "m1", "m2"]);
+    // Without a shared store, the instance's memory.
+    let h = FakeHost::storeless().with_memory();
+    let firsts: Vec<Value> = (0..2)
+        .map(|_| {
+            sent_json(&forward(plan(
+                "/v1/chat/completions",
+                "admin-key",
+                body,
+                &src,
+                &h,
+            )))["model"]
+                .clone()
+        })
+        .collect();
+    assert_eq!(firsts, ["m1", "m2"]);
+}
+
+#[test]
+fn a_route_target_that_cannot_be_planned_is_left_out() {
+    let src = settings(&[(
+        "MODEL_ROUTES",
+        r#"{"x": ["mistral/m", "openai/gpt-4.1"], "none": ["mistral/m"]}"#,
+    )]);
+    let h = host();
+    let fwd = forward(plan(
+        "/v1/chat/completions",
+        "admin-key",
+        r#"{"model":"x","messages":[]}"#,
+        &src,
+        &h,
+    ));
+    assert_eq!(fwd.first().provider, "openai");
+    assert!(fwd.fallback.is_none());
+    let (status, v) = refused(plan(
+        "/v1/chat/completions",
+        "admin-key",
+        r#"{"model":"none","messages":[]}"#,
+        &src,
+        &h,
+    ));
+    assert_eq!(status, 400, "{v}");
+    // A malformed MODEL_ROUTES is the operator's: a 500 naming it.
+    let src = settings(&[("MODEL_ROUTES", "{")]);
+    let (status, v) = refused(plan(
+        "/v1/chat/completions",
+        "admin-key",
+        r#"{"model":"openai/gpt-4.1","messages":[]}"#,
+        &src,
+        &h,
+    ));
+    assert_eq!(status, 500);
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("MODEL_ROUTES"));
+}
+
+#[test]
+fn a_stream_asks_for_usage_and_strips_it_only_when_the_client_did_not() {
+    let src = settings(&[]);
+    let h = host();
+    let fwd = forward(plan(
+        "/v1/chat/completions",
+        "admin-key",
+        r#"{"model":"openai/gpt-4.1","messages":[],"stream":true}"#,
+        &src,
+        &h,
+    ));
+    assert_eq!(sent_json(&fwd)["stream_options"]["include_usage"], true);
+    assert!(matches!(fwd.response, ResponseMapping::StripUsage));
+    let fwd = forward(plan(
+        "/v1/chat/completions",
+        "admin-key",
+        r#"{"model":"openai/gpt-4.1","messages":[],"stream":true,"stream_options":{"include_usage":true}}"#,
+        &src,
+        &h,
+    ));
+    assert!(matches!(fwd.response, ResponseMapping::Relay));
+    let fwd = forward(plan(
+        "/v1/chat/completions",
+        "admin-key",
+        r#"{"model":"openai/gpt-4.1","messages":[]}"#,
+        &src,
+        &h,
+    ));
+    assert!(sent_json(&fwd).get("stream_options").is_none());
+}
+
+#[test]
+fn the_model_list_has_the_routes_a_key_may_use() {
+    let src = settings(&[]);
+    let h = host();
+    let names = |key: &str| -> Vec<String> {
+        match decide(&head("GET", "/v1/models", key), &src, &h).decision {
+            Decision::Models(plan) => {
+                let reply = crate::serve::models_reply(plan, Vec::new());
+                let v: Value = serde_json::from_slice(&reply.body).unwrap();
+                v["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["id"].as_str().unwrap().to_string())
+                    .collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(names("admin-key"), ["claude-sonnet-4-5", "rr", "smart"]);
+    assert_eq!(names("alice-key"), ["smart"]);
+}
