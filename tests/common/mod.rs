@@ -295,12 +295,13 @@ impl Proxy {
 
 impl Proxy {
     /// The JSON request log lines (`{"event":"request",...}`) written so far
-    /// (anything before the `{` on the line, a host's prefix, is ignored).
+    /// (anything before the first `{` on the line, a host's prefix such as
+    /// wasmtime's `stderr [0] :: `, is ignored).
     pub fn request_logs(&self) -> Vec<serde_json::Value> {
         self.log()
             .iter()
             .filter_map(|l| {
-                let at = l.find("{\"event\"")?;
+                let at = l.find('{')?;
                 serde_json::from_str::<serde_json::Value>(&l[at..]).ok()
             })
             .filter(|v| v["event"] == "request")
