@@ -877,6 +877,62 @@ fn a_streamed_chat_on_a_route_is_anthropics_stream_translated() {
 }
 
 #[test]
+fn a_streamed_messages_turn_on_a_route_is_anthropics_native_stream() {
+    let (openai, anthropic) = (failing_openai(429), anthropic_mock());
+    let (proxy, _google) = route_proxy(&openai, &anthropic, SMART);
+    let resp = messages(&proxy, ALICE, &messages_body("smart", true));
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.header("content-type"), Some("text/event-stream"));
+    assert_route_headers(&resp, "anthropic/claude-sonnet-4-5", 2);
+    let (first, second) = assert_both_targets_tried(&openai, &anthropic, "/v1/chat/completions");
+    assert_eq!(first["stream"], true, "{first}");
+    assert_eq!(second["stream"], true, "{second}");
+    let events = sse_events(&resp);
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.first(), Some(&"message_start"), "{names:?}");
+    assert_eq!(names.last(), Some(&"message_stop"), "{names:?}");
+    let text: String = events
+        .iter()
+        .filter_map(|(_, d)| d["delta"]["text"].as_str())
+        .collect();
+    assert_eq!(text, "Bonjour");
+    let line = proxy.request_log_of(&resp);
+    assert_eq!(line["api"], "messages", "{line}");
+    assert_eq!(line["attempts"], 2, "{line}");
+    assert_tokens(&line, 12, 4, 0, 0);
+}
+
+#[test]
+fn attempts_count_every_key_of_every_target() {
+    let (openai, anthropic) = (failing_openai(500), anthropic_mock());
+    let google = Mock::echo();
+    let proxy = team_proxy(
+        &openai,
+        &anthropic,
+        &google,
+        &[
+            ("MODEL_ROUTES", SMART),
+            ("OPENAI_API_KEY", "sk-openai-a,sk-openai-b"),
+            ("RETRY", "1"),
+        ],
+    );
+    let resp = chat(&proxy, ALICE, &chat_body("smart", false), &[]);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    // Both OpenAI keys (RETRY=1), then Anthropic.
+    assert_route_headers(&resp, "anthropic/claude-sonnet-4-5", 3);
+    let mut keys: Vec<String> = openai
+        .received()
+        .iter()
+        .map(|r| r.header("authorization").unwrap_or("").to_string())
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["Bearer sk-openai-a", "Bearer sk-openai-b"]);
+    assert_eq!(anthropic.received().len(), 1);
+    let line = proxy.request_log_of(&resp);
+    assert_eq!(line["attempts"], 3, "{line}");
+}
+
+#[test]
 fn a_400_from_the_first_target_is_the_clients_answer_and_a_5xx_falls_back() {
     let (openai, anthropic) = (failing_openai(400), anthropic_mock());
     let (proxy, _google) = route_proxy(&openai, &anthropic, SMART);
