@@ -300,6 +300,15 @@ fn a_client_key_reaches_the_provider_with_the_providers_own_key_in_each_dialect(
     assert_eq!(got.len(), 3);
     assert!(!got[2].target.contains(ALICE), "{}", got[2].target);
     assert!(google.received().is_empty());
+    // The log names the key, never shows it (nor its hash).
+    let line = proxy.request_log_of(&resp);
+    assert_eq!(line["key"], "alice", "{line}");
+    assert_eq!(line["api"], "gemini", "{line}");
+    for l in proxy.log() {
+        for secret in [ALICE.to_string(), BOB.to_string(), sha256_hex(ALICE)] {
+            assert!(!l.contains(&secret), "a key reached the log: {l}");
+        }
+    }
 }
 
 #[test]
