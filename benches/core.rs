@@ -2,8 +2,9 @@
 //! decision, settings parsing, and the chat body rewrite (2 KB and 200 KB);
 //! the client dialects' translators (Messages, Responses, Gemini: requests
 //! at 2 KB, 200 KB and 1 MB, the Gemini route's whole plan, one stream event,
-//! a whole answer); each with a baseline measured in the same run where one
-//! makes sense.
+//! a whole answer); usage (the tap over a chat stream and a 64 KB answer,
+//! the usage chunk stripped from a stream); each with a baseline measured
+//! in the same run where one makes sense.
 //!
 //!   cargo bench --bench core
 
@@ -499,11 +500,120 @@ data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text
     g.finish();
 }
 
+/// A 200-event OpenAI chat stream as `stream_options.include_usage` makes
+/// it (`"usage":null` in each chunk, the usage-only chunk last), one
+/// `Vec` per event.
+fn chat_stream_events(n: usize) -> Vec<Vec<u8>> {
+    let mut events = Vec::new();
+    for i in 0..n {
+        events.push(format!(
+            "data: {{\"id\":\"chatcmpl-AbC123\",\"object\":\"chat.completion.chunk\",\"created\":1741570283,\"model\":\"gpt-4o-mini-2024-07-18\",\"system_fingerprint\":\"fp_0aa8d3e20b\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\" token{i} and\"}},\"logprobs\":null,\"finish_reason\":null}}],\"usage\":null}}\n\n"
+        ).into_bytes());
+    }
+    events.push(b"data: {\"id\":\"chatcmpl-AbC123\",\"object\":\"chat.completion.chunk\",\"created\":1741570283,\"model\":\"gpt-4o-mini-2024-07-18\",\"system_fingerprint\":\"fp_0aa8d3e20b\",\"choices\":[],\"usage\":{\"prompt_tokens\":1200,\"completion_tokens\":200,\"total_tokens\":1400,\"prompt_tokens_details\":{\"cached_tokens\":1024,\"audio_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0,\"audio_tokens\":0,\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}}\n\n".to_vec());
+    events.push(b"data: [DONE]\n\n".to_vec());
+    events
+}
+
+/// A chat completion of about `size` bytes (one long answer), its usage at
+/// the end.
+fn chat_answer(size: usize) -> Vec<u8> {
+    let text = "The quick brown fox jumps over the lazy dog, \"quoted\" and unicode é ✓. "
+        .repeat(size / 80);
+    serde_json::to_vec(&serde_json::json!({
+        "id": "chatcmpl-AbC123", "object": "chat.completion", "created": 1741570283,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": null},
+                     "logprobs": null, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1200, "completion_tokens": 16000, "total_tokens": 17200,
+                  "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                  "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0}},
+        "service_tier": "default", "system_fingerprint": "fp_0aa8d3e20b"}))
+    .unwrap()
+}
+
+fn bench_usage(c: &mut Criterion) {
+    use llm_proxy::translate::BodyTransform;
+    use llm_proxy::usage::{StripUsage, UsageTap};
+    let events = chat_stream_events(200);
+    let stream: Vec<u8> = events.concat();
+    let answer = chat_answer(64 * 1024);
+    let mut g = c.benchmark_group("usage");
+
+    g.throughput(Throughput::Bytes(stream.len() as u64));
+    g.bench_function("tap/chat_stream_200_events", |b| {
+        b.iter(|| {
+            let mut t = UsageTap::new();
+            for e in &events {
+                t.push(black_box(e));
+            }
+            t.usage().unwrap()
+        })
+    });
+    g.bench_function("tap/chat_stream_one_chunk", |b| {
+        b.iter(|| {
+            let mut t = UsageTap::new();
+            t.push(black_box(&stream));
+            t.usage().unwrap()
+        })
+    });
+    g.bench_function("strip/chat_stream_200_events", |b| {
+        let mut out = Vec::with_capacity(stream.len());
+        b.iter(|| {
+            out.clear();
+            let mut s = StripUsage::new();
+            for e in &events {
+                s.push(black_box(e), &mut out);
+            }
+            s.finish(true, &mut out);
+            out.len()
+        })
+    });
+    // Baseline: the same events through the SSE parser alone.
+    g.bench_function("baseline_sse_parse_200_events", |b| {
+        b.iter(|| {
+            let mut p = llm_proxy::translate::sse::SseParser::new();
+            let mut n = 0;
+            for e in &events {
+                p.push(black_box(e), |ev| n += ev.data.len());
+            }
+            n
+        })
+    });
+
+    g.throughput(Throughput::Bytes(answer.len() as u64));
+    g.bench_function("tap/answer_64k", |b| {
+        b.iter(|| {
+            let mut t = UsageTap::new();
+            t.push(black_box(&answer));
+            t.usage().unwrap()
+        })
+    });
+    g.bench_function("tap/answer_64k_in_16k_chunks", |b| {
+        b.iter(|| {
+            let mut t = UsageTap::new();
+            for c in answer.chunks(16 * 1024) {
+                t.push(black_box(c));
+            }
+            t.usage().unwrap()
+        })
+    });
+    // Baseline: parsing the whole answer to read its usage.
+    g.bench_function("baseline_value_parse_64k", |b| {
+        b.iter(|| {
+            let v: serde_json::Value = serde_json::from_slice(black_box(&answer)).unwrap();
+            v["usage"]["prompt_tokens"].as_u64()
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_decide,
     bench_settings,
     bench_chat_rewrite,
-    bench_translate
+    bench_translate,
+    bench_usage
 );
 criterion_main!(benches);

@@ -135,6 +135,7 @@ fn replay_at(f: &Fixture, path: &str, body: &Value, model: &str) -> Forward {
         &host,
         selection,
         gateway.as_ref(),
+        None,
     ) {
         Planned::Forward(fwd) => fwd,
         Planned::Reply(r) => panic!(

@@ -181,14 +181,14 @@ fn settings(openai: &Mock, groq: &Mock, anthropic: &Mock) -> Vec<(&'static str, 
     ])
 }
 
-/// How many requests each instance began, from the log's `instance=` tags
+/// How many requests each instance began, from the log lines' `instance` tags
 /// (waiting a little for the host's log to catch up with `n` lines).
 fn requests_per_instance(proxy: &Proxy, n: usize) -> BTreeMap<String, usize> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let mut per = BTreeMap::new();
         for line in proxy.log() {
-            if let Some(tag) = line.split(" instance=").nth(1) {
+            if let Some(tag) = line.split("\"instance\":\"").nth(1) {
                 let id = tag.split('#').next().unwrap_or_default().to_string();
                 *per.entry(id).or_insert(0) += 1;
             }

@@ -143,8 +143,9 @@ fn embeddings_reach_every_provider_with_model_rewritten_and_its_auth() {
         serde_json::from_slice::<Value>(&got.body).unwrap()["input"],
         json!([[1, 2, 3]])
     );
-    let line = proxy.wait_log("route=embeddings provider=local");
-    assert!(line.contains("status=200"), "{line}");
+    let line = proxy.wait_log(r#""provider":"local""#);
+    assert!(line.contains(r#""api":"embeddings""#), "{line}");
+    assert!(line.contains(r#""status":200"#), "{line}");
 }
 
 #[test]

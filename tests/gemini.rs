@@ -143,8 +143,8 @@ fn a_gemini_cli_turn_streams_from_an_openai_compatible_provider_event_by_event()
         done.saturating_sub(hello).as_millis() >= 400,
         "{hello:?} {done:?}"
     );
-    let line = proxy.wait_log("route=gemini");
-    assert!(line.contains("provider=groq"), "{line}");
+    let line = proxy.wait_log(r#""api":"gemini""#);
+    assert!(line.contains(r#""provider":"groq""#), "{line}");
 }
 
 #[test]

@@ -49,7 +49,16 @@ fn ask(
             gateway,
             ..
         } => matches!(
-            plan_body(route, &head, body, &src, host, selection, gateway.as_ref()),
+            plan_body(
+                route,
+                &head,
+                body,
+                &src,
+                host,
+                selection,
+                gateway.as_ref(),
+                None
+            ),
             Planned::Forward(_)
         ),
         Decision::PassThrough(_) => true,
@@ -97,6 +106,7 @@ fn calls(random: u32, clock: u32, store_open: u32, store_get: u32, store_increme
         store_get,
         store_set: 0,
         store_increment,
+        store_delete: 0,
     }
 }
 
@@ -133,7 +143,7 @@ fn host_calls_per_route() {
             "chat completions, one key",
             ask("POST", "/v1/chat/completions", CHAT, ONE_KEY, &host),
             Asked {
-                settings: 7,
+                settings: 8,
                 calls: Calls::default(),
             },
         ),
@@ -141,7 +151,7 @@ fn host_calls_per_route() {
             "messages (translated), one key",
             ask("POST", "/v1/messages", MESSAGES, ONE_KEY, &host),
             Asked {
-                settings: 7,
+                settings: 8,
                 calls: Calls::default(),
             },
         ),
@@ -149,7 +159,7 @@ fn host_calls_per_route() {
             "responses (native), one key",
             ask("POST", "/v1/responses", RESPONSES, ONE_KEY, &host),
             Asked {
-                settings: 7,
+                settings: 8,
                 calls: Calls::default(),
             },
         ),
@@ -157,7 +167,7 @@ fn host_calls_per_route() {
             "responses (translated), one key",
             ask("POST", "/v1/responses", RESPONSES_GROQ, GROQ_KEY, &host),
             Asked {
-                settings: 7,
+                settings: 8,
                 calls: Calls::default(),
             },
         ),
@@ -171,7 +181,7 @@ fn host_calls_per_route() {
                 &host,
             ),
             Asked {
-                settings: 7,
+                settings: 8,
                 calls: Calls::default(),
             },
         ),
@@ -179,7 +189,7 @@ fn host_calls_per_route() {
             "embeddings, one key",
             ask("POST", "/v1/embeddings", EMBEDDINGS, ONE_KEY, &host),
             Asked {
-                settings: 7,
+                settings: 8,
                 calls: Calls::default(),
             },
         ),
@@ -187,7 +197,7 @@ fn host_calls_per_route() {
             "chat completions, three keys",
             ask("POST", "/v1/chat/completions", CHAT, THREE_KEYS, &host),
             Asked {
-                settings: 8,
+                settings: 9,
                 calls: calls(1, 0, 1, 1, 0),
             },
         ),
@@ -195,7 +205,7 @@ fn host_calls_per_route() {
             "chat completions, three keys, round robin",
             ask("POST", "/v1/chat/completions", CHAT, THREE_KEYS_RR, &host),
             Asked {
-                settings: 8,
+                settings: 9,
                 calls: calls(0, 0, 1, 1, 1),
             },
         ),
@@ -236,6 +246,6 @@ fn a_wrong_key_reads_dev_and_stops() {
     );
     let d = decide(&head, &src, &host);
     assert!(matches!(d.decision, Decision::Error(ref e) if e.status == 401));
-    assert_eq!(src.raw().names(), ["DEV", "PROXY_API_KEY"]);
+    assert_eq!(src.raw().names(), ["DEV", "PROXY_API_KEY", "PROXY_KEYS"]);
     assert_eq!(host.calls(), Calls::default());
 }

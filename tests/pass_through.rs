@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use serde_json::Value;
 use std::time::Duration;
 
 /// (route, the real base URL's path, key setting, auth header, auth value prefix)
@@ -514,19 +515,22 @@ fn one_log_line_per_request_without_secrets_or_query_values() {
         b"",
     );
     assert_eq!(resp.status, 200);
-    let line = proxy.wait_log("route=pass-through");
-    assert!(line.contains("method=GET"), "{line}");
-    assert!(line.contains("provider=openai"), "{line}");
-    assert!(line.contains("status=200"), "{line}");
-    assert!(line.contains("upstream_status=200"), "{line}");
-    assert!(line.contains("ms="), "{line}");
+    let line = proxy.wait_log(r#""api":"pass-through""#);
+    let json = &line[line.find('{').unwrap()..];
+    let v: Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["method"], "GET", "{line}");
+    assert_eq!(v["provider"], "openai", "{line}");
+    assert_eq!(v["status"], 200, "{line}");
+    assert_eq!(v["upstream_status"], 200, "{line}");
+    assert!(v["ms"].as_f64().is_some(), "{line}");
+    assert_eq!(v["key"], "all-access", "{line}");
     proxy.request(
         "GET",
         "/openai/v1/models",
         &[("authorization", "Bearer wrong-key-123")],
         b"",
     );
-    proxy.wait_log("status=401");
+    proxy.wait_log(r#""status":401"#);
     for l in proxy.log() {
         assert!(!l.contains(PROXY_KEY), "{l}");
         assert!(!l.contains("hidden-value"), "{l}");

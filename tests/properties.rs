@@ -343,7 +343,7 @@ proptest! {
         let decided = decide(&head, &src, &host);
         if let Decision::WithBody { route, selection, gateway, .. } = decided.decision {
             let bytes = serde_json::to_vec(&body).unwrap();
-            let _ = plan_body(route, &head, &bytes, &src, &host, selection, gateway.as_ref());
+            let _ = plan_body(route, &head, &bytes, &src, &host, selection, gateway.as_ref(), None);
         }
     }
 }
