@@ -318,6 +318,58 @@ impl Proxy {
     }
 }
 
+impl Proxy {
+    /// The JSON request log lines (`{"event":"request",...}`) written so far
+    /// (anything before the first `{` on the line, a host's prefix such as
+    /// wasmtime's `stderr [0] :: `, is ignored).
+    pub fn request_logs(&self) -> Vec<serde_json::Value> {
+        self.log()
+            .iter()
+            .filter_map(|l| {
+                let at = l.find('{')?;
+                serde_json::from_str::<serde_json::Value>(&l[at..]).ok()
+            })
+            .filter(|v| v["event"] == "request")
+            .collect()
+    }
+
+    /// Waits (up to 5 s: the line is written after the client's body closed)
+    /// for a request log line for which `pred` holds.
+    pub fn wait_request_log(&self, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(v) = self.request_logs().into_iter().find(|v| pred(v)) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no matching request log line: {:#?}",
+                self.log()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The request log line of the request whose answer carried this
+    /// `x-request-id`.
+    pub fn request_log_of(&self, resp: &Response) -> serde_json::Value {
+        let id = resp
+            .header("x-request-id")
+            .unwrap_or_else(|| panic!("no x-request-id on the answer: {:?}", resp.headers))
+            .to_string();
+        self.wait_request_log(|v| v["request_id"] == id.as_str())
+    }
+}
+
+/// The SHA-256 of `s` as 64 lowercase hex digits (what `PROXY_KEYS` holds).
+pub fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl Drop for Proxy {
     fn drop(&mut self) {
         stop(&mut self.child);
