@@ -230,6 +230,9 @@ CASES=(
   "gemini translated openai/gpt-4o-mini openai /v1/chat/completions"
   "gemini native gemini-2.5-flash gemini /v1beta/models/gemini-2.5-flash:streamGenerateContent"
   "gemini auto auto gemini /v1beta/models/gemini-3.8-flash:streamGenerateContent"
+  "claude-code team smart openai /v1/chat/completions"
+  "codex team smart openai /v1/responses"
+  "gemini team smart openai /v1/chat/completions"
 )
 # The clients DIRECT=1 runs without the proxy.
 DIRECT_CLIENTS=" codex gemini "
@@ -269,7 +272,7 @@ run_case() {
   rec=0
   if [ "$RECORD" = 1 ] && [[ ! " ${recorded[*]} " =~ " $client-$case " ]]; then rec=1; fi
   t0=$(date +%s%N)
-  env ROOT="$ROOT" CASE_DIR="$dir" CLIENT="$client" HOST="$h" MODEL="$model" EXTRA="${extra:-}" \
+  env ROOT="$ROOT" CASE_DIR="$dir" CLIENT="$client" CASE="$case" HOST="$h" MODEL="$model" EXTRA="${extra:-}" \
     EDIT_FILE="$edit" RECORD="$rec" TIMEOUT="$TIMEOUT" PROXY_KEY="$proxy_key" \
     OPENAI_KEY="$openai_key" ANTHROPIC_KEY="$anthropic_key" GROQ_KEY="$groq_key" GEMINI_KEY="$gemini_key" \
     WASMTIME="$WASMTIME" \

@@ -50,6 +50,26 @@ settings=(
   "GROQ_BASE_URL=http://127.0.0.1:$MOCK_OPENAI/openai/v1"
   "GOOGLE_AI_STUDIO_BASE_URL=http://127.0.0.1:$MOCK_GEMINI"
 )
+# The team cases: the client holds a client key (PROXY_KEYS, its SHA-256
+# only) that may use the route `smart` alone; the route's first target
+# (Mistral, pointed at a mock path that answers 503) is down, so every turn
+# falls back to the second. The proxy's log must name the key and the route.
+# Under Spin the key also has a limit (counted in Spin's store); wasmtime
+# serve has no shared store, where such a key is refused.
+if [ "${CASE:-}" = team ]; then
+  key_sha=$(printf %s "$PROXY_KEY" | sha256sum | cut -d' ' -f1)
+  limit=
+  [ "$HOST" = spin ] && limit=',"rpm":1000'
+  settings[0]="PROXY_API_KEY=admin-$PROXY_KEY-not-the-clients"
+  settings+=(
+    "PROXY_KEYS=[{\"name\":\"team-member\",\"sha256\":\"$key_sha\",\"models\":[\"smart\"]$limit}]"
+    "MODEL_ROUTES={\"smart\":[\"mistral/mistral-large-latest\",\"openai/gpt-4o-mini\"]}"
+    "MISTRAL_API_KEY=mistral-fake-$(od -An -N8 -tx1 /dev/urandom | tr -d " \n")"
+    "MISTRAL_BASE_URL=http://127.0.0.1:$MOCK_OPENAI/overloaded/v1"
+  )
+  printf '%s\n' '"key":"team-member"' '"route":"smart"' '"model":"openai/gpt-4o-mini"' \
+    >"$CASE_DIR/expect-log"
+fi
 if [ "$HOST" = direct ]; then
   PROXY=$MOCK_OPENAI
   [ "$CLIENT" = gemini ] && PROXY=$MOCK_GEMINI

@@ -63,6 +63,13 @@ def check(case, dialect, path, direct=""):
     if not arrived:
         got = sorted({f'{e["dialect"]} {e["method"]} {e["path"]} ({e["kind"]})' for e in seen})
         problems.append(f"the mock never saw the tool result on {dialect} {path}; it saw: {got or 'nothing'}")
+    expect = os.path.join(case, "expect-log")
+    if os.path.exists(expect):
+        log = open(os.path.join(case, "proxy.log"), errors="replace").read()
+        lines = [l for l in log.splitlines() if '"event":"request"' in l]
+        for needle in open(expect).read().split("\n"):
+            if needle and not any(needle in l for l in lines):
+                problems.append(f"no request log line with {needle}")
     dns = os.path.join(case, "mock", "dns.txt")
     if os.path.exists(dns):
         names = sorted({line.split()[0] for line in open(dns) if line.strip()})

@@ -556,6 +556,10 @@ class Handler(QuietHandler):
         except ValueError:
             self.record(raw, "bad-json")
             return self.send_json(400, {"error": {"message": "mock: body is not JSON"}})
+        if path.startswith("/overloaded/"):
+            # A provider that is down (a model route's first target): a 503.
+            self.record(raw, "overloaded")
+            return self.send_json(503, {"error": {"message": "mock: overloaded", "type": "overloaded"}})
         if self.dialect == "gemini":
             return self.gemini(path, raw, body)
         if self.dialect == "anthropic" and path.endswith("/messages/count_tokens"):
