@@ -119,7 +119,12 @@ fn bench_team(c: &mut Criterion) {
     let smart = body("smart");
     let cases: [(&str, &dyn SettingSource, &RequestHead, &[u8]); 4] = [
         ("plain settings, all-access key", &plain, &all_access, &chat),
-        ("team settings, (a) all-access key", &team, &all_access, &chat),
+        (
+            "team settings, (a) all-access key",
+            &team,
+            &all_access,
+            &chat,
+        ),
         ("team settings, (b) client key", &team, &client, &chat),
         ("team settings, (c) route smart", &team, &all_access, &smart),
     ];
@@ -127,7 +132,10 @@ fn bench_team(c: &mut Criterion) {
     println!("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
     for (name, src, h, b) in cases {
         for (hn, host) in [
-            ("no store (wasmtime serve)", FakeHost::storeless().with_memory()),
+            (
+                "no store (wasmtime serve)",
+                FakeHost::storeless().with_memory(),
+            ),
             ("store (spin up)", FakeHost::new().with_memory()),
         ] {
             if name.contains("(b)") && hn.starts_with("no store") {

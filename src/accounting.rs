@@ -1,9 +1,20 @@
-//! Usage counters per client key and UTC day in the shared key-value store,
-//! and `GET /usage` over them.
+//! Usage per client key and UTC day in the shared key-value store, and
+//! `GET /usage` over it. (The all-access key's requests are in the log
+//! lines only: counting them would put a store write on every request of a
+//! proxy without client keys.)
 //!
-//! `llm-proxy/usage/{YYYY-MM-DD}/{name}/{field}`, one atomic counter per
-//! field ([`FIELDS`]), incremented once per answered request after its body
-//! closed (fields that are zero are skipped). A month is the sum of its days.
+//! Written once per answered request, after its body closed:
+//! - an instance that serves many requests (WASIp3) keeps its own running
+//!   totals of each key and day in its memory and writes them whole to its
+//!   own record, `llm-proxy/usage/{YYYY-MM-DD}/{name}/slot/{n}` — one `set`
+//!   per request, no race (no other instance writes that record); its slot
+//!   `n` is drawn once per key and day from the counter
+//!   `llm-proxy/usage/{YYYY-MM-DD}/{name}/slots`;
+//! - an instance that serves one request (WASIp2) adds to one atomic counter
+//!   per field ([`FIELDS`]), `llm-proxy/usage/{YYYY-MM-DD}/{name}/{field}`
+//!   (fields that are zero skipped).
+//!
+//! A day is the sum of its counters and slots; a month the sum of its days.
 
 use crate::client_keys::{Caller, ClientKey};
 use crate::errors::ErrorReply;
@@ -87,15 +98,71 @@ fn counter(day: &str, name: &str, field: &str) -> String {
     format!("llm-proxy/usage/{day}/{name}/{field}")
 }
 
+fn slots_key(day: &str, name: &str) -> String {
+    format!("llm-proxy/usage/{day}/{name}/slots")
+}
+
+fn slot_key(day: &str, name: &str, n: u64) -> String {
+    format!("llm-proxy/usage/{day}/{name}/slot/{n}")
+}
+
+fn encode(n: u64, f: [u64; 6]) -> Vec<u8> {
+    let fields: Vec<String> = f.iter().map(u64::to_string).collect();
+    format!("{n}:{}", fields.join(",")).into_bytes()
+}
+
+/// A record `slot:requests,input,output,cached,reasoning,cost_micros`
+/// (the slot is kept only in the instance's memory).
+fn decode(raw: &[u8]) -> Option<(u64, [u64; 6])> {
+    let text = std::str::from_utf8(raw).ok()?;
+    let (n, rest) = text.split_once(':')?;
+    let mut f = [0u64; 6];
+    let mut parts = rest.split(',');
+    for slot in f.iter_mut() {
+        *slot = parts.next()?.trim().parse().ok()?;
+    }
+    Some((n.parse().ok()?, f))
+}
+
 /// Adds one answered request (and its usage, if it had any) to `name`'s
-/// counters for `day`: one atomic increment per field that is not zero.
-pub fn record(store: &dyn KeyValue, name: &str, day: &str, usage: Option<Usage>, cost_micros: u64) {
-    let totals = Totals {
+/// usage for `day`: with an instance memory, one write of the instance's
+/// record (plus, on the instance's first request of the key and day, one
+/// increment for its slot); without, one increment per field that is not 0.
+pub fn record(
+    store: &dyn KeyValue,
+    memory: Option<&dyn KeyValue>,
+    name: &str,
+    day: &str,
+    usage: Option<Usage>,
+    cost_micros: u64,
+) {
+    let this = Totals {
         requests: 1,
         usage: usage.unwrap_or_default(),
         cost_micros,
     };
-    for (field, value) in FIELDS.iter().zip(totals.fields()) {
+    if let Some(memory) = memory {
+        let own = format!("llm-proxy/usage-own/{day}/{name}");
+        let known = memory.get(&own).and_then(|raw| decode(&raw));
+        let slot = match known {
+            Some((n, _)) => Some(n),
+            None => store
+                .increment(&slots_key(day, name), 1)
+                .and_then(|n| u64::try_from(n).ok()),
+        };
+        if let Some(n) = slot {
+            let mut totals = Totals::default();
+            if let Some((_, f)) = known {
+                totals.add_fields(f);
+            }
+            totals.add_fields(this.fields());
+            let record = encode(n, totals.fields());
+            memory.set(&own, &record);
+            store.set(&slot_key(day, name, n), &record);
+            return;
+        }
+    }
+    for (field, value) in FIELDS.iter().zip(this.fields()) {
         if value > 0 {
             let delta = i64::try_from(value).unwrap_or(i64::MAX);
             store.increment(&counter(day, name, field), delta);
@@ -111,22 +178,32 @@ fn read(store: &dyn KeyValue, key: &str) -> Option<u64> {
 
 /// Today's tokens (input + output) of `name`, for `daily_tokens`.
 pub fn day_tokens(store: &dyn KeyValue, name: &str, day: &str) -> Option<u64> {
-    let input = read(store, &counter(day, name, "input"))?;
-    let output = read(store, &counter(day, name, "output"))?;
-    Some(input.saturating_add(output))
+    try_totals(store, name, &[day.to_string()]).map(|t| t.usage.total())
 }
 
-/// `name`'s totals over `days`.
-pub fn totals(store: &dyn KeyValue, name: &str, days: &[String]) -> Totals {
+/// `name`'s totals over `days`: each day's counters and instance records.
+/// `None` when the store cannot tell.
+pub fn try_totals(store: &dyn KeyValue, name: &str, days: &[String]) -> Option<Totals> {
     let mut t = Totals::default();
     for day in days {
         let mut f = [0u64; 6];
         for (slot, field) in f.iter_mut().zip(FIELDS) {
-            *slot = read(store, &counter(day, name, field)).unwrap_or(0);
+            *slot = read(store, &counter(day, name, field))?;
         }
         t.add_fields(f);
+        let slots = read(store, &slots_key(day, name))?;
+        for n in 1..=slots {
+            if let Some((_, f)) = store.get(&slot_key(day, name, n)).and_then(|r| decode(&r)) {
+                t.add_fields(f);
+            }
+        }
     }
-    t
+    Some(t)
+}
+
+/// [`try_totals`], zero where the store cannot tell.
+pub fn totals(store: &dyn KeyValue, name: &str, days: &[String]) -> Totals {
+    try_totals(store, name, days).unwrap_or_default()
 }
 
 /// Every day of the month of `now_ms` up to and including its day.
@@ -137,7 +214,7 @@ pub fn month_days(now_ms: u64) -> Vec<String> {
         .collect()
 }
 
-/// `GET /usage`: the all-access key sees every key, a client key its own.
+/// `GET /usage`: the all-access key sees every client key, a client key its own.
 pub fn usage_reply(
     store: Option<&dyn KeyValue>,
     caller: &Caller,
@@ -153,24 +230,23 @@ pub fn usage_reply(
              (run the spin flavour; for several instances, back its store with Redis)",
         ));
     };
-    let names: Vec<(&str, Option<&ClientKey>)> = match &caller.key {
-        Some(k) => vec![(k.name.as_str(), Some(k))],
-        None => std::iter::once((ALL_ACCESS, None))
-            .chain(keys.iter().map(|k| (k.name.as_str(), Some(k))))
-            .collect(),
+    let names: Vec<&ClientKey> = match &caller.key {
+        Some(k) => vec![k],
+        None => keys.iter().collect(),
     };
     let today = day_of(now_ms);
     let month = month_days(now_ms);
     let entries: Vec<Value> = names
         .into_iter()
-        .map(|(name, key)| {
-            let day = totals(store, name, std::slice::from_ref(&today));
-            let month = totals(store, name, &month);
-            let mut e = json!({"name": name, "today": day.to_json(), "month": month.to_json()});
-            if let Some(k) = key {
-                e["limits"] = json!({"rpm": k.rpm, "tpm": k.tpm, "daily_tokens": k.daily_tokens});
-            }
-            e
+        .map(|k| {
+            let day = totals(store, &k.name, std::slice::from_ref(&today));
+            let month = totals(store, &k.name, &month);
+            json!({
+                "name": k.name,
+                "today": day.to_json(),
+                "month": month.to_json(),
+                "limits": {"rpm": k.rpm, "tpm": k.tpm, "daily_tokens": k.daily_tokens},
+            })
         })
         .collect();
     let body = json!({
@@ -219,9 +295,9 @@ mod tests {
             cached: 2,
             reasoning: 0,
         };
-        record(&store, "alice", "2026-12-01", Some(u), 120);
-        record(&store, "alice", "2026-12-01", None, 0);
-        record(&store, "alice", "2026-12-02", Some(u), 0);
+        record(&store, None, "alice", "2026-12-01", Some(u), 120);
+        record(&store, None, "alice", "2026-12-01", None, 0);
+        record(&store, None, "alice", "2026-12-02", Some(u), 0);
         // Zero fields are not written.
         assert!(!store
             .data
@@ -237,10 +313,41 @@ mod tests {
     }
 
     #[test]
+    fn instances_write_their_own_records_once_per_request() {
+        use crate::host::MemoryStore;
+        let store = FakeStore::default();
+        let (a, b) = (MemoryStore::new(), MemoryStore::new());
+        let u = Usage {
+            input: 10,
+            output: 5,
+            cached: 2,
+            reasoning: 1,
+        };
+        let day = "2026-12-01";
+        record(&store, Some(&a), "alice", day, Some(u), 7);
+        record(&store, Some(&b), "alice", day, Some(u), 7);
+        let before = store.data.borrow().len();
+        // The next requests: one write each, no new slot.
+        record(&store, Some(&a), "alice", day, None, 0);
+        record(&store, Some(&a), "alice", day, Some(u), 7);
+        assert_eq!(store.data.borrow().len(), before);
+        // Per-field counters (a one-request instance) add to the same day.
+        record(&store, None, "alice", day, Some(u), 0);
+        let t = totals(&store, "alice", &[day.to_string()]);
+        assert_eq!(t.requests, 5);
+        assert_eq!(t.usage.input, 40);
+        assert_eq!(t.usage.reasoning, 4);
+        assert_eq!(t.cost_micros, 21);
+        assert_eq!(day_tokens(&store, "alice", day), Some(60));
+        assert_eq!(decode(b"3:1,2,3,4,5,6"), Some((3, [1, 2, 3, 4, 5, 6])));
+        assert_eq!(decode(b"3:1,2"), None);
+        assert_eq!(decode(b"garbage"), None);
+    }
+
+    #[test]
     fn usage_shows_all_keys_to_the_all_access_key_and_its_own_to_a_client() {
         let store = FakeStore::default();
-        record(&store, "alice", "2026-12-01", None, 0);
-        record(&store, ALL_ACCESS, "2026-12-01", None, 0);
+        record(&store, None, "alice", "2026-12-01", None, 0);
         let keys = vec![key("alice"), key("bob")];
         let admin = Caller::all_access();
         let r = usage_reply(Some(&store), &admin, &keys, NOW).unwrap();
@@ -251,9 +358,9 @@ mod tests {
             .iter()
             .map(|k| k["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["all-access", "alice", "bob"]);
-        assert_eq!(v["keys"][1]["today"]["requests"], 1);
-        assert_eq!(v["keys"][1]["limits"]["rpm"], 5);
+        assert_eq!(names, ["alice", "bob"]);
+        assert_eq!(v["keys"][0]["today"]["requests"], 1);
+        assert_eq!(v["keys"][0]["limits"]["rpm"], 5);
         assert_eq!(v["month"], "2026-12");
         let alice = Caller::client(key("alice"));
         let r = usage_reply(Some(&store), &alice, &keys, NOW).unwrap();

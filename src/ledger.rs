@@ -152,14 +152,15 @@ impl Ledger {
             (Some(p), Some(u)) => Some(prices::cost_micros(p, u)),
             _ => None,
         };
-        if let (true, Some(caller)) = (self.forwarded, &self.caller) {
-            if let Some(store) = host.store() {
-                let now_ms = host.now_ms();
-                let day = accounting::day_of(now_ms);
-                accounting::record(store, &caller.name, &day, usage, cost.unwrap_or(0));
-                if let (Some(key), Some(u)) = (&caller.key, &usage) {
-                    limits::add_tokens(store, key, now_ms, u.total());
-                }
+        // Counted for client keys (the all-access key's use is in the log).
+        let key = self.caller.as_ref().and_then(|c| c.key.as_ref());
+        if let (true, Some(key), Some(store)) = (self.forwarded, key, host.store()) {
+            let now_ms = host.now_ms();
+            let day = accounting::day_of(now_ms);
+            let cost = cost.unwrap_or(0);
+            accounting::record(store, host.memory(), &key.name, &day, usage, cost);
+            if let Some(u) = &usage {
+                limits::add_tokens(store, key, now_ms, u.total());
             }
         }
         self.line(usage, cost, now_ns)

@@ -35,6 +35,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const ADMIN_KEY: &str = "admin-key";
 const ALICE_KEY: &str = "alice-key";
+const BOB_KEY: &str = "bob-key";
 const PROMPT_TOKENS: u64 = 10;
 const COMPLETION_TOKENS: u64 = 5;
 
@@ -383,7 +384,9 @@ fn sha256_hex(s: &str) -> String {
 
 /// Client keys: alice, 4 requests a minute.
 fn proxy_keys() -> String {
-    json!([{"name": "alice", "sha256": sha256_hex(ALICE_KEY), "rpm": 4}]).to_string()
+    json!([{"name": "alice", "sha256": sha256_hex(ALICE_KEY), "rpm": 4},
+           {"name": "bob", "sha256": sha256_hex(BOB_KEY)}])
+    .to_string()
 }
 
 /// Sleeps into the next UTC minute when fewer than 8 s are left in this one,
@@ -591,7 +594,8 @@ fn usage_sums_are_the_same_on_every_instance() {
         return;
     };
     clear_of_the_minute_turn();
-    for (key, name) in [(ADMIN_KEY, "all-access"), (ALICE_KEY, "alice")] {
+    // Two client keys (the all-access key's use is in the log only).
+    for (key, name) in [(BOB_KEY, "bob"), (ALICE_KEY, "alice")] {
         for (i, which) in ['A', 'B', 'A', 'B'].into_iter().enumerate() {
             let r = post_chat(pair.instance(which), key, "openai/m1");
             assert_eq!(
@@ -611,7 +615,7 @@ fn usage_sums_are_the_same_on_every_instance() {
         json!({"name": name, "requests": 4, "input_tokens": 4 * PROMPT_TOKENS,
                "output_tokens": 4 * COMPLETION_TOKENS})
     };
-    let want = [want("alice"), want("all-access")];
+    let want = [want("alice"), want("bob")];
     // Usage is written after the answer's body closed: poll briefly.
     let deadline = Instant::now() + Duration::from_secs(2);
     let mut last = Vec::new();
@@ -640,7 +644,7 @@ fn usage_sums_are_the_same_on_every_instance() {
         assert_eq!(
             *got,
             json!(want),
-            "GET /usage on instance {which} (alice and all-access, 4 requests each, \
+            "GET /usage on instance {which} (alice and bob, 4 requests each, \
              {PROMPT_TOKENS}+{COMPLETION_TOKENS} tokens per answer)\n\
              (usage: docs/team.md, \"Usage\"){}",
             pair.explain()
@@ -648,7 +652,7 @@ fn usage_sums_are_the_same_on_every_instance() {
     }
 }
 
-/// `today`'s requests and tokens of alice and all-access, from `/usage`.
+/// `today`'s requests and tokens of alice and bob, from `/usage`.
 fn usage_today(usage: &Value) -> Value {
     let keys = usage["keys"].as_array().cloned().unwrap_or_default();
     let pick = |name: &str| {
@@ -660,5 +664,5 @@ fn usage_today(usage: &Value) -> Value {
             None => json!({"name": name, "missing from": usage}),
         }
     };
-    json!([pick("alice"), pick("all-access")])
+    json!([pick("alice"), pick("bob")])
 }
