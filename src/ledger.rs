@@ -15,7 +15,7 @@ use crate::limits;
 use crate::pipeline::Decided;
 use crate::prices::{self, Price};
 use crate::request::RequestHead;
-use crate::settings::{self, SettingSource};
+use crate::settings::SettingSource;
 use crate::translate::BodyTransform;
 use crate::upstream::Forward;
 use crate::usage::{Usage, UsageTap};
@@ -104,10 +104,8 @@ impl Ledger {
         self.provider = Some(fwd.first().provider.clone());
         self.model = fwd.model.clone();
         self.route = fwd.route.clone();
-        self.price = match (&self.model, settings::value(src, "MODEL_PRICES")) {
-            (Some(model), Some(raw)) => prices::parse(&raw)
-                .ok()
-                .and_then(|p| prices::find(&p, model).copied()),
+        self.price = match (&self.model, crate::team::model_prices(src)) {
+            (Some(model), Ok(p)) => prices::find(&p, model).copied(),
             _ => None,
         };
     }

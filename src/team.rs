@@ -12,9 +12,12 @@ use crate::host::{Host, KeyValue};
 use crate::keys::{cooldown_record_key, CooldownBook};
 use crate::limits::{self, Refused};
 use crate::model_routes::{self, ModelRoute, Strategy};
+use crate::prices::Price;
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
 use crate::upstream::{Forward, Planned};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The response header naming the route target that answered.
 pub const ROUTE_HEADER: &str = "x-llm-proxy-route";
@@ -34,7 +37,7 @@ pub fn authenticate(
     let clients = match client_keys(src) {
         Ok(keys) => keys,
         Err(e) if !candidates.is_empty() => return Err(e),
-        Err(_) => Vec::new(),
+        Err(_) => Rc::new(Vec::new()),
     };
     if !candidates.is_empty() {
         if let Some(key) = client_keys::find(&clients, &candidates) {
@@ -69,26 +72,57 @@ pub fn authenticate(
     ))
 }
 
-/// `PROXY_KEYS`, parsed (empty when unset).
-pub fn client_keys(src: &dyn SettingSource) -> Result<Vec<ClientKey>, ErrorReply> {
-    match settings::value(src, "PROXY_KEYS") {
-        None => Ok(Vec::new()),
-        Some(raw) if raw.trim().is_empty() => Ok(Vec::new()),
-        Some(raw) => {
-            client_keys::parse(&raw).map_err(|e| ErrorReply::misconfigured("PROXY_KEYS", &e))
+/// A setting parsed once per value: an instance that serves many requests
+/// (WASIp3) parses `PROXY_KEYS`, `MODEL_ROUTES` and `MODEL_PRICES` again only
+/// when the value changes.
+struct Parsed<T>(RefCell<Option<(String, Rc<T>)>>);
+
+impl<T> Parsed<T> {
+    const fn new() -> Self {
+        Parsed(RefCell::new(None))
+    }
+
+    fn get(
+        &self,
+        src: &dyn SettingSource,
+        name: &str,
+        parse: fn(&str) -> Result<T, String>,
+        empty: fn() -> T,
+    ) -> Result<Rc<T>, ErrorReply> {
+        let raw = match settings::value(src, name) {
+            Some(raw) if !raw.trim().is_empty() => raw,
+            _ => return Ok(Rc::new(empty())),
+        };
+        if let Some((known, parsed)) = &*self.0.borrow() {
+            if *known == raw {
+                return Ok(parsed.clone());
+            }
         }
+        let parsed = Rc::new(parse(&raw).map_err(|e| ErrorReply::misconfigured(name, &e))?);
+        *self.0.borrow_mut() = Some((raw, parsed.clone()));
+        Ok(parsed)
     }
 }
 
+thread_local! {
+    static KEYS: Parsed<Vec<ClientKey>> = const { Parsed::new() };
+    static ROUTES: Parsed<Vec<ModelRoute>> = const { Parsed::new() };
+    static PRICES: Parsed<Vec<(String, Price)>> = const { Parsed::new() };
+}
+
+/// `PROXY_KEYS`, parsed (empty when unset).
+pub fn client_keys(src: &dyn SettingSource) -> Result<Rc<Vec<ClientKey>>, ErrorReply> {
+    KEYS.with(|p| p.get(src, "PROXY_KEYS", client_keys::parse, Vec::new))
+}
+
 /// `MODEL_ROUTES`, parsed (empty when unset).
-pub fn model_routes(src: &dyn SettingSource) -> Result<Vec<ModelRoute>, ErrorReply> {
-    match settings::value(src, "MODEL_ROUTES") {
-        None => Ok(Vec::new()),
-        Some(raw) if raw.trim().is_empty() => Ok(Vec::new()),
-        Some(raw) => {
-            model_routes::parse(&raw).map_err(|e| ErrorReply::misconfigured("MODEL_ROUTES", &e))
-        }
-    }
+pub fn model_routes(src: &dyn SettingSource) -> Result<Rc<Vec<ModelRoute>>, ErrorReply> {
+    ROUTES.with(|p| p.get(src, "MODEL_ROUTES", model_routes::parse, Vec::new))
+}
+
+/// `MODEL_PRICES`, parsed (empty when unset).
+pub fn model_prices(src: &dyn SettingSource) -> Result<Rc<Vec<(String, Price)>>, ErrorReply> {
+    PRICES.with(|p| p.get(src, "MODEL_PRICES", crate::prices::parse, Vec::new))
 }
 
 /// Counts one request of a client key with limits, or refuses it (429 with

@@ -63,10 +63,10 @@ pub fn add_routes(
     src: &dyn SettingSource,
     caller: &crate::client_keys::Caller,
 ) -> Result<(), crate::errors::ErrorReply> {
-    for r in crate::team::model_routes(src)? {
+    for r in crate::team::model_routes(src)?.iter() {
         if caller.allows(&r.name) {
             plan.static_models.push(ModelEntry {
-                id: r.name,
+                id: r.name.clone(),
                 object: "model",
                 created: 0,
                 owned_by: "llm-proxy".into(),
