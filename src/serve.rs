@@ -1,6 +1,6 @@
 //! What both host edges (WASIp2 and WASIp3) do around their I/O, as plain
-//! functions: the log line, the attempt loop's bookkeeping between two
-//! sends, and turning fetched model lists and key checks into replies. The
+//! functions: the attempt loop's bookkeeping between two sends (a key's
+//! cooldown, the next key, a route's next target), and turning fetched model lists and key checks into replies. The
 //! edges differ only in how they send, wait and stream.
 
 use crate::errors::ErrorReply;
@@ -9,7 +9,6 @@ use crate::handlers::models::{self, ModelsPlan};
 use crate::handlers::status::{self, StatusPlan};
 use crate::host::Host;
 use crate::reply::Reply;
-use crate::request::RequestHead;
 use crate::upstream::Forward;
 
 /// What one fetch of a fan-out (model lists, key checks, a token) gave:
@@ -21,38 +20,6 @@ pub const MODELS_MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Largest token-endpoint answer read.
 pub const TOKEN_MAX_BODY: usize = 1024 * 1024;
-
-/// The access-log line of one request (no secrets: the path is the client's
-/// own, control characters removed and cut at 200 characters). `instance`:
-/// which instance served it and how many requests that instance had begun
-/// by then (WASIp3 instances serve many; a WASIp2 edge passes `None`).
-pub fn log_line(
-    head: &RequestHead,
-    route: &str,
-    provider: Option<&str>,
-    status: u16,
-    upstream_status: Option<u16>,
-    ms: f64,
-    instance: Option<(u32, u32)>,
-) -> String {
-    let path: String = head
-        .path
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    let instance = instance.map_or(String::new(), |(id, n)| format!(" instance={id:08x}#{n}"));
-    format!(
-        "llm-proxy method={} path={} route={} provider={} status={} upstream_status={} ms={:.2}{instance}\n",
-        head.method,
-        path,
-        route,
-        provider.unwrap_or("-"),
-        status,
-        upstream_status.map_or("-".to_string(), |s| s.to_string()),
-        ms
-    )
-}
 
 /// Writes one line to stderr in one host call (`eprintln!` writes piece by
 /// piece, unbuffered).
@@ -107,6 +74,36 @@ pub fn after_attempt(
     Next::Retry {
         wait_ms: failover::wait_ms(failures, retry_after, now, host.random_u64()),
     }
+}
+
+/// After attempt outcome `outcome` was to be answered (`next`): a model
+/// route's next target instead, when the outcome is one to fall back on
+/// (429, 5xx, timeout, unreachable; not a request the host refused to build)
+/// and the route has one. `fwd` becomes that target's plan, logged, and the
+/// ledger follows it; the edge then sends it with a body of its own.
+#[allow(clippy::too_many_arguments)]
+pub fn next_target(
+    fwd: &mut Forward,
+    next: Next,
+    invalid: bool,
+    outcome: Outcome,
+    retry_after: Option<&str>,
+    host: &dyn Host,
+    ledger: &mut crate::ledger::Ledger,
+    src: &dyn crate::settings::SettingSource,
+) -> bool {
+    let from = fwd.first().provider.clone();
+    if next != Next::Answer || invalid || !crate::team::next_target(fwd, outcome, retry_after, host)
+    {
+        return false;
+    }
+    log(&format!(
+        "llm-proxy route={} fallback from provider={from} outcome={outcome:?} to={}\n",
+        fwd.route.as_deref().unwrap_or("-"),
+        fwd.model.as_deref().unwrap_or("-"),
+    ));
+    ledger.forwarding(fwd, src);
+    true
 }
 
 /// The headers the client's answer gets besides the upstream's: what the
@@ -326,31 +323,6 @@ mod tests {
             .headers
             .iter()
             .any(|(n, v)| n == "x-llm-proxy-attempts" && v == "1"));
-    }
-
-    #[test]
-    fn the_log_line_names_what_happened_without_control_characters() {
-        let head = RequestHead::new("GET", "/v1/models\r\nx", Vec::new());
-        let line = log_line(&head, "models", None, 200, Some(201), 1.234, None);
-        assert_eq!(
-            line,
-            "llm-proxy method=GET path=/v1/modelsx route=models provider=- status=200 upstream_status=201 ms=1.23\n"
-        );
-        let line = log_line(
-            &head,
-            "models",
-            Some("groq"),
-            200,
-            None,
-            0.5,
-            Some((0xab, 7)),
-        );
-        assert!(
-            line.ends_with(
-                "provider=groq status=200 upstream_status=- ms=0.50 instance=000000ab#7\n"
-            ),
-            "{line}"
-        );
     }
 
     #[test]

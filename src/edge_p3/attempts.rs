@@ -17,7 +17,6 @@ use crate::outgoing::UpstreamRequest;
 use crate::request::RequestHead;
 use crate::serve::{self, Next};
 use crate::settings::{self, SettingSource};
-use crate::team;
 use crate::upstream::Forward;
 use std::sync::Arc;
 use wasip3::http::types::{Request, Response};
@@ -135,19 +134,18 @@ pub async fn forward(
             invalid,
             host,
         );
-        if next == Next::Answer
-            && !invalid
-            && team::next_target(&mut fwd, outcome, retry_after.as_deref(), host)
-        {
+        if serve::next_target(
+            &mut fwd,
+            next,
+            invalid,
+            outcome,
+            retry_after.as_deref(),
+            host,
+            &mut ledger,
+            src,
+        ) {
             // The route's next target, with a body of its own.
             drop(result);
-            serve::log(&format!(
-                "llm-proxy route={} fallback from provider={} outcome={outcome:?} to={}\n",
-                fwd.route.as_deref().unwrap_or("-"),
-                up.provider,
-                fwd.model.as_deref().unwrap_or("-"),
-            ));
-            ledger.forwarding(&fwd, src);
             body = ClientBody::Bytes(
                 fwd.first()
                     .body
