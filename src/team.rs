@@ -222,17 +222,54 @@ pub fn target_order(route: &ModelRoute, host: &dyn Host) -> Vec<usize> {
     };
     let mut order = route.order(counter, random);
     if order.len() > 1 {
-        if let Some(store) = route_store(host) {
-            let book = CooldownBook::load(store, &cooldown_setting(&route.name));
-            if !book.entries.is_empty() {
-                let now = host.now_ms();
-                let cooling = |i: &usize| book.cooling_until(&route.targets[*i], now).is_some();
-                // Stable: the ready ones in order, then the cooling ones.
-                order.sort_by_key(|i| cooling(i));
-            }
+        let book = cooldowns(host, &route.name);
+        if !book.entries.is_empty() {
+            let now = host.now_ms();
+            let cooling = |i: &usize| book.cooling_until(&route.targets[*i], now).is_some();
+            // Stable: the ready ones in order, then the cooling ones.
+            order.sort_by_key(|i| cooling(i));
         }
     }
     order
+}
+
+/// How long an instance reuses the shared store's cooldown record of a
+/// route before reading it again: a store read per request would cost
+/// every routed request a store call; another instance's cooldown is seen
+/// this much later.
+pub const COOLDOWN_READ_MS: u64 = 1_000;
+
+fn book_copy_key(route: &str) -> String {
+    format!("llm-proxy/route-cooldown-copy/{route}")
+}
+
+/// The cooldowns of `route`'s targets: the instance's copy when it is
+/// fresh (an instance that serves many requests), else the store's record.
+fn cooldowns(host: &dyn Host, route: &str) -> CooldownBook {
+    let setting = cooldown_setting(route);
+    let (Some(store), Some(memory)) = (host.store(), host.memory()) else {
+        return route_store(host)
+            .map(|s| CooldownBook::load(s, &setting))
+            .unwrap_or_default();
+    };
+    let now = host.now_ms();
+    let copy = memory.get(&book_copy_key(route)).and_then(|raw| {
+        let text = String::from_utf8(raw).ok()?;
+        let (read, book) = text.split_once('\n')?;
+        let read: u64 = read.parse().ok()?;
+        (now.saturating_sub(read) < COOLDOWN_READ_MS).then(|| CooldownBook::decode(book.as_bytes()))
+    });
+    copy.unwrap_or_else(|| {
+        let book = CooldownBook::load(store, &setting);
+        keep_copy(memory, route, &book, now);
+        book
+    })
+}
+
+fn keep_copy(memory: &dyn KeyValue, route: &str, book: &CooldownBook, now: u64) {
+    let mut raw = format!("{now}\n").into_bytes();
+    raw.extend(book.encode(now));
+    memory.set(&book_copy_key(route), &raw);
 }
 
 /// Chains `plans` (one per target, in order) into one plan whose every
@@ -313,6 +350,9 @@ pub fn next_target(
         let mut book = CooldownBook::load(store, &setting);
         book.mark(target, now.saturating_add(ms.max(1)));
         store.set(&cooldown_record_key(&setting), &book.encode(now));
+        if let (Some(memory), Some(_)) = (host.memory(), host.store()) {
+            keep_copy(memory, route, &book, now);
+        }
     }
     match fwd.fallback.take() {
         Some(next) => {

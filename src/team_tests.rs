@@ -539,3 +539,34 @@ fn the_model_list_has_the_routes_a_key_may_use() {
     assert_eq!(names("admin-key"), ["claude-sonnet-4-5", "rr", "smart"]);
     assert_eq!(names("alice-key"), ["smart"]);
 }
+
+#[test]
+fn an_instance_reads_a_routes_cooldowns_at_most_once_a_second() {
+    let src = settings(&[]);
+    let h = FakeHost::new().with_memory();
+    h.now.set(NOW);
+    let body = r#"{"model":"smart","messages":[]}"#;
+    forward(plan("/v1/chat/completions", "admin-key", body, &src, &h));
+    h.reset_calls();
+    let fwd = forward(plan("/v1/chat/completions", "admin-key", body, &src, &h));
+    assert_eq!(fwd.first().provider, "openai");
+    assert_eq!(h.calls().store_get, 0, "{:?}", h.calls());
+    // Another instance cools the first target down: seen within a second.
+    let store = h.store.as_ref().unwrap();
+    let mut book = CooldownBook::default();
+    book.mark("openai/gpt-4.1", NOW + 60_000);
+    store.set(&cooldown_record_key("route/smart"), &book.encode(NOW));
+    h.now.set(NOW + 500);
+    let fwd = forward(plan("/v1/chat/completions", "admin-key", body, &src, &h));
+    assert_eq!(fwd.first().provider, "openai");
+    h.now.set(NOW + 1_000);
+    let fwd = forward(plan("/v1/chat/completions", "admin-key", body, &src, &h));
+    assert_eq!(fwd.first().provider, "anthropic");
+    // This instance's own failure is seen at once.
+    h.now.set(NOW + 120_000);
+    let mut fwd = forward(plan("/v1/chat/completions", "admin-key", body, &src, &h));
+    assert_eq!(fwd.first().provider, "openai");
+    assert!(next_target(&mut fwd, Outcome::Status(503), None, &h));
+    let fwd = forward(plan("/v1/chat/completions", "admin-key", body, &src, &h));
+    assert_eq!(fwd.first().provider, "anthropic");
+}
