@@ -131,7 +131,7 @@ fn when_every_attempt_fails_the_last_failure_is_relayed() {
 
 #[test]
 fn unreachable_upstream_is_retried_then_502_with_the_count() {
-    let closed = free_port();
+    let closed = closed_port();
     let proxy = Proxy::start(&env(&[
         ("PROXY_API_KEY", PROXY_KEY),
         ("OPENAI_API_KEY", "k0"),

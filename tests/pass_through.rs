@@ -473,7 +473,7 @@ fn workers_ai_account_id_is_validated() {
 
 #[test]
 fn unreachable_upstream_is_502_and_slow_upstream_is_504() {
-    let closed = free_port();
+    let closed = closed_port();
     let slow = Mock::start(|_| MockResponse {
         delay: Duration::from_secs(4),
         ..MockResponse::json(200, "{}")

@@ -428,6 +428,14 @@ fn children_of(pid: u32) -> Vec<u32> {
         .collect()
 }
 
+/// A loopback port nothing listens on and no test takes: port 1 (tcpmux),
+/// below the ephemeral range [`free_port`] hands out. (A port `free_port`
+/// gave and closed again can be taken by a server another test starts
+/// meanwhile, which then answers.)
+pub fn closed_port() -> u16 {
+    1
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
