@@ -91,11 +91,9 @@ pub fn plan_body(
         Err(e) => return refuse(e),
     };
     let restricted = caller.filter(|c| c.restricted());
-    if restricted.is_some() && route == BodyRoute::Universal {
-        // The Universal Endpoint names its providers in the body: all models.
-        if let Some(c) = restricted.filter(|c| !c.allows("*")) {
-            return refuse(team::not_allowed(c, "*"));
-        }
+    // The Universal Endpoint names its providers in the body: all models.
+    if let Some(c) = restricted.filter(|c| route == BodyRoute::Universal && !c.allows("*")) {
+        return refuse(team::not_allowed(c, "*"));
     }
     let named = if routes.is_empty() && restricted.is_none() {
         None
