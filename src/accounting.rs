@@ -271,6 +271,8 @@ mod tests {
             name: name.into(),
             sha256: [0; 32],
             models: vec![],
+            gateways: vec![],
+            pass_through: vec![],
             rpm: Some(5),
             tpm: None,
             daily_tokens: None,

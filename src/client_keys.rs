@@ -1,5 +1,6 @@
-//! Per-client keys (issue 20, not yet routed): `PROXY_KEYS`, a JSON list of
-//! `{"name", "sha256", "models", "rpm", "tpm", "daily_tokens", "expires"}`.
+//! Per-client keys: `PROXY_KEYS`, a JSON list of `{"name", "sha256",
+//! "models", "gateways", "pass_through", "rpm", "tpm", "daily_tokens",
+//! "expires"}`.
 //! Settings hold only each key's SHA-256 (hex); a presented key is hashed
 //! and compared with every entry in constant time. Pure: parsing, finding
 //! the key, its model list and its expiry; the limits are counted elsewhere.
@@ -14,8 +15,13 @@ pub struct ClientKey {
     pub name: String,
     pub sha256: [u8; 32],
     /// Patterns: `provider/model`, `provider/*`, `*`, or a route name.
-    /// Empty: every model.
+    /// Empty: every model (the entry left `models` out; `[]` is refused).
     pub models: Vec<String>,
+    /// Gateway names the key may name with `/g/{name}/`.
+    pub gateways: Vec<String>,
+    /// Pass-through path prefixes (`/openai/v1/files`, `/openai`) the key may
+    /// reach beyond a provider's inference and model-list endpoints.
+    pub pass_through: Vec<String>,
     /// Requests per minute.
     pub rpm: Option<u64>,
     /// Tokens (input + output) per minute.
@@ -37,9 +43,20 @@ impl ClientKey {
             .is_some_and(|e| (now_ms / 1000) as i128 >= i128::from(e))
     }
 
-    /// Whether the key may use `model` as the client named it: a
-    /// `provider/model`, or a route's name, which must be listed as it is
-    /// (`openai/*` does not open a route whose targets are OpenAI's).
+    /// Whether any token limit is set (each request's tokens are reserved
+    /// and settled, and its usage must be readable).
+    pub fn limits_tokens(&self) -> bool {
+        self.tpm.is_some() || self.daily_tokens.is_some()
+    }
+
+    /// Whether the key may use the model route `name`: listed by its exact
+    /// name, or `*` (`openai/*` never opens a route, whatever its name).
+    pub fn allows_route(&self, name: &str) -> bool {
+        self.models.is_empty() || self.models.iter().any(|p| p == "*" || p == name)
+    }
+
+    /// Whether the key may use `model` (a `provider/model`) as the client
+    /// named it. Routes are checked with [`ClientKey::allows_route`].
     pub fn allows(&self, model: &str) -> bool {
         if self.models.is_empty() {
             return true;
@@ -91,6 +108,11 @@ impl Caller {
         self.key.as_ref().is_none_or(|k| k.allows(model))
     }
 
+    /// Whether the caller may use the model route `name`.
+    pub fn allows_route(&self, name: &str) -> bool {
+        self.key.as_ref().is_none_or(|k| k.allows_route(name))
+    }
+
     /// Whether the caller's model list is restricted at all.
     pub fn restricted(&self) -> bool {
         self.key.as_ref().is_some_and(|k| !k.models.is_empty())
@@ -137,7 +159,15 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
     if let Some(k) = o.keys().find(|k| {
         !matches!(
             k.as_str(),
-            "name" | "sha256" | "models" | "rpm" | "tpm" | "daily_tokens" | "expires"
+            "name"
+                | "sha256"
+                | "models"
+                | "gateways"
+                | "pass_through"
+                | "rpm"
+                | "tpm"
+                | "daily_tokens"
+                | "expires"
         )
     }) {
         return Err(format!(
@@ -153,15 +183,41 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
         .ok_or_else(|| {
             format!("key '{who}': 'sha256' must be the key's SHA-256 as 64 hex digits")
         })?;
-    let models = match o.get("models") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|m| m.as_str().map(|s| s.trim().to_string()))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| format!("key '{who}': 'models' must be a list of strings"))?,
-        Some(_) => return Err(format!("key '{who}': 'models' must be a list of strings")),
+    let strings = |field: &str| -> Result<Option<Vec<String>>, String> {
+        match o.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|m| m.as_str().map(|s| s.trim().to_string()))
+                .collect::<Option<Vec<_>>>()
+                .map(Some)
+                .ok_or_else(|| format!("key '{who}': '{field}' must be a list of strings")),
+            Some(_) => Err(format!("key '{who}': '{field}' must be a list of strings")),
+        }
     };
+    let models = match strings("models")? {
+        None => Vec::new(),
+        Some(m) if m.is_empty() => {
+            return Err(format!(
+                "key '{who}': 'models' is empty; list the models and routes it may use, \
+                 or leave 'models' out for every one"
+            ))
+        }
+        Some(m) => m,
+    };
+    let gateways = strings("gateways")?.unwrap_or_default();
+    if let Some(i) = gateways.iter().position(|g| !crate::gateway::valid_name(g)) {
+        return Err(format!(
+            "key '{who}': 'gateways' entry {i} must match [A-Za-z0-9_-]{{1,64}}"
+        ));
+    }
+    let pass_through = strings("pass_through")?.unwrap_or_default();
+    if let Some(i) = pass_through.iter().position(|p| !valid_prefix(p)) {
+        return Err(format!(
+            "key '{who}': 'pass_through' entry {i} must be a path like '/openai/v1/files' \
+             (a leading '/', then the provider, no '.', '..', '%', '?' or '*')"
+        ));
+    }
     let limit = |field: &str| -> Result<Option<u64>, String> {
         match o.get(field) {
             None | Some(Value::Null) => Ok(None),
@@ -182,11 +238,34 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
         name,
         sha256,
         models,
+        gateways,
+        pass_through: pass_through
+            .into_iter()
+            .map(|p| p.trim_end_matches('/').to_string())
+            .collect(),
         rpm: limit("rpm")?,
         tpm: limit("tpm")?,
         daily_tokens: limit("daily_tokens")?,
         expires,
     })
+}
+
+/// A `pass_through` grant: `/{provider}` or a path below it, plain
+/// segments only.
+fn valid_prefix(p: &str) -> bool {
+    let Some(rest) = p.strip_prefix('/') else {
+        return false;
+    };
+    let rest = rest.trim_end_matches('/');
+    !rest.is_empty()
+        && rest.split('/').all(|s| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.bytes().all(|b| {
+                    b.is_ascii_graphic() && !matches!(b, b'%' | b'?' | b'#' | b'*' | b'\\')
+                })
+        })
 }
 
 /// Parses `PROXY_KEYS`; names must be unique.

@@ -29,6 +29,8 @@ pub struct ErrorReply {
     pub code: &'static str,
     /// Seconds for a `Retry-After` header (a limit that refused).
     pub retry_after: Option<u64>,
+    /// The methods for an `Allow` header (a 405).
+    pub allow: Option<&'static str>,
 }
 
 impl ErrorReply {
@@ -44,6 +46,7 @@ impl ErrorReply {
             kind,
             code,
             retry_after: None,
+            allow: None,
         }
     }
 
@@ -104,9 +107,16 @@ impl ErrorReply {
         r
     }
 
-    fn retry_header(&self) -> Option<(String, String)> {
-        self.retry_after
-            .map(|s| ("retry-after".to_string(), s.to_string()))
+    /// `Retry-After` and `Allow`, when the error has them.
+    fn retry_header(&self) -> Vec<(String, String)> {
+        let mut h = Vec::new();
+        if let Some(s) = self.retry_after {
+            h.push(("retry-after".to_string(), s.to_string()));
+        }
+        if let Some(methods) = self.allow {
+            h.push(("allow".to_string(), methods.to_string()));
+        }
+        h
     }
 
     /// Anthropic's error `type` for this error's status.

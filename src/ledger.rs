@@ -11,7 +11,7 @@
 use crate::accounting;
 use crate::client_keys::Caller;
 use crate::host::Host;
-use crate::limits;
+use crate::limits::{self, Reservation};
 use crate::pipeline::Decided;
 use crate::prices::{self, Price};
 use crate::request::RequestHead;
@@ -21,8 +21,23 @@ use crate::upstream::Forward;
 use crate::usage::{Usage, UsageTap};
 use serde_json::{json, Value};
 
-/// The response header that names a request.
+/// The response header that names a request (the provider's own id when
+/// its answer has one, else the proxy's).
 pub const REQUEST_ID: &str = "x-request-id";
+
+/// The response header that always carries the proxy's own id of a request.
+pub const PROXY_REQUEST_ID: &str = "x-llm-proxy-request-id";
+
+/// The headers that name a request to its client: the proxy's id in
+/// [`PROXY_REQUEST_ID`], and in [`REQUEST_ID`] too unless the answer
+/// already has one (the provider's, which its SDK shows as the request id).
+pub fn id_headers(id: &str, answer_has_one: bool) -> Vec<(&'static str, String)> {
+    let mut h = vec![(PROXY_REQUEST_ID, id.to_string())];
+    if !answer_has_one {
+        h.push((REQUEST_ID, id.to_string()));
+    }
+    h
+}
 
 /// The client's `x-request-id` when it is 1–128 characters of
 /// `A-Z a-z 0-9 . _ : - / + =`, else a new one (32 hex digits).
@@ -61,6 +76,11 @@ pub struct Ledger {
     price: Option<Price>,
     /// Whether the request reached a provider (only then is usage counted).
     forwarded: bool,
+    /// The tokens its admission reserved against the key's limits, settled
+    /// when it finishes.
+    pub reserved: Option<Reservation>,
+    /// The provider's own id of its answer (`x-request-id` or `request-id`).
+    pub upstream_request_id: Option<String>,
 }
 
 impl Ledger {
@@ -88,6 +108,8 @@ impl Ledger {
             instance: None,
             price: None,
             forwarded: false,
+            reserved: None,
+            upstream_request_id: None,
         }
     }
 
@@ -96,6 +118,7 @@ impl Ledger {
         self.api = d.route;
         self.caller = d.caller.clone();
         self.provider = d.provider.clone();
+        self.reserved = d.reserved;
     }
 
     /// The plan (target) about to be sent: provider, model, route, price.
@@ -108,6 +131,25 @@ impl Ledger {
             (Some(model), Ok(p)) => prices::find(&p, model).copied(),
             _ => None,
         };
+    }
+
+    /// The tokens a request is charged against its key's limits: its
+    /// answer's usage; without one, nothing when it reached no provider or
+    /// the provider refused it, else its reservation (what was spent could
+    /// not be read).
+    fn used(&self, reserved: &Reservation, usage: Option<Usage>) -> u64 {
+        match usage {
+            Some(u) => u.total(),
+            None if !self.forwarded => 0,
+            None if self
+                .upstream_status
+                .is_some_and(|s| !(200..300).contains(&s)) =>
+            {
+                0
+            }
+            None if self.upstream_status.is_none() => 0,
+            None => reserved.tokens,
+        }
     }
 
     /// The log line (one JSON object and a newline).
@@ -134,6 +176,7 @@ impl Ledger {
             "cached_tokens": tokens(|u| u.cached),
             "reasoning_tokens": tokens(|u| u.reasoning),
             "cost_usd": cost_micros.map(|c| c as f64 / 1e6),
+            "upstream_request_id": self.upstream_request_id,
         });
         if let Some((id, n)) = self.instance {
             v["instance"] = Value::from(format!("{id:08x}#{n}"));
@@ -152,13 +195,15 @@ impl Ledger {
         };
         // Counted for client keys (the all-access key's use is in the log).
         let key = self.caller.as_ref().and_then(|c| c.key.as_ref());
-        if let (true, Some(key), Some(store)) = (self.forwarded, key, host.store()) {
+        if let (Some(key), Some(store)) = (key, host.store()) {
             let now_ms = host.now_ms();
-            let day = accounting::day_of(now_ms);
-            let cost = cost.unwrap_or(0);
-            accounting::record(store, host.memory(), &key.name, &day, usage, cost);
-            if let Some(u) = &usage {
-                limits::add_tokens(store, key, now_ms, u.total());
+            if self.forwarded {
+                let day = accounting::day_of(now_ms);
+                let cost = cost.unwrap_or(0);
+                accounting::record(store, host.memory(), &key.name, &day, usage, cost);
+            }
+            if let Some(reserved) = &self.reserved {
+                limits::settle(store, key, reserved, self.used(reserved, usage), now_ms);
             }
         }
         self.line(usage, cost, now_ns)

@@ -31,6 +31,7 @@ pub mod credentials;
 pub mod errors;
 pub mod failover;
 pub mod gateway;
+pub mod grant;
 pub mod handlers;
 pub mod host;
 pub mod keys;

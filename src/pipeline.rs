@@ -5,6 +5,7 @@ use crate::accounting;
 use crate::client_keys::Caller;
 use crate::errors::{Dialect, ErrorReply};
 use crate::gateway::{self, GatewayTarget};
+use crate::grant::{self, Endpoint};
 use crate::handlers::models::{self, ModelsPlan};
 use crate::handlers::status::{self, StatusPlan};
 use crate::handlers::{
@@ -12,6 +13,7 @@ use crate::handlers::{
 };
 use crate::host::Host;
 use crate::keys::KeySelection;
+use crate::limits::{self, Reservation};
 use crate::reply::Reply;
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
@@ -36,6 +38,8 @@ pub enum Decision {
         limit: u64,
         selection: Option<KeySelection>,
         gateway: Option<GatewayTarget>,
+        /// Request headers the caller's grant removed (named to the client).
+        dropped: Vec<String>,
     },
     /// Fetch these model lists concurrently and merge them.
     Models(ModelsPlan),
@@ -60,12 +64,18 @@ pub enum BodyRoute {
     Universal,
     /// `POST /v1beta/models/{model}:{method}` (or `/v1/`): the Gemini API.
     Gemini(GeminiCall),
+    /// A pass-through request of a token-limited client key: its body is
+    /// read for the estimate (and a stream asked for its usage), then sent
+    /// as planned.
+    PassThrough(Box<Forward>, Endpoint),
 }
 
 pub use crate::upstream::Planned;
 
 /// Plans a [`Decision::WithBody`] once its body has been read: a model
 /// route is planned once per target; a client key's model list is checked.
+/// (Without the grant's dropped headers or a reservation to keep: see
+/// [`plan_granted`], which the edges call.)
 #[allow(clippy::too_many_arguments)]
 pub fn plan_body(
     route: BodyRoute,
@@ -77,7 +87,150 @@ pub fn plan_body(
     gateway: Option<&GatewayTarget>,
     caller: Option<&Caller>,
 ) -> Planned {
+    let all = Caller::all_access();
+    let caller = caller.unwrap_or(&all);
+    plan_granted(
+        route,
+        head,
+        body,
+        src,
+        host,
+        selection,
+        gateway,
+        caller,
+        &[],
+        &mut None,
+    )
+}
+
+/// What plan checks read of a body's top level, in one borrowed pass.
+#[derive(Default)]
+struct BodyFacts {
+    /// The body's `model` (the Gemini path's for the Gemini API).
+    model: Option<String>,
+    /// A model list of the body's own (OpenRouter's `models`).
+    models: Vec<String>,
+    /// The most output tokens it asks for.
+    max_output: Option<u64>,
+    /// Whether it asks for a stream.
+    stream: bool,
+}
+
+impl BodyFacts {
+    fn read(route: &BodyRoute, body: &[u8]) -> BodyFacts {
+        use crate::translate::raw::{as_bool, as_str, as_u64, items, parse_object, Fields};
+        let mut facts = BodyFacts::default();
+        if let BodyRoute::Gemini(call) = route {
+            facts.model = Some(call.model.clone());
+            facts.stream = call.method == gemini::Method::Stream;
+        }
+        let Ok(top) = parse_object::<Fields>(body) else {
+            return facts;
+        };
+        if !matches!(route, BodyRoute::Gemini(_) | BodyRoute::Universal) {
+            facts.model = top.get("model").and_then(as_str).map(|m| m.into_owned());
+            facts.stream = top.get("stream").and_then(as_bool) == Some(true) || facts.stream;
+        }
+        if let Some(list) = top.get("models").and_then(items) {
+            facts.models = list
+                .into_iter()
+                .map(|m| as_str(m).map_or_else(|| m.get().to_string(), |s| s.into_owned()))
+                .collect();
+        }
+        let nested = |outer: &str, inner: &str| {
+            top.get(outer)
+                .and_then(Fields::of)
+                .and_then(|f| f.get(inner))
+                .and_then(as_u64)
+        };
+        facts.max_output = ["max_tokens", "max_completion_tokens", "max_output_tokens"]
+            .iter()
+            .find_map(|f| top.get(f).and_then(as_u64))
+            .or_else(|| nested("generationConfig", "maxOutputTokens"))
+            .or_else(|| nested("generation_config", "max_output_tokens"))
+            .or_else(|| nested("inferenceConfig", "maxTokens"));
+        facts
+    }
+}
+
+/// The tokens a body route's request reserves against its key's limits.
+fn reservation(route: &BodyRoute, body: &[u8], facts: &BodyFacts) -> u64 {
+    let len = body.len() as u64;
+    match route {
+        BodyRoute::CountTokens => 0,
+        BodyRoute::Embeddings => limits::estimate(len, None, false),
+        BodyRoute::Gemini(call) => match call.method {
+            gemini::Method::CountTokens => 0,
+            gemini::Method::Embed | gemini::Method::BatchEmbed => {
+                limits::estimate(len, None, false)
+            }
+            _ => limits::estimate(len, facts.max_output, true),
+        },
+        BodyRoute::PassThrough(fwd, endpoint) => {
+            let method = fwd.first().method.as_str();
+            match endpoint {
+                _ if endpoint.free(method) => 0,
+                Endpoint::Embed => limits::estimate(len, None, false),
+                _ => limits::estimate(len, facts.max_output, true),
+            }
+        }
+        _ => limits::estimate(len, facts.max_output, true),
+    }
+}
+
+/// A 403 for a token-limited key whose request's spending could not be read.
+fn usage_not_readable(caller: &Caller, what: &str) -> ErrorReply {
+    ErrorReply::new(
+        403,
+        "permission_error",
+        "usage_not_readable",
+        format!(
+            "the proxy key '{}' has token limits, and the proxy cannot read what {what} spends",
+            crate::errors::printable(&caller.name)
+        ),
+    )
+}
+
+/// [`plan_body`] with the grant's verdict: the request headers it removed
+/// (`dropped`, named in the answer) and, for a key with limits, the
+/// admission — its reservation kept in `reserved` for the ledger to settle.
+#[allow(clippy::too_many_arguments)]
+pub fn plan_granted(
+    route: BodyRoute,
+    head: &RequestHead,
+    body: &[u8],
+    src: &dyn SettingSource,
+    host: &dyn Host,
+    selection: Option<KeySelection>,
+    gateway: Option<&GatewayTarget>,
+    caller: &Caller,
+    dropped: &[String],
+    reserved: &mut Option<Reservation>,
+) -> Planned {
     let dialect = dialect_of(&head.path);
+    let refuse = |e: ErrorReply| Planned::Reply(e.into_reply_for(dialect));
+    let trust = grant::trust(caller, head);
+    let limited = caller.key.as_ref().is_some_and(|k| k.has_limits());
+    let tokens = caller.key.as_ref().is_some_and(|k| k.limits_tokens());
+    if let BodyRoute::PassThrough(fwd, endpoint) = route {
+        let facts = if tokens {
+            BodyFacts::read(&BodyRoute::PassThrough(fwd.clone(), endpoint), body)
+        } else {
+            BodyFacts::default()
+        };
+        let estimate = reservation(&BodyRoute::PassThrough(fwd.clone(), endpoint), body, &facts);
+        match team::admit(caller, host, estimate) {
+            Ok(r) => *reserved = r,
+            Err(e) => return refuse(e),
+        }
+        return match pass_through::with_body(*fwd, endpoint, body, facts.stream, facts.max_output) {
+            Some(mut fwd) => {
+                fwd.granted(trust, dropped);
+                Planned::Forward(fwd)
+            }
+            None => refuse(usage_not_readable(caller, "this stream")),
+        };
+    }
     let req = Inbound {
         head,
         src,
@@ -85,29 +238,50 @@ pub fn plan_body(
         selection,
         gateway,
     };
-    let refuse = |e: ErrorReply| Planned::Reply(e.into_reply_for(dialect));
     let routes = match team::model_routes(src) {
         Ok(r) => r,
         Err(e) => return refuse(e),
     };
-    let restricted = caller.filter(|c| c.restricted());
+    let restricted = caller.restricted();
     // The Universal Endpoint names its providers in the body: all models.
-    if let Some(c) = restricted.filter(|c| route == BodyRoute::Universal && !c.allows("*")) {
-        return refuse(team::not_allowed(c, "*"));
-    }
-    let named = if routes.is_empty() && restricted.is_none() {
-        None
-    } else {
-        named_model(&route, body)
-    };
-    if let Some(r) = named
-        .as_deref()
-        .and_then(|m| crate::model_routes::find(&routes, m))
-    {
-        if let Some(c) = restricted.filter(|c| !c.allows(&r.name)) {
-            return refuse(team::not_allowed(c, &r.name));
+    if route == BodyRoute::Universal {
+        if let Err(e) = grant::any_model(caller) {
+            return refuse(e);
         }
-        return team::plan_route(r, host, |target| match &route {
+    }
+    let facts = if routes.is_empty() && !restricted && !tokens {
+        BodyFacts::default()
+    } else {
+        BodyFacts::read(&route, body)
+    };
+    let named = facts.model.as_deref();
+    let found = named.and_then(|m| crate::model_routes::find(&routes, m));
+    if let Some(r) = found {
+        if let Err(e) = grant::route(caller, &r.name) {
+            return refuse(e);
+        }
+        // A route's client does not choose models beyond the route's.
+        if !facts.models.is_empty() && caller.key.is_some() && !caller.allows("*") {
+            return refuse(grant::not_allowed(caller, &facts.models[0]));
+        }
+    } else if let (true, Some(model)) = (restricted, named) {
+        let full = canonical(model, &route, src);
+        if let Err(e) = grant::model(caller, model, &full) {
+            return refuse(e);
+        }
+        let provider = full.split_once('/').map_or("", |(p, _)| p);
+        if let Err(e) = grant::body_models(caller, provider, &facts.models) {
+            return refuse(e);
+        }
+    }
+    if limited {
+        match team::admit(caller, host, reservation(&route, body, &facts)) {
+            Ok(r) => *reserved = r,
+            Err(e) => return refuse(e),
+        }
+    }
+    let planned = match found {
+        Some(r) => team::plan_route(r, host, |target| match &route {
             BodyRoute::Gemini(call) => {
                 let call = GeminiCall {
                     model: target.to_string(),
@@ -119,14 +293,44 @@ pub fn plan_body(
                 Ok(body) => plan_one(&route, &req, &body),
                 Err(e) => refuse(e),
             },
-        });
-    }
-    if let (Some(c), Some(model)) = (restricted, &named) {
-        if !c.allows(model) && !c.allows(&canonical(model, &route, src)) {
-            return refuse(team::not_allowed(c, model));
+        }),
+        None => plan_one(&route, &req, body),
+    };
+    match planned {
+        Planned::Forward(mut fwd) => {
+            if tokens && facts.stream && facts.max_output.is_none() && !stream_reports_usage(&fwd) {
+                return refuse(usage_not_readable(caller, "a stream from this provider"));
+            }
+            fwd.granted(trust, dropped);
+            Planned::Forward(fwd)
         }
+        reply => reply,
     }
-    plan_one(&route, &req, body)
+}
+
+/// Whether a streamed answer of every target of `fwd` carries its usage:
+/// not from an OpenAI-compatible chat endpoint that takes no
+/// `stream_options` (the proxy cannot ask it for usage).
+fn stream_reports_usage(fwd: &Forward) -> bool {
+    use crate::translate::ResponseMapping;
+    let mut next = Some(fwd);
+    while let Some(f) = next {
+        let native = matches!(
+            f.response,
+            ResponseMapping::MessagesToChat { .. } | ResponseMapping::ConverseToChat { .. }
+        );
+        let takes_options =
+            crate::providers::spec(&f.first().provider).is_none_or(|s| match s.params {
+                crate::providers::ParamPolicy::Only(p) => p.contains(&"stream_options"),
+                crate::providers::ParamPolicy::OpenAiExcept(p) => !p.contains(&"stream_options"),
+                crate::providers::ParamPolicy::OpenAi => true,
+            });
+        if !native && !takes_options {
+            return false;
+        }
+        next = f.fallback.as_deref();
+    }
+    true
 }
 
 /// One plan of `route` for `body`.
@@ -146,21 +350,9 @@ fn plan_one(route: &BodyRoute, req: &Inbound, body: &[u8]) -> Planned {
                 "the Universal Endpoint needs a gateway",
             )),
         },
+        BodyRoute::PassThrough(fwd, _) => Ok(Planned::Forward((**fwd).clone())),
     };
     planned.unwrap_or_else(|e| Planned::Reply(e.into_reply_for(dialect)))
-}
-
-/// The model a body route's request names (the body's top-level `model`,
-/// or the Gemini path's), when it can be read; the plan reports a body it
-/// cannot read.
-fn named_model(route: &BodyRoute, body: &[u8]) -> Option<String> {
-    match route {
-        BodyRoute::Gemini(call) => Some(call.model.clone()),
-        BodyRoute::Universal => None,
-        _ => chat::parse_top_level(body)
-            .ok()
-            .and_then(|top| chat::model_of(&top).ok()),
-    }
 }
 
 /// `model` as `provider/model`: a bare name on the Messages API is
@@ -200,6 +392,13 @@ pub struct Decided {
     pub dialect: Dialect,
     /// Who sent it (once authenticated).
     pub caller: Option<Caller>,
+    /// The request head as the caller's grant lets it go on (a client key's
+    /// account and gateway headers removed), when that differs from the
+    /// head received: the edge uses it from here on.
+    pub head: Option<RequestHead>,
+    /// What the admission reserved against the caller's limits (settled by
+    /// the ledger when the request ends).
+    pub reserved: Option<Reservation>,
 }
 
 impl Decided {
@@ -211,6 +410,8 @@ impl Decided {
             warning: None,
             dialect: Dialect::OpenAi,
             caller: None,
+            head: None,
+            reserved: None,
         }
     }
 
@@ -224,6 +425,8 @@ impl Decided {
             warning,
             dialect: Dialect::OpenAi,
             caller: None,
+            head: None,
+            reserved: None,
         }
     }
 
@@ -287,13 +490,20 @@ fn decide_inner(head: &RequestHead, src: &dyn SettingSource, host: &dyn Host) ->
         Ok(c) => c,
         Err(e) => return Decided::error("auth", e),
     };
+    // The grant, before anything is planned: what this caller may send on.
+    let trust = grant::trust(&caller, head);
+    let granted = grant::head(&caller, head);
+    let (head, dropped): (&RequestHead, Vec<String>) = match &granted {
+        Some((h, d)) => (h, d.clone()),
+        None => (head, Vec::new()),
+    };
 
     // `/g/{gateway}/...`: this request's gateway, prefix removed; otherwise the default one.
     let gateway = match path.strip_prefix("/g/") {
         Some(after) => {
             let (name, rest) = after.split_at(after.find('/').unwrap_or(after.len()));
             path = if rest.is_empty() { "/" } else { rest };
-            gateway::explicit(name, src).map(Some)
+            grant::gateway(&caller, name).and_then(|()| gateway::explicit(name, src).map(Some))
         }
         None => gateway::default_gateway(src),
     };
@@ -318,17 +528,57 @@ fn decide_inner(head: &RequestHead, src: &dyn SettingSource, host: &dyn Host) ->
         gateway: gateway.as_ref(),
         caller: &caller,
     };
-    let mut decided = own_api(&routing).unwrap_or_else(|| pass_through(&routing));
-    if matches!(
-        decided.decision,
-        Decision::WithBody { .. } | Decision::PassThrough(_)
-    ) {
-        if let Err(e) = team::admit(&caller, host) {
-            decided.decision = Decision::Error(e);
+    let (mut decided, endpoint) = match own_api(&routing) {
+        Some(d) => (d, None),
+        None => pass_through(&routing),
+    };
+    let limited = caller.key.as_ref().is_some_and(|k| k.has_limits());
+    match &mut decided.decision {
+        Decision::WithBody { dropped: d, .. } => *d = dropped,
+        Decision::PassThrough(fwd) => {
+            fwd.granted(trust, &dropped);
+            let endpoint = endpoint.unwrap_or(Endpoint::Granted);
+            let tokens = caller.key.as_ref().is_some_and(|k| k.limits_tokens());
+            let method = head.method.as_str();
+            if tokens && endpoint.usage_unreadable(method) {
+                decided.decision = Decision::Error(usage_not_readable(&caller, "this endpoint"));
+            } else if tokens && !endpoint.free(method) && head.has_body() {
+                // Read the body first: its estimate is reserved at admission.
+                decided.decision = match body_limit(src, head) {
+                    Ok(limit) => Decision::WithBody {
+                        route: BodyRoute::PassThrough(Box::new(fwd.clone()), endpoint),
+                        limit,
+                        selection,
+                        gateway: None,
+                        dropped,
+                    },
+                    Err(e) => Decision::Error(e),
+                };
+            } else if limited {
+                match team::admit(&caller, host, 0) {
+                    Ok(r) => decided.reserved = r,
+                    Err(e) => decided.decision = Decision::Error(e),
+                }
+            }
         }
+        Decision::Models(_) if limited => match team::admit(&caller, host, 0) {
+            Ok(r) => decided.reserved = r,
+            Err(e) => decided.decision = Decision::Error(e),
+        },
+        _ => {}
     }
     decided.caller = Some(caller);
+    decided.head = granted.map(|(h, _)| h);
     decided
+}
+
+/// The body-size limit for `head`: a 413 when its `Content-Length` is over it.
+fn body_limit(src: &dyn SettingSource, head: &RequestHead) -> Result<u64, ErrorReply> {
+    let limit = settings::max_body_bytes(src);
+    match content_length(head) {
+        Some(len) if len > limit => Err(ErrorReply::too_large(limit)),
+        _ => Ok(limit),
+    }
 }
 
 /// What routing a request after its prefixes and auth needs.
@@ -384,19 +634,14 @@ fn own_api(r: &Routing) -> Option<Decided> {
         warning: None,
         dialect: Dialect::OpenAi,
         caller: None,
-    };
-    let body_limit = || -> Result<u64, ErrorReply> {
-        let limit = settings::max_body_bytes(src);
-        match content_length(head) {
-            Some(len) if len > limit => Err(ErrorReply::too_large(limit)),
-            _ => Ok(limit),
-        }
+        head: None,
+        reserved: None,
     };
     let with_body = |route: BodyRoute, name: &'static str| {
         if method != "POST" {
             return Decided::reply(name, method_not_allowed("POST"));
         }
-        match body_limit() {
+        match body_limit(src, head) {
             Err(e) => Decided::error(name, e),
             Ok(limit) => decided(
                 name,
@@ -405,6 +650,7 @@ fn own_api(r: &Routing) -> Option<Decided> {
                     limit,
                     selection,
                     gateway: gateway.cloned(),
+                    dropped: Vec::new(),
                 },
             ),
         }
@@ -442,10 +688,18 @@ fn own_api(r: &Routing) -> Option<Decided> {
                 Ok(k) => k,
                 Err(e) => return Decided::error("usage", e),
             };
+            // Counts against the key's rpm like any request.
+            let reserved = match team::admit(caller, host, 0) {
+                Ok(r) => r,
+                Err(e) => return Decided::error("usage", e),
+            };
             let store = host.store();
             let now = if store.is_some() { host.now_ms() } else { 0 };
             match accounting::usage_reply(store, caller, &keys, now) {
-                Ok(r) => Decided::reply("usage", r),
+                Ok(r) => Decided {
+                    reserved,
+                    ..Decided::reply("usage", r)
+                },
                 Err(e) => Decided::error("usage", e),
             }
         }),
@@ -461,8 +715,8 @@ fn own_api(r: &Routing) -> Option<Decided> {
             let rest = path
                 .strip_prefix("/compat")
                 .filter(|r| r.is_empty() || r.starts_with('/'))?;
-            if !caller.allows("*") {
-                return Some(Decided::error("compat", team::not_allowed(caller, "*")));
+            if let Err(e) = grant::method(method).and_then(|()| grant::any_model(caller)) {
+                return Some(Decided::error("compat", e));
             }
             match compat::plan(head, rest, src, gw) {
                 Ok(up) => decided("compat", Decision::PassThrough(Forward::single(up))),
@@ -472,34 +726,44 @@ fn own_api(r: &Routing) -> Option<Decided> {
     })
 }
 
-/// `/{provider}/{rest}`, through the gateway when it supports the provider.
-fn pass_through(r: &Routing) -> Decided {
-    match pass_through::plan(r.head, r.path, r.src, r.host, r.selection, r.gateway) {
-        Ok(fwd) if !r.caller.allows(&format!("{}/*", fwd.first().provider)) => Decided {
-            provider: Some(fwd.first().provider.clone()),
-            ..Decided::error(
-                "pass-through",
-                team::not_allowed(r.caller, &format!("{}/*", fwd.first().provider)),
-            )
-        },
-        Ok(fwd) => Decided {
-            provider: Some(fwd.first().provider.clone()),
-            decision: Decision::PassThrough(fwd),
-            route: "pass-through",
-            warning: None,
-            dialect: Dialect::OpenAi,
-            caller: None,
-        },
+/// `/{provider}/{rest}`, through the gateway when it supports the provider,
+/// as far as the caller's grant reaches (and which endpoint it is).
+fn pass_through(r: &Routing) -> (Decided, Option<Endpoint>) {
+    match pass_through::plan(
+        r.head,
+        r.path,
+        r.src,
+        r.host,
+        r.selection,
+        r.gateway,
+        r.caller,
+    ) {
+        Ok((fwd, endpoint)) => (
+            Decided {
+                provider: Some(fwd.first().provider.clone()),
+                decision: Decision::PassThrough(fwd),
+                route: "pass-through",
+                warning: None,
+                dialect: Dialect::OpenAi,
+                caller: None,
+                head: None,
+                reserved: None,
+            },
+            Some(endpoint),
+        ),
         Err(refused) => {
             let route = if refused.error.status == 404 {
                 "not-found"
             } else {
                 "pass-through"
             };
-            Decided {
-                provider: refused.provider,
-                ..Decided::error(route, refused.error)
-            }
+            (
+                Decided {
+                    provider: refused.provider,
+                    ..Decided::error(route, refused.error)
+                },
+                None,
+            )
         }
     }
 }

@@ -309,6 +309,7 @@ fn own_api_routes_and_their_methods() {
             limit: 10,
             selection: Some(KeySelection::Index(1)),
             gateway: None,
+            dropped: Vec::new(),
         }
     );
     let r = reply(decide_r(
@@ -353,6 +354,7 @@ fn embeddings_routes_with_and_without_v1_and_their_prefixes() {
                 limit: 10,
                 selection: sel,
                 gateway,
+                ..
             } => {
                 assert_eq!(sel, selection, "{path}");
                 assert_eq!(gateway.map(|g| g.name).as_deref(), gw, "{path}");

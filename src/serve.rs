@@ -57,7 +57,14 @@ pub fn after_attempt(
         return Next::Answer;
     }
     let now = host.now_ms();
-    let until = failover::cooldown_until(outcome, retry_after, now);
+    // Only failures the key is to blame for cool it down (not a 403 that
+    // refused a client key's request, nor an auth failure that the
+    // caller's own account headers may have caused).
+    let blamed = match outcome {
+        Outcome::Status(s) => fwd.trust.blames_key(s),
+        _ => true,
+    };
+    let until = failover::cooldown_until(outcome, retry_after, now).filter(|_| blamed);
     let fp = fwd
         .attempts
         .get(i)
@@ -106,6 +113,39 @@ pub fn next_target(
     true
 }
 
+/// The head of a relayed answer as the client gets it: the upstream's
+/// headers cleaned ([`crate::reply::relay_response_headers`]), less what
+/// the caller may not see (a client key: the provider account's
+/// identifiers and cookies), plus the request's ids
+/// ([`crate::ledger::id_headers`]: the provider's own `x-request-id` passes
+/// unchanged). Also the provider's own request id, for the log.
+pub fn relayed_headers(
+    upstream: Vec<(String, Vec<u8>)>,
+    trust: crate::grant::Trust,
+    request_id: &str,
+) -> (Vec<(String, Vec<u8>)>, Option<String>) {
+    let mut headers = crate::reply::relay_response_headers(upstream);
+    headers.retain(|(n, _)| trust.shows(n));
+    let id_of = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+            .map(|v| {
+                v.chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect::<String>()
+            })
+    };
+    let upstream_id = id_of(crate::ledger::REQUEST_ID).or_else(|| id_of("request-id"));
+    let has_one = headers.iter().any(|(n, _)| n == crate::ledger::REQUEST_ID);
+    for (n, v) in crate::ledger::id_headers(request_id, has_one) {
+        headers.push((n.to_string(), v.into_bytes()));
+    }
+    (headers, upstream_id)
+}
+
 /// The headers the client's answer gets besides the upstream's: what the
 /// plan adds (e.g. what a translation dropped) and how many attempts it took.
 pub fn answer_headers(fwd: &Forward, attempts: usize) -> Vec<(String, Vec<u8>)> {
@@ -133,9 +173,56 @@ pub fn attempt_error(e: ErrorReply, fwd: &Forward, i: usize) -> Reply {
     reply
 }
 
+/// How long an instance answers `/v1/models` from the lists it fetched
+/// last (each fetch is one upstream call per provider, with the
+/// operator's keys).
+pub const MODELS_CACHE_MS: u64 = 5_000;
+
+/// Where an instance keeps the lists fetched for `plan`: one record per set
+/// of providers and URLs (no header, no key).
+fn models_cache_key(plan: &ModelsPlan) -> String {
+    let mut key = String::from("llm-proxy/models-cache");
+    for f in &plan.fetches {
+        key.push('\n');
+        key.push_str(&f.provider);
+        key.push(' ');
+        key.push_str(&f.request.base.url(&f.request.path_with_query));
+    }
+    key
+}
+
+/// The model entries an instance fetched for `plan` less than
+/// [`MODELS_CACHE_MS`] ago, if any.
+pub fn cached_models(plan: &ModelsPlan, host: &dyn Host) -> Option<Vec<models::ModelEntry>> {
+    let memory = host.memory()?;
+    if plan.fetches.is_empty() {
+        return None;
+    }
+    let raw = memory.get(&models_cache_key(plan))?;
+    let text = String::from_utf8(raw).ok()?;
+    let mut lines = text.split('\n');
+    let at: u64 = lines.next()?.parse().ok()?;
+    if host.now_ms().saturating_sub(at) >= MODELS_CACHE_MS {
+        return None;
+    }
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let mut f = l.splitn(3, '\t');
+            Some(models::ModelEntry {
+                created: f.next()?.parse().ok()?,
+                owned_by: f.next()?.to_string(),
+                id: f.next()?.to_string(),
+                object: "model",
+            })
+        })
+        .collect()
+}
+
 /// `GET /v1/models`: every provider's list (those that answered), then the
-/// static ones; what failed is logged and left out.
-pub fn models_reply(plan: ModelsPlan, results: Vec<Fetched>) -> Reply {
+/// static ones; what failed is logged and left out. What was fetched is
+/// kept in the instance's memory for [`MODELS_CACHE_MS`].
+pub fn models_reply(plan: ModelsPlan, results: Vec<Fetched>, host: &dyn Host) -> Reply {
     for s in &plan.skipped {
         log(&format!("llm-proxy models skipped {s}\n"));
     }
@@ -157,8 +244,28 @@ pub fn models_reply(plan: ModelsPlan, results: Vec<Fetched>) -> Reply {
             fetch.provider
         ));
     }
+    if let (Some(memory), false) = (host.memory(), plan.fetches.is_empty()) {
+        let mut record = host.now_ms().to_string();
+        for e in &entries {
+            let clean = |s: &str| s.replace(['\n', '\t'], " ");
+            record.push_str(&format!(
+                "\n{}\t{}\t{}",
+                e.created,
+                clean(&e.owned_by),
+                clean(&e.id)
+            ));
+        }
+        memory.set(&models_cache_key(&plan), record.as_bytes());
+    }
+    models_answer(plan, entries)
+}
+
+/// The model list for `plan`'s caller from the fetched `entries`: plus the
+/// static ones, only what the caller may use, plus its routes.
+pub fn models_answer(plan: ModelsPlan, mut entries: Vec<models::ModelEntry>) -> Reply {
     entries.extend(plan.static_models.iter().cloned());
     entries.retain(|e| plan.lists(e));
+    entries.extend(plan.routes.iter().cloned());
     let body = if plan.gemini {
         models::render_gemini(&entries)
     } else {

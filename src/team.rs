@@ -4,13 +4,12 @@
 //! a route planned once per target, each target's plan falling back to the
 //! next.
 
-use crate::accounting;
 use crate::auth;
 use crate::client_keys::{self, Caller, ClientKey};
 use crate::errors::{printable, ErrorReply};
 use crate::host::{Host, KeyValue};
 use crate::keys::{cooldown_record_key, CooldownBook};
-use crate::limits::{self, Refused};
+use crate::limits::{self, Refused, Reservation};
 use crate::model_routes::{self, ModelRoute, Strategy};
 use crate::prices::Price;
 use crate::request::RequestHead;
@@ -125,11 +124,16 @@ pub fn model_prices(src: &dyn SettingSource) -> Result<Rc<Vec<(String, Price)>>,
     PRICES.with(|p| p.get(src, "MODEL_PRICES", crate::prices::parse, Vec::new))
 }
 
-/// Counts one request of a client key with limits, or refuses it (429 with
-/// `Retry-After`; 503 when there is no shared store to count in).
-pub fn admit(caller: &Caller, host: &dyn Host) -> Result<(), ErrorReply> {
+/// Admits one request of a client key with limits, reserving `tokens`
+/// (docs/team.md, "Limits"), or refuses it (429 with `Retry-After`; 503 when
+/// there is no shared store to count in). `None`: nothing to settle.
+pub fn admit(
+    caller: &Caller,
+    host: &dyn Host,
+    tokens: u64,
+) -> Result<Option<Reservation>, ErrorReply> {
     let Some(key) = caller.key.as_ref().filter(|k| k.has_limits()) else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(store) = host.store() else {
         return Err(ErrorReply::new(
@@ -144,10 +148,8 @@ pub fn admit(caller: &Caller, host: &dyn Host) -> Result<(), ErrorReply> {
             ),
         ));
     };
-    let now = host.now_ms();
-    let day = || accounting::day_tokens(store, &key.name, &accounting::day_of(now));
-    match limits::admit(store, key, now, day) {
-        Ok(()) => Ok(()),
+    match limits::admit(store, key, host.now_ms(), tokens) {
+        Ok(r) => Ok(Some(r)),
         Err(Refused::Over {
             limit,
             value,
@@ -183,18 +185,7 @@ pub fn admit(caller: &Caller, host: &dyn Host) -> Result<(), ErrorReply> {
 }
 
 /// A 403 for a model outside the caller's list.
-pub fn not_allowed(caller: &Caller, model: &str) -> ErrorReply {
-    ErrorReply::new(
-        403,
-        "permission_error",
-        "model_not_allowed",
-        format!(
-            "the proxy key '{}' may not use model '{}'",
-            printable(&caller.name),
-            printable(model)
-        ),
-    )
-}
+pub use crate::grant::not_allowed;
 
 /// The store a route's counter and cooldowns live in: the shared one, else
 /// the instance's own.

@@ -184,71 +184,189 @@ fn status_is_for_the_all_access_key_and_usage_for_everyone() {
     assert_eq!(error(&d), (503, "usage_needs_shared_store".into()));
 }
 
+const CHAT: &str =
+    r#"{"model":"openai/gpt-4o","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}"#;
+
 #[test]
 fn limits_count_in_the_store_and_refuse_in_the_clients_dialect() {
     let src = settings(&[]);
     let h = host();
-    let chat = |h: &FakeHost| decide(&head("POST", "/v1/chat/completions", "bob-key"), &src, h);
-    assert!(matches!(chat(&h).decision, Decision::WithBody { .. }));
-    assert!(matches!(chat(&h).decision, Decision::WithBody { .. }));
-    let d = chat(&h);
-    assert_eq!(error(&d), (429, "rate_limit_exceeded".into()));
-    let r = d.reply_now().unwrap();
-    assert!(
-        r.headers.contains(&("retry-after".into(), "30".into())),
-        "{:?}",
-        r.headers
+    let chat = |h: &FakeHost| plan("/v1/chat/completions", "bob-key", CHAT, &src, h);
+    forward(chat(&h));
+    forward(chat(&h));
+    let (status, v) = refused(chat(&h));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (429, Some("rate_limit_exceeded"))
     );
     // Anthropic's and Google's shapes, with the header.
     let d = decide(&head("POST", "/v1/messages", "bob-key"), &src, &h);
-    let r = d.reply_now().unwrap();
-    let v: Value = serde_json::from_slice(&r.body).unwrap();
-    assert_eq!(v["error"]["type"], "rate_limit_error");
-    assert!(r.headers.iter().any(|(n, _)| n == "retry-after"));
-    let d = decide(
-        &head(
-            "POST",
-            "/v1beta/models/gemini-2.0-flash:generateContent",
-            "bob-key",
-        ),
+    let Decision::WithBody { route, .. } = d.decision else {
+        panic!("{:?}", d.decision)
+    };
+    let Planned::Reply(r) = plan_body(
+        route,
+        &head("POST", "/v1/messages", "bob-key"),
+        br#"{"model":"claude-x","max_tokens":5,"messages":[]}"#,
         &src,
         &h,
-    );
-    let v: Value = serde_json::from_slice(&d.reply_now().unwrap().body).unwrap();
-    assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
-    // The model list is not a counted request.
-    assert!(matches!(
-        decide(&head("GET", "/v1/models", "bob-key"), &src, &h).decision,
-        Decision::Models(_)
+        None,
+        None,
+        d.caller.as_ref(),
+    ) else {
+        panic!("expected a refusal")
+    };
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["error"]["type"], "rate_limit_error");
+    assert!(r.headers.contains(&("retry-after".into(), "30".into())));
+    let (_, v) = refused(plan(
+        "/v1beta/models/gemini-2.0-flash:generateContent",
+        "bob-key",
+        r#"{"contents":[]}"#,
+        &src,
+        &h,
     ));
+    assert_eq!(v["error"]["status"], "RESOURCE_EXHAUSTED");
+    // The model list and /usage are requests like any other.
+    for path in ["/v1/models", "/usage"] {
+        let d = decide(&head("GET", path, "bob-key"), &src, &h);
+        assert_eq!(error(&d), (429, "rate_limit_exceeded".into()), "{path}");
+    }
     // The next minute.
     h.now.set(NOW + 30_000);
-    assert!(matches!(chat(&h).decision, Decision::WithBody { .. }));
+    let d = decide(&head("GET", "/v1/models", "bob-key"), &src, &h);
+    assert!(matches!(d.decision, Decision::Models(_)));
+    forward(chat(&h));
     // No store: a 503, never unlimited.
-    let d = chat(&FakeHost::storeless());
-    assert_eq!(error(&d), (503, "limits_need_shared_store".into()));
+    let (status, v) = refused(chat(&FakeHost::storeless()));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (503, Some("limits_need_shared_store"))
+    );
+}
+
+/// Plans `body` on `path` for `key` as the edge does, and ends it as the
+/// ledger does with `usage`.
+fn plan_and_settle(
+    path: &str,
+    key: &str,
+    body: &str,
+    src: &HashMap<String, String>,
+    host: &FakeHost,
+    usage: Option<crate::usage::Usage>,
+) -> Planned {
+    let h = head("POST", path, key);
+    let d = decide(&h, src, host);
+    let Decision::WithBody {
+        route,
+        selection,
+        gateway,
+        dropped,
+        ..
+    } = d.decision.clone()
+    else {
+        panic!("expected a body route, got {:?}", d.decision);
+    };
+    let mut ledger = crate::ledger::Ledger::new(&h, "id".into(), 0);
+    ledger.decided(&d);
+    let planned = crate::pipeline::plan_granted(
+        route,
+        &h,
+        body.as_bytes(),
+        src,
+        host,
+        selection,
+        gateway.as_ref(),
+        d.caller.as_ref().unwrap(),
+        &dropped,
+        &mut ledger.reserved,
+    );
+    if let Planned::Forward(f) = &planned {
+        ledger.forwarding(f, src);
+        ledger.upstream_status = Some(200);
+    }
+    ledger.finish(usage, 1, host);
+    planned
 }
 
 #[test]
-fn daily_tokens_come_from_the_usage_counters() {
+fn daily_tokens_are_reserved_at_admission_and_settled_to_the_usage() {
+    // daily_tokens 100: each request reserves its body / 3 + max_tokens.
     let src = settings(&[]);
     let h = host();
-    let chat = |h: &FakeHost| decide(&head("POST", "/v1/chat/completions", "daily-key"), &src, h);
-    assert!(matches!(chat(&h).decision, Decision::WithBody { .. }));
-    let store = h.store.as_ref().unwrap();
-    let day = crate::accounting::day_of(NOW);
-    let u = crate::usage::Usage {
-        input: 70,
-        output: 30,
-        ..Default::default()
+    let used = |input, output| {
+        Some(crate::usage::Usage {
+            input,
+            output,
+            ..Default::default()
+        })
     };
-    crate::accounting::record(store, None, "daily", &day, Some(u), 0);
-    let d = chat(&h);
-    assert_eq!(error(&d), (429, "rate_limit_exceeded".into()));
-    assert!(match &d.decision {
-        Decision::Error(e) => e.message.contains("daily_tokens"),
-        _ => false,
-    });
+    let small = r#"{"model":"openai/m","max_tokens":10,"messages":[]}"#;
+    let day = crate::limits::day_key("daily", NOW);
+    let store = h.store.as_ref().unwrap();
+    forward(plan_and_settle(
+        "/v1/chat/completions",
+        "daily-key",
+        small,
+        &src,
+        &h,
+        used(30, 20),
+    ));
+    assert_eq!(store.increment(&day, 0), Some(50));
+    forward(plan_and_settle(
+        "/v1/chat/completions",
+        "daily-key",
+        small,
+        &src,
+        &h,
+        used(30, 30),
+    ));
+    assert_eq!(store.increment(&day, 0), Some(110));
+    let (status, v) = refused(plan("/v1/chat/completions", "daily-key", small, &src, &h));
+    assert_eq!(status, 429);
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("daily_tokens"));
+    // The refused request left nothing behind.
+    assert_eq!(store.increment(&day, 0), Some(110));
+}
+
+#[test]
+fn a_reservation_holds_while_requests_are_in_flight() {
+    // daily_tokens 100 and requests that reserve 67 each (50 bytes / 3 +
+    // max_tokens 50): the second is admitted (67 < 100), the third is not
+    // (134), while none has ended.
+    let src = settings(&[]);
+    let h = host();
+    let body = r#"{"model":"openai/m","max_tokens":50,"messages":[]}"#;
+    assert_eq!(
+        crate::limits::estimate(body.len() as u64, Some(50), true),
+        67
+    );
+    let p = |h: &FakeHost| plan("/v1/chat/completions", "daily-key", body, &src, h);
+    forward(p(&h));
+    forward(p(&h));
+    assert_eq!(refused(p(&h)).0, 429);
+}
+
+#[test]
+fn a_request_that_reached_no_provider_spends_nothing() {
+    let src = settings(&[]);
+    let h = host();
+    let store = h.store.as_ref().unwrap();
+    let day = crate::limits::day_key("daily", NOW);
+    // An unknown provider: admitted, refused by the plan, settled to 0.
+    let p = plan_and_settle(
+        "/v1/chat/completions",
+        "daily-key",
+        r#"{"model":"nowhere/m","max_tokens":10,"messages":[]}"#,
+        &src,
+        &h,
+        None,
+    );
+    assert_eq!(refused(p).0, 400);
+    assert_eq!(store.increment(&day, 0), Some(0));
 }
 
 #[test]
@@ -524,7 +642,7 @@ fn the_model_list_has_the_routes_a_key_may_use() {
     let names = |key: &str| -> Vec<String> {
         match decide(&head("GET", "/v1/models", key), &src, &h).decision {
             Decision::Models(plan) => {
-                let reply = crate::serve::models_reply(plan, Vec::new());
+                let reply = crate::serve::models_reply(plan, Vec::new(), &h);
                 let v: Value = serde_json::from_slice(&reply.body).unwrap();
                 v["data"]
                     .as_array()

@@ -13,7 +13,7 @@ use super::relay::relay;
 use crate::cloud_auth::{self, Authorized, CloudAuth};
 use crate::failover::Outcome;
 use crate::host::Host;
-use crate::ledger::{self, Ledger};
+use crate::ledger::Ledger;
 use crate::request::RequestHead;
 use crate::serve::{self, Next};
 use crate::settings::{self, SettingSource};
@@ -144,13 +144,9 @@ pub fn forward(
             continue;
         }
         let Next::Retry { wait_ms } = next else {
-            let mut extra = serve::answer_headers(&fwd, tried);
-            extra.push((
-                ledger::REQUEST_ID.into(),
-                ledger.request_id.clone().into_bytes(),
-            ));
+            let extra = serve::answer_headers(&fwd, tried);
             return match result {
-                Ok(resp) => relay(out, resp, &fwd.response, extra, ledger),
+                Ok(resp) => relay(out, resp, &fwd.response, fwd.trust, extra, ledger),
                 Err(e) => {
                     let reply = serve::attempt_error(e.for_upstream(&up), &fwd, tried - 1);
                     answer(out, reply, ledger, host)

@@ -37,6 +37,7 @@ mod bindings {
     });
 }
 
+use crate::client_keys::Caller;
 use crate::handlers::models::{ModelsPlan, FETCH_TIMEOUT_SECS};
 use crate::handlers::status::StatusPlan;
 use crate::ledger::{self, Ledger};
@@ -63,11 +64,13 @@ impl Guest for Component {
         let src = host::settings();
         let host = host::EdgeHost::default();
         let mut ledger = Ledger::new(&head, ledger::request_id(&head, &host), started);
-        let decided = pipeline::decide(&head, &src, &host);
+        let mut decided = pipeline::decide(&head, &src, &host);
         ledger.decided(&decided);
         if let Some(warning) = &decided.warning {
             serve::log(&format!("llm-proxy warning: {warning}\n"));
         }
+        // From here on, the head as the caller's grant lets it go on.
+        let head = decided.head.take().unwrap_or(head);
         let dialect = decided.dialect;
         match decided.decision {
             Decision::Reply(reply) => answer(out, reply, ledger, &host),
@@ -78,10 +81,11 @@ impl Guest for Component {
                 limit,
                 selection,
                 gateway,
+                dropped,
             } => {
                 let planned = match read_body(&request, limit) {
                     Err(e) => Planned::Reply(e.into_reply_for(dialect)),
-                    Ok(body) => pipeline::plan_body(
+                    Ok(body) => pipeline::plan_granted(
                         route,
                         &head,
                         &body,
@@ -89,7 +93,9 @@ impl Guest for Component {
                         &host,
                         selection,
                         gateway.as_ref(),
-                        decided.caller.as_ref(),
+                        decided.caller.as_ref().unwrap_or(&Caller::all_access()),
+                        &dropped,
+                        &mut ledger.reserved,
                     ),
                 };
                 match planned {
@@ -97,7 +103,7 @@ impl Guest for Component {
                     Planned::Forward(fwd) => forward(request, &head, out, fwd, &src, &host, ledger),
                 }
             }
-            Decision::Models(plan) => answer(out, models_reply(plan), ledger, &host),
+            Decision::Models(plan) => answer(out, models_reply(plan, &host), ledger, &host),
             Decision::Status(plan) => answer(out, status_reply(plan, &host), ledger, &host),
         }
     }
@@ -110,23 +116,28 @@ pub fn answer(
     mut ledger: Ledger,
     host: &dyn crate::host::Host,
 ) {
-    reply
-        .headers
-        .push((ledger::REQUEST_ID.into(), ledger.request_id.clone()));
+    reply.headers.extend(
+        ledger::id_headers(&ledger.request_id, false)
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v)),
+    );
     ledger.status = send_reply(out, reply);
     let now = monotonic_clock::now();
     ledger.first_byte_ns = Some(now);
     serve::log(&ledger.finish(None, now, host));
 }
 
-fn models_reply(plan: ModelsPlan) -> Reply {
+fn models_reply(plan: ModelsPlan, host: &dyn crate::host::Host) -> Reply {
+    if let Some(entries) = serve::cached_models(&plan, host) {
+        return serve::models_answer(plan, entries);
+    }
     let requests: Vec<&UpstreamRequest> = plan.fetches.iter().map(|f| &f.request).collect();
     let results = fetch_all(
         &requests,
         FETCH_TIMEOUT_SECS * NS_PER_SEC,
         serve::MODELS_MAX_BODY,
     );
-    serve::models_reply(plan, results)
+    serve::models_reply(plan, results, host)
 }
 
 fn status_reply(plan: StatusPlan, host: &dyn crate::host::Host) -> Reply {

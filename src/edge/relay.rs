@@ -16,8 +16,8 @@ use super::bindings::wasi::io::poll::{self, Pollable};
 use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 use super::host::EdgeHost;
 use super::io::{fields_of, pump, write_now, write_unflushed, READ_CHUNK};
+use crate::grant::Trust;
 use crate::ledger::{tapped, Ledger, OnEnd};
-use crate::reply;
 use crate::serve;
 use crate::translate::{BodyTransform, ResponseMapping};
 
@@ -38,11 +38,14 @@ pub fn relay(
     out: ResponseOutparam,
     response: IncomingResponse,
     mapping: &ResponseMapping,
+    trust: Trust,
     extra: Vec<(String, Vec<u8>)>,
     mut ledger: Ledger,
 ) {
     let upstream_status = response.status();
-    let cleaned = reply::relay_response_headers(response.headers().entries());
+    let (cleaned, upstream_id) =
+        serve::relayed_headers(response.headers().entries(), trust, &ledger.request_id);
+    ledger.upstream_request_id = upstream_id;
     let client = mapping.respond(upstream_status, cleaned);
     let (mut status, mut headers) = (client.status, client.headers);
     headers.extend(extra);

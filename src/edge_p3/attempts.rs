@@ -12,7 +12,7 @@ use crate::cloud_auth::{self, Authorized, CloudAuth, Prepared};
 use crate::errors::ErrorReply;
 use crate::failover::Outcome;
 use crate::host::Host;
-use crate::ledger::{self, Ledger};
+use crate::ledger::Ledger;
 use crate::outgoing::UpstreamRequest;
 use crate::request::RequestHead;
 use crate::serve::{self, Next};
@@ -158,13 +158,9 @@ pub async fn forward(
             continue;
         }
         let Next::Retry { wait_ms } = next else {
-            let mut extra = serve::answer_headers(&fwd, tried);
-            extra.push((
-                ledger::REQUEST_ID.into(),
-                ledger.request_id.clone().into_bytes(),
-            ));
+            let extra = serve::answer_headers(&fwd, tried);
             return match result {
-                Ok(resp) => relay(resp, &fwd.response, extra, ledger).await,
+                Ok(resp) => relay(resp, &fwd.response, fwd.trust, extra, ledger).await,
                 Err(e) => {
                     let reply = serve::attempt_error(e.for_upstream(&up), &fwd, tried - 1);
                     answer(reply, ledger).await

@@ -36,6 +36,7 @@ mod spin_bindings {
     });
 }
 
+use crate::client_keys::Caller;
 use crate::handlers::models::FETCH_TIMEOUT_SECS;
 use crate::handlers::status::StatusPlan;
 use crate::ledger::{self, Ledger};
@@ -60,11 +61,13 @@ impl wasip3::exports::http::handler::Guest for Component {
         let host = host::EdgeHost;
         let mut ledger = Ledger::new(&head, ledger::request_id(&head, &host), started);
         ledger.instance = Some(served);
-        let decided = pipeline::decide(&head, src, &host);
+        let mut decided = pipeline::decide(&head, src, &host);
         ledger.decided(&decided);
         if let Some(warning) = &decided.warning {
             serve::log(&format!("llm-proxy warning: {warning}\n"));
         }
+        // From here on, the head as the caller's grant lets it go on.
+        let head = decided.head.take().unwrap_or(head);
         let dialect = decided.dialect;
         let response = match decided.decision {
             Decision::Reply(reply) => answer(reply, ledger).await,
@@ -77,10 +80,11 @@ impl wasip3::exports::http::handler::Guest for Component {
                 limit,
                 selection,
                 gateway,
+                dropped,
             } => {
                 let planned = match read_body(request, &head, limit).await {
                     Err(e) => Planned::Reply(e.into_reply_for(dialect)),
-                    Ok(body) => pipeline::plan_body(
+                    Ok(body) => pipeline::plan_granted(
                         route,
                         &head,
                         &body,
@@ -88,7 +92,9 @@ impl wasip3::exports::http::handler::Guest for Component {
                         &host,
                         selection,
                         gateway.as_ref(),
-                        decided.caller.as_ref(),
+                        decided.caller.as_ref().unwrap_or(&Caller::all_access()),
+                        &dropped,
+                        &mut ledger.reserved,
                     ),
                 };
                 match planned {
@@ -99,15 +105,21 @@ impl wasip3::exports::http::handler::Guest for Component {
                 }
             }
             Decision::Models(plan) => {
-                let requests: Vec<&UpstreamRequest> =
-                    plan.fetches.iter().map(|f| &f.request).collect();
-                let results = fetch_all::fetch_all(
-                    &requests,
-                    FETCH_TIMEOUT_SECS * NS_PER_SEC,
-                    serve::MODELS_MAX_BODY,
-                )
-                .await;
-                answer(serve::models_reply(plan, results), ledger).await
+                let reply = match serve::cached_models(&plan, &host) {
+                    Some(entries) => serve::models_answer(plan, entries),
+                    None => {
+                        let requests: Vec<&UpstreamRequest> =
+                            plan.fetches.iter().map(|f| &f.request).collect();
+                        let results = fetch_all::fetch_all(
+                            &requests,
+                            FETCH_TIMEOUT_SECS * NS_PER_SEC,
+                            serve::MODELS_MAX_BODY,
+                        )
+                        .await;
+                        serve::models_reply(plan, results, &host)
+                    }
+                };
+                answer(reply, ledger).await
             }
             Decision::Status(plan) => answer(status_reply(plan, &host).await, ledger).await,
         };
@@ -118,9 +130,11 @@ impl wasip3::exports::http::handler::Guest for Component {
 /// The proxy's own answer, with the request's id; the ledger is finished
 /// once the answer has left.
 pub async fn answer(mut reply: crate::reply::Reply, mut ledger: Ledger) -> Response {
-    reply
-        .headers
-        .push((ledger::REQUEST_ID.into(), ledger.request_id.clone()));
+    reply.headers.extend(
+        ledger::id_headers(&ledger.request_id, false)
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v)),
+    );
     let (response, status, _) = reply_response(reply).await;
     ledger.status = status;
     ledger.first_byte_ns = Some(monotonic_clock::now());

@@ -20,8 +20,9 @@
 
 use super::finish_later;
 use super::inbound::{body_stream, no_trailers, response, start_now, Incoming, READ_CHUNK};
+use crate::grant::Trust;
 use crate::ledger::{tapped, Ledger, OnEnd};
-use crate::reply;
+use crate::serve;
 use crate::translate::{BodyTransform, ResponseMapping, WHOLE_LIMIT};
 use std::future::{poll_fn, Future};
 use std::task::Poll;
@@ -35,11 +36,14 @@ use wasip3::wit_stream;
 pub async fn relay(
     answer: Response,
     mapping: &ResponseMapping,
+    trust: Trust,
     extra: Vec<(String, Vec<u8>)>,
     mut ledger: Ledger,
 ) -> Response {
     let upstream_status = answer.get_status_code();
-    let cleaned = reply::relay_response_headers(answer.get_headers().copy_all());
+    let (cleaned, upstream_id) =
+        serve::relayed_headers(answer.get_headers().copy_all(), trust, &ledger.request_id);
+    ledger.upstream_request_id = upstream_id;
     let client = mapping.respond(upstream_status, cleaned);
     let (mut status, mut headers) = (client.status, client.headers);
     headers.extend(extra);

@@ -54,6 +54,8 @@ pub struct ModelsPlan {
     pub gemini: bool,
     /// A client key's model list: only what it allows is listed.
     pub allowed: Option<crate::client_keys::ClientKey>,
+    /// The model routes the caller may use, listed as models of their own.
+    pub routes: Vec<ModelEntry>,
 }
 
 /// Adds the model routes (`MODEL_ROUTES`) to the list as models of their
@@ -64,8 +66,8 @@ pub fn add_routes(
     caller: &crate::client_keys::Caller,
 ) -> Result<(), crate::errors::ErrorReply> {
     for r in crate::team::model_routes(src)?.iter() {
-        if caller.allows(&r.name) {
-            plan.static_models.push(ModelEntry {
+        if caller.allows_route(&r.name) {
+            plan.routes.push(ModelEntry {
                 id: r.name.clone(),
                 object: "model",
                 created: 0,
@@ -80,7 +82,7 @@ pub fn add_routes(
 impl ModelsPlan {
     /// Whether `entry` is listed for this request's caller.
     pub fn lists(&self, entry: &ModelEntry) -> bool {
-        entry.owned_by == "llm-proxy" || self.allowed.as_ref().is_none_or(|k| k.allows(&entry.id))
+        self.allowed.as_ref().is_none_or(|k| k.allows(&entry.id))
     }
 }
 

@@ -1,17 +1,22 @@
 //! Pass-through `/{provider}/{rest}` (SPEC §3): the provider's own API with
 //! its key, through the gateway when it supports the provider.
 
+use crate::client_keys::Caller;
 use crate::errors::ErrorReply;
 use crate::gateway::{self, GatewayTarget};
+use crate::grant::{self, Endpoint};
 use crate::host::Host;
 use crate::keys::KeySelection;
+use crate::providers::ParamPolicy;
 use crate::providers::{self, azure_openai, Provider, ProviderKind, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::SettingSource;
+use crate::translate::{raw, ResponseMapping};
 use crate::upstream::headers::{upstream_headers, via_gateway};
 use crate::upstream::pick::pick_keys;
 use crate::upstream::{Forward, UpstreamRequest};
 use crate::url;
+use std::sync::Arc;
 
 /// Why a pass-through could not be planned, and for which provider (for the log).
 #[derive(Debug, Clone, PartialEq)]
@@ -20,7 +25,8 @@ pub struct Refused {
     pub error: ErrorReply,
 }
 
-/// Plans `/{provider}/{rest}` (`path` without the `/key/` and `/g/` prefixes).
+/// Plans `/{provider}/{rest}` (`path` without the `/key/` and `/g/`
+/// prefixes) as far as `caller`'s grant reaches; with the endpoint it is.
 pub fn plan(
     head: &RequestHead,
     path: &str,
@@ -28,7 +34,8 @@ pub fn plan(
     host: &dyn Host,
     selection: Option<KeySelection>,
     gateway: Option<&GatewayTarget>,
-) -> Result<Forward, Refused> {
+    caller: &Caller,
+) -> Result<(Forward, Endpoint), Refused> {
     let trimmed = path.strip_prefix('/').unwrap_or(path);
     let (name, rest) = trimmed.split_at(trimmed.find('/').unwrap_or(trimmed.len()));
     let gateway = gateway.filter(|_| providers::spec(name).is_some_and(|s| s.gateway));
@@ -63,6 +70,8 @@ pub fn plan(
         provider: Some(provider.name.clone()),
         error,
     };
+    let endpoint =
+        grant::pass_through(caller, &provider, &head.method, rest, src).map_err(refused)?;
     let picked = pick_keys(&provider, selection, src, host).map_err(refused)?;
     let token = gateway.and_then(|_| gateway::token_header(src));
     let mut attempts = Vec::with_capacity(picked.keys.len());
@@ -75,7 +84,53 @@ pub fn plan(
         up.key_fingerprint = key.as_ref().and_then(|k| k.fingerprint.clone());
         attempts.push(up);
     }
-    Ok(Forward::relayed(attempts, provider.keys.len(), picked))
+    Ok((
+        Forward::relayed(attempts, provider.keys.len(), picked),
+        endpoint,
+    ))
+}
+
+/// A token-limited key's pass-through `fwd` with its body read: sent as
+/// `body`, and a chat or completions stream (`stream`) asks for its usage
+/// (`stream_options.include_usage`), taken out of the client's stream again
+/// when it did not ask. `None` when such a stream's usage cannot be had and
+/// `max_output` does not bound it.
+pub fn with_body(
+    mut fwd: Forward,
+    endpoint: Endpoint,
+    body: &[u8],
+    stream: bool,
+    max_output: Option<u64>,
+) -> Option<Forward> {
+    let mut sent: Arc<[u8]> = Arc::from(body);
+    if stream && matches!(endpoint, Endpoint::Chat | Endpoint::Completions) {
+        let provider = fwd.first().provider.clone();
+        let takes_options = providers::spec(&provider).is_none_or(|s| match s.params {
+            ParamPolicy::Only(p) => p.contains(&"stream_options"),
+            ParamPolicy::OpenAiExcept(p) => !p.contains(&"stream_options"),
+            ParamPolicy::OpenAi => true,
+        });
+        match raw::ask_usage(body) {
+            _ if !takes_options => {
+                max_output?;
+            }
+            raw::AskUsage::Asked(new) => {
+                sent = new.into();
+                fwd.response = ResponseMapping::StripUsage;
+            }
+            raw::AskUsage::AlreadyAsked => {}
+            raw::AskUsage::Unreadable if max_output.is_none() => return None,
+            raw::AskUsage::Unreadable => {}
+        }
+    }
+    for up in &mut fwd.attempts {
+        up.headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("content-length"));
+        up.headers
+            .push(("content-length".into(), sent.len().to_string().into_bytes()));
+        up.body = Some(sent.clone());
+    }
+    Some(fwd)
 }
 
 /// A path cut short and stripped of anything odd, fit for an error message.

@@ -122,6 +122,71 @@ pub fn splice(body: &[u8], raw: &RawValue, value: &str) -> Vec<u8> {
     out
 }
 
+/// What asking a chat body's stream for its usage came to ([`ask_usage`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum AskUsage {
+    /// The body, asking (`stream_options.include_usage: true`): the client
+    /// did not, so the usage-only chunk must leave its stream again.
+    Asked(Vec<u8>),
+    /// The client asked itself.
+    AlreadyAsked,
+    /// Not a JSON object, or `stream_options` is not one: left as it is.
+    Unreadable,
+}
+
+/// A chat completions body with `stream_options.include_usage: true`, every
+/// other byte as the client sent it (the option spliced into its
+/// `stream_options`, or a new `stream_options` first in the object).
+pub fn ask_usage(body: &[u8]) -> AskUsage {
+    let Ok(top) = parse_object::<Fields>(body) else {
+        return AskUsage::Unreadable;
+    };
+    let Some(options) = top.get("stream_options") else {
+        let Some(open) = body.iter().position(|b| *b == b'{') else {
+            return AskUsage::Unreadable;
+        };
+        let empty = top.0.is_empty();
+        let field = br#""stream_options":{"include_usage":true}"#;
+        let mut out = Vec::with_capacity(body.len() + field.len() + 1);
+        out.extend_from_slice(&body[..=open]);
+        out.extend_from_slice(field);
+        if !empty {
+            out.push(b',');
+        }
+        out.extend_from_slice(&body[open + 1..]);
+        return AskUsage::Asked(out);
+    };
+    let Some(fields) = Fields::of(options) else {
+        return AskUsage::Unreadable;
+    };
+    if fields.get("include_usage").and_then(as_bool) == Some(true) {
+        return AskUsage::AlreadyAsked;
+    }
+    let mut obj = ObjectBuf::new();
+    for (k, v) in &fields.0 {
+        obj.insert_raw(k, v.get().as_bytes().to_vec());
+    }
+    obj.insert_raw("include_usage", b"true".to_vec());
+    AskUsage::Asked(splice_raw(body, options, &obj.to_vec()))
+}
+
+/// `body` with the value `raw` (a slice of it) replaced by the JSON text
+/// `json`, every other byte as it was.
+pub fn splice_raw(body: &[u8], raw: &RawValue, json: &[u8]) -> Vec<u8> {
+    let raw = raw.get().as_bytes();
+    let start = (raw.as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
+    let end = start.saturating_add(raw.len());
+    if end > body.len() {
+        return body.to_vec();
+    }
+    // safe: start <= end <= body.len() (checked above).
+    let mut out = Vec::with_capacity(body.len() + json.len());
+    out.extend_from_slice(&body[..start]);
+    out.extend_from_slice(json);
+    out.extend_from_slice(&body[end..]);
+    out
+}
+
 /// A JSON array's items, each a raw slice of the input.
 pub fn items(raw: &RawValue) -> Option<Vec<&RawValue>> {
     if !raw.get().starts_with('[') {

@@ -93,6 +93,9 @@ pub struct Forward {
     /// The route's next target: sent when every attempt of this one failed
     /// before any byte reached the client (429, 5xx, timeout, unreachable).
     pub fallback: Option<Box<Forward>>,
+    /// Who the plan is for, as the caller's grant says ([`crate::grant`]):
+    /// which failures cool a key down, which answer headers the client sees.
+    pub trust: crate::grant::Trust,
 }
 
 impl Forward {
@@ -108,6 +111,7 @@ impl Forward {
             model: None,
             route: None,
             fallback: None,
+            trust: crate::grant::Trust::Operator,
         }
     }
 
@@ -128,6 +132,35 @@ impl Forward {
             model: None,
             route: None,
             fallback: None,
+            trust: crate::grant::Trust::Operator,
+        }
+    }
+
+    /// Marks this plan and every fallback target of it with `trust`, and
+    /// names `dropped` (request headers the grant removed) in the answer's
+    /// `x-llm-proxy-dropped`.
+    pub fn granted(&mut self, trust: crate::grant::Trust, dropped: &[String]) {
+        let mut next = Some(self);
+        while let Some(fwd) = next {
+            fwd.trust = trust;
+            if !dropped.is_empty() {
+                let mut names: Vec<String> = Vec::new();
+                fwd.response_headers.retain(|(n, v)| {
+                    if n != "x-llm-proxy-dropped" {
+                        return true;
+                    }
+                    names.extend(v.split(", ").map(str::to_string));
+                    false
+                });
+                for d in dropped {
+                    if !names.contains(d) {
+                        names.push(d.clone());
+                    }
+                }
+                fwd.response_headers
+                    .push(("x-llm-proxy-dropped".into(), names.join(", ")));
+            }
+            next = fwd.fallback.as_deref_mut();
         }
     }
 

@@ -1,0 +1,283 @@
+//! The grant's verdicts, one by one (the property over whole requests is in
+//! `tests/properties.rs`).
+
+use super::*;
+use crate::client_keys::{self, ClientKey};
+use crate::settings::from_pairs;
+use std::collections::HashMap;
+
+fn key(models: &[&str], gateways: &[&str], pass_through: &[&str]) -> Caller {
+    Caller::client(ClientKey {
+        name: "k".into(),
+        sha256: [0; 32],
+        models: models.iter().map(|s| s.to_string()).collect(),
+        gateways: gateways.iter().map(|s| s.to_string()).collect(),
+        pass_through: pass_through.iter().map(|s| s.to_string()).collect(),
+        rpm: None,
+        tpm: None,
+        daily_tokens: None,
+        expires: None,
+    })
+}
+
+fn settings() -> HashMap<String, String> {
+    from_pairs(&[
+        ("OPENAI_API_KEY", "sk"),
+        ("OPENAI_BASE_URL", "http://127.0.0.1:9"),
+        ("ANTHROPIC_API_KEY", "sk"),
+        ("GEMINI_API_KEY", "g"),
+        ("AWS_BEARER_TOKEN_BEDROCK", "b"),
+        ("AZURE_OPENAI_API_KEY", "a"),
+        ("AZURE_OPENAI_RESOURCE", "res"),
+        ("VERTEX_ACCESS_TOKEN", "t"),
+        ("VERTEX_PROJECT", "ours"),
+        ("CLOUDFLARE_ACCOUNT_ID", "acc"),
+        ("CLOUDFLARE_API_KEY", "cf"),
+    ])
+}
+
+fn provider(name: &str) -> Provider {
+    providers::resolve(name, &settings()).unwrap_or_else(|_| panic!("{name}"))
+}
+
+fn endpoint_of(name: &str, method: &str, rest: &str) -> Option<Endpoint> {
+    endpoint(&provider(name), method, rest, &settings())
+}
+
+#[test]
+fn inference_and_model_lists_are_known_per_provider() {
+    use Endpoint::*;
+    for (p, m, rest, want) in [
+        ("openai", "POST", "/v1/chat/completions", Some(Chat)),
+        ("openai", "POST", "/chat/completions", Some(Chat)),
+        ("openai", "POST", "/v1/completions", Some(Completions)),
+        ("openai", "POST", "/v1/responses", Some(Generate)),
+        ("openai", "POST", "/v1/responses/input_tokens", Some(Count)),
+        ("openai", "POST", "/v1/embeddings", Some(Embed)),
+        ("openai", "GET", "/v1/models", Some(Models)),
+        ("openai", "GET", "/v1/models/gpt-4o", Some(Models)),
+        ("openai", "HEAD", "/v1/models", Some(Models)),
+        // The account's objects.
+        ("openai", "GET", "/v1/files", None),
+        ("openai", "DELETE", "/v1/files/file-abc", None),
+        ("openai", "GET", "/v1/batches", None),
+        ("openai", "POST", "/v1/batches", None),
+        ("openai", "GET", "/v1/chat/completions", None),
+        ("openai", "GET", "/v1/chat/completions/chatcmpl-1", None),
+        ("openai", "POST", "/v1/chat/completions/chatcmpl-1", None),
+        ("openai", "GET", "/v1/responses/resp_abc", None),
+        ("openai", "DELETE", "/v1/models/ft:gpt-4o:org:x", None),
+        ("openai", "POST", "/v1/threads/t/messages", None),
+        ("openai", "POST", "/v1/fine_tuning/jobs", None),
+        ("openai", "GET", "/v1/organization/users", None),
+        // Written otherwise: not the same path.
+        ("openai", "POST", "/v1/chat/completions/", None),
+        ("openai", "POST", "/v1//chat/completions", None),
+        ("openai", "POST", "/v1/chat%2Fcompletions", None),
+        ("openai", "POST", "/v1/%63hat/completions", None),
+        ("openai", "GET", "/v1/models/a%2F..%2Ffiles", None),
+        ("anthropic", "POST", "/v1/messages", Some(Generate)),
+        ("anthropic", "POST", "/v1/messages/count_tokens", Some(Count)),
+        ("anthropic", "POST", "/v1/messages/batches", None),
+        ("anthropic", "GET", "/v1/messages/batches", None),
+        ("anthropic", "GET", "/v1/models", Some(Models)),
+        ("anthropic", "GET", "/v1/files", None),
+        ("google-ai-studio", "POST", "/v1beta/models/gemini-2.5-flash:generateContent", Some(Generate)),
+        ("google-ai-studio", "POST", "/v1/models/gemini-2.5-flash:streamGenerateContent", Some(Generate)),
+        ("google-ai-studio", "POST", "/v1beta/models/g:countTokens", Some(Count)),
+        ("google-ai-studio", "POST", "/v1beta/models/e:batchEmbedContents", Some(Embed)),
+        ("google-ai-studio", "POST", "/v1beta/models/g:batchGenerateContent", None),
+        ("google-ai-studio", "POST", "/v1beta/openai/chat/completions", Some(Chat)),
+        ("google-ai-studio", "GET", "/v1beta/models", Some(Models)),
+        ("google-ai-studio", "GET", "/v1beta/models/gemini-2.5-flash", Some(Models)),
+        ("google-ai-studio", "GET", "/v1beta/files", None),
+        ("google-ai-studio", "POST", "/v1beta/cachedContents", None),
+        ("google-ai-studio", "GET", "/v1beta/tunedModels", None),
+        ("aws-bedrock", "POST", "/model/anthropic.claude-v2/converse", Some(Generate)),
+        ("aws-bedrock", "POST", "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3Ainference-profile%2Fus.x/converse-stream", Some(Generate)),
+        ("aws-bedrock", "POST", "/model/m/invoke", Some(Opaque)),
+        ("aws-bedrock", "POST", "/model/m/count-tokens", Some(Count)),
+        ("aws-bedrock", "POST", "/async-invoke", None),
+        ("azure-openai", "POST", "/openai/deployments/gpt4/chat/completions", Some(Chat)),
+        ("azure-openai", "POST", "/openai/deployments/e/embeddings", Some(Embed)),
+        ("azure-openai", "POST", "/openai/v1/chat/completions", Some(Chat)),
+        ("azure-openai", "POST", "/openai/v1/responses", Some(Generate)),
+        ("azure-openai", "GET", "/openai/files", None),
+        ("azure-openai", "POST", "/openai/deployments/d/extensions/chat/completions", None),
+        ("google-vertex-ai", "POST", "/v1/projects/ours/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent", Some(Generate)),
+        ("google-vertex-ai", "POST", "/v1/projects/ours/locations/us-east5/publishers/anthropic/models/claude:rawPredict", Some(Opaque)),
+        ("google-vertex-ai", "POST", "/v1/projects/ours/locations/us-central1/endpoints/openapi/chat/completions", Some(Chat)),
+        // Another project, through the operator's service account.
+        ("google-vertex-ai", "POST", "/v1/projects/theirs/locations/us-central1/publishers/google/models/g:generateContent", None),
+        ("google-vertex-ai", "GET", "/v1/projects/ours/locations/us-central1/datasets", None),
+        ("workers-ai", "POST", "/run/@cf/meta/llama-3-8b-instruct", Some(Opaque)),
+        ("workers-ai", "POST", "/v1/chat/completions", Some(Chat)),
+        ("workers-ai", "GET", "/finetunes", None),
+    ] {
+        assert_eq!(endpoint_of(p, m, rest), want, "{m} /{p}{rest}");
+    }
+}
+
+#[test]
+fn a_client_key_reaches_inference_with_a_wildcard_and_more_only_by_grant() {
+    let src = settings();
+    let openai = provider("openai");
+    let reach = |c: &Caller, m: &str, rest: &str| pass_through(c, &openai, m, rest, &src);
+    let wildcard = key(&["openai/*"], &[], &[]);
+    assert_eq!(
+        reach(&wildcard, "POST", "/v1/chat/completions"),
+        Ok(Endpoint::Chat)
+    );
+    let e = reach(&wildcard, "GET", "/v1/files").unwrap_err();
+    assert_eq!((e.status, e.code), (403, "endpoint_not_allowed"));
+    assert!(e.message.contains("pass_through"), "{}", e.message);
+    // A model of the provider is not the provider's API.
+    let one = key(&["openai/gpt-4o"], &[], &[]);
+    let e = reach(&one, "POST", "/v1/chat/completions").unwrap_err();
+    assert_eq!(e.code, "model_not_allowed");
+    // `pass_through` opens a path and what is below it, nothing beside it.
+    let files = key(&["anthropic/*"], &[], &["/openai/v1/files"]);
+    assert_eq!(reach(&files, "GET", "/v1/files"), Ok(Endpoint::Granted));
+    assert_eq!(
+        reach(&files, "DELETE", "/v1/files/file-1"),
+        Ok(Endpoint::Granted)
+    );
+    assert!(reach(&files, "GET", "/v1/files-other").is_err());
+    assert!(reach(&files, "GET", "/v1/batches").is_err());
+    assert!(reach(&files, "POST", "/v1/chat/completions").is_err());
+    let whole = key(&["anthropic/*"], &[], &["/openai"]);
+    assert_eq!(reach(&whole, "GET", "/v1/batches"), Ok(Endpoint::Granted));
+    assert_eq!(
+        reach(&whole, "POST", "/v1/chat/completions"),
+        Ok(Endpoint::Chat)
+    );
+    // The all-access key reaches everything; nobody sends TRACE.
+    let all = Caller::all_access();
+    assert_eq!(reach(&all, "GET", "/v1/files"), Ok(Endpoint::Granted));
+    for m in ["TRACE", "CONNECT", "PROPFIND", "FOO"] {
+        let e = reach(&all, m, "/v1/models").unwrap_err();
+        assert_eq!((e.status, e.allow), (405, Some(ALLOW)));
+    }
+}
+
+#[test]
+fn what_spends_unreadable_tokens() {
+    assert!(Endpoint::Opaque.usage_unreadable("POST"));
+    assert!(Endpoint::Granted.usage_unreadable("POST"));
+    assert!(!Endpoint::Granted.usage_unreadable("GET"));
+    assert!(!Endpoint::Chat.usage_unreadable("POST"));
+    assert!(Endpoint::Count.free("POST") && Endpoint::Models.free("GET"));
+    assert!(!Endpoint::Embed.free("POST"));
+}
+
+#[test]
+fn gateways_routes_and_models() {
+    let k = key(&["openai/*", "smart"], &["team-gw"], &[]);
+    assert!(gateway(&k, "team-gw").is_ok());
+    let e = gateway(&k, "other").unwrap_err();
+    assert_eq!((e.status, e.code), (403, "gateway_not_allowed"));
+    assert!(gateway(&Caller::all_access(), "other").is_ok());
+    assert!(route(&k, "smart").is_ok());
+    // A route is opened by its exact name only: `openai/*` is not it.
+    assert_eq!(
+        route(&k, "openai/gpt-4o").unwrap_err().code,
+        "model_not_allowed"
+    );
+    assert!(route(&key(&["*"], &[], &[]), "openai/gpt-4o").is_ok());
+    assert!(model(&k, "gpt-4o", "openai/gpt-4o").is_ok());
+    assert!(model(&k, "claude", "anthropic/claude").is_err());
+    let or = key(&["openrouter/anthropic/claude-sonnet-4.5"], &[], &[]);
+    assert!(body_models(&or, "openrouter", &["anthropic/claude-sonnet-4.5".into()]).is_ok());
+    let e = body_models(&or, "openrouter", &["openai/gpt-4o".into()]).unwrap_err();
+    assert!(
+        e.message.contains("openrouter/openai/gpt-4o"),
+        "{}",
+        e.message
+    );
+    assert!(any_model(&k).is_err() && any_model(&key(&["*"], &[], &[])).is_ok());
+}
+
+#[test]
+fn a_client_keys_account_and_gateway_headers_are_dropped_and_named() {
+    let h = RequestHead::new(
+        "POST",
+        "/v1/chat/completions",
+        [
+            ("OpenAI-Organization", "org-other"),
+            ("openai-project", "proj"),
+            ("x-goog-user-project", "p"),
+            ("cf-aig-collect-log", "false"),
+            ("cf-aig-custom-cost", "{}"),
+            ("cf-aig-cache-key", "theirs"),
+            ("cf-aig-authorization", "Bearer x"),
+            ("cf-aig-cache-ttl", "60"),
+            ("cf-aig-skip-cache", "true"),
+            ("content-type", "application/json"),
+        ]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+        .collect(),
+    );
+    let client = key(&["*"], &[], &[]);
+    let (kept, dropped) = head(&client, &h).unwrap();
+    let names: Vec<&str> = kept.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["cf-aig-cache-ttl", "cf-aig-skip-cache", "content-type"]
+    );
+    assert_eq!(
+        dropped,
+        [
+            "openai-organization",
+            "openai-project",
+            "x-goog-user-project",
+            "cf-aig-collect-log",
+            "cf-aig-custom-cost",
+            "cf-aig-cache-key",
+            "cf-aig-authorization"
+        ]
+    );
+    assert_eq!(trust(&client, &h), Trust::Client);
+    // The all-access key keeps them, and its auth failures are then its own.
+    assert!(head(&Caller::all_access(), &h).is_none());
+    assert_eq!(trust(&Caller::all_access(), &h), Trust::OperatorAccount);
+    let plain = RequestHead::new("GET", "/v1/models", vec![]);
+    assert_eq!(trust(&Caller::all_access(), &plain), Trust::Operator);
+    assert!(head(&client, &plain).is_none());
+}
+
+#[test]
+fn who_blames_the_key_and_who_sees_account_headers() {
+    assert!(Trust::Operator.blames_key(401) && Trust::Operator.blames_key(403));
+    assert!(!Trust::OperatorAccount.blames_key(401));
+    assert!(!Trust::OperatorAccount.blames_key(403));
+    assert!(Trust::OperatorAccount.blames_key(429));
+    assert!(Trust::Client.blames_key(401) && !Trust::Client.blames_key(403));
+    for h in ACCOUNT_RESPONSE_HEADERS {
+        assert!(!Trust::Client.shows(h) && Trust::Operator.shows(h));
+    }
+    assert!(Trust::Client.shows("x-ratelimit-remaining-requests"));
+}
+
+#[test]
+fn entries_grant_gateways_and_paths_and_refuse_an_empty_model_list() {
+    let sha = "0".repeat(64);
+    let parse =
+        |extra: &str| client_keys::parse(&format!(r#"[{{"name":"a","sha256":"{sha}"{extra}}}]"#));
+    let k = parse(r#","gateways":["gw-1"],"pass_through":["/openai/v1/files/"]"#).unwrap();
+    assert_eq!(k[0].gateways, ["gw-1"]);
+    assert_eq!(k[0].pass_through, ["/openai/v1/files"]);
+    assert!(parse(r#","models":[]"#)
+        .unwrap_err()
+        .contains("'models' is empty"));
+    for bad in [
+        r#","gateways":["a.b"]"#,
+        r#","pass_through":["openai/v1"]"#,
+        r#","pass_through":["/openai/../x"]"#,
+        r#","pass_through":["/openai/%2e"]"#,
+        r#","pass_through":["/"]"#,
+        r#","pass_through":["/openai/*"]"#,
+    ] {
+        assert!(parse(bad).is_err(), "{bad}");
+    }
+}
