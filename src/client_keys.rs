@@ -133,34 +133,31 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
         .filter(|n| !n.is_empty())
         .ok_or_else(|| format!("entry {i} needs a 'name'"))?
         .to_string();
-    let who = crate::errors::printable(&name);
-    if let Some(k) = o.keys().find(|k| {
+    // Errors say the entry's index, never its name nor anything else in
+    // it: they reach callers not yet authenticated, a name is its holder's,
+    // and any field may be a pasted key.
+    if o.keys().any(|k| {
         !matches!(
             k.as_str(),
             "name" | "sha256" | "models" | "rpm" | "tpm" | "daily_tokens" | "expires"
         )
     }) {
-        return Err(format!(
-            "key '{who}': unknown field '{}'",
-            crate::errors::printable(k)
-        ));
+        return Err(format!("entry {i} has an unknown field"));
     }
     // The error never echoes the hash (it may be a pasted plaintext key).
     let sha256 = o
         .get("sha256")
         .and_then(Value::as_str)
         .and_then(hex32)
-        .ok_or_else(|| {
-            format!("key '{who}': 'sha256' must be the key's SHA-256 as 64 hex digits")
-        })?;
+        .ok_or_else(|| format!("entry {i}: 'sha256' must be the key's SHA-256 as 64 hex digits"))?;
     let models = match o.get("models") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) => a
             .iter()
             .map(|m| m.as_str().map(|s| s.trim().to_string()))
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| format!("key '{who}': 'models' must be a list of strings"))?,
-        Some(_) => return Err(format!("key '{who}': 'models' must be a list of strings")),
+            .ok_or_else(|| format!("entry {i}: 'models' must be a list of strings"))?,
+        Some(_) => return Err(format!("entry {i}: 'models' must be a list of strings")),
     };
     let limit = |field: &str| -> Result<Option<u64>, String> {
         match o.get(field) {
@@ -169,13 +166,13 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
                 .as_u64()
                 .filter(|&n| n > 0)
                 .map(Some)
-                .ok_or_else(|| format!("key '{who}': '{field}' must be a positive integer")),
+                .ok_or_else(|| format!("entry {i}: '{field}' must be a positive integer")),
         }
     };
     let expires = match o.get("expires") {
         None | Some(Value::Null) => None,
         Some(v) => Some(expiry(v).ok_or_else(|| {
-            format!("key '{who}': 'expires' must be unix seconds or an RFC 3339 date-time")
+            format!("entry {i}: 'expires' must be unix seconds or an RFC 3339 date-time")
         })?),
     };
     Ok(ClientKey {
@@ -191,8 +188,12 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
 
 /// Parses `PROXY_KEYS`; names must be unique.
 pub fn parse(raw: &str) -> Result<Vec<ClientKey>, String> {
-    let v: Value = serde_json::from_str(raw.trim())
-        .map_err(|e| format!("must be a JSON list of keys ({e})"))?;
+    let v: Value = serde_json::from_str(raw.trim()).map_err(|e| {
+        format!(
+            "must be a JSON list of keys ({})",
+            crate::settings::json_problem(&e)
+        )
+    })?;
     let Value::Array(items) = v else {
         return Err("must be a JSON list of keys".into());
     };
@@ -202,11 +203,8 @@ pub fn parse(raw: &str) -> Result<Vec<ClientKey>, String> {
         .map(|(i, v)| key(i, v))
         .collect::<Result<Vec<_>, _>>()?;
     for (i, k) in keys.iter().enumerate() {
-        if keys[..i].iter().any(|o| o.name == k.name) {
-            return Err(format!(
-                "key name '{}' is given twice",
-                crate::errors::printable(&k.name)
-            ));
+        if let Some(j) = keys[..i].iter().position(|o| o.name == k.name) {
+            return Err(format!("entries {j} and {i} have the same name"));
         }
     }
     Ok(keys)
@@ -315,14 +313,14 @@ mod tests {
             ),
             (
                 format!(r#"[{{"name":"a","sha256":"{}","key":"x"}}]"#, sha("k")),
-                "unknown field 'key'",
+                "unknown field",
             ),
             (
                 format!(
                     r#"[{{"name":"a","sha256":"{0}"}},{{"name":"a","sha256":"{0}"}}]"#,
                     sha("k")
                 ),
-                "given twice",
+                "the same name",
             ),
         ] {
             let e = parse(&raw).unwrap_err();

@@ -21,6 +21,9 @@ const NUM: &str = "31337000424242";
 /// A string shaped like a provider key.
 const KEY: &str = "sk-MARKER-7f3Qz9LwX2";
 
+/// A 64-hex-digit SHA-256, valid for `PROXY_KEYS`.
+const HASH: &str = "abababababababababababababababababababababababababababababababab";
+
 /// The first piece of six or more characters of a marker found in `text`.
 fn leaked(text: &str) -> Option<String> {
     [NUM, KEY].iter().find_map(|m| {
@@ -172,6 +175,421 @@ fn every_provider_key_list() {
             let status = one_status_error(&mut bad, &src, name);
             check(&mut bad, name, &raw, &status, place);
         }
+    }
+    report(bad);
+}
+
+/// `(value, place)` for `PROXY_KEYS`. Positions, not names: the error
+/// reaches callers before they are authenticated, and a key's name is its
+/// holder's.
+fn malformed_proxy_keys() -> Vec<(String, &'static str)> {
+    let ok = format!(r#"{{"name": "ok", "sha256": "{HASH}"}}"#);
+    vec![
+        (format!("[{NUM}]"), "entry 0"),
+        (format!(r#"["{KEY}"]"#), "entry 0"),
+        (format!(r#"[{ok}, [{NUM}]]"#), "entry 1"),
+        (
+            format!(r#"{{"name": "{KEY}", "sha256": "{HASH}"}}"#),
+            "JSON list",
+        ),
+        (format!(r#""{KEY}""#), "JSON list"),
+        (NUM.to_string(), "JSON list"),
+        (
+            format!(r#"[{ok}, {{"name": {NUM}, "sha256": "{HASH}"}}]"#),
+            "entry 1",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "sha256": "{KEY}"}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "sha256": {NUM}}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(r#"[{{"name": "a", "sha256": "{HASH}", "{KEY}": 1}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "sha256": "{HASH}", "rpm": "{KEY}"}}]"#),
+            "'rpm'",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "sha256": "{HASH}", "tpm": -{NUM}}}]"#),
+            "'tpm'",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "sha256": "{HASH}", "daily_tokens": 3.{NUM}}}]"#),
+            "'daily_tokens'",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "sha256": "{HASH}", "models": "{KEY}"}}]"#),
+            "'models'",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "sha256": "{HASH}", "models": [{NUM}]}}]"#),
+            "'models'",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "sha256": "{HASH}", "expires": "{KEY}"}}]"#),
+            "'expires'",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "sha256": "{HASH}", "expires": 3.{NUM}}}]"#),
+            "'expires'",
+        ),
+        (
+            format!(
+                r#"[{ok}, {{"name": "{KEY}", "sha256": "{HASH}"}}, {{"name": "{KEY}", "sha256": "{HASH}"}}]"#
+            ),
+            "entries 1 and 2",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "sha256": "{HASH}"}}"#),
+            "line 1",
+        ),
+        (format!(r#"[{{"name": {KEY}}}]"#), "line 1"),
+        (
+            format!("[\n{ok},\n{{\"name\": \"{KEY}\" \"sha256\": 1}}]"),
+            "line 3",
+        ),
+    ]
+}
+
+#[test]
+fn proxy_keys() {
+    let mut bad = Vec::new();
+    for (raw, place) in malformed_proxy_keys() {
+        let src = from_pairs(&[("PROXY_KEYS", &raw)]);
+        match crate::team::client_keys(&src) {
+            Ok(_) => bad.push(format!("PROXY_KEYS={raw}: accepted")),
+            Err(e) => check(&mut bad, "PROXY_KEYS", &raw, &e.message, place),
+        }
+        // A caller presenting any key gets the same error.
+        let head = RequestHead::new(
+            "GET",
+            "/openai/models",
+            vec![("authorization".to_string(), b"Bearer x".to_vec())],
+        );
+        let host = Fixed {
+            random: 0,
+            now_ms: 0,
+        };
+        match crate::team::authenticate(&head, &src, &host) {
+            Ok(_) => bad.push(format!("PROXY_KEYS={raw}: authenticated")),
+            Err(e) => check(&mut bad, "PROXY_KEYS", &raw, &e.message, place),
+        }
+        let status = one_status_error(&mut bad, &src, "PROXY_KEYS");
+        check(&mut bad, "PROXY_KEYS", &raw, &status, place);
+    }
+    report(bad);
+}
+
+/// `(value, place)` for `MODEL_ROUTES`. A route's name is said (it is a
+/// model name clients send), so the markers stay out of valid names.
+fn malformed_model_routes() -> Vec<(String, &'static str)> {
+    vec![
+        (format!("[{NUM}]"), "JSON object"),
+        (format!(r#""{KEY}""#), "JSON object"),
+        (format!(r#"{{"smart": {NUM}}}"#), "'smart'"),
+        (format!(r#"{{"smart": "{KEY}"}}"#), "'smart'"),
+        (format!(r#"{{"smart": [{NUM}]}}"#), "target 0"),
+        (format!(r#"{{"smart": ["p/m", "{KEY}"]}}"#), "target 1"),
+        (format!(r#"{{"smart": ["p/m", "{NUM}"]}}"#), "target 1"),
+        (
+            format!(r#"{{"smart": {{"targets": "{KEY}"}}}}"#),
+            "'targets'",
+        ),
+        (
+            format!(r#"{{"smart": {{"targets": ["p/m"], "strategy": "{KEY}"}}}}"#),
+            "'strategy'",
+        ),
+        (
+            format!(r#"{{"smart": {{"targets": ["p/m"], "strategy": {NUM}}}}}"#),
+            "'strategy'",
+        ),
+        (
+            format!(r#"{{"smart": {{"targets": ["p/m"], "{KEY}": 1}}}}"#),
+            "unknown field",
+        ),
+        (
+            format!(
+                r#"{{"smart": {{"targets": ["p/m"], "strategy": "weighted", "weights": ["{KEY}"]}}}}"#
+            ),
+            "'weights'",
+        ),
+        (
+            format!(
+                r#"{{"smart": {{"targets": ["p/m"], "strategy": "weighted", "weights": [-{NUM}]}}}}"#
+            ),
+            "'weights'",
+        ),
+        (format!(r#"{{"{KEY} x": ["p/m"]}}"#), "route name"),
+        (format!(r#"{{"smart": ["{KEY}"#), "line 1"),
+        (format!(r#"{{"smart": [{KEY}]}}"#), "line 1"),
+        (
+            format!("{{\n\"smart\": [\"p/m\"],\n\"fast\": [\"{KEY}\" \"x\"]}}"),
+            "line 3",
+        ),
+    ]
+}
+
+#[test]
+fn model_routes() {
+    let mut bad = Vec::new();
+    for (raw, place) in malformed_model_routes() {
+        let src = from_pairs(&[("MODEL_ROUTES", &raw)]);
+        match crate::team::model_routes(&src) {
+            Ok(_) => bad.push(format!("MODEL_ROUTES={raw}: accepted")),
+            Err(e) => check(&mut bad, "MODEL_ROUTES", &raw, &e.message, place),
+        }
+        let status = one_status_error(&mut bad, &src, "MODEL_ROUTES");
+        check(&mut bad, "MODEL_ROUTES", &raw, &status, place);
+    }
+    report(bad);
+}
+
+/// `(value, place)` for `MODEL_PRICES`. A model's name is said, as a
+/// route's is.
+fn malformed_model_prices() -> Vec<(String, &'static str)> {
+    vec![
+        (format!("[{NUM}]"), "JSON object"),
+        (format!(r#""{KEY}""#), "JSON object"),
+        (format!(r#"{{"openai/gpt-4o": {NUM}}}"#), "'openai/gpt-4o'"),
+        (
+            format!(r#"{{"openai/gpt-4o": "{KEY}"}}"#),
+            "'openai/gpt-4o'",
+        ),
+        (
+            format!(r#"{{"openai/gpt-4o": {{"input": "{KEY}", "output": 1}}}}"#),
+            "'input'",
+        ),
+        (
+            format!(r#"{{"openai/gpt-4o": {{"input": 1, "output": -{NUM}}}}}"#),
+            "'output'",
+        ),
+        (
+            format!(r#"{{"openai/gpt-4o": {{"input": 1, "output": 1, "cached_input": "{NUM}"}}}}"#),
+            "'cached_input'",
+        ),
+        (
+            format!(r#"{{"openai/gpt-4o": {{"input": 1, "output": 1, "{KEY}": 1}}}}"#),
+            "unknown field",
+        ),
+        (
+            format!(r#"{{"{KEY} x": {{"input": 1, "output": 1}}}}"#),
+            "model name",
+        ),
+        (format!(r#"{{"openai/gpt-4o": {{"input": {KEY}"#), "line 1"),
+        (
+            format!(
+                "{{\n\"a/b\": {{\"input\": 1, \"output\": 1}},\n\"c/d\": {{\"input\": {KEY}}}}}"
+            ),
+            "line 3",
+        ),
+    ]
+}
+
+#[test]
+fn model_prices() {
+    let mut bad = Vec::new();
+    for (raw, place) in malformed_model_prices() {
+        let src = from_pairs(&[("MODEL_PRICES", &raw)]);
+        match crate::team::model_prices(&src) {
+            Ok(_) => bad.push(format!("MODEL_PRICES={raw}: accepted")),
+            Err(e) => check(&mut bad, "MODEL_PRICES", &raw, &e.message, place),
+        }
+        let status = one_status_error(&mut bad, &src, "MODEL_PRICES");
+        check(&mut bad, "MODEL_PRICES", &raw, &status, place);
+    }
+    report(bad);
+}
+
+/// `(value, place)` for `CUSTOM_OPENAI_ENDPOINTS`. An endpoint's name is a
+/// valid key too (`sk-…` fits `[A-Za-z0-9._-]`): entries by position.
+fn malformed_custom_endpoints() -> Vec<(String, &'static str)> {
+    let ok = r#"{"name": "ok", "baseUrl": "http://127.0.0.1:9"}"#;
+    vec![
+        (format!(r#"{{"name": "{KEY}"}}"#), "JSON array"),
+        (NUM.to_string(), "JSON array"),
+        (format!("[{ok}, {NUM}]"), "entry 1"),
+        (format!(r#"[{ok}, "{KEY}"]"#), "entry 1"),
+        (
+            format!(r#"[{{"name": {NUM}, "baseUrl": "http://127.0.0.1:9"}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY} x", "baseUrl": "http://127.0.0.1:9"}}]"#),
+            "entry 0",
+        ),
+        (format!(r#"[{{"name": "{KEY}"}}]"#), "entry 0"),
+        (
+            format!(r#"[{{"name": "{KEY}", "baseUrl": {NUM}}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "baseUrl": "https://{KEY}@x/"}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "baseUrl": "{KEY}"}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "baseUrl": "http://x", "apiKeys": "[{NUM}]"}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(
+                r#"[{{"name": "{KEY}", "baseUrl": "http://x", "apiKeys": "[\"{KEY}\", {NUM}]"}}]"#
+            ),
+            "entry 1",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "baseUrl": "http://x", "apiKeys": [{NUM}]}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "baseUrl": "http://x", "apiKeys": {NUM}}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "baseUrl": "http://x", "models": [{NUM}]}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "baseUrl": "http://x", "models": "{KEY}"}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(
+                r#"[{{"name": "{KEY}", "baseUrl": "http://x", "chatCompletionPath": "{KEY}"}}]"#
+            ),
+            "entry 0",
+        ),
+        (
+            format!(r#"[{{"name": "{KEY}", "baseUrl": "http://x", "modelsPath": {NUM}}}]"#),
+            "entry 0",
+        ),
+        (
+            format!(
+                r#"[{{"name": "{KEY}", "baseUrl": "http://x", "embeddingsPath": "/../{KEY}"}}]"#
+            ),
+            "entry 0",
+        ),
+        (
+            format!(
+                r#"[{{"name": "{KEY}", "baseUrl": "http://x"}}, {{"name": "{KEY}", "baseUrl": "http://y"}}]"#
+            ),
+            "entry 1",
+        ),
+        (
+            format!(r#"[{{"name": "openai", "baseUrl": "http://x", "apiKeys": ["{KEY}"]}}]"#),
+            "entry 0",
+        ),
+        (format!(r#"[{{"name": "{KEY}", "baseUrl": "#), "line 1"),
+        (format!(r#"[{{"name": {KEY}}}]"#), "line 1"),
+    ]
+}
+
+#[test]
+fn custom_endpoints() {
+    let mut bad = Vec::new();
+    let setting = crate::providers::custom::SETTING;
+    for (raw, place) in malformed_custom_endpoints() {
+        let src = from_pairs(&[(setting, &raw)]);
+        let (_, errors) = crate::providers::custom::endpoints(&src);
+        if errors.is_empty() {
+            bad.push(format!("{setting}={raw}: accepted"));
+        }
+        for e in errors {
+            let text = format!("{}: {}", e.setting, e.message);
+            check(&mut bad, setting, &raw, &text, place);
+        }
+        let status = one_status_error(&mut bad, &src, setting);
+        check(&mut bad, setting, &raw, &status, place);
+    }
+    report(bad);
+}
+
+/// A service-account key file with `client_email` and `private_key` replaced.
+fn key_file(email: &str, private_key: &str) -> String {
+    format!(
+        r#"{{"type": "service_account", "project_id": "p", "private_key_id": "k1",
+            "client_email": {email}, "private_key": {private_key}}}"#
+    )
+}
+
+#[test]
+fn vertex_service_account() {
+    let mut bad = Vec::new();
+    let good = key_file(r#""a@p.iam.gserviceaccount.com""#, r#""pem""#);
+    let cases: Vec<(String, &str)> = vec![
+        (NUM.to_string(), "'client_email'"),
+        (format!(r#""{KEY}""#), "line 1"),
+        (format!("[{NUM}]"), "entry 0"),
+        (format!(r#"[{good}, "{KEY}"]"#), "entry 1"),
+        (format!(r#"[{good}, {NUM}]"#), "entry 1"),
+        (format!(r#"[{good}, [{NUM}]]"#), "entry 1"),
+        (key_file(NUM, r#""pem""#), "'client_email'"),
+        (key_file(&format!(r#""{KEY}""#), NUM), "'private_key'"),
+        (
+            key_file(&format!(r#"["{KEY}"]"#), r#""pem""#),
+            "'client_email'",
+        ),
+        (
+            format!(r#"[{good}, {}]"#, key_file(r#""b@p""#, NUM)),
+            "entry 1",
+        ),
+        (
+            // A key file in a string, with a number for its private key.
+            format!(
+                "[{good}, {}]",
+                serde_json::Value::String(key_file(r#""b@p""#, NUM))
+            ),
+            "entry 1",
+        ),
+        (
+            format!(r#"{{"client_email": "{KEY}", "private_key": "#),
+            "line 1",
+        ),
+        (format!(r#"{{"client_email": {KEY}}}"#), "line 1"),
+        (
+            format!("{{\n\"client_email\": \"a@p\",\n\"private_key\": {KEY}}}"),
+            "line 3",
+        ),
+    ];
+    for (raw, place) in cases {
+        let setting = "VERTEX_SERVICE_ACCOUNT_JSON";
+        let src = from_pairs(&[(setting, &raw)]);
+        match providers::resolve("google-vertex-ai", &src) {
+            Err(ResolveError::Misconfigured(e)) => {
+                check(&mut bad, setting, &raw, &e.message, place)
+            }
+            Err(ResolveError::Unknown) => bad.push("google-vertex-ai: unknown".into()),
+            Ok(_) => bad.push(format!("{setting}={raw}: accepted")),
+        }
+        let status = one_status_error(&mut bad, &src, setting);
+        check(&mut bad, setting, &raw, &status, place);
+    }
+    // A private key that is no PEM is found when a token is minted.
+    let account = crate::credentials::ServiceAccount::parse(
+        &serde_json::from_str(&key_file(r#""a@p""#, &format!(r#""{KEY}""#))).unwrap(),
+    )
+    .unwrap();
+    let host = Fixed {
+        random: 0,
+        now_ms: 0,
+    };
+    match crate::cloud_auth::token_request(&account, "http://127.0.0.1:9/token", 0, &host) {
+        Ok(_) => bad.push("a private key that is no PEM: accepted".into()),
+        Err(e) => check(
+            &mut bad,
+            "VERTEX_SERVICE_ACCOUNT_JSON",
+            KEY,
+            &e.message,
+            "private_key",
+        ),
     }
     report(bad);
 }
