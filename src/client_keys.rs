@@ -155,8 +155,10 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
         .filter(|n| !n.is_empty())
         .ok_or_else(|| format!("entry {i} needs a 'name'"))?
         .to_string();
-    let who = crate::errors::printable(&name);
-    if let Some(k) = o.keys().find(|k| {
+    // Errors say the entry's index, never its name nor anything else in
+    // it: they reach callers not yet authenticated, a name is its holder's,
+    // and any field may be a pasted key.
+    if o.keys().any(|k| {
         !matches!(
             k.as_str(),
             "name"
@@ -170,19 +172,14 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
                 | "expires"
         )
     }) {
-        return Err(format!(
-            "key '{who}': unknown field '{}'",
-            crate::errors::printable(k)
-        ));
+        return Err(format!("entry {i} has an unknown field"));
     }
     // The error never echoes the hash (it may be a pasted plaintext key).
     let sha256 = o
         .get("sha256")
         .and_then(Value::as_str)
         .and_then(hex32)
-        .ok_or_else(|| {
-            format!("key '{who}': 'sha256' must be the key's SHA-256 as 64 hex digits")
-        })?;
+        .ok_or_else(|| format!("entry {i}: 'sha256' must be the key's SHA-256 as 64 hex digits"))?;
     let strings = |field: &str| -> Result<Option<Vec<String>>, String> {
         match o.get(field) {
             None | Some(Value::Null) => Ok(None),
@@ -191,30 +188,30 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
                 .map(|m| m.as_str().map(|s| s.trim().to_string()))
                 .collect::<Option<Vec<_>>>()
                 .map(Some)
-                .ok_or_else(|| format!("key '{who}': '{field}' must be a list of strings")),
-            Some(_) => Err(format!("key '{who}': '{field}' must be a list of strings")),
+                .ok_or_else(|| format!("entry {i}: '{field}' must be a list of strings")),
+            Some(_) => Err(format!("entry {i}: '{field}' must be a list of strings")),
         }
     };
     let models = match strings("models")? {
         None => Vec::new(),
         Some(m) if m.is_empty() => {
             return Err(format!(
-                "key '{who}': 'models' is empty; list the models and routes it may use, \
+                "entry {i}: 'models' is empty; list the models and routes it may use, \
                  or leave 'models' out for every one"
             ))
         }
         Some(m) => m,
     };
     let gateways = strings("gateways")?.unwrap_or_default();
-    if let Some(i) = gateways.iter().position(|g| !crate::gateway::valid_name(g)) {
+    if let Some(j) = gateways.iter().position(|g| !crate::gateway::valid_name(g)) {
         return Err(format!(
-            "key '{who}': 'gateways' entry {i} must match [A-Za-z0-9_-]{{1,64}}"
+            "entry {i}: 'gateways' item {j} must match [A-Za-z0-9_-]{{1,64}}"
         ));
     }
     let pass_through = strings("pass_through")?.unwrap_or_default();
-    if let Some(i) = pass_through.iter().position(|p| !valid_prefix(p)) {
+    if let Some(j) = pass_through.iter().position(|p| !valid_prefix(p)) {
         return Err(format!(
-            "key '{who}': 'pass_through' entry {i} must be a path like '/openai/v1/files' \
+            "entry {i}: 'pass_through' item {j} must be a path like '/openai/v1/files' \
              (a leading '/', then the provider, no '.', '..', '%', '?' or '*')"
         ));
     }
@@ -225,13 +222,13 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
                 .as_u64()
                 .filter(|&n| n > 0)
                 .map(Some)
-                .ok_or_else(|| format!("key '{who}': '{field}' must be a positive integer")),
+                .ok_or_else(|| format!("entry {i}: '{field}' must be a positive integer")),
         }
     };
     let expires = match o.get("expires") {
         None | Some(Value::Null) => None,
         Some(v) => Some(expiry(v).ok_or_else(|| {
-            format!("key '{who}': 'expires' must be unix seconds or an RFC 3339 date-time")
+            format!("entry {i}: 'expires' must be unix seconds or an RFC 3339 date-time")
         })?),
     };
     Ok(ClientKey {
@@ -270,8 +267,12 @@ fn valid_prefix(p: &str) -> bool {
 
 /// Parses `PROXY_KEYS`; names must be unique.
 pub fn parse(raw: &str) -> Result<Vec<ClientKey>, String> {
-    let v: Value = serde_json::from_str(raw.trim())
-        .map_err(|e| format!("must be a JSON list of keys ({e})"))?;
+    let v: Value = serde_json::from_str(raw.trim()).map_err(|e| {
+        format!(
+            "must be a JSON list of keys ({})",
+            crate::settings::json_problem(&e)
+        )
+    })?;
     let Value::Array(items) = v else {
         return Err("must be a JSON list of keys".into());
     };
@@ -281,11 +282,8 @@ pub fn parse(raw: &str) -> Result<Vec<ClientKey>, String> {
         .map(|(i, v)| key(i, v))
         .collect::<Result<Vec<_>, _>>()?;
     for (i, k) in keys.iter().enumerate() {
-        if keys[..i].iter().any(|o| o.name == k.name) {
-            return Err(format!(
-                "key name '{}' is given twice",
-                crate::errors::printable(&k.name)
-            ));
+        if let Some(j) = keys[..i].iter().position(|o| o.name == k.name) {
+            return Err(format!("entries {j} and {i} have the same name"));
         }
     }
     Ok(keys)
@@ -394,14 +392,14 @@ mod tests {
             ),
             (
                 format!(r#"[{{"name":"a","sha256":"{}","key":"x"}}]"#, sha("k")),
-                "unknown field 'key'",
+                "unknown field",
             ),
             (
                 format!(
                     r#"[{{"name":"a","sha256":"{0}"}},{{"name":"a","sha256":"{0}"}}]"#,
                     sha("k")
                 ),
-                "given twice",
+                "the same name",
             ),
         ] {
             let e = parse(&raw).unwrap_err();

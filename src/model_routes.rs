@@ -30,74 +30,73 @@ pub struct ModelRoute {
     pub weights: Vec<u64>,
 }
 
-fn target(v: &Value, route: &str) -> Result<String, String> {
+/// Target `i` of route `route` (its name, already printable).
+fn target(i: usize, v: &Value, route: &str) -> Result<String, String> {
     let t = v
         .as_str()
-        .ok_or_else(|| format!("route '{route}': a target must be a string 'provider/model'"))?
+        .ok_or_else(|| format!("route '{route}': target {i} must be a string 'provider/model'"))?
         .trim();
     match t.split_once('/') {
         Some((p, m)) if !p.is_empty() && !m.is_empty() => Ok(t.to_string()),
         _ => Err(format!(
-            "route '{route}': target '{}' must be 'provider/model'",
-            crate::errors::printable(t)
+            "route '{route}': target {i} must be 'provider/model'"
         )),
     }
 }
 
+fn bad_strategy(route: &str) -> String {
+    format!("route '{route}': 'strategy' must be \"fallback\", \"round-robin\" or \"weighted\"")
+}
+
+/// The route `name`. Its errors say the route's name — a model name that
+/// clients send, not a secret, and the only handle on an entry of an object
+/// (serde_json keeps no order) — but nothing else of the setting: not a
+/// target, a strategy, an unknown field's name, nor a name that is not
+/// valid (any of them may be a pasted key).
 fn route(name: &str, v: &Value) -> Result<ModelRoute, String> {
     if name.is_empty() || name.contains(char::is_whitespace) {
-        return Err(format!(
-            "route name '{}' must be non-empty, without spaces",
-            crate::errors::printable(name)
-        ));
+        return Err("a route name is empty or has spaces".into());
     }
+    let who = &crate::errors::printable(name);
     let (targets, strategy, weights) = match v {
         Value::Array(items) => (items.as_slice(), "fallback", None),
         Value::Object(o) => {
-            if let Some(k) = o
-                .keys()
-                .find(|k| !matches!(k.as_str(), "targets" | "strategy" | "weights"))
+            if o.keys()
+                .any(|k| !matches!(k.as_str(), "targets" | "strategy" | "weights"))
             {
                 return Err(format!(
-                    "route '{name}': unknown field '{}' (targets, strategy, weights)",
-                    crate::errors::printable(k)
+                    "route '{who}': unknown field (targets, strategy, weights are known)"
                 ));
             }
             let targets = o
                 .get("targets")
                 .and_then(Value::as_array)
-                .ok_or_else(|| format!("route '{name}': 'targets' must be an array"))?;
+                .ok_or_else(|| format!("route '{who}': 'targets' must be an array"))?;
             let strategy = match o.get("strategy") {
                 None => "fallback",
-                Some(s) => s
-                    .as_str()
-                    .ok_or_else(|| format!("route '{name}': 'strategy' must be a string"))?,
+                Some(s) => s.as_str().ok_or_else(|| bad_strategy(who))?,
             };
             (targets.as_slice(), strategy, o.get("weights"))
         }
         _ => {
             return Err(format!(
-                "route '{name}' must be a list of targets or an object with 'targets'"
+                "route '{who}' must be a list of targets or an object with 'targets'"
             ))
         }
     };
     if targets.is_empty() {
-        return Err(format!("route '{name}' has no targets"));
+        return Err(format!("route '{who}' has no targets"));
     }
     let targets = targets
         .iter()
-        .map(|t| target(t, name))
+        .enumerate()
+        .map(|(i, t)| target(i, t, who))
         .collect::<Result<Vec<_>, _>>()?;
     let strategy = match strategy {
         "fallback" => Strategy::Fallback,
         "round-robin" => Strategy::RoundRobin,
         "weighted" => Strategy::Weighted,
-        other => {
-            return Err(format!(
-                "route '{name}': strategy '{}' is not fallback, round-robin or weighted",
-                crate::errors::printable(other)
-            ))
-        }
+        _ => return Err(bad_strategy(who)),
     };
     let weights = match (strategy, weights) {
         (Strategy::Weighted, Some(Value::Array(w))) => {
@@ -106,19 +105,19 @@ fn route(name: &str, v: &Value) -> Result<ModelRoute, String> {
                 Some(w) if w.len() == targets.len() => w,
                 _ => {
                     return Err(format!(
-                        "route '{name}': 'weights' must be one positive integer per target"
+                        "route '{who}': 'weights' must be one positive integer per target"
                     ))
                 }
             }
         }
         (Strategy::Weighted, _) => {
             return Err(format!(
-                "route '{name}': a weighted route needs 'weights', one per target"
+                "route '{who}': a weighted route needs 'weights', one per target"
             ))
         }
         (_, Some(_)) => {
             return Err(format!(
-                "route '{name}': 'weights' only go with \"strategy\": \"weighted\""
+                "route '{who}': 'weights' only go with \"strategy\": \"weighted\""
             ))
         }
         (_, None) => Vec::new(),
@@ -132,10 +131,14 @@ fn route(name: &str, v: &Value) -> Result<ModelRoute, String> {
 }
 
 /// Parses `MODEL_ROUTES`; the error names the route and what is wrong with
-/// it (never more of the setting than its names).
+/// it (never more of the setting than its valid names, see [`route`]).
 pub fn parse(raw: &str) -> Result<Vec<ModelRoute>, String> {
-    let v: Value = serde_json::from_str(raw.trim())
-        .map_err(|e| format!("must be a JSON object of routes ({e})"))?;
+    let v: Value = serde_json::from_str(raw.trim()).map_err(|e| {
+        format!(
+            "must be a JSON object of routes ({})",
+            crate::settings::json_problem(&e)
+        )
+    })?;
     let Value::Object(o) = v else {
         return Err("must be a JSON object of routes".into());
     };
@@ -214,7 +217,7 @@ mod tests {
             (r#"{"a": [3]}"#, "string"),
             (
                 r#"{"a": {"targets": ["p/m"], "strategy": "random"}}"#,
-                "strategy 'random'",
+                "'strategy' must be",
             ),
             (
                 r#"{"a": {"targets": ["p/m"], "strategy": "weighted"}}"#,
@@ -234,9 +237,9 @@ mod tests {
             ),
             (
                 r#"{"a": {"targets": ["p/m"], "retries": 2}}"#,
-                "unknown field 'retries'",
+                "unknown field",
             ),
-            (r#"{"a b": ["p/m"]}"#, "without spaces"),
+            (r#"{"a b": ["p/m"]}"#, "empty or has spaces"),
             (r#"{"a": "p/m"}"#, "list of targets"),
         ] {
             let e = parse(raw).unwrap_err();

@@ -131,20 +131,64 @@ pub fn seconds(src: &dyn SettingSource, name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// What is wrong with a setting's JSON, in words that hold no part of the
+/// value: its kind of mistake and its line and column. serde_json's own
+/// words (`Display`) quote the value for a value of the wrong type
+/// ("invalid type: integer `31337`, expected a string"), and a setting may
+/// be a secret, so every setting parser says its JSON errors with this.
+pub fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let (line, column) = (e.line(), e.column());
+    match e.classify() {
+        Category::Eof => format!("the JSON ends early, at line {line}, column {column}"),
+        Category::Syntax | Category::Io => {
+            format!("not valid JSON at line {line}, column {column}")
+        }
+        Category::Data => format!("a value of the wrong type at line {line}, column {column}"),
+    }
+}
+
+/// What kind of JSON value `v` is ("a number"), to say what an entry is
+/// instead of what it holds.
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Parses a key list (SPEC §1): a JSON array of strings when the trimmed value
-/// starts with `[`, otherwise comma-separated. Entries are trimmed, empty ones dropped.
+/// starts with `[`, otherwise comma-separated. Entries are trimmed, empty ones
+/// dropped. The error says where (a JSON position or an entry's index),
+/// never what is there.
 pub fn parse_key_list(raw: &str) -> Result<Vec<String>, String> {
     let trimmed = raw.trim();
     if trimmed.starts_with('[') {
-        let parsed: Vec<String> = serde_json::from_str(trimmed).map_err(|e| {
-            // serde's message names a position, never the value itself.
-            format!("expected a JSON array of strings ({e})")
-        })?;
-        Ok(parsed
-            .into_iter()
-            .map(|k| k.trim().to_string())
-            .filter(|k| !k.is_empty())
-            .collect())
+        let expected = |why: String| format!("expected a JSON array of strings ({why})");
+        let items = match serde_json::from_str(trimmed) {
+            Ok(serde_json::Value::Array(items)) => items,
+            Ok(other) => return Err(expected(format!("it is {}", json_kind(&other)))),
+            Err(e) => return Err(expected(json_problem(&e))),
+        };
+        let mut keys = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                serde_json::Value::String(k) => keys.push(k.trim().to_string()),
+                other => {
+                    return Err(expected(format!(
+                        "entry {i} is {}, not a string",
+                        json_kind(&other)
+                    )))
+                }
+            }
+        }
+        keys.retain(|k| !k.is_empty());
+        Ok(keys)
     } else {
         Ok(trimmed
             .split(',')
@@ -268,3 +312,7 @@ mod tests {
         assert_eq!(seconds(&s, "MISSING", 600), 600);
     }
 }
+
+#[cfg(test)]
+#[path = "setting_errors_tests.rs"]
+mod setting_errors_tests;

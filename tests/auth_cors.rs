@@ -243,3 +243,26 @@ fn malformed_settings_are_logged_by_name_never_by_value() {
     assert!(!resp.text().contains("sk-upstream-secret"));
     assert!(mock.received().is_empty());
 }
+
+/// Issue 26 point 12: serde's words for a value of the wrong type echo the
+/// value (`invalid type: integer `31337000424242``); any caller gets this
+/// error, so it names the setting and the place, never the value.
+#[test]
+fn a_malformed_proxy_key_setting_is_never_echoed() {
+    let mock = Mock::echo();
+    let proxy = proxy_with(&[("PROXY_API_KEY", "[31337000424242]")], &mock);
+    for headers in [vec![], vec![("authorization", "Bearer 31337000424242")]] {
+        let resp = proxy.request("GET", "/openai/models", &headers, b"");
+        assert_eq!(resp.status, 401, "{headers:?}: {}", resp.text());
+        assert_eq!(resp.json()["error"]["code"], "proxy_key_not_configured");
+        let body = resp.text();
+        assert!(body.contains("PROXY_API_KEY"), "{body}");
+        assert!(!body.contains("31337000424242"), "{body}");
+    }
+    let line = proxy.wait_log("llm-proxy warning:");
+    assert!(line.contains("PROXY_API_KEY"), "{line}");
+    for l in proxy.log() {
+        assert!(!l.contains("31337000424242"), "{l}");
+    }
+    assert!(mock.received().is_empty());
+}

@@ -68,15 +68,21 @@ pub fn endpoints(src: &dyn SettingSource) -> (Vec<CustomEndpoint>, Vec<SettingEr
     let entries = match serde_json::from_str::<Value>(raw.trim()) {
         Ok(Value::Array(entries)) => entries,
         Ok(_) => return (Vec::new(), vec![err("must be a JSON array".into())]),
-        Err(e) => return (Vec::new(), vec![err(format!("is not valid JSON ({e})"))]),
+        Err(e) => {
+            let why = settings::json_problem(&e);
+            return (
+                Vec::new(),
+                vec![err(format!("must be a JSON array ({why})"))],
+            );
+        }
     };
     let mut out: Vec<CustomEndpoint> = Vec::new();
     let mut errors = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         match parse_entry(entry) {
-            Ok(e) if out.iter().any(|o| o.name == e.name) => {
-                errors.push(err(format!("entry {i}: name '{}' is used twice", e.name)))
-            }
+            Ok(e) if out.iter().any(|o| o.name == e.name) => errors.push(err(format!(
+                "entry {i}: 'name' is used by an earlier entry"
+            ))),
             Ok(e) => out.push(e),
             Err(m) => errors.push(err(format!("entry {i}: {m}"))),
         }
@@ -84,6 +90,9 @@ pub fn endpoints(src: &dyn SettingSource) -> (Vec<CustomEndpoint>, Vec<SettingEr
     (out, errors)
 }
 
+/// One entry. Its errors (which the caller prefixes with the entry's index)
+/// name fields, never what is in them: not even the endpoint's name, which
+/// may be anything that fits `[A-Za-z0-9._-]`, a key included.
 fn parse_entry(entry: &Value) -> Result<CustomEndpoint, String> {
     let name = entry
         .get("name")
@@ -99,27 +108,27 @@ fn parse_entry(entry: &Value) -> Result<CustomEndpoint, String> {
         return Err("'name' must match [A-Za-z0-9._-]{1,64}".into());
     }
     if spec(name).is_some() || RESERVED.contains(&name) {
-        return Err(format!("name '{name}' is taken by a built-in route"));
+        return Err("'name' is taken by a built-in route".into());
     }
     let base_url = entry
         .get("baseUrl")
         .and_then(Value::as_str)
-        .ok_or_else(|| format!("'{name}' needs a string 'baseUrl'"))?;
-    let base = BaseUrl::parse(base_url).map_err(|m| format!("'{name}': baseUrl {m}"))?;
+        .ok_or("needs a string 'baseUrl'")?;
+    let base = BaseUrl::parse(base_url).map_err(|m| format!("'baseUrl' {m}"))?;
     let keys = match entry.get("apiKeys") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => {
-            settings::parse_key_list(s).map_err(|m| format!("'{name}': apiKeys {m}"))?
+            settings::parse_key_list(s).map_err(|m| format!("'apiKeys' {m}"))?
         }
         Some(Value::Array(items)) => items
             .iter()
             .map(|k| k.as_str().map(|s| s.trim().to_string()))
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| format!("'{name}': apiKeys must be strings"))?
+            .ok_or("'apiKeys' must be strings")?
             .into_iter()
             .filter(|k| !k.is_empty())
             .collect(),
-        Some(_) => return Err(format!("'{name}': apiKeys must be an array of strings")),
+        Some(_) => return Err("'apiKeys' must be an array of strings".into()),
     };
     let models = match entry.get("models") {
         None | Some(Value::Null) => None,
@@ -128,9 +137,9 @@ fn parse_entry(entry: &Value) -> Result<CustomEndpoint, String> {
                 .iter()
                 .map(|m| m.as_str().map(str::to_string))
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| format!("'{name}': models must be strings"))?,
+                .ok_or("'models' must be strings")?,
         ),
-        Some(_) => return Err(format!("'{name}': models must be an array of strings")),
+        Some(_) => return Err("'models' must be an array of strings".into()),
     };
     let path = |field: &str, default: &str| -> Result<String, String> {
         match entry.get(field) {
@@ -141,9 +150,7 @@ fn parse_entry(entry: &Value) -> Result<CustomEndpoint, String> {
             {
                 Ok(p.clone())
             }
-            Some(_) => Err(format!(
-                "'{name}': {field} must be a path starting with '/'"
-            )),
+            Some(_) => Err(format!("'{field}' must be a path starting with '/'")),
         }
     };
     Ok(CustomEndpoint {

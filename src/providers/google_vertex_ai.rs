@@ -74,24 +74,34 @@ pub fn default_base(src: &dyn SettingSource) -> Result<BaseUrl, ErrorReply> {
 }
 
 /// The service accounts of `VERTEX_SERVICE_ACCOUNT_JSON`: one key file, or
-/// a JSON array of key files (objects, or strings holding them).
+/// a JSON array of key files (objects, or strings holding them). An error
+/// says the entry and the field, never what is in them.
 pub fn service_accounts(raw: &str) -> Result<Vec<ServiceAccount>, String> {
     let v: Value = serde_json::from_str(raw.trim()).map_err(|e| {
-        format!("must be a service-account key file's JSON, or an array of them ({e})")
+        format!(
+            "must be a service-account key file's JSON, or an array of them ({})",
+            settings::json_problem(&e)
+        )
     })?;
-    let items = match v {
-        Value::Array(items) => items,
-        one => vec![one],
+    let one = |item: &Value| match item {
+        Value::String(s) => serde_json::from_str::<Value>(s)
+            .map_err(|e| {
+                format!(
+                    "is a string that is not a key file's JSON ({} of the string)",
+                    settings::json_problem(&e)
+                )
+            })
+            .and_then(|v| ServiceAccount::parse(&v)),
+        other => ServiceAccount::parse(other),
     };
-    items
-        .iter()
-        .map(|item| match item {
-            Value::String(s) => serde_json::from_str::<Value>(s)
-                .map_err(|_| "an array entry is not a key file's JSON".to_string())
-                .and_then(|v| ServiceAccount::parse(&v)),
-            other => ServiceAccount::parse(other),
-        })
-        .collect()
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| one(item).map_err(|m| format!("entry {i}: {m}")))
+            .collect(),
+        one_file => Ok(vec![one(&one_file)?]),
+    }
 }
 
 pub fn resolve(
