@@ -359,7 +359,8 @@ pub fn endpoint(
     if read {
         if let Some(models) = provider.models_path.as_deref() {
             let models = segments(models.split('?').next().unwrap_or_default());
-            if !models.is_empty() && path.starts_with(&models) && literal(&path[models.len()..]) {
+            let tail = path.get(models.len()..).unwrap_or_default();
+            if !models.is_empty() && path.starts_with(&models) && listing(tail) {
                 return Some(Endpoint::Models);
             }
         }
@@ -377,7 +378,7 @@ pub fn endpoint(
                 ["embeddings"] => Some(Endpoint::Embed),
                 _ => None,
             },
-            ["models", tail @ ..] if read && literal(tail) => Some(Endpoint::Models),
+            ["models", tail @ ..] if read && listing(tail) => Some(Endpoint::Models),
             _ => None,
         },
         Some((ProviderKind::GoogleVertexAi, _)) => vertex(provider, &path, method),
@@ -417,6 +418,11 @@ fn literal(tail: &[&str]) -> bool {
     tail.iter().all(|s| plain(s))
 }
 
+/// The rest of a model-list path: a model's name, no action on it.
+fn listing(tail: &[&str]) -> bool {
+    literal(tail) && tail.iter().all(|s| !s.contains(':'))
+}
+
 /// Gemini API actions on a model (`models/{m}:{action}`).
 fn gemini_action(segment: &str) -> Option<Endpoint> {
     let (model, action) = segment.split_once(':')?;
@@ -440,10 +446,10 @@ fn gemini(path: &[&str], method: &str) -> Option<Endpoint> {
     match path {
         [v, "models", m] if version(v) && method == "POST" => gemini_action(m),
         [v, "models", tail @ ..] if version(v) && matches!(method, "GET" | "HEAD") => {
-            (literal(tail) && tail.iter().all(|s| !s.contains(':'))).then_some(Endpoint::Models)
+            listing(tail).then_some(Endpoint::Models)
         }
         [v, "openai", "models", tail @ ..]
-            if version(v) && matches!(method, "GET" | "HEAD") && literal(tail) =>
+            if version(v) && matches!(method, "GET" | "HEAD") && listing(tail) =>
         {
             Some(Endpoint::Models)
         }

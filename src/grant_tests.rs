@@ -57,6 +57,7 @@ fn inference_and_model_lists_are_known_per_provider() {
         ("openai", "GET", "/v1/models", Some(Models)),
         ("openai", "GET", "/v1/models/gpt-4o", Some(Models)),
         ("openai", "HEAD", "/v1/models", Some(Models)),
+        ("google-ai-studio", "HEAD", "/v1beta/models/g:generateContent", None),
         // The account's objects.
         ("openai", "GET", "/v1/files", None),
         ("openai", "DELETE", "/v1/files/file-abc", None),

@@ -536,3 +536,274 @@ proptest! {
         prop_assert!(out.contains("total_tokens"), "{}", out);
     }
 }
+
+// ---------------------------------------------------------------- the grant
+
+mod grant_property {
+    //! Whatever the entry and the request, what would reach an upstream is
+    //! within the entry's grant. The rules are restated here on their own
+    //! (not through `llm_proxy::grant`), over a small vocabulary of
+    //! providers, models, routes, paths and headers.
+
+    use super::*;
+    use llm_proxy::host::fake::FakeHost;
+    use llm_proxy::pipeline::{plan_granted, Planned};
+    use llm_proxy::upstream::Forward;
+    use sha2::{Digest, Sha256};
+
+    const MODELS: &[&str] = &[
+        "openai/*",
+        "openai/gpt-4o",
+        "anthropic/*",
+        "anthropic/claude-sonnet-4-5",
+        "openrouter/anthropic/claude-sonnet-4.5",
+        "google-ai-studio/*",
+        "smart",
+        "openai/gpt-4o-mini",
+        "*",
+    ];
+    const ROUTES: &str = r#"{"smart": ["openai/gpt-4.1", "anthropic/claude-sonnet-4-5"],
+        "openai/gpt-4o-mini": ["anthropic/claude-sonnet-4-5"]}"#;
+    const BODY_MODELS: &[&str] = &[
+        "openai/gpt-4o",
+        "openai/gpt-4.1",
+        "openai/gpt-4o-mini",
+        "anthropic/claude-sonnet-4-5",
+        "claude-sonnet-4-5",
+        "smart",
+        "openrouter/anthropic/claude-sonnet-4.5",
+        "openrouter/x-ai/grok-4",
+        "gemini-2.5-flash",
+        "google-ai-studio/gemini-2.5-flash",
+    ];
+    const PATHS: &[&str] = &[
+        "/v1/chat/completions",
+        "/v1/messages",
+        "/v1/messages/count_tokens",
+        "/v1/responses",
+        "/v1/embeddings",
+        "/v1/models",
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        "/v1beta/models/smart:streamGenerateContent",
+        "/openai/v1/chat/completions",
+        "/openai/v1/models",
+        "/openai/v1/files",
+        "/openai/v1/files/file-1",
+        "/openai/v1/batches",
+        "/openai/v1/chat/completions/chatcmpl-1",
+        "/openai/v1/responses/resp_1",
+        "/anthropic/v1/messages",
+        "/anthropic/v1/messages/batches",
+        "/openrouter/v1/chat/completions",
+        "/google-ai-studio/v1beta/models/g:generateContent",
+        "/google-ai-studio/v1beta/files",
+        "/compat/chat/completions",
+        "/",
+    ];
+    /// Pass-through (method, path) a provider wildcard opens.
+    const INFERENCE: &[(&str, &str)] = &[
+        ("POST", "/openai/v1/chat/completions"),
+        ("GET", "/openai/v1/models"),
+        ("HEAD", "/openai/v1/models"),
+        ("POST", "/anthropic/v1/messages"),
+        ("POST", "/openrouter/v1/chat/completions"),
+        ("POST", "/google-ai-studio/v1beta/models/g:generateContent"),
+    ];
+    const HEADERS: &[(&str, &str)] = &[
+        ("openai-organization", "org-other"),
+        ("openai-project", "proj-other"),
+        ("x-goog-user-project", "other"),
+        ("cf-aig-collect-log", "false"),
+        ("cf-aig-custom-cost", "{\"total_cost\":0}"),
+        ("cf-aig-cache-key", "theirs"),
+        ("cf-aig-cache-ttl", "60"),
+        ("cf-aig-authorization", "Bearer stolen"),
+    ];
+
+    #[derive(Debug, Clone)]
+    struct Entry {
+        models: Option<Vec<&'static str>>,
+        gateways: Vec<&'static str>,
+        pass_through: Vec<&'static str>,
+        tpm: bool,
+    }
+
+    fn entry() -> impl Strategy<Value = Entry> {
+        (
+            prop::option::of(prop::sample::subsequence(MODELS, 1..4)),
+            prop::sample::subsequence(&["gw-a", "gw-b"][..], 0..2),
+            prop::sample::subsequence(&["/openai/v1/files", "/anthropic"][..], 0..2),
+            any::<bool>(),
+        )
+            .prop_map(|(models, gateways, pass_through, tpm)| Entry {
+                models,
+                gateways,
+                pass_through,
+                tpm,
+            })
+    }
+
+    fn has_prefix(path: &str, prefix: &str) -> bool {
+        path.strip_prefix(prefix)
+            .is_some_and(|t| t.is_empty() || t.starts_with('/'))
+    }
+
+    impl Entry {
+        fn allows(&self, model: &str) -> bool {
+            let Some(list) = &self.models else {
+                return true;
+            };
+            list.iter().any(|p| {
+                *p == "*"
+                    || *p == model
+                    || p.strip_suffix("/*")
+                        .is_some_and(|pre| model.split_once('/').is_some_and(|(m, _)| m == pre))
+            })
+        }
+
+        fn allows_route(&self, name: &str) -> bool {
+            self.models
+                .as_ref()
+                .is_none_or(|l| l.iter().any(|p| *p == "*" || *p == name))
+        }
+    }
+
+    /// Every upstream request a plan could send, with its route and model.
+    fn sends(fwd: &Forward) -> Vec<(&llm_proxy::outgoing::UpstreamRequest, Option<&str>, Option<&str>)> {
+        let mut out = Vec::new();
+        let mut next = Some(fwd);
+        while let Some(f) = next {
+            for up in &f.attempts {
+                out.push((up, f.route.as_deref(), f.model.as_deref()));
+            }
+            next = f.fallback.as_deref();
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        #[test]
+        fn what_reaches_an_upstream_is_within_the_grant(
+            e in entry(),
+            method in prop::sample::select(&["GET", "POST", "DELETE", "PUT", "TRACE", "HEAD"][..]),
+            prefix in prop::sample::select(&["", "/g/gw-a", "/g/gw-b", "/key/0", "/g/gw-a/key/1"][..]),
+            path in prop::sample::select(PATHS),
+            headers in prop::sample::subsequence(HEADERS, 0..4),
+            model in prop::sample::select(BODY_MODELS),
+            body_models in prop::option::of(prop::sample::subsequence(&["anthropic/claude-sonnet-4.5", "openai/gpt-4o", "x-ai/grok-4"][..], 1..3)),
+            stream in any::<bool>(),
+            default_gateway in any::<bool>(),
+        ) {
+            let key = "sk-client-under-test";
+            let mut entry = json!({
+                "name": "t",
+                "sha256": Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect::<String>(),
+                "gateways": e.gateways,
+                "pass_through": e.pass_through,
+            });
+            if let Some(m) = &e.models {
+                entry["models"] = json!(m);
+            }
+            if e.tpm {
+                entry["tpm"] = json!(1_000_000);
+            }
+            let mut src: HashMap<String, String> = [
+                ("PROXY_API_KEY", "pk"),
+                ("OPENAI_API_KEY", "sk-o1,sk-o2"),
+                ("ANTHROPIC_API_KEY", "sk-ant"),
+                ("OPENROUTER_API_KEY", "sk-or"),
+                ("GEMINI_API_KEY", "g"),
+                ("CLOUDFLARE_ACCOUNT_ID", "acc"),
+                ("AI_GATEWAY_BASE_URL", "http://127.0.0.1:9/gw"),
+                ("MODEL_ROUTES", ROUTES),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+            src.insert("PROXY_KEYS".into(), json!([entry]).to_string());
+            if default_gateway {
+                src.insert("AI_GATEWAY_NAME".into(), "gw-default".into());
+            }
+            let mut h: Vec<(String, Vec<u8>)> = headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+                .collect();
+            h.push(("authorization".into(), format!("Bearer {key}").into_bytes()));
+            h.push(("content-type".into(), b"application/json".to_vec()));
+            let full_path = format!("{prefix}{path}");
+            let head = RequestHead::new(method, &full_path, h);
+            let host = FakeHost::new();
+            let decided = decide(&head, &src, &host);
+            let granted_head = decided.head.clone().unwrap_or_else(|| head.clone());
+            let mut body = json!({"model": model, "max_tokens": 10, "stream": stream,
+                                  "messages": [{"role": "user", "content": "hi"}],
+                                  "contents": [{"parts": [{"text": "hi"}]}], "input": "hi"});
+            if let Some(m) = &body_models {
+                body["models"] = json!(m);
+            }
+            let bytes = serde_json::to_vec(&body).unwrap();
+            let (fwd, own_api) = match decided.decision.clone() {
+                Decision::PassThrough(f) => (f, false),
+                Decision::WithBody { route, selection, gateway, dropped, .. } => {
+                    let own = !matches!(route, llm_proxy::pipeline::BodyRoute::PassThrough(..));
+                    let caller = decided.caller.clone().unwrap();
+                    match plan_granted(route, &granted_head, &bytes, &src, &host, selection,
+                                       gateway.as_ref(), &caller, &dropped, &mut None) {
+                        Planned::Forward(f) => (f, own),
+                        Planned::Reply(_) => return Ok(()),
+                    }
+                }
+                _ => return Ok(()),
+            };
+            let gateways_ok = |url_path: &str| {
+                // `{base}/acc/{gateway}/...`: the default gateway or a granted one.
+                match url_path.strip_prefix("/gw/acc/") {
+                    None => true,
+                    Some(rest) => {
+                        let name = rest.split('/').next().unwrap_or_default();
+                        (default_gateway && name == "gw-default") || e.gateways.contains(&name)
+                    }
+                }
+            };
+            let pass_through_path = path; // without the prefixes
+            for (up, route, target) in sends(&fwd) {
+                let case = format!("{method} {full_path} entry {e:?} -> {} {}", up.method, up.path_with_query);
+                prop_assert!(llm_proxy::grant::METHODS.contains(&up.method.as_str()), "method: {case}");
+                prop_assert!(gateways_ok(&up.path_with_query), "gateway: {case}");
+                for (n, _) in &up.headers {
+                    prop_assert!(!llm_proxy::grant::ACCOUNT_HEADERS.contains(&n.as_str()), "header {n}: {case}");
+                    prop_assert!(!n.starts_with("cf-aig-") || llm_proxy::grant::GATEWAY_HEADERS_FOR_CLIENTS.contains(&n.as_str()),
+                        "header {n}: {case}");
+                }
+                if own_api {
+                    match route {
+                        Some(r) => prop_assert!(e.allows_route(r), "route {r}: {case}"),
+                        None => {
+                            let m = target.unwrap_or_default();
+                            prop_assert!(e.allows(m), "model {m}: {case}");
+                        }
+                    }
+                    if let Some(sent) = up.body.as_deref().and_then(|b| serde_json::from_slice::<Value>(b).ok()) {
+                        if let (Some(list), Some(m)) = (sent.get("models").and_then(Value::as_array), target) {
+                            let provider = m.split_once('/').map_or("", |(p, _)| p);
+                            for item in list {
+                                let full = format!("{provider}/{}", item.as_str().unwrap_or_default());
+                                let ok = if route.is_some() { e.allows("*") } else { e.allows(&full) };
+                                prop_assert!(ok, "body model {full}: {case}");
+                            }
+                        }
+                    }
+                } else {
+                    let provider = pass_through_path.trim_start_matches('/').split('/').next().unwrap_or_default();
+                    let inference = INFERENCE.contains(&(method, pass_through_path))
+                        && e.allows(&format!("{provider}/*"));
+                    let granted = e.pass_through.iter().any(|p| has_prefix(pass_through_path, p));
+                    let compat = pass_through_path.starts_with("/compat/") && e.allows("*");
+                    prop_assert!(inference || granted || compat, "pass-through: {case}");
+                }
+            }
+        }
+    }
+}
