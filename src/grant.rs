@@ -127,10 +127,11 @@ fn refused(status: u16, kind: &'static str, code: &'static str, message: String)
 }
 
 /// `/g/{name}/`: the all-access key's, or a client key's whose entry lists
-/// the name in `gateways`.
-pub fn gateway(caller: &Caller, name: &str) -> Result<(), ErrorReply> {
+/// the name in `gateways` (or names the default gateway, `default`, which
+/// applies to it anyway).
+pub fn gateway(caller: &Caller, name: &str, default: Option<&str>) -> Result<(), ErrorReply> {
     match &caller.key {
-        Some(k) if !k.gateways.iter().any(|g| g == name) => Err(refused(
+        Some(k) if !k.gateways.iter().any(|g| g == name) && default != Some(name) => Err(refused(
             403,
             "permission_error",
             "gateway_not_allowed",

@@ -174,10 +174,13 @@ fn what_spends_unreadable_tokens() {
 #[test]
 fn gateways_routes_and_models() {
     let k = key(&["openai/*", "smart"], &["team-gw"], &[]);
-    assert!(gateway(&k, "team-gw").is_ok());
-    let e = gateway(&k, "other").unwrap_err();
+    assert!(gateway(&k, "team-gw", None).is_ok());
+    let e = gateway(&k, "other", None).unwrap_err();
     assert_eq!((e.status, e.code), (403, "gateway_not_allowed"));
-    assert!(gateway(&Caller::all_access(), "other").is_ok());
+    // The default gateway applies to everyone: naming it opens nothing new.
+    assert!(gateway(&k, "main", Some("main")).is_ok());
+    assert!(gateway(&k, "other", Some("main")).is_err());
+    assert!(gateway(&Caller::all_access(), "other", None).is_ok());
     assert!(route(&k, "smart").is_ok());
     // A route is opened by its exact name only: `openai/*` is not it.
     assert_eq!(

@@ -503,7 +503,9 @@ fn decide_inner(head: &RequestHead, src: &dyn SettingSource, host: &dyn Host) ->
         Some(after) => {
             let (name, rest) = after.split_at(after.find('/').unwrap_or(after.len()));
             path = if rest.is_empty() { "/" } else { rest };
-            grant::gateway(&caller, name).and_then(|()| gateway::explicit(name, src).map(Some))
+            let default = settings::value(src, "AI_GATEWAY_NAME");
+            grant::gateway(&caller, name, default.as_deref().map(str::trim))
+                .and_then(|()| gateway::explicit(name, src).map(Some))
         }
         None => gateway::default_gateway(src),
     };

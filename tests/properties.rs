@@ -669,7 +669,13 @@ mod grant_property {
     }
 
     /// Every upstream request a plan could send, with its route and model.
-    fn sends(fwd: &Forward) -> Vec<(&llm_proxy::outgoing::UpstreamRequest, Option<&str>, Option<&str>)> {
+    fn sends(
+        fwd: &Forward,
+    ) -> Vec<(
+        &llm_proxy::outgoing::UpstreamRequest,
+        Option<&str>,
+        Option<&str>,
+    )> {
         let mut out = Vec::new();
         let mut next = Some(fwd);
         while let Some(f) = next {
