@@ -235,10 +235,14 @@ fi
 if [ -n "${BEFORE_SPIN:-}" ] && [ -n "${SPIN:-}" ]; then
   sed "s#^source = \"target/wasm32-wasip2/release/llm_proxy.wasm\"#source = \"$(realpath "$BEFORE_SPIN")\"#" spin.toml >"$out/spin-before.toml"
   serve_spin spin-before "$out/spin-before.toml" "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-bench-upstream
+  # The older build with the team settings: its client-key row (rpm + tpm)
+  # against this build's, in the rounds.
+  serve_spin spin-before-team "$out/spin-before.toml" "${spin_vars[@]}" SPIN_VARIABLE_OPENAI_API_KEY=sk-bench-upstream "${spin_team[@]}"
   before_hosts+=(spin)
 fi
 for n in "${team_hosts[@]}"; do wait_up "${port_of[$n]}" ping; done
 for h in "${before_hosts[@]}"; do wait_up "${port_of[$h-before]}" ping; done
+[ -n "${pid_of[spin-before-team]:-}" ] && wait_up "${port_of[spin-before-team]}" ping
 
 # ---------------------------------------------------------------- load
 to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
@@ -418,8 +422,19 @@ if [ ${#before_hosts[@]} -gt 0 ]; then
       for h in "${before_hosts[@]}"; do
         order=("$h-floor-p3:floor" "$h-before:before" "$h:after" "$h-team:after-team")
         (( r % 2 == 0 )) && order=("$h-team:after-team" "$h:after" "$h-before:before" "$h-floor-p3:floor")
+        # Under Spin, the client key with limits too (row (b)): the older
+        # build's and this one's.
+        if [ -n "${pid_of[$h-before-team]:-}" ]; then
+          if (( r % 2 == 0 )); then
+            order=("$h-team:after-client" "$h-before-team:before-client" "${order[@]}")
+          else
+            order+=("$h-before-team:before-client" "$h-team:after-client")
+          fi
+        fi
         for o in "${order[@]}"; do
-          load "r$r-$h-${o#*:},$c" "${port_of[${o%%:*}]}" /v1/chat/completions "$c" bench/post.lua "${pid_of[${o%%:*}]}"
+          key=bench-proxy-key
+          [[ $o == *-client ]] && key=$client_key
+          TEAM_KEY=$key load "r$r-$h-${o#*:},$c" "${port_of[${o%%:*}]}" /v1/chat/completions "$c" bench/team.lua "${pid_of[${o%%:*}]}"
           echo "$r $c $h ${o#*:} ${res[r$r-$h-${o#*:},$c]}" >>"$out/rounds.tsv"
         done
       done
@@ -507,6 +522,23 @@ for h in dict.fromkeys(r[2] for r in rows if r[2] != "-"):
         print(f"| {name} | {c} | {dp:.3f} | {med['floor']:+.3f} | {med['before']:+.3f} | {med['after']:+.3f} | **{med['after'] / med['before']:.2f}×** | {paired('after'):.2f}× "
               f"| {med['after-team']:+.3f} | {med['after-team'] / med['before']:.2f}× | {paired('after-team'):.2f}× "
               f"| {cpu['before']:.3f} / {cpu['after']:.3f} / {cpu['after-team']:.3f} | {rps['before']:.0f} / {rps['after']:.0f} / {rps['after-team']:.0f} |")
+clients = [h for h in dict.fromkeys(r[2] for r in rows if r[3] == "before-client")]
+if clients:
+    print()
+    print("The client key with limits (row (b): rpm + tpm, its tokens reserved at admission and settled at the end in this build; counted after the fact in the older one), the same rounds:")
+    print()
+    print("| host | conc | before added p50 | after added p50 | after ÷ before | paired | CPU ms/req before / after | ÷ | req/s before / after | ÷ |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for h in clients:
+    for c in ("1", "32"):
+        added = {v: {rd: p - direct[(rd, c)] for rd, p in get(h, c, v, 0)} for v in ("before-client", "after-client")}
+        med = {v: st.median(a.values()) for v, a in added.items()}
+        paired = st.median(added["after-client"][rd] / added["before-client"][rd] for rd in added["after-client"])
+        cpu = {v: st.median(x for _, x in get(h, c, v, 3) if x is not None) for v in ("before-client", "after-client")}
+        rps = {v: st.median(x for _, x in get(h, c, v, 2)) for v in ("before-client", "after-client")}
+        print(f"| spin up | {c} | {med['before-client']:+.3f} | {med['after-client']:+.3f} | **{med['after-client'] / med['before-client']:.2f}×** | {paired:.2f}× "
+              f"| {cpu['before-client']:.3f} / {cpu['after-client']:.3f} | {cpu['after-client'] / cpu['before-client']:.2f}× "
+              f"| {rps['before-client']:.0f} / {rps['after-client']:.0f} | {rps['after-client'] / rps['before-client']:.2f}× |")
 PY
 }
 row() { # conc label key direct-key floor-key
