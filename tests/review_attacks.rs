@@ -680,6 +680,63 @@ fn inference_bodies_cannot_name_stored_objects_of_the_shared_account() {
     assert!(broken.is_empty(), "{broken:#?}");
 }
 
+/// MEDIUM. The Universal Endpoint (`POST /` with a gateway) is open to a
+/// client key granted `*` ("they name providers in the body"), and each
+/// step's `endpoint` and `headers` go to the provider as the client wrote
+/// them, with the operator's key filled in: `"endpoint": "files"`,
+/// `"batches"`, `"fine_tuning/jobs"`, ... — what docs/team.md keeps behind a
+/// `pass_through` grant, which this key does not have — and
+/// `"headers": {"OpenAI-Organization": ...}`, the provider-account header a
+/// client key's request loses everywhere else. (A token-limited `*` key is
+/// not refused either: the steps' spending is unreadable.) `*` grants every
+/// model, not every endpoint nor the operator's account settings.
+///
+/// src/handlers/universal.rs `plan` (`step.get("endpoint")`, "the step's
+/// own headers win"); src/pipeline.rs `plan_granted` checks only
+/// `grant::any_model`.
+#[test]
+fn the_universal_endpoint_reaches_no_more_than_the_keys_grant() {
+    let src = settings(
+        json!({"models": ["*"]}),
+        &[("CLOUDFLARE_ACCOUNT_ID", "acc"), ("AI_GATEWAY_NAME", "gw")],
+    );
+    let host = FakeHost::new();
+    let body = json!([
+        {"provider": "openai", "endpoint": "fine_tuning/jobs",
+         "headers": {"OpenAI-Organization": "org-other-team", "OpenAI-Project": "proj_other"},
+         "query": {"model": "gpt-4o-mini-2024-07-18", "training_file": "file-teamb"}},
+        {"provider": "openai", "endpoint": "files", "query": {"purpose": "batch"}}
+    ])
+    .to_string();
+    let mut broken = Vec::new();
+    if let Outcome::Sent(fwd, _) = run(&src, &host, &head("POST", "/", &[]), body.as_bytes()) {
+        for up in sends(&fwd) {
+            let steps: Value = serde_json::from_str(&body_text(up)).unwrap_or(Value::Null);
+            for step in steps.as_array().into_iter().flatten() {
+                let endpoint = step["endpoint"].as_str().unwrap_or_default();
+                if !matches!(
+                    endpoint,
+                    "chat/completions"
+                        | "v1/chat/completions"
+                        | "completions"
+                        | "embeddings"
+                        | "responses"
+                        | "v1/messages"
+                ) {
+                    broken.push(format!("step endpoint {endpoint:?} reached the provider"));
+                }
+                for (name, value) in step["headers"].as_object().into_iter().flatten() {
+                    let n = name.to_ascii_lowercase();
+                    if llm_proxy::grant::ACCOUNT_HEADERS.contains(&n.as_str()) {
+                        broken.push(format!("step header {name}: {value} reached the provider"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+}
+
 /// LOW. When a Google token cannot be minted, the error every caller gets
 /// (a client key's included) names the service account: its `client_email`,
 /// `name@PROJECT.iam.gserviceaccount.com` — the operator's GCP project id
