@@ -28,6 +28,55 @@ use std::io::{Read, Write};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+/// This thread's heap bytes in use, and their peak (for the memory a plan
+/// takes; other test threads do not count).
+mod heap {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static IN_USE: Cell<isize> = const { Cell::new(0) };
+        static PEAK: Cell<isize> = const { Cell::new(0) };
+    }
+
+    fn add(n: isize) {
+        let _ = IN_USE.try_with(|c| {
+            let v = c.get() + n;
+            c.set(v);
+            let _ = PEAK.try_with(|p| p.set(p.get().max(v)));
+        });
+    }
+
+    pub struct Counting;
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            add(l.size() as isize);
+            System.alloc(l)
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            add(-(l.size() as isize));
+            System.dealloc(p, l)
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+            add(n as isize - l.size() as isize);
+            System.realloc(p, l, n)
+        }
+    }
+
+    /// The most this thread's heap grew while `f` ran.
+    pub fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        let base = IN_USE.with(Cell::get);
+        PEAK.with(|p| p.set(base));
+        let out = f();
+        let peak = PEAK.with(Cell::get) - base;
+        (out, peak.max(0) as usize)
+    }
+}
+
+#[global_allocator]
+static HEAP: heap::Counting = heap::Counting;
+
 /// The attacker's client key (team A).
 const KEY: &str = "sk-team-a-client-key";
 const TEAM: &str = "team-a";
@@ -796,6 +845,168 @@ fn a_failed_token_mint_does_not_name_the_service_account() {
 }
 
 // --------------------------------------------------------- shared instance
+
+/// `n` bytes or so of JSON array items that cost the most as a
+/// `serde_json::Value` tree: objects nested 60 deep (each level 5 bytes of
+/// JSON, one B-tree node of ~400 bytes in a tree).
+fn nested_items(n: usize) -> String {
+    let deep = format!("{}{{}}{}", r#"{"":"#.repeat(60), "}".repeat(60));
+    vec![deep.as_str(); n / (deep.len() + 1)].join(",")
+}
+
+/// MEDIUM-HIGH. docs/team.md: "no route builds a tree of the client's JSON;
+/// a request costs about its body's size in memory, and a large body does
+/// not hold up other requests of the instance". The proxy's own token
+/// estimates (`/v1/messages/count_tokens` and Gemini `:countTokens` for a
+/// provider without a counting endpoint), the Gemini API translated to
+/// chat, and chat translated to Bedrock Converse parse the whole body into a
+/// `serde_json::Value`: ~100x its size natively, ~85x in wasm32 — a 30 MiB
+/// body (under the default `MAX_BODY_BYTES`) took the component under
+/// `wasmtime serve` to 2.6 GB resident and 5-6 s of CPU, during which the
+/// instance (shared by up to 16 requests of any team) serves nothing; with a
+/// larger `MAX_BODY_BYTES` one request passes wasm32's 4 GiB and the trap
+/// ends every request of the instance. A count reserves no tokens: `tpm`
+/// and `daily_tokens` do not bound it.
+///
+/// src/handlers/messages.rs `estimate_body` (`serde_json::from_slice` to a
+/// `Value`), src/translate/gemini_openai/embed.rs `estimate_tokens`,
+/// src/handlers/chat_completions.rs `translate`, the Gemini → chat
+/// translation.
+#[test]
+fn no_route_builds_a_tree_of_the_clients_json() {
+    let src = settings(
+        json!({"models": ["openai/*", "aws-bedrock/*"]}),
+        &[
+            ("AWS_BEARER_TOKEN_BEDROCK", "op-bedrock"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    );
+    let host = FakeHost::new();
+    let items = nested_items(4 << 20);
+    let cases = [
+        (
+            "/v1/messages/count_tokens",
+            format!(
+                r#"{{"model":"openai/gpt-4o-mini","messages":[{{"role":"user","content":[{items}]}}]}}"#
+            ),
+        ),
+        (
+            "/v1beta/models/openai%2Fgpt-4o-mini:countTokens",
+            format!(r#"{{"contents":[{{"parts":[{items}]}}]}}"#),
+        ),
+        (
+            "/v1beta/models/openai%2Fgpt-4o-mini:generateContent",
+            format!(r#"{{"contents":[{{"parts":[{items}]}}]}}"#),
+        ),
+        (
+            "/v1/chat/completions",
+            format!(
+                r#"{{"model":"aws-bedrock/anthropic.claude-sonnet-4-5","messages":[{{"role":"user","content":[{items}]}}]}}"#
+            ),
+        ),
+    ];
+    let mut broken = Vec::new();
+    for (path, body) in cases {
+        let h = head("POST", path, &[]);
+        let decided = decide(&h, &src, &host);
+        let Decision::WithBody {
+            route,
+            selection,
+            gateway,
+            dropped,
+            ..
+        } = decided.decision
+        else {
+            panic!("{path}: not a body route");
+        };
+        let caller = decided.caller.unwrap();
+        let (planned, peak) = heap::peak_of(|| {
+            plan_granted(
+                route,
+                &h,
+                body.as_bytes(),
+                &src,
+                &host,
+                selection,
+                gateway.as_ref(),
+                &caller,
+                &dropped,
+                &mut None,
+            )
+        });
+        drop(planned);
+        if peak > 6 * body.len() {
+            broken.push(format!(
+                "{path}: a {} KiB body took {} KiB ({}x) to plan",
+                body.len() >> 10,
+                peak >> 10,
+                peak / body.len()
+            ));
+        }
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+}
+
+/// The same, seen from another team: team B's stream is relayed by the
+/// component under `wasmtime serve` while team A sends one 24 MiB
+/// `count_tokens` body; team B's stream must not stop for a second.
+#[test]
+fn a_large_body_does_not_hold_up_another_teams_stream() {
+    let mock = Mock::start(|_| MockResponse::sse(200, Duration::from_millis(50)));
+    let keys = json!([{"name": TEAM, "sha256": common::sha256_hex(KEY)}]).to_string();
+    let base = mock.url("/v1");
+    let proxy = Proxy::start(&common::env(&[
+        ("PROXY_API_KEY", "pk-operator"),
+        ("PROXY_KEYS", keys.as_str()),
+        ("OPENAI_API_KEY", "sk-op-openai"),
+        ("OPENAI_BASE_URL", base.as_str()),
+    ]));
+    let port = proxy.port;
+    let team_b = std::thread::spawn(move || {
+        common::request(
+            port,
+            "POST",
+            "/openai/v1/chat/completions",
+            &[
+                ("authorization", "Bearer pk-operator"),
+                ("content-type", "application/json"),
+            ],
+            br#"{"model":"gpt-4o-mini","stream":true,"messages":[]}"#,
+        )
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let body = format!(
+        r#"{{"model":"openai/gpt-4o-mini","messages":[{{"role":"user","content":[{}]}}]}}"#,
+        nested_items(24 << 20)
+    );
+    let auth = format!("Bearer {KEY}");
+    let a = proxy.request(
+        "POST",
+        "/v1/messages/count_tokens",
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ],
+        body.as_bytes(),
+    );
+    drop(body);
+    let b = team_b.join().unwrap();
+    assert_eq!(b.status, 200, "{}", b.text());
+    let longest = b
+        .arrivals
+        .windows(2)
+        .map(|w| w[1].0.saturating_sub(w[0].0))
+        .max()
+        .unwrap_or_default();
+    assert!(
+        longest < Duration::from_secs(1),
+        "team B's stream (an event every 50 ms) stopped for {longest:?} while team A's \
+         {} KiB count_tokens was planned (answered {} {})",
+        24 << 10,
+        a.status,
+        a.text()
+    );
+}
 
 /// LOW. `GET /usage` of a client key reads its month day by day: 7 store
 /// calls per day of the month so far (6 counters and the slot count, plus
