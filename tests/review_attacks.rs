@@ -288,9 +288,13 @@ fn tpm_is_not_bypassed_by_reservations_that_carry_into_the_request_count() {
 /// src/pipeline.rs `BodyFacts::read` (`max_output`) and `reservation`.
 #[test]
 fn the_reservation_covers_the_output_bound_the_upstream_is_sent() {
-    let src = settings(json!({"models": ["anthropic/*"], "tpm": 10_000_000}), &[]);
+    let src = settings(
+        json!({"models": ["anthropic/*", "google-ai-studio/*"], "tpm": 10_000_000}),
+        &[],
+    );
     let host = FakeHost::new();
     let msgs = json!([{"role": "user", "content": "hi"}]);
+    let contents = json!([{"parts": [{"text": "hi"}]}]);
     let cases = [
         (
             "/v1/chat/completions",
@@ -307,6 +311,20 @@ fn the_reservation_covers_the_output_bound_the_upstream_is_sent() {
             json!({"max_tokens": 1, "contents": [{"parts": [{"text": "hi"}]}],
                    "generationConfig": {"maxOutputTokens": 64000}}),
         ),
+        // Google's APIs read JSON as proto3 does: an integer field takes a
+        // string or an integral float, and either field name at any level.
+        (
+            "/v1beta/models/gemini-2.5-flash:generateContent",
+            json!({"contents": contents, "generationConfig": {"maxOutputTokens": "64000"}}),
+        ),
+        (
+            "/v1beta/models/gemini-2.5-flash:generateContent",
+            json!({"contents": contents, "generationConfig": {"maxOutputTokens": 64000.0}}),
+        ),
+        (
+            "/v1beta/models/gemini-2.5-flash:generateContent",
+            json!({"contents": contents, "generation_config": {"maxOutputTokens": 64000}}),
+        ),
     ];
     let mut broken = Vec::new();
     for (path, body) in cases {
@@ -319,7 +337,15 @@ fn the_reservation_covers_the_output_bound_the_upstream_is_sent() {
         .sent(path);
         let reserved = reserved.expect("a tpm key's request reserves").tokens;
         let sent: Value = serde_json::from_str(&body_text(fwd.first())).unwrap();
-        let bound = sent["max_tokens"].as_u64().unwrap_or(0);
+        let number = |v: &Value| match v {
+            Value::String(s) => s.parse::<f64>().ok(),
+            v => v.as_f64(),
+        };
+        let bound = ["generationConfig", "generation_config"]
+            .iter()
+            .filter_map(|c| number(&sent[c]["maxOutputTokens"]))
+            .chain(number(&sent["max_tokens"]))
+            .fold(0.0, f64::max) as u64;
         if reserved < bound {
             broken.push(format!(
                 "{path} {body}: reserved {reserved} tokens, the upstream may generate {bound}"
