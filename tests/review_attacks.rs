@@ -682,7 +682,8 @@ fn inference_bodies_cannot_name_stored_objects_of_the_shared_account() {
         &[],
     );
     let host = FakeHost::new();
-    let cases: Vec<(&str, Vec<(&str, &str)>, Value, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Value, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "/v1/responses",
             vec![],
@@ -1065,3 +1066,28 @@ fn usage_costs_the_same_store_calls_on_every_day_of_the_month() {
         "a client key's /usage costs {first} store calls on the 1st and {last} on the 31st"
     );
 }
+
+// Checked in review and found safe (no test):
+// - pass-through path tricks: `//`, trailing `/`, `;x`, trailing `.`,
+//   percent-encoded letters, `%2F`/`%5C` and `..`/`%2e%2e` in any segment,
+//   `/v1/v1/...`, case: each is refused (400 `invalid_path` or 403); the
+//   classifier and `build` agree, with and without a base-URL override or a
+//   gateway (the override only prefixes what the default base classified).
+// - `/key/` and `/g/` in either order, twice, or in other case: one of each
+//   is stripped, the rest is a provider name (404); `/g/` is checked first.
+// - Gemini `models/{m}:{action}`: `%3A`, a second `:`, `tunedModels/`,
+//   unknown actions are refused; the model is percent-encoded into paths.
+// - Vertex pass-through is held to VERTEX_PROJECT; Bedrock `%2F` ids stay in
+//   one segment; Workers AI stays under `/accounts/{id}/ai`.
+// - model names: `default`, bare names on /v1/messages and the Gemini path,
+//   trailing spaces, case, aliases (`perplexity`), duplicate `model` keys,
+//   escaped keys, non-string models: checked and planned alike (a body the
+//   check cannot read is one the handlers refuse).
+// - OpenRouter `models` (also through a route), a route named like a model.
+// - headers: names are lowercased before the drop; `x-llm-proxy-*`, `spin-*`
+//   and forwarding headers never go on; `x-llm-proxy-dropped` is rebuilt.
+// - `/v1/models`: the 5 s cache holds the unfiltered fetch per set of URLs
+//   (gateway included) and every answer is filtered for its own caller.
+// - `/usage` shows a client key only its own entry; `/status` is admin-only.
+// - duplicate `stream_options` / `include_usage`: the injection follows the
+//   last-wins reading the providers use.
