@@ -241,7 +241,15 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
             .map(|p| p.trim_end_matches('/').to_string())
             .collect(),
         rpm: limit("rpm")?,
-        tpm: limit("tpm")?,
+        tpm: match limit("tpm")? {
+            Some(t) if t > crate::limits::MAX_TPM => {
+                return Err(format!(
+                    "entry {i}: 'tpm' must be at most {} (tokens per minute)",
+                    crate::limits::MAX_TPM
+                ))
+            }
+            t => t,
+        },
         daily_tokens: limit("daily_tokens")?,
         expires,
     })

@@ -68,11 +68,6 @@ impl ServiceAccount {
         })
     }
 
-    /// A label safe to show (the account's e-mail).
-    pub fn label(&self) -> &str {
-        &self.client_email
-    }
-
     /// The store key of this account's cached token.
     pub fn cache_key(&self) -> String {
         format!(

@@ -25,6 +25,20 @@ pub const ACCOUNT_HEADERS: &[&str] = &[
     "chatgpt-account-id",
 ];
 
+/// Query parameters that carry a credential or choose a provider account
+/// (Google's system parameters: the billing project, an OAuth token, an API
+/// key): a client key's are dropped, as the headers are.
+pub const ACCOUNT_PARAMS: &[&str] = &[
+    "userProject",
+    "$userProject",
+    "access_token",
+    "$access_token",
+    "oauth_token",
+    "$oauth_token",
+    "key",
+    "$key",
+];
+
 /// The `cf-aig-*` request headers a client key may send: the cache's time to
 /// live and skipping the cache. Every other one (logging, custom cost,
 /// metadata, the cache key, the gateway's retries and timeouts, its
@@ -96,16 +110,23 @@ pub fn trust(caller: &Caller, head: &RequestHead) -> Trust {
 }
 
 /// `head` as `caller` may send it on: a client key's provider-account
-/// headers and `cf-aig-*` headers (but the cache's) removed. `None` when
-/// nothing is removed; else the new head and the names removed (for
-/// `x-llm-proxy-dropped`).
+/// headers and query parameters (and credentials in the query) and
+/// `cf-aig-*` headers (but the cache's) removed. `None` when nothing is
+/// removed; else the new head and the names removed (for
+/// `x-llm-proxy-dropped`; a query parameter as `?name`).
 pub fn head(caller: &Caller, head: &RequestHead) -> Option<(RequestHead, Vec<String>)> {
     caller.key.as_ref()?;
     let removed = |n: &str| {
         ACCOUNT_HEADERS.contains(&n)
             || (n.starts_with("cf-aig-") && !GATEWAY_HEADERS_FOR_CLIENTS.contains(&n))
     };
-    if !head.headers.iter().any(|(n, _)| removed(n)) {
+    let param = |n: &[u8]| ACCOUNT_PARAMS.iter().any(|p| p.as_bytes() == n);
+    let (query, params) = if head.query.is_empty() {
+        (String::new(), Vec::new())
+    } else {
+        crate::url::strip_params(&head.query, param)
+    };
+    if params.is_empty() && !head.headers.iter().any(|(n, _)| removed(n)) {
         return None;
     }
     let mut dropped: Vec<String> = Vec::new();
@@ -119,6 +140,14 @@ pub fn head(caller: &Caller, head: &RequestHead) -> Option<(RequestHead, Vec<Str
         }
         false
     });
+    kept.query = query;
+    // The proxy key in `?key=` is the client's own: not named.
+    dropped.extend(
+        params
+            .into_iter()
+            .filter(|p| p != "key")
+            .map(|p| format!("?{}", printable(&p))),
+    );
     Some((kept, dropped))
 }
 
@@ -194,14 +223,128 @@ pub fn body_models(caller: &Caller, provider: &str, models: &[String]) -> Result
     Ok(())
 }
 
-/// Routes that name their providers in the body (`/compat`, the Universal
-/// Endpoint): only for a caller granted every model.
-pub fn any_model(caller: &Caller) -> Result<(), ErrorReply> {
-    if caller.allows("*") {
-        Ok(())
-    } else {
-        Err(not_allowed(caller, "*"))
+/// Routes that name providers, endpoints and headers of their own in the
+/// body or path (`/compat`, the Universal Endpoint), which no entry can
+/// grant part of: the all-access key's only.
+pub fn operator_only(caller: &Caller, route: &str) -> Result<(), ErrorReply> {
+    match &caller.key {
+        None => Ok(()),
+        Some(_) => Err(refused(
+            403,
+            "permission_error",
+            "endpoint_not_allowed",
+            format!(
+                "{route} is for the all-access key only: it names providers and endpoints \
+                 that the proxy key '{}' cannot be granted in part",
+                printable(&caller.name)
+            ),
+        )),
     }
+}
+
+/// Body fields that name an object stored in the provider account (which
+/// every team's requests share): a stored response or conversation, a file,
+/// a vector store, a cached context, a code container, a stored prompt —
+/// with the kind of object, as the provider's API path names it.
+pub const STORED_OBJECTS: &[(&str, &str)] = &[
+    ("previous_response_id", "responses"),
+    ("conversation", "conversations"),
+    ("file_id", "files"),
+    ("vector_store_ids", "vector_stores"),
+    ("cachedContent", "cachedContents"),
+    ("cached_content", "cachedContents"),
+    ("fileUri", "files"),
+    ("file_uri", "files"),
+    ("container", "containers"),
+    ("prompt", "prompts"),
+];
+
+/// An inference body of a client key naming an object stored in the
+/// provider account (for any of `providers`): refused unless the entry's
+/// `pass_through` grants that kind of object there (`/openai/v1/files`, or
+/// the provider's whole API, `/openai`). A public URL (`fileUri` of a web
+/// page or video) names nothing stored.
+pub fn stored_objects(caller: &Caller, providers: &[&str], body: &[u8]) -> Result<(), ErrorReply> {
+    let Some(key) = &caller.key else {
+        return Ok(());
+    };
+    for (field, kind) in STORED_OBJECTS {
+        if !names_object(body, field) {
+            continue;
+        }
+        let granted = |p: &str| {
+            let root = format!("/{p}");
+            key.pass_through.iter().any(|g| {
+                *g == root
+                    || g.strip_prefix(&root)
+                        .is_some_and(|rest| rest.split('/').any(|s| s == *kind))
+            })
+        };
+        if !providers.iter().all(|p| granted(p)) {
+            return Err(refused(
+                403,
+                "permission_error",
+                "stored_object_not_allowed",
+                format!(
+                    "the proxy key '{}' may not name stored {kind} of the provider account \
+                     ('{field}'); that needs a 'pass_through' grant for them",
+                    printable(&caller.name)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `body` has a field `field` (anywhere, at any depth) whose value
+/// names something: not `null`, not an empty list, not a new container's
+/// settings, and for a file URI not a public `http(s)` URL other than
+/// Google's own file store.
+fn names_object(body: &[u8], field: &str) -> bool {
+    let needle = format!("\"{field}\"");
+    let finder = memchr::memmem::Finder::new(needle.as_bytes());
+    for at in finder.find_iter(body) {
+        // A key, not text inside a string: not after a backslash, and a
+        // colon next.
+        if at > 0 && body.get(at - 1) == Some(&b'\\') {
+            continue;
+        }
+        let rest = body.get(at + needle.len()..).unwrap_or_default();
+        let rest = skip_space(rest);
+        let Some(value) = rest.strip_prefix(b":") else {
+            continue;
+        };
+        let value = skip_space(value);
+        let names = match value.first() {
+            // `conversation: {"id": …}` and `prompt: {"id": …}` name one;
+            // `container: {"type": "auto"}` asks for a new one.
+            Some(b'{') => field == "conversation" || field == "prompt",
+            // A completions `prompt` is text.
+            Some(_) if field == "prompt" => false,
+            None => false,
+            Some(b'n') => !value.starts_with(b"null"),
+            Some(b'[') => skip_space(&value[1..]).first() != Some(&b']'),
+            Some(b'"') if field.ends_with("Uri") || field.ends_with("uri") => {
+                let v = &value[1..];
+                let public = (v.starts_with(b"https://") || v.starts_with(b"http://"))
+                    && !v.starts_with(b"https://generativelanguage.googleapis.com/");
+                !public
+            }
+            Some(_) => true,
+        };
+        if names {
+            return true;
+        }
+    }
+    false
+}
+
+fn skip_space(b: &[u8]) -> &[u8] {
+    let n = b
+        .iter()
+        .take_while(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        .count();
+    b.get(n..).unwrap_or_default()
 }
 
 /// A 405 for a method pass-through and `/compat` do not forward.
@@ -253,6 +396,12 @@ impl Endpoint {
         }
     }
 
+    /// Whether it is one of a provider's inference endpoints (its body may
+    /// name stored objects, and is read for a client key).
+    pub fn inference(self) -> bool {
+        !matches!(self, Endpoint::Models | Endpoint::Granted)
+    }
+
     /// Whether a request here spends no tokens at all.
     pub fn free(self, method: &str) -> bool {
         matches!(self, Endpoint::Count | Endpoint::Models)
@@ -262,8 +411,8 @@ impl Endpoint {
 
 /// `/{provider}{rest}` for `caller`: the provider's inference and model-list
 /// endpoints with `{provider}/*` (or `*`), anything under a `pass_through`
-/// grant; else a 403. The all-access key reaches every path
-/// ([`Endpoint::Granted`] when it is none of the known ones).
+/// grant; else a 403. The all-access key reaches every path (as
+/// [`Endpoint::Granted`]).
 pub fn pass_through(
     caller: &Caller,
     provider: &Provider,
@@ -272,10 +421,12 @@ pub fn pass_through(
     src: &dyn SettingSource,
 ) -> Result<Endpoint, ErrorReply> {
     self::method(method)?;
-    let known = endpoint(provider, method, rest, src);
+    // The all-access key reaches every path; what it is matters only to a
+    // client key (its limits), so it is not worked out here.
     let Some(key) = &caller.key else {
-        return Ok(known.unwrap_or(Endpoint::Granted));
+        return Ok(Endpoint::Granted);
     };
+    let known = endpoint(provider, method, rest, src);
     let full = format!("/{}{}", provider.name, rest);
     let granted = key.pass_through.iter().any(|p| has_prefix(&full, p));
     let wildcard = format!("{}/*", provider.name);

@@ -155,6 +155,10 @@ fn a_client_key_reaches_inference_with_a_wildcard_and_more_only_by_grant() {
     // The all-access key reaches everything; nobody sends TRACE.
     let all = Caller::all_access();
     assert_eq!(reach(&all, "GET", "/v1/files"), Ok(Endpoint::Granted));
+    assert_eq!(
+        reach(&all, "POST", "/v1/chat/completions"),
+        Ok(Endpoint::Granted)
+    );
     for m in ["TRACE", "CONNECT", "PROPFIND", "FOO"] {
         let e = reach(&all, m, "/v1/models").unwrap_err();
         assert_eq!((e.status, e.allow), (405, Some(ALLOW)));
@@ -198,7 +202,13 @@ fn gateways_routes_and_models() {
         "{}",
         e.message
     );
-    assert!(any_model(&k).is_err() && any_model(&key(&["*"], &[], &[])).is_ok());
+    // Routes whose body names providers and endpoints: the operator's.
+    let star = key(&["*"], &[], &[]);
+    assert_eq!(
+        operator_only(&star, "/compat").unwrap_err().code,
+        "endpoint_not_allowed"
+    );
+    assert!(operator_only(&Caller::all_access(), "/compat").is_ok());
 }
 
 #[test]
@@ -284,4 +294,63 @@ fn entries_grant_gateways_and_paths_and_refuse_an_empty_model_list() {
     ] {
         assert!(parse(bad).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn stored_objects_of_the_shared_account_need_a_grant() {
+    let named = |body: &str| stored_objects(&key(&["*"], &[], &[]), &["openai"], body.as_bytes());
+    for body in [
+        r#"{"previous_response_id":"resp_1","input":"hi"}"#,
+        r#"{"conversation" : {"id":"conv_1"}}"#,
+        r#"{"messages":[{"content":[{"type":"file","file":{"file_id":"file-1"}}]}]}"#,
+        r#"{"tools":[{"type":"file_search","vector_store_ids":["vs_1"]}]}"#,
+        r#"{"cachedContent":"cachedContents/abc"}"#,
+        r#"{"contents":[{"parts":[{"fileData":{"fileUri":"https://generativelanguage.googleapis.com/v1beta/files/x"}}]}]}"#,
+        r#"{"contents":[{"parts":[{"file_data":{"file_uri":"gs://their-bucket/a.pdf"}}]}]}"#,
+        r#"{"tools":[{"type":"code_interpreter","container":"cntr_1"}]}"#,
+        r#"{"prompt":{"id":"pmpt_1","version":"2"},"input":"hi"}"#,
+    ] {
+        let e = named(body).unwrap_err();
+        assert_eq!(
+            (e.status, e.code),
+            (403, "stored_object_not_allowed"),
+            "{body}"
+        );
+    }
+    for body in [
+        r#"{"previous_response_id":null,"input":"hi"}"#,
+        r#"{"tools":[{"type":"file_search","vector_store_ids":[ ]}]}"#,
+        r#"{"tools":[{"type":"code_interpreter","container":{"type":"auto"}}]}"#,
+        r#"{"contents":[{"parts":[{"fileData":{"fileUri":"https://www.youtube.com/watch?v=x"}}]}]}"#,
+        // Text that mentions a field is no field.
+        r#"{"messages":[{"content":"set \"file_id\": \"file-1\" in the request"}]}"#,
+        r#"{"messages":[{"content":"previous_response_id"}]}"#,
+        r#"{"model":"gpt-3.5-turbo-instruct","prompt":"Say hi"}"#,
+        r#"{"prompt":["a","b"]}"#,
+    ] {
+        assert!(named(body).is_ok(), "{body}");
+    }
+    // A grant for the kind (or the whole API) opens it; for every provider.
+    let body = br#"{"messages":[{"content":[{"file":{"file_id":"file-1"}}]}]}"#;
+    let files = key(&["*"], &[], &["/openai/v1/files"]);
+    assert!(stored_objects(&files, &["openai"], body).is_ok());
+    assert!(stored_objects(&files, &["openai", "anthropic"], body).is_err());
+    assert!(stored_objects(&key(&["*"], &[], &["/openai"]), &["openai"], body).is_ok());
+    assert!(stored_objects(&Caller::all_access(), &["openai"], body).is_ok());
+}
+
+#[test]
+fn a_client_keys_account_and_credential_query_parameters_are_dropped() {
+    let h = RequestHead::new(
+        "POST",
+        "/v1beta/models/g:generateContent?alt=sse&%24userProject=theirs&userProject=p&access_token=t&key=proxy-key&$key=k",
+        vec![],
+    );
+    let (kept, dropped) = head(&key(&["*"], &[], &[]), &h).unwrap();
+    assert_eq!(kept.query, "alt=sse");
+    assert_eq!(
+        dropped,
+        ["?$userProject", "?userProject", "?access_token", "?$key"]
+    );
+    assert!(head(&Caller::all_access(), &h).is_none());
 }

@@ -81,6 +81,11 @@ pub struct Ledger {
     pub reserved: Option<Reservation>,
     /// The provider's own id of its answer (`x-request-id` or `request-id`).
     pub upstream_request_id: Option<String>,
+    /// Whether the answer's body reached its end whole (set by the relay).
+    pub whole: bool,
+    /// Whether an attempt was sent and the provider did not answer in time
+    /// (it may have done the work).
+    pub upstream_timed_out: bool,
 }
 
 impl Ledger {
@@ -110,6 +115,8 @@ impl Ledger {
             forwarded: false,
             reserved: None,
             upstream_request_id: None,
+            whole: false,
+            upstream_timed_out: false,
         }
     }
 
@@ -134,20 +141,22 @@ impl Ledger {
     }
 
     /// The tokens a request is charged against its key's limits: its
-    /// answer's usage; without one, nothing when it reached no provider or
-    /// the provider refused it, else its reservation (what was spent could
-    /// not be read).
+    /// answer's usage when the answer ended whole; the more of what it
+    /// reported and its reservation when it was cut off (its final usage
+    /// never came); without usage, nothing when it reached no provider, no
+    /// provider answered (but for a timeout: the provider may have done the
+    /// work) or the provider refused it, else its reservation (what was
+    /// spent could not be read).
     fn used(&self, reserved: &Reservation, usage: Option<Usage>) -> u64 {
+        let refused = self
+            .upstream_status
+            .is_some_and(|s| !(200..300).contains(&s));
         match usage {
-            Some(u) => u.total(),
+            Some(u) if self.whole || refused => u.total(),
+            Some(u) => u.total().max(reserved.tokens),
             None if !self.forwarded => 0,
-            None if self
-                .upstream_status
-                .is_some_and(|s| !(200..300).contains(&s)) =>
-            {
-                0
-            }
-            None if self.upstream_status.is_none() => 0,
+            None if self.upstream_timed_out => reserved.tokens,
+            None if self.upstream_status.is_none() || refused => 0,
             None => reserved.tokens,
         }
     }
@@ -189,6 +198,13 @@ impl Ledger {
     /// Ends the request: the caller's counters (with a store, when it
     /// reached a provider) and the log line, returned for the edge to write.
     pub fn finish(self, usage: Option<Usage>, now_ns: u64, host: &dyn Host) -> String {
+        let used = self.reserved.map(|r| self.used(&r, usage));
+        // An answer cut off before its end never said what it spent: what it
+        // reported so far (an Anthropic stream's `output_tokens: 1`) is not
+        // its usage. Logged and recorded as unknown; its key charged as
+        // `used` says.
+        let cut = self.forwarded && self.upstream_status.is_some() && !self.whole;
+        let usage = if cut { None } else { usage };
         let cost = match (&self.price, &usage) {
             (Some(p), Some(u)) => Some(prices::cost_micros(p, u)),
             _ => None,
@@ -202,17 +218,30 @@ impl Ledger {
                 let cost = cost.unwrap_or(0);
                 accounting::record(store, host.memory(), &key.name, &day, usage, cost);
             }
-            if let Some(reserved) = &self.reserved {
-                limits::settle(store, key, reserved, self.used(reserved, usage), now_ms);
+            if let (Some(reserved), Some(used)) = (&self.reserved, used) {
+                limits::settle(store, key, reserved, used, now_ms);
             }
         }
         self.line(usage, cost, now_ns)
     }
 }
 
-/// What the edge does with a finished ledger: (usage seen, the status a
-/// transform replaced, when the first byte left (monotonic ns)).
-pub type OnEnd = Box<dyn FnOnce(Option<Usage>, Option<u16>, Option<u64>)>;
+/// How a relayed answer's body ended, as its tap saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ended {
+    /// The usage it reported (so far, when it did not end whole).
+    pub usage: Option<Usage>,
+    /// The status a transform replaced.
+    pub status: Option<u16>,
+    /// When the first byte for the client came out (monotonic ns).
+    pub first_byte_ns: Option<u64>,
+    /// Whether it reached its end whole (not cut off by the upstream, nor
+    /// abandoned by a client that went away).
+    pub whole: bool,
+}
+
+/// What the edge does with a finished body.
+pub type OnEnd = Box<dyn FnOnce(Ended)>;
 
 /// The upstream's body on its way to the client, watched for usage: through
 /// `inner` (a translation) or as it is. When dropped — the body done with,
@@ -228,6 +257,7 @@ pub fn tapped(
         tap: UsageTap::new(),
         clock,
         first_byte_ns: None,
+        whole: false,
         on_end: Some(on_end),
     })
 }
@@ -237,6 +267,8 @@ struct Tapped {
     tap: UsageTap,
     clock: fn() -> u64,
     first_byte_ns: Option<u64>,
+    /// `finish` was called with the body complete.
+    whole: bool,
     on_end: Option<OnEnd>,
 }
 
@@ -259,6 +291,7 @@ impl BodyTransform for Tapped {
     }
 
     fn finish(&mut self, complete: bool, out: &mut Vec<u8>) {
+        self.whole = complete;
         if let Some(t) = &mut self.inner {
             t.finish(complete, out);
         }
@@ -274,7 +307,12 @@ impl Drop for Tapped {
     fn drop(&mut self) {
         let status = self.status();
         if let Some(on_end) = self.on_end.take() {
-            on_end(self.tap.usage(), status, self.first_byte_ns);
+            on_end(Ended {
+                usage: self.tap.usage(),
+                status,
+                first_byte_ns: self.first_byte_ns,
+                whole: self.whole,
+            });
         }
     }
 }
@@ -346,7 +384,7 @@ mod tests {
         let mut t = tapped(
             None,
             || 42,
-            Box::new(move |_usage, status, first| s.set(Some((status, first)))),
+            Box::new(move |e: Ended| s.set(Some((e.status, e.first_byte_ns, e.whole)))),
         );
         let mut out = Vec::new();
         t.push(b"", &mut out);
@@ -354,6 +392,16 @@ mod tests {
         assert_eq!(out, b"abc");
         assert_eq!(seen.get(), None);
         drop(t);
-        assert_eq!(seen.get(), Some((None, Some(42))));
+        // Dropped before its end: not whole.
+        assert_eq!(seen.get(), Some((None, Some(42), false)));
+        let s = seen.clone();
+        let mut t = tapped(
+            None,
+            || 42,
+            Box::new(move |e: Ended| s.set(Some((e.status, e.first_byte_ns, e.whole)))),
+        );
+        t.finish(true, &mut Vec::new());
+        drop(t);
+        assert_eq!(seen.get(), Some((None, None, true)));
     }
 }

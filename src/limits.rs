@@ -27,9 +27,15 @@ pub const DAY_MS: u64 = 86_400_000;
 /// One request in a minute counter.
 const REQUEST: i64 = 1 << 32;
 const TOKENS: i64 = (1 << 32) - 1;
-/// The most tokens one request reserves or settles in a minute counter
-/// (the counter's token half is 32 bits).
+/// The most tokens one request reserves in the day counter.
 const MAX_TOKENS_DELTA: u64 = 1 << 31;
+/// The largest `tpm` a key may have: the minute counter's token half is 32
+/// bits, and admission keeps it below `tpm` plus one reservation (itself at
+/// most `tpm`), so it never carries into the request half.
+pub const MAX_TPM: u64 = 1_000_000_000;
+/// The most tokens one request's settlement puts in a minute counter (more
+/// than any model's context).
+const MAX_MINUTE_USE: u64 = 1 << 24;
 
 /// Output tokens reserved for a request that names no maximum.
 pub const DEFAULT_OUTPUT_TOKENS: u64 = 4096;
@@ -70,6 +76,10 @@ pub struct Reservation {
     pub tokens: u64,
     /// The unix minute whose counter holds the tokens (a key with `tpm`).
     pub minute: Option<u64>,
+    /// What the minute counter holds of them: at most the key's `tpm` (a
+    /// reservation of the whole minute already keeps every other request
+    /// out until it settles).
+    pub minute_tokens: u64,
     /// The UTC day (unix day number) whose counter holds them (a key with
     /// `daily_tokens`).
     pub day: Option<u64>,
@@ -111,12 +121,15 @@ pub fn admit(
     let mut reserved = Reservation {
         tokens,
         minute: None,
+        minute_tokens: 0,
         day: None,
     };
     let mut undo_minute: Option<(String, i64)> = None;
     if key.rpm.is_some() || key.tpm.is_some() {
         let counter = minute_key(&key.name, now_ms);
-        let own = if key.tpm.is_some() { signed(tokens) } else { 0 };
+        let own = key
+            .tpm
+            .map_or(0, |tpm| signed(tokens.min(tpm.min(MAX_TPM))));
         let delta = REQUEST + own;
         let packed = store.increment(&counter, delta).ok_or(Refused::Store)?;
         let requests = (packed >> 32).max(0) as u64;
@@ -141,6 +154,7 @@ pub fn admit(
         }
         if key.tpm.is_some() {
             reserved.minute = Some(now_ms / MINUTE_MS);
+            reserved.minute_tokens = own.max(0) as u64;
         }
         undo_minute = Some((counter, delta));
     }
@@ -187,14 +201,13 @@ pub fn settle(
     used: u64,
     now_ms: u64,
 ) {
-    if used == reserved.tokens {
-        return;
-    }
-    let delta = signed(used) - signed(reserved.tokens);
-    if reserved.minute == Some(now_ms / MINUTE_MS) {
+    let minute_used = used.min(MAX_MINUTE_USE);
+    if reserved.minute == Some(now_ms / MINUTE_MS) && minute_used != reserved.minute_tokens {
+        let delta = signed(minute_used) - signed(reserved.minute_tokens);
         store.increment(&minute_key(&key.name, now_ms), delta);
     }
-    if reserved.day == Some(now_ms / DAY_MS) {
+    if reserved.day == Some(now_ms / DAY_MS) && used != reserved.tokens {
+        let delta = signed(used) - signed(reserved.tokens);
         store.increment(&day_key(&key.name, now_ms), delta);
     }
 }
@@ -353,6 +366,28 @@ mod tests {
         assert_eq!((r.minute, r.day), (None, None));
         settle(&store, &k, &r, 50, NOW);
         assert_eq!(store.increment(&minute_key("k", NOW), 0), Some(1 << 32));
+    }
+
+    #[test]
+    fn huge_reservations_never_carry_into_the_request_count() {
+        // Each request asks for 2^31 tokens against tpm 1000: the minute
+        // holds at most the tpm of each, so the first fills the minute and
+        // the others wait, however many come.
+        let store = FakeStore::default();
+        let k = key(None, Some(1000), None);
+        let admitted = (0..6)
+            .filter(|i| admit(&store, &k, NOW + i, 1 << 31).is_ok())
+            .count();
+        assert_eq!(admitted, 1);
+        let packed = store.increment(&minute_key("k", NOW), 0).unwrap();
+        assert_eq!((packed >> 32, packed & TOKENS), (1, 1000));
+        assert!(crate::client_keys::parse(&format!(
+            r#"[{{"name":"a","sha256":"{}","tpm":{}}}]"#,
+            "0".repeat(64),
+            MAX_TPM + 1
+        ))
+        .unwrap_err()
+        .contains("'tpm' must be at most"));
     }
 
     #[test]

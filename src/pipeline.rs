@@ -114,11 +114,29 @@ struct BodyFacts {
     max_output: Option<u64>,
     /// Whether it asks for a stream.
     stream: bool,
+    /// Whether it asks for thinking (a translation may add a budget).
+    thinks: bool,
+}
+
+/// The most output a translation adds for thinking (`reasoning_effort:
+/// high` becomes a 16384-token budget on top of a `max_tokens` below it).
+const THINKING_HEADROOM: u64 = 16_384;
+
+/// An output bound as a provider reads it: a non-negative integer, an
+/// integral float, or either as a string.
+fn output_number(raw: &serde_json::value::RawValue) -> Option<u64> {
+    let text = raw.get().trim();
+    let text = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    let n: f64 = text.trim().parse().ok()?;
+    (n.is_finite() && n >= 0.0).then(|| n.ceil().min(u64::MAX as f64) as u64)
 }
 
 impl BodyFacts {
     fn read(route: &BodyRoute, body: &[u8]) -> BodyFacts {
-        use crate::translate::raw::{as_bool, as_str, as_u64, items, parse_object, Fields};
+        use crate::translate::raw::{as_bool, as_str, items, parse_object, Fields};
         let mut facts = BodyFacts::default();
         if let BodyRoute::Gemini(call) = route {
             facts.model = Some(call.model.clone());
@@ -137,18 +155,49 @@ impl BodyFacts {
                 .map(|m| as_str(m).map_or_else(|| m.get().to_string(), |s| s.into_owned()))
                 .collect();
         }
-        let nested = |outer: &str, inner: &str| {
-            top.get(outer)
-                .and_then(Fields::of)
-                .and_then(|f| f.get(inner))
-                .and_then(as_u64)
+        // The output bound the upstream may be sent, whichever field a
+        // translation reads: the largest of them (numbers as Google's
+        // APIs read them too: a string or an integral float), plus a
+        // thinking budget a translation may add.
+        let mut bound: Option<u64> = None;
+        let mut take = |raw: Option<&serde_json::value::RawValue>| {
+            if let Some(n) = raw.and_then(output_number) {
+                bound = Some(bound.map_or(n, |b| b.max(n)));
+            }
         };
-        facts.max_output = ["max_tokens", "max_completion_tokens", "max_output_tokens"]
+        for f in [
+            "max_tokens",
+            "max_completion_tokens",
+            "max_output_tokens",
+            "maxOutputTokens",
+        ] {
+            take(top.get(f));
+        }
+        for config in ["generationConfig", "generation_config", "inferenceConfig"] {
+            if let Some(c) = top.get(config).and_then(Fields::of) {
+                for f in [
+                    "maxOutputTokens",
+                    "max_output_tokens",
+                    "maxTokens",
+                    "max_tokens",
+                ] {
+                    take(c.get(f));
+                }
+                if c.get("thinkingConfig").is_some() || c.get("thinking_config").is_some() {
+                    facts.thinks = true;
+                }
+            }
+        }
+        facts.thinks |= ["reasoning_effort", "reasoning", "thinking"]
             .iter()
-            .find_map(|f| top.get(f).and_then(as_u64))
-            .or_else(|| nested("generationConfig", "maxOutputTokens"))
-            .or_else(|| nested("generation_config", "max_output_tokens"))
-            .or_else(|| nested("inferenceConfig", "maxTokens"));
+            .any(|f| top.get(f).is_some_and(|v| v.get() != "null"));
+        facts.max_output = bound.map(|b| {
+            if facts.thinks {
+                b.saturating_add(THINKING_HEADROOM)
+            } else {
+                b
+            }
+        });
         facts
     }
 }
@@ -156,6 +205,10 @@ impl BodyFacts {
 /// The tokens a body route's request reserves against its key's limits.
 fn reservation(route: &BodyRoute, body: &[u8], facts: &BodyFacts) -> u64 {
     let len = body.len() as u64;
+    // Thinking without a bound: the default output plus its budget.
+    let max_output = facts.max_output.or(facts
+        .thinks
+        .then_some(limits::DEFAULT_OUTPUT_TOKENS + THINKING_HEADROOM));
     match route {
         BodyRoute::CountTokens => 0,
         BodyRoute::Embeddings => limits::estimate(len, None, false),
@@ -164,17 +217,17 @@ fn reservation(route: &BodyRoute, body: &[u8], facts: &BodyFacts) -> u64 {
             gemini::Method::Embed | gemini::Method::BatchEmbed => {
                 limits::estimate(len, None, false)
             }
-            _ => limits::estimate(len, facts.max_output, true),
+            _ => limits::estimate(len, max_output, true),
         },
         BodyRoute::PassThrough(fwd, endpoint) => {
             let method = fwd.first().method.as_str();
             match endpoint {
                 _ if endpoint.free(method) => 0,
                 Endpoint::Embed => limits::estimate(len, None, false),
-                _ => limits::estimate(len, facts.max_output, true),
+                _ => limits::estimate(len, max_output, true),
             }
         }
-        _ => limits::estimate(len, facts.max_output, true),
+        _ => limits::estimate(len, max_output, true),
     }
 }
 
@@ -213,6 +266,12 @@ pub fn plan_granted(
     let limited = caller.key.as_ref().is_some_and(|k| k.has_limits());
     let tokens = caller.key.as_ref().is_some_and(|k| k.limits_tokens());
     if let BodyRoute::PassThrough(fwd, endpoint) = route {
+        if endpoint.inference() {
+            let provider = fwd.first().provider.clone();
+            if let Err(e) = grant::stored_objects(caller, &[provider.as_str()], body) {
+                return refuse(e);
+            }
+        }
         let facts = if tokens {
             BodyFacts::read(&BodyRoute::PassThrough(fwd.clone(), endpoint), body)
         } else {
@@ -243,13 +302,14 @@ pub fn plan_granted(
         Err(e) => return refuse(e),
     };
     let restricted = caller.restricted();
-    // The Universal Endpoint names its providers in the body: all models.
+    // The Universal Endpoint names providers, endpoints and headers in the
+    // body: the all-access key's.
     if route == BodyRoute::Universal {
-        if let Err(e) = grant::any_model(caller) {
+        if let Err(e) = grant::operator_only(caller, "the Universal Endpoint") {
             return refuse(e);
         }
     }
-    let facts = if routes.is_empty() && !restricted && !tokens {
+    let facts = if routes.is_empty() && caller.key.is_none() {
         BodyFacts::default()
     } else {
         BodyFacts::read(&route, body)
@@ -259,6 +319,16 @@ pub fn plan_granted(
     if let Some(r) = found {
         if let Err(e) = grant::route(caller, &r.name) {
             return refuse(e);
+        }
+        if caller.key.is_some() {
+            let providers: Vec<&str> = r
+                .targets
+                .iter()
+                .map(|t| t.split_once('/').map_or(t.as_str(), |(p, _)| p))
+                .collect();
+            if let Err(e) = grant::stored_objects(caller, &providers, body) {
+                return refuse(e);
+            }
         }
         // A route's client does not choose models beyond the route's.
         if !facts.models.is_empty() && caller.key.is_some() && !caller.allows("*") {
@@ -271,6 +341,13 @@ pub fn plan_granted(
         }
         let provider = full.split_once('/').map_or("", |(p, _)| p);
         if let Err(e) = grant::body_models(caller, provider, &facts.models) {
+            return refuse(e);
+        }
+    }
+    if found.is_none() && caller.key.is_some() {
+        let full = named.map(|m| canonical(m, &route, src)).unwrap_or_default();
+        let provider = full.split_once('/').map_or(full.as_str(), |(p, _)| p);
+        if let Err(e) = grant::stored_objects(caller, &[provider], body) {
             return refuse(e);
         }
     }
@@ -542,10 +619,14 @@ fn decide_inner(head: &RequestHead, src: &dyn SettingSource, host: &dyn Host) ->
             let endpoint = endpoint.unwrap_or(Endpoint::Granted);
             let tokens = caller.key.as_ref().is_some_and(|k| k.limits_tokens());
             let method = head.method.as_str();
+            let read = caller.key.is_some()
+                && head.has_body()
+                && (endpoint.inference() || (tokens && !endpoint.free(method)));
             if tokens && endpoint.usage_unreadable(method) {
                 decided.decision = Decision::Error(usage_not_readable(&caller, "this endpoint"));
-            } else if tokens && !endpoint.free(method) && head.has_body() {
-                // Read the body first: its estimate is reserved at admission.
+            } else if read {
+                // A client key's inference body is read first: what it names
+                // is checked, and its estimate reserved at admission.
                 decided.decision = match body_limit(src, head) {
                     Ok(limit) => Decision::WithBody {
                         route: BodyRoute::PassThrough(Box::new(fwd.clone()), endpoint),
@@ -717,7 +798,9 @@ fn own_api(r: &Routing) -> Option<Decided> {
             let rest = path
                 .strip_prefix("/compat")
                 .filter(|r| r.is_empty() || r.starts_with('/'))?;
-            if let Err(e) = grant::method(method).and_then(|()| grant::any_model(caller)) {
+            if let Err(e) =
+                grant::method(method).and_then(|()| grant::operator_only(caller, "/compat"))
+            {
                 return Some(Decided::error("compat", e));
             }
             match compat::plan(head, rest, src, gw) {

@@ -284,6 +284,7 @@ fn plan_and_settle(
     if let Planned::Forward(f) = &planned {
         ledger.forwarding(f, src);
         ledger.upstream_status = Some(200);
+        ledger.whole = true;
     }
     ledger.finish(usage, 1, host);
     planned
@@ -443,11 +444,32 @@ fn a_client_key_uses_only_its_models_in_every_dialect() {
         &h,
     );
     assert_eq!(error(&d), (403, "model_not_allowed".into()));
-    let d = decide(
-        &head("POST", "/openai/v1/chat/completions", "alice-key"),
+    // A client key's inference body is read (what it names is checked)
+    // before it goes on as it came; a model list is not.
+    let p = plan(
+        "/openai/v1/chat/completions",
+        "alice-key",
+        r#"{"model":"gpt-4o","messages":[]}"#,
         &src,
         &h,
     );
+    let fwd = forward(p);
+    assert_eq!(
+        fwd.first().body.as_deref(),
+        Some(&br#"{"model":"gpt-4o","messages":[]}"#[..])
+    );
+    let (status, v) = refused(plan(
+        "/openai/v1/responses",
+        "alice-key",
+        r#"{"model":"gpt-4o","input":"hi","previous_response_id":"resp_other_team"}"#,
+        &src,
+        &h,
+    ));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (403, Some("stored_object_not_allowed"))
+    );
+    let d = decide(&head("GET", "/openai/v1/models", "alice-key"), &src, &h);
     assert!(matches!(d.decision, Decision::PassThrough(_)));
 }
 

@@ -149,6 +149,30 @@ pub fn strip_key_param(query: &str) -> String {
         .join("&")
 }
 
+/// `query` without the parameters whose decoded names `drop` says; the
+/// decoded names removed, in order, once each.
+pub fn strip_params(query: &str, drop: impl Fn(&[u8]) -> bool) -> (String, Vec<String>) {
+    let mut removed: Vec<String> = Vec::new();
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| {
+            if p.is_empty() {
+                return false;
+            }
+            let name = query_param_name(p);
+            if !drop(&name) {
+                return true;
+            }
+            let name = String::from_utf8_lossy(&name).into_owned();
+            if !removed.contains(&name) {
+                removed.push(name);
+            }
+            false
+        })
+        .collect();
+    (kept.join("&"), removed)
+}
+
 /// The decoded name of a `name=value` query pair.
 fn query_param_name(pair: &str) -> Vec<u8> {
     let name = pair.split('=').next().unwrap_or_default();

@@ -86,7 +86,7 @@ impl std::fmt::Debug for Mint {
     /// The request's body is a signed assertion, a credential: not shown.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mint")
-            .field("account", &self.0.account.label())
+            .field("account", &"(a service account)")
             .field("token_uri", &self.0.request.url())
             .finish()
     }
@@ -259,13 +259,15 @@ fn split_url(url: &str) -> Option<(BaseUrl, String)> {
 /// The token endpoint's answer → (token, expires_in seconds), or the error
 /// to reply (a refused grant is the client's 401, anything else a 502).
 fn read_token_answer(
-    account: &ServiceAccount,
+    _account: &ServiceAccount,
     answer: Result<(u16, Vec<u8>), String>,
 ) -> Result<(String, u64), ErrorReply> {
     let failed = |why: String| {
+        // Named by its setting, never by its e-mail (which names the
+        // operator's project and account).
         ErrorReply::bad_gateway(format!(
-            "could not get a Google access token for {}: {why}",
-            account.label()
+            "could not get a Google access token for the service account of \
+             VERTEX_SERVICE_ACCOUNT_JSON: {why}"
         ))
     };
     match answer {

@@ -51,13 +51,14 @@ pub fn relay(
     headers.extend(extra);
     ledger.status = status;
     ledger.upstream_status = Some(upstream_status);
-    let on_end: OnEnd = Box::new(move |usage, replaced, first_byte| {
-        if let Some(s) = replaced {
+    let on_end: OnEnd = Box::new(move |ended| {
+        if let Some(s) = ended.status {
             ledger.status = s;
         }
-        ledger.first_byte_ns = first_byte;
+        ledger.first_byte_ns = ended.first_byte_ns;
+        ledger.whole = ended.whole;
         let now = monotonic_clock::now();
-        serve::log(&ledger.finish(usage, now, &EdgeHost::default()));
+        serve::log(&ledger.finish(ended.usage, now, &EdgeHost::default()));
     });
     let translated = client.transform.is_some();
     let mut transform = Some(tapped(client.transform, monotonic_clock::now, on_end));

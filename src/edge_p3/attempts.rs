@@ -114,6 +114,8 @@ pub async fn forward(
             Err(WaitError::Timeout) => Outcome::Timeout,
             Err(_) => Outcome::Unreachable,
         };
+        // The provider may have done the work: charged as reserved.
+        ledger.upstream_timed_out |= outcome == Outcome::Timeout;
         // A success needs no Retry-After: no host call for it.
         let retry_after = match &result {
             Ok(resp) if !matches!(outcome, Outcome::Status(200..=399)) => resp

@@ -51,12 +51,13 @@ pub async fn relay(
     ledger.upstream_status = Some(upstream_status);
     let mut incoming = Incoming::of_response(answer);
     let translated = client.transform.is_some();
-    let on_end: OnEnd = Box::new(move |usage, replaced, first_byte| {
-        if let Some(s) = replaced {
+    let on_end: OnEnd = Box::new(move |ended| {
+        if let Some(s) = ended.status {
             ledger.status = s;
         }
-        ledger.first_byte_ns = first_byte;
-        finish_later(ledger, usage);
+        ledger.first_byte_ns = ended.first_byte_ns;
+        ledger.whole = ended.whole;
+        finish_later(ledger, ended.usage);
     });
     let mut transform = tapped(client.transform, monotonic_ns, on_end);
     if client.hold_whole {

@@ -10,8 +10,11 @@ use crate::upstream::UpstreamRequest;
 /// Request headers that never reach an upstream, whoever added them (the
 /// client, the host or a proxy in front), on every route that forwards client
 /// headers. Each would leak something the provider must not see:
-/// - the client's auth headers (they carry the proxy key), `host` and
-///   `expect` (the outbound request sets its own);
+/// - the client's auth headers (they carry the proxy key) and the other
+///   providers' auth header names (Azure's `api-key` and
+///   `ocp-apim-subscription-key`: sent beside the provider key the proxy
+///   sets, one would be read instead of it), `host` and `expect` (the
+///   outbound request sets its own);
 /// - `cookie`: scoped to the proxy's own origin, meaningless to a provider;
 /// - the client's address and the URL it called, as proxies and load
 ///   balancers add them: `forwarded`, `x-forwarded-*`, `x-real-ip`,
@@ -31,6 +34,8 @@ pub const NEVER_FORWARDED: &[&str] = &[
     "authorization",
     "x-api-key",
     "x-goog-api-key",
+    "api-key",
+    "ocp-apim-subscription-key",
     "host",
     "expect",
     "cookie",
