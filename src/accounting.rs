@@ -33,8 +33,7 @@ pub const FIELDS: [&str; 6] = [
     "cost_micros",
 ];
 
-/// The usage name of the all-access key (`PROXY_API_KEY`).
-pub const ALL_ACCESS: &str = "all-access";
+pub use crate::client_keys::ALL_ACCESS;
 
 /// What one key used in a period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -9,6 +9,15 @@ use crate::auth::constant_time_eq;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// The usage name of the all-access key (`PROXY_API_KEY`).
+pub const ALL_ACCESS: &str = "all-access";
+
+/// The largest `tpm` a key may have: a minute counter's token half is 32
+/// bits ([`crate::limits`]), and admission keeps it below `tpm` plus one
+/// reservation (itself at most `tpm`), so it never carries into the request
+/// half.
+pub const MAX_TPM: u64 = 1_000_000_000;
+
 /// One client's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientKey {
@@ -83,7 +92,7 @@ pub struct Caller {
 impl Caller {
     pub fn all_access() -> Caller {
         Caller {
-            name: crate::accounting::ALL_ACCESS.into(),
+            name: ALL_ACCESS.into(),
             key: None,
         }
     }
@@ -242,10 +251,10 @@ fn key(i: usize, v: &Value) -> Result<ClientKey, String> {
             .collect(),
         rpm: limit("rpm")?,
         tpm: match limit("tpm")? {
-            Some(t) if t > crate::limits::MAX_TPM => {
+            Some(t) if t > MAX_TPM => {
                 return Err(format!(
                     "entry {i}: 'tpm' must be at most {} (tokens per minute)",
-                    crate::limits::MAX_TPM
+                    MAX_TPM
                 ))
             }
             t => t,

@@ -19,7 +19,7 @@
 //! yesterday (the store has no expiry).
 
 use crate::accounting::day_of;
-use crate::client_keys::ClientKey;
+use crate::client_keys::{ClientKey, MAX_TPM};
 use crate::host::KeyValue;
 
 pub const MINUTE_MS: u64 = 60_000;
@@ -29,10 +29,6 @@ const REQUEST: i64 = 1 << 32;
 const TOKENS: i64 = (1 << 32) - 1;
 /// The most tokens one request reserves in the day counter.
 const MAX_TOKENS_DELTA: u64 = 1 << 31;
-/// The largest `tpm` a key may have: the minute counter's token half is 32
-/// bits, and admission keeps it below `tpm` plus one reservation (itself at
-/// most `tpm`), so it never carries into the request half.
-pub const MAX_TPM: u64 = 1_000_000_000;
 /// The most tokens one request's settlement puts in a minute counter (more
 /// than any model's context).
 const MAX_MINUTE_USE: u64 = 1 << 24;
