@@ -265,19 +265,21 @@ pub fn plan_granted(
     let trust = grant::trust(caller, head);
     let limited = caller.key.as_ref().is_some_and(|k| k.has_limits());
     let tokens = caller.key.as_ref().is_some_and(|k| k.limits_tokens());
-    if let BodyRoute::PassThrough(fwd, endpoint) = route {
+    if let BodyRoute::PassThrough(fwd, endpoint) = &route {
         if endpoint.inference() {
-            let provider = fwd.first().provider.clone();
-            if let Err(e) = grant::stored_objects(caller, &[provider.as_str()], body) {
+            if let Err(e) = grant::stored_objects(caller, &[fwd.first().provider.as_str()], body) {
                 return refuse(e);
             }
         }
         let facts = if tokens {
-            BodyFacts::read(&BodyRoute::PassThrough(fwd.clone(), endpoint), body)
+            BodyFacts::read(&route, body)
         } else {
             BodyFacts::default()
         };
-        let estimate = reservation(&BodyRoute::PassThrough(fwd.clone(), endpoint), body, &facts);
+        let estimate = reservation(&route, body, &facts);
+        let BodyRoute::PassThrough(fwd, endpoint) = route else {
+            return refuse(ErrorReply::bad_gateway("no pass-through plan"));
+        };
         match team::admit(caller, host, estimate) {
             Ok(r) => *reserved = r,
             Err(e) => return refuse(e),

@@ -108,18 +108,9 @@ pub fn parse_object<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, String>
 /// `body` with the value `raw` (a slice of it) replaced by the JSON string
 /// `value`, every other byte as it was.
 pub fn splice(body: &[u8], raw: &RawValue, value: &str) -> Vec<u8> {
-    let raw = raw.get().as_bytes();
-    let start = (raw.as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
-    let end = start.saturating_add(raw.len());
-    if end > body.len() {
-        return body.to_vec();
-    }
-    // safe: start <= end <= body.len() (checked above).
-    let mut out = Vec::with_capacity(body.len() + value.len());
-    out.extend_from_slice(&body[..start]);
-    write_str(&mut out, value);
-    out.extend_from_slice(&body[end..]);
-    out
+    let mut literal = Vec::with_capacity(value.len() + 2);
+    write_str(&mut literal, value);
+    splice_raw(body, raw, &literal)
 }
 
 /// What asking a chat body's stream for its usage came to ([`ask_usage`]).
