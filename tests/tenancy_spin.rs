@@ -15,13 +15,9 @@
 mod common;
 
 use common::llm::openai_chunk;
+use common::redis::*;
 use common::*;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -692,106 +688,6 @@ fn spin_p6_model_lists_and_usage_count_against_rpm() {
 }
 
 // ---------------------------------------------------------------- 11. one daily counter (Redis)
-
-fn redis_server_binary() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("REDIS_SERVER").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
-    }
-    std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("redis-server"))
-            .find(|p| p.is_file())
-    })
-}
-
-/// A redis-server on a free loopback port, nothing saved; killed on drop.
-struct Redis {
-    port: u16,
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Redis {
-    fn start(bin: &Path) -> Redis {
-        let port = free_port();
-        let dir = std::env::temp_dir().join(format!(
-            "llm-proxy-tenancy-redis-{}-{port}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let child = Command::new(bin)
-            .args(["--save", "", "--appendonly", "no", "--port"])
-            .arg(port.to_string())
-            .args(["--bind", "127.0.0.1"])
-            .current_dir(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
-        let mut redis = Redis { port, child, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if redis.ping() {
-                break;
-            }
-            if let Ok(Some(status)) = redis.child.try_wait() {
-                panic!("redis-server exited ({status}) on port {port}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server on port {port} did not answer PING"
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn ping(&self) -> bool {
-        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-        if s.write_all(b"*1\r\n$4\r\nPING\r\n").is_err() {
-            return false;
-        }
-        let mut buf = [0u8; 7];
-        s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
-    }
-
-    /// Every command Redis executes from now on, as MONITOR reports them
-    /// (`"GET" "llm-proxy/..."`), collected by a thread of its own.
-    fn monitor(&self) -> Arc<Mutex<Vec<String>>> {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.write_all(b"*1\r\n$7\r\nMONITOR\r\n").unwrap();
-        let mut reader = BufReader::new(s);
-        let mut ok = String::new();
-        reader.read_line(&mut ok).unwrap();
-        assert_eq!(ok.trim_end(), "+OK", "MONITOR");
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let sink = seen.clone();
-        thread::spawn(move || {
-            for line in reader.lines().map_while(Result::ok) {
-                // "+1700000000.123456 [0 127.0.0.1:5000] "GET" "key""
-                if let Some(at) = line.find("] ") {
-                    sink.lock().unwrap().push(line[at + 2..].to_string());
-                }
-            }
-        });
-        seen
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        stop(&mut self.child);
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// A store command of the proxy's (not a connection's set-up).
 fn store_command(line: &str) -> bool {

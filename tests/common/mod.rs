@@ -5,6 +5,7 @@
 
 pub mod aws;
 pub mod llm;
+pub mod redis;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
