@@ -9,9 +9,9 @@
 use crate::errors::ErrorReply;
 use crate::providers::{anthropic, ChatTarget, Provider};
 use crate::translate::anthropic_openai::request::chat_to_messages;
-use crate::translate::bedrock_openai::request::chat_to_converse;
+use crate::translate::bedrock_openai::request::chat_body_to_converse;
 use crate::translate::raw::ObjectBuf;
-use crate::translate::{ResponseMapping, Translated};
+use crate::translate::ResponseMapping;
 use crate::upstream::chat::{
     self, dropped_header, keep_all, keep_for_translation, parse_top_level, Target, TopLevel,
 };
@@ -121,7 +121,7 @@ fn plan_model(
                 .translated(mapping, &translated.dropped))
         }
         ChatTarget::Converse { path } => {
-            let translated = translate(body, chat_to_converse)?;
+            let translated = chat_body_to_converse(body).map_err(|m| bad(m, "invalid_request"))?;
             let target = Target::Provider { path, gateway };
             let mapping = ResponseMapping::ConverseToChat {
                 model,
@@ -166,16 +166,6 @@ fn unsupported(provider: &Provider) -> ErrorReply {
         ),
     };
     bad(message, "unsupported_provider")
-}
-
-/// Parses the whole body and translates it with `mapper`.
-fn translate(
-    body: &[u8],
-    mapper: fn(&Value) -> Result<Translated, String>,
-) -> Result<Translated, ErrorReply> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
-    mapper(&value).map_err(|m| bad(m, "invalid_request"))
 }
 
 fn encode(body: &impl serde::Serialize) -> Result<Vec<u8>, ErrorReply> {

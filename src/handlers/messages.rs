@@ -13,7 +13,7 @@ use crate::reply::Reply;
 use crate::translate::anthropic_openai::request::{
     messages_fields_to_chat, top_level, ChatOptions,
 };
-use crate::translate::bedrock_openai::request::chat_to_converse;
+use crate::translate::bedrock_openai::request::chat_body_to_converse;
 use crate::translate::raw::{as_bool, parse_object, splice, Fields, ObjectBuf, Request};
 use crate::translate::{drop_name, ResponseMapping};
 use crate::upstream::chat::{self, keep_all, keep_for_translation, Target};
@@ -169,7 +169,9 @@ fn translated(
             )
         }
         (_, ChatTarget::Converse { path }) => {
-            let c = chat_to_converse(&body.to_value()).map_err(|m| bad(m, "invalid_request"))?;
+            let chat_body = body.into_vec();
+            let c = chat_body_to_converse(&chat_body).map_err(|m| bad(m, "invalid_request"))?;
+            drop(chat_body);
             for name in c.dropped {
                 drop_name(&mut dropped, name);
             }

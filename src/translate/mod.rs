@@ -19,6 +19,8 @@ pub mod openai;
 pub mod raw;
 pub mod responses_openai;
 pub mod sse;
+#[cfg(test)]
+pub mod variants;
 
 use anthropic_openai::{response, stream};
 use raw::ObjectBuf;
