@@ -15,6 +15,7 @@ pub mod bedrock_embeddings;
 pub mod bedrock_openai;
 pub mod eventstream;
 pub mod gemini_openai;
+pub mod measure;
 pub mod openai;
 pub mod raw;
 pub mod responses_openai;

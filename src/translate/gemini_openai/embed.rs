@@ -1,13 +1,23 @@
 //! Gemini `embedContent` / `batchEmbedContents` ⇄ OpenAI embeddings, and
 //! the token estimate a `countTokens` gets from a provider that cannot count.
 
+use super::names::get;
 use crate::errors::ErrorReply;
-use crate::translate::raw::ObjectBuf;
+use crate::translate::measure::{measure, Count, Names};
+use crate::translate::raw::{parse_object, Fields, ObjectBuf};
 use crate::translate::{drop_name, Translated};
 use serde_json::{json, Value};
 
 fn bad(message: impl Into<String>) -> ErrorReply {
     ErrorReply::bad_request(message, "invalid_request")
+}
+
+/// A body's top level; not JSON, or no object, is a 400 that says which.
+fn top_level(body: &[u8]) -> Result<Fields<'_>, ErrorReply> {
+    parse_object(body).map_err(|e| match e.starts_with("invalid JSON") {
+        true => ErrorReply::bad_request(e, "invalid_json"),
+        false => bad(e),
+    })
 }
 
 /// The text of one `EmbedContentRequest`'s `content`: its text parts, one
@@ -113,38 +123,39 @@ pub fn openai_to_embed(body: &[u8], batch: bool) -> Result<Vec<u8>, String> {
     serde_json::to_vec(&out).map_err(|e| e.to_string())
 }
 
+/// What the estimate leaves out of its text: inline data (images, audio)
+/// and roles.
+const NOT_TEXT: &[&str] = &["inlineData", "fileData", "role"];
+
 /// A rough token count of a `countTokens` body (its `contents`, or its
 /// `generateContentRequest`'s contents, system instruction and tools):
 /// about four bytes of text per token, plus a few per turn. Inline data
-/// (images, audio) is not text and counts nothing.
+/// (images, audio) is not text and counts nothing. Each part is read once,
+/// without building it.
 pub fn estimate_tokens(body: &[u8]) -> Result<u64, ErrorReply> {
-    fn text_len(v: &Value) -> u64 {
-        match v {
-            Value::String(s) => s.len() as u64,
-            Value::Array(a) => a.iter().map(text_len).sum(),
-            Value::Object(o) => o
-                .iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "inlineData" | "fileData" | "role"))
-                .map(|(_, v)| text_len(v))
-                .sum(),
-            _ => 0,
+    let req = top_level(body)?;
+    let wrapped = get(&req, "generateContentRequest").map(Fields::of);
+    let inner = match wrapped {
+        None => req,
+        Some(Some(inner)) => inner,
+        Some(None) => return Err(bad("the request body must be a JSON object")),
+    };
+    let mut bytes = 0u64;
+    let mut turns = 0u64;
+    for field in ["contents", "systemInstruction", "tools"] {
+        let Some(v) = get(&inner, field) else {
+            continue;
+        };
+        let count = match field {
+            "tools" => Count::Json,
+            _ => Count::Text(NOT_TEXT),
+        };
+        let size = measure(v, count, Names::Message.field(field));
+        bytes = bytes.saturating_add(size.bytes);
+        if field == "contents" {
+            turns = size.items.unwrap_or(0);
         }
     }
-    let mut req: Value = serde_json::from_slice(body)
-        .map_err(|e| ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json"))?;
-    super::names::camel_case_fields(&mut req);
-    let inner = req.get("generateContentRequest").unwrap_or(&req);
-    if !inner.is_object() {
-        return Err(bad("the request body must be a JSON object"));
-    }
-    let mut bytes = 0u64;
-    for field in ["contents", "systemInstruction"] {
-        bytes = bytes.saturating_add(inner.get(field).map_or(0, text_len));
-    }
-    if let Some(tools) = inner.get("tools") {
-        bytes = bytes.saturating_add(tools.to_string().len() as u64);
-    }
-    let turns = inner["contents"].as_array().map_or(0, Vec::len) as u64;
     Ok(bytes
         .div_ceil(4)
         .saturating_add(turns.saturating_mul(4))
