@@ -728,19 +728,6 @@ fn text_part(buf: &mut Vec<u8>, text: &[u8]) {
     buf.extend_from_slice(br#""}"#);
 }
 
-/// A user message of `parts` (at least one): its texts joined by newlines
-/// into one string when it has only texts, else an array of content parts.
-pub fn user_message(out: &mut Out, parts: &[Part]) {
-    let mut gathered = UserParts::default();
-    for p in parts {
-        gathered.push(match p {
-            Part::Text(t) => Part::Text(t),
-            Part::Json(j) => Part::Json(j.clone()),
-        });
-    }
-    gathered.write(out);
-}
-
 /// Turns being written (`[{"role":…,"content":[…]},…]`, Anthropic's and
 /// Converse's shape): consecutive turns of one role merge (what both
 /// want), each a comma-separated run of content blocks.
