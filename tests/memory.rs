@@ -69,6 +69,11 @@ static ONE: Mutex<()> = Mutex::new(());
 const SIZE: usize = 4 << 20;
 /// The most planning may allocate, as a multiple of the body's size.
 const FACTOR: usize = 4;
+/// The same for a body whose bulk is one object of tiny fields: the object
+/// being read holds a row (a name and a raw value, 40 bytes) per field, so
+/// an object of 400,000 fields of ten bytes costs several times its size
+/// (a `serde_json::Map` of it cost more still).
+const WIDE_FACTOR: usize = 10;
 
 fn settings() -> HashMap<String, String> {
     [
@@ -130,6 +135,7 @@ struct Case {
     name: &'static str,
     path: String,
     body: String,
+    factor: usize,
 }
 
 fn case(name: &'static str, path: &str, body: String) -> Case {
@@ -137,6 +143,15 @@ fn case(name: &'static str, path: &str, body: String) -> Case {
         name,
         path: path.to_string(),
         body,
+        factor: FACTOR,
+    }
+}
+
+/// A case whose body is one wide object.
+fn wide(name: &'static str, path: &str, body: String) -> Case {
+    Case {
+        factor: WIDE_FACTOR,
+        ..case(name, path, body)
     }
 }
 
@@ -305,7 +320,23 @@ fn cases() -> Vec<Case> {
                 blocks("gpt-4o", "messages", BLOCK)
             ),
         ),
-        case(
+        wide(
+            "chat → openai, wide top level",
+            CHAT,
+            format!(
+                r#"{{"model":"openai/gpt-4o","messages":[],{}}}"#,
+                many(r#""k{i}":0"#)
+            ),
+        ),
+        wide(
+            "messages → openai, wide top level",
+            MESSAGES,
+            format!(
+                r#"{{"model":"openai/gpt-4o","messages":[],{}}}"#,
+                many(r#""k{i}":0"#)
+            ),
+        ),
+        wide(
             "universal, step headers",
             "/g/gw/",
             format!(
@@ -387,13 +418,13 @@ fn planning_a_large_body_costs_a_small_multiple_of_its_size() {
         let ok = outcome.starts_with("forward") || outcome.starts_with("reply 200");
         if !ok {
             over.push(format!("{}: {outcome}", c.name));
-        } else if peak > FACTOR * c.body.len() {
+        } else if peak > c.factor * c.body.len() {
             over.push(format!("{}: {ratio:.1}× its body", c.name));
         }
     }
     assert!(
         over.is_empty(),
-        "planning cost more than {FACTOR}× the body (or failed):\n{}",
+        "planning cost more than {FACTOR}× the body ({WIDE_FACTOR}× for one wide object), or failed:\n{}",
         over.join("\n")
     );
 }
