@@ -14,7 +14,7 @@ use crate::host::Host;
 use crate::keys::KeySelection;
 use crate::reply::Reply;
 use crate::request::RequestHead;
-use crate::settings::{self, SettingSource};
+use crate::settings::SettingSource;
 use crate::team;
 use crate::upstream::chat;
 use crate::upstream::{Forward, Inbound};
@@ -385,8 +385,8 @@ fn own_api(r: &Routing) -> Option<Decided> {
         dialect: Dialect::OpenAi,
         caller: None,
     };
-    let body_limit = || -> Result<u64, ErrorReply> {
-        let limit = settings::max_body_bytes(src);
+    let body_limit = |route: &BodyRoute| -> Result<u64, ErrorReply> {
+        let limit = crate::body_limit::max_bytes(route, src);
         match content_length(head) {
             Some(len) if len > limit => Err(ErrorReply::too_large(limit)),
             _ => Ok(limit),
@@ -396,7 +396,7 @@ fn own_api(r: &Routing) -> Option<Decided> {
         if method != "POST" {
             return Decided::reply(name, method_not_allowed("POST"));
         }
-        match body_limit() {
+        match body_limit(&route) {
             Err(e) => Decided::error(name, e),
             Ok(limit) => decided(
                 name,

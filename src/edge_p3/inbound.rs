@@ -1,6 +1,7 @@
 //! The client's side: reading the request, answering directly, and the
 //! request body as the attempts need it.
 
+use crate::body_limit::ValueCount;
 use crate::errors::ErrorReply;
 use crate::failover;
 use crate::reply::{self, Reply};
@@ -57,15 +58,31 @@ impl Incoming {
     /// whole) or until `buf` holds more than `limit` bytes (`Ok(false)`, the
     /// rest left unread). `Err` when the body broke off.
     pub async fn read_up_to(&mut self, limit: usize, buf: &mut Vec<u8>) -> Result<bool, ()> {
+        self.read_checking(limit, buf, |_| true).await
+    }
+
+    /// [`Self::read_up_to`], each chunk handed to `check` as it arrives:
+    /// `false` from it ends the read as over the limit (`Ok(false)`).
+    pub async fn read_checking(
+        &mut self,
+        limit: usize,
+        buf: &mut Vec<u8>,
+        mut check: impl FnMut(&[u8]) -> bool,
+    ) -> Result<bool, ()> {
         loop {
             if buf.capacity() - buf.len() < READ_CHUNK {
                 buf.reserve(READ_CHUNK);
             }
+            let before = buf.len();
             let (result, filled) = self.stream.read(std::mem::take(buf)).await;
             *buf = filled;
             match result {
                 StreamResult::Complete(_) if buf.len() > limit => return Ok(false),
-                StreamResult::Complete(_) => {}
+                StreamResult::Complete(_) => {
+                    if !check(buf.get(before..).unwrap_or_default()) {
+                        return Ok(false);
+                    }
+                }
                 StreamResult::Dropped => return Ok(true),
                 StreamResult::Cancelled => return Err(()),
             }
@@ -82,11 +99,14 @@ impl Incoming {
     }
 }
 
-/// Reads a whole request body, refusing more than `limit` bytes with a 413.
+/// Reads a whole request body, refusing more than `limit` bytes, or more
+/// than `values` JSON values (counted chunk by chunk as they arrive), with a
+/// 413: the rest is left unread.
 pub async fn read_body(
     request: Request,
     head: &RequestHead,
     limit: u64,
+    values: u64,
 ) -> Result<Vec<u8>, ErrorReply> {
     if !head.has_body() {
         return Ok(Vec::new());
