@@ -114,10 +114,18 @@ pub async fn read_body(
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut body = Vec::with_capacity(expected_len(head, limit));
     let mut incoming = Incoming::of_request(request);
-    match incoming.read_up_to(limit, &mut body).await {
+    let mut count = ValueCount::new();
+    let read = incoming
+        .read_checking(limit, &mut body, |chunk| {
+            count.push(chunk);
+            count.values() <= values
+        })
+        .await;
+    match read {
         Ok(true) if announced(head) == Some(body.len()) || incoming.arrived_whole().await => {
             Ok(body)
         }
+        Ok(false) if count.values() > values => Err(ErrorReply::too_many_values(values)),
         Ok(false) => Err(ErrorReply::too_large(limit as u64)),
         _ => Err(unreadable()),
     }
@@ -169,6 +177,35 @@ pub async fn body_stream(bytes: Vec<u8>) -> (Option<StreamReader<u8>>, FutureRea
     let (mut tx, rx) = wit_stream::new();
     start_now(async move {
         let _ = tx.write_all(bytes).await;
+        drop(tx);
+        drop(end_tx);
+    })
+    .await;
+    (Some(rx), end_rx)
+}
+
+/// How much of a body in memory is copied into its stream at a time.
+const SEND_CHUNK: usize = 256 * 1024;
+
+/// [`body_stream`] of a body shared with the next attempt: copied into the
+/// stream a chunk at a time, the instance free for its other requests
+/// between chunks (one copy of a 32 MiB body at once held it for tens of
+/// milliseconds).
+pub async fn shared_body_stream(
+    bytes: Arc<[u8]>,
+) -> (Option<StreamReader<u8>>, FutureReader<BodyEnd>) {
+    if bytes.len() <= SEND_CHUNK {
+        return body_stream(bytes.to_vec()).await;
+    }
+    let (end_tx, end_rx) = no_trailers();
+    let (mut tx, rx) = wit_stream::new();
+    start_now(async move {
+        for chunk in bytes.chunks(SEND_CHUNK) {
+            if !tx.write_all(chunk.to_vec()).await.is_empty() {
+                // The reader is gone: the send reports it.
+                return;
+            }
+        }
         drop(tx);
         drop(end_tx);
     })
@@ -293,7 +330,7 @@ impl ClientBody {
     ) -> (Option<StreamReader<u8>>, FutureReader<BodyEnd>, bool) {
         match std::mem::replace(self, ClientBody::Spent) {
             ClientBody::Bytes(bytes) => {
-                let (stream, end) = body_stream(bytes.to_vec()).await;
+                let (stream, end) = shared_body_stream(bytes.clone()).await;
                 *self = ClientBody::Bytes(bytes);
                 let written = stream.is_some();
                 (stream, end, written)
