@@ -187,7 +187,7 @@ pub fn max_body_bytes(src: &dyn SettingSource) -> u64 {
 /// strings, numbers, literals) a body the proxy parses may hold. The
 /// largest recorded coding-agent turns have tens of values a kilobyte; a
 /// body of this many tiny ones plans in about 50 ms (docs/performance.md).
-pub const DEFAULT_MAX_BODY_VALUES: u64 = 250_000;
+pub const DEFAULT_MAX_BODY_VALUES: u64 = 200_000;
 
 /// The JSON-value limit in force.
 pub fn max_body_values(src: &dyn SettingSource) -> u64 {
