@@ -467,7 +467,7 @@ fn a_body_of_too_many_json_values_is_a_413_before_anything_is_sent() {
     // Within the limit: planned and sent.
     let small = format!(
         r#"{{"model":"openai/x","messages":[{{"role":"user","content":[{}]}}]}}"#,
-        vec![r#"{"type":"text","text":"a"}"#; 10].join(",")
+        [r#"{"type":"text","text":"a"}"#; 10].join(",")
     );
     let resp = proxy.authed("POST", "/v1/chat/completions", &[], small.as_bytes());
     assert_eq!(resp.status, 200, "{}", resp.text());
