@@ -8,6 +8,7 @@
 //! - `POST .../chat/completions`: an OpenAI-style completion; with
 //!   `"stream":true` in the body, `MOCK_EVENTS` SSE chunks (default 10)
 //!   `MOCK_GAP_MS` apart (default 20), then `data: [DONE]`.
+//! - `POST .../embeddings`: an OpenAI-style embeddings list.
 //! - `GET .../models`: a model list.
 //! - anything else: 404.
 
@@ -16,6 +17,7 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 const COMPLETION: &str = r#"{"id":"chatcmpl-bench","object":"chat.completion","created":1700000000,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I help you today?"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":9,"total_tokens":18}}"#;
+const EMBEDDINGS: &str = r#"{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5,-0.25]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":2,"total_tokens":2}}"#;
 const MODELS: &str = r#"{"object":"list","data":[{"id":"gpt-4o-mini","object":"model","created":1721172741,"owned_by":"system"}]}"#;
 
 fn main() {
@@ -118,6 +120,8 @@ fn serve(stream: TcpStream, events: usize, gap: Duration) -> std::io::Result<()>
         } else {
             let (status, body) = if method == "POST" && path.ends_with("/chat/completions") {
                 ("200 OK", COMPLETION)
+            } else if method == "POST" && path.ends_with("/embeddings") {
+                ("200 OK", EMBEDDINGS)
             } else if path.ends_with("/models") {
                 ("200 OK", MODELS)
             } else {

@@ -67,7 +67,19 @@ impl ErrorReply {
             413,
             "invalid_request_error",
             "body_too_large",
-            format!("request body is larger than {limit} bytes (MAX_BODY_BYTES)"),
+            format!(
+                "request body is larger than {limit} bytes, the most this route takes (MAX_BODY_BYTES)"
+            ),
+        )
+    }
+
+    /// A body of more JSON values than `limit` (`MAX_BODY_VALUES`).
+    pub fn too_many_values(limit: u64) -> Self {
+        Self::new(
+            413,
+            "invalid_request_error",
+            "body_too_many_values",
+            format!("request body holds more than {limit} JSON values (MAX_BODY_VALUES)"),
         )
     }
 

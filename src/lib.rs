@@ -25,6 +25,7 @@
 
 pub mod accounting;
 pub mod auth;
+pub mod body_limit;
 pub mod client_keys;
 pub mod cloud_auth;
 pub mod credentials;

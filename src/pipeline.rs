@@ -72,6 +72,23 @@ pub enum BodyRoute {
 
 pub use crate::upstream::Planned;
 
+impl BodyRoute {
+    /// Whether its body is embeddings input (texts only: a smaller limit).
+    pub fn embeds(&self) -> bool {
+        match self {
+            BodyRoute::Embeddings => true,
+            BodyRoute::Gemini(call) => {
+                matches!(
+                    call.method,
+                    gemini::Method::Embed | gemini::Method::BatchEmbed
+                )
+            }
+            BodyRoute::PassThrough(_, endpoint) => *endpoint == Endpoint::Embed,
+            _ => false,
+        }
+    }
+}
+
 /// Plans a [`Decision::WithBody`] once its body has been read: a model
 /// route is planned once per target; a client key's model list is checked.
 /// (Without the grant's dropped headers or a reservation to keep: see
@@ -629,9 +646,10 @@ fn decide_inner(head: &RequestHead, src: &dyn SettingSource, host: &dyn Host) ->
             } else if read {
                 // A client key's inference body is read first: what it names
                 // is checked, and its estimate reserved at admission.
-                decided.decision = match body_limit(src, head) {
+                let route = BodyRoute::PassThrough(Box::new(fwd.clone()), endpoint);
+                decided.decision = match body_limit(&route, src, head) {
                     Ok(limit) => Decision::WithBody {
-                        route: BodyRoute::PassThrough(Box::new(fwd.clone()), endpoint),
+                        route,
                         limit,
                         selection,
                         gateway: None,
@@ -657,9 +675,14 @@ fn decide_inner(head: &RequestHead, src: &dyn SettingSource, host: &dyn Host) ->
     decided
 }
 
-/// The body-size limit for `head`: a 413 when its `Content-Length` is over it.
-fn body_limit(src: &dyn SettingSource, head: &RequestHead) -> Result<u64, ErrorReply> {
-    let limit = settings::max_body_bytes(src);
+/// The body-size limit of `route` for `head`: a 413 when its
+/// `Content-Length` is over it.
+fn body_limit(
+    route: &BodyRoute,
+    src: &dyn SettingSource,
+    head: &RequestHead,
+) -> Result<u64, ErrorReply> {
+    let limit = crate::body_limit::max_bytes(route.embeds(), src);
     match content_length(head) {
         Some(len) if len > limit => Err(ErrorReply::too_large(limit)),
         _ => Ok(limit),
@@ -726,7 +749,7 @@ fn own_api(r: &Routing) -> Option<Decided> {
         if method != "POST" {
             return Decided::reply(name, method_not_allowed("POST"));
         }
-        match body_limit(src, head) {
+        match body_limit(&route, src, head) {
             Err(e) => Decided::error(name, e),
             Ok(limit) => decided(
                 name,

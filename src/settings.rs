@@ -227,6 +227,20 @@ pub fn max_body_bytes(src: &dyn SettingSource) -> u64 {
         .unwrap_or(DEFAULT_MAX_BODY_BYTES)
 }
 
+/// Default for `MAX_BODY_VALUES`: the most JSON values (objects, arrays,
+/// strings, numbers, literals) a body the proxy parses may hold. The
+/// largest recorded coding-agent turns have tens of values a kilobyte; a
+/// body of this many tiny ones plans in about 50 ms (docs/performance.md).
+pub const DEFAULT_MAX_BODY_VALUES: u64 = 200_000;
+
+/// The JSON-value limit in force.
+pub fn max_body_values(src: &dyn SettingSource) -> u64 {
+    value(src, "MAX_BODY_VALUES")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_MAX_BODY_VALUES)
+}
+
 /// Default for `UPSTREAM_TIMEOUT_SECONDS` — also wasi:http hosts' own default.
 pub const DEFAULT_UPSTREAM_TIMEOUT_SECS: u64 = 600;
 
@@ -254,6 +268,7 @@ pub const GENERAL_SETTINGS: &[&str] = &[
     "AI_GATEWAY_BASE_URL",
     "UPSTREAM_TIMEOUT_SECONDS",
     "MAX_BODY_BYTES",
+    "MAX_BODY_VALUES",
     "PROXY_KEYS",
     "MODEL_ROUTES",
     "MODEL_PRICES",

@@ -445,6 +445,34 @@ fn bad_chat_input_is_a_400_naming_the_problem() {
     assert_eq!(resp.status, 405);
 }
 
+#[test]
+fn a_body_of_too_many_json_values_is_a_413_before_anything_is_sent() {
+    let mock = chat_mock();
+    let proxy = Proxy::start(&settings(&mock, &[("MAX_BODY_VALUES", "100")]));
+    let blocks = vec![r#"{"type":"text","text":"a"}"#; 30].join(",");
+    let body =
+        format!(r#"{{"model":"openai/x","messages":[{{"role":"user","content":[{blocks}]}}]}}"#);
+    let resp = proxy.authed("POST", "/v1/chat/completions", &[], body.as_bytes());
+    assert_eq!(resp.status, 413, "{}", resp.text());
+    assert_eq!(resp.json()["error"]["code"], "body_too_many_values");
+    // Anthropic's shape on the Messages API.
+    let resp = proxy.authed("POST", "/v1/messages", &[], body.as_bytes());
+    assert_eq!(resp.status, 413, "{}", resp.text());
+    assert_eq!(resp.json()["error"]["type"], "request_too_large");
+    assert!(
+        mock.received().is_empty(),
+        "nothing may reach a provider: {:?}",
+        mock.received()
+    );
+    // Within the limit: planned and sent.
+    let small = format!(
+        r#"{{"model":"openai/x","messages":[{{"role":"user","content":[{}]}}]}}"#,
+        [r#"{"type":"text","text":"a"}"#; 10].join(",")
+    );
+    let resp = proxy.authed("POST", "/v1/chat/completions", &[], small.as_bytes());
+    assert_eq!(resp.status, 200, "{}", resp.text());
+}
+
 /// Native model-list answers, one per shape, keyed by path.
 fn models_mock(delay_for: &'static [&'static str], delay: Duration) -> Mock {
     Mock::start(move |r| {

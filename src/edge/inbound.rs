@@ -4,7 +4,10 @@ use super::bindings::wasi::http::types::{
     ErrorCode, IncomingBody, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 use super::bindings::wasi::io::streams::{InputStream, OutputStream};
-use super::io::{fields_of, method_name, pump, read_up_to, write_all, write_unflushed};
+use super::io::{
+    fields_of, method_name, pump, read_checking, read_up_to, write_all, write_unflushed,
+};
+use crate::body_limit::ValueCount;
 use crate::errors::ErrorReply;
 use crate::failover;
 use crate::reply::{self, Reply};
@@ -17,16 +20,30 @@ pub fn read_head(request: &IncomingRequest) -> RequestHead {
     RequestHead::new(&method, &path, request.headers().entries())
 }
 
-/// Reads a whole request body, refusing more than `limit` bytes with a 413.
-pub fn read_body(request: &IncomingRequest, limit: u64) -> Result<Vec<u8>, ErrorReply> {
+/// Reads a whole request body, refusing more than `limit` bytes, or more
+/// than `values` JSON values (counted chunk by chunk as they arrive), with a
+/// 413: the rest is left unread.
+pub fn read_body(
+    request: &IncomingRequest,
+    limit: u64,
+    values: u64,
+) -> Result<Vec<u8>, ErrorReply> {
     let mut body = Vec::new();
     let Ok(incoming) = request.consume() else {
         return Ok(body);
     };
     if let Ok(stream) = incoming.stream() {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        match read_up_to(&stream, limit, &mut body) {
+        let mut count = ValueCount::new();
+        let read = read_checking(&stream, limit, &mut body, |chunk| {
+            count.push(chunk);
+            count.values() <= values
+        });
+        match read {
             Ok(true) => {}
+            Ok(false) if count.values() > values => {
+                return Err(ErrorReply::too_many_values(values))
+            }
             Ok(false) => return Err(ErrorReply::too_large(limit as u64)),
             Err(()) => {
                 return Err(ErrorReply::bad_request(

@@ -55,11 +55,22 @@ pub fn write_now(stream: &OutputStream, data: &[u8]) -> Result<usize, StreamErro
 /// Reads from `stream` into `buf` until the end (`Ok(true)`) or until `buf`
 /// holds more than `limit` bytes (`Ok(false)`, the rest left unread).
 pub fn read_up_to(stream: &InputStream, limit: usize, buf: &mut Vec<u8>) -> Result<bool, ()> {
+    read_checking(stream, limit, buf, |_| true)
+}
+
+/// [`read_up_to`], each chunk handed to `check` as it arrives: `false` from
+/// it ends the read as over the limit (`Ok(false)`).
+pub fn read_checking(
+    stream: &InputStream,
+    limit: usize,
+    buf: &mut Vec<u8>,
+    mut check: impl FnMut(&[u8]) -> bool,
+) -> Result<bool, ()> {
     loop {
         match stream.blocking_read(READ_CHUNK) {
             Ok(chunk) => {
                 buf.extend_from_slice(&chunk);
-                if buf.len() > limit {
+                if buf.len() > limit || !check(&chunk) {
                     return Ok(false);
                 }
             }

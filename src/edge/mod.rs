@@ -44,6 +44,7 @@ use crate::ledger::{self, Ledger};
 use crate::pipeline::{self, Decision, Planned};
 use crate::reply::Reply;
 use crate::serve;
+use crate::settings;
 use crate::upstream::UpstreamRequest;
 use attempts::forward;
 use bindings::exports::wasi::http::incoming_handler::Guest;
@@ -83,7 +84,7 @@ impl Guest for Component {
                 gateway,
                 dropped,
             } => {
-                let planned = match read_body(&request, limit) {
+                let planned = match read_body(&request, limit, settings::max_body_values(&src)) {
                     Err(e) => Planned::Reply(e.into_reply_for(dialect)),
                     Ok(body) => pipeline::plan_granted(
                         route,

@@ -1,6 +1,7 @@
 //! The client's side: reading the request, answering directly, and the
 //! request body as the attempts need it.
 
+use crate::body_limit::ValueCount;
 use crate::errors::ErrorReply;
 use crate::failover;
 use crate::reply::{self, Reply};
@@ -57,15 +58,31 @@ impl Incoming {
     /// whole) or until `buf` holds more than `limit` bytes (`Ok(false)`, the
     /// rest left unread). `Err` when the body broke off.
     pub async fn read_up_to(&mut self, limit: usize, buf: &mut Vec<u8>) -> Result<bool, ()> {
+        self.read_checking(limit, buf, |_| true).await
+    }
+
+    /// [`Self::read_up_to`], each chunk handed to `check` as it arrives:
+    /// `false` from it ends the read as over the limit (`Ok(false)`).
+    pub async fn read_checking(
+        &mut self,
+        limit: usize,
+        buf: &mut Vec<u8>,
+        mut check: impl FnMut(&[u8]) -> bool,
+    ) -> Result<bool, ()> {
         loop {
             if buf.capacity() - buf.len() < READ_CHUNK {
                 buf.reserve(READ_CHUNK);
             }
+            let before = buf.len();
             let (result, filled) = self.stream.read(std::mem::take(buf)).await;
             *buf = filled;
             match result {
                 StreamResult::Complete(_) if buf.len() > limit => return Ok(false),
-                StreamResult::Complete(_) => {}
+                StreamResult::Complete(_) => {
+                    if !check(buf.get(before..).unwrap_or_default()) {
+                        return Ok(false);
+                    }
+                }
                 StreamResult::Dropped => return Ok(true),
                 StreamResult::Cancelled => return Err(()),
             }
@@ -82,11 +99,14 @@ impl Incoming {
     }
 }
 
-/// Reads a whole request body, refusing more than `limit` bytes with a 413.
+/// Reads a whole request body, refusing more than `limit` bytes, or more
+/// than `values` JSON values (counted chunk by chunk as they arrive), with a
+/// 413: the rest is left unread.
 pub async fn read_body(
     request: Request,
     head: &RequestHead,
     limit: u64,
+    values: u64,
 ) -> Result<Vec<u8>, ErrorReply> {
     if !head.has_body() {
         return Ok(Vec::new());
@@ -94,10 +114,18 @@ pub async fn read_body(
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let mut body = Vec::with_capacity(expected_len(head, limit));
     let mut incoming = Incoming::of_request(request);
-    match incoming.read_up_to(limit, &mut body).await {
+    let mut count = ValueCount::new();
+    let read = incoming
+        .read_checking(limit, &mut body, |chunk| {
+            count.push(chunk);
+            count.values() <= values
+        })
+        .await;
+    match read {
         Ok(true) if announced(head) == Some(body.len()) || incoming.arrived_whole().await => {
             Ok(body)
         }
+        Ok(false) if count.values() > values => Err(ErrorReply::too_many_values(values)),
         Ok(false) => Err(ErrorReply::too_large(limit as u64)),
         _ => Err(unreadable()),
     }
@@ -149,6 +177,35 @@ pub async fn body_stream(bytes: Vec<u8>) -> (Option<StreamReader<u8>>, FutureRea
     let (mut tx, rx) = wit_stream::new();
     start_now(async move {
         let _ = tx.write_all(bytes).await;
+        drop(tx);
+        drop(end_tx);
+    })
+    .await;
+    (Some(rx), end_rx)
+}
+
+/// How much of a body in memory is copied into its stream at a time.
+const SEND_CHUNK: usize = 256 * 1024;
+
+/// [`body_stream`] of a body shared with the next attempt: copied into the
+/// stream a chunk at a time, the instance free for its other requests
+/// between chunks (one copy of a 32 MiB body at once held it for tens of
+/// milliseconds).
+pub async fn shared_body_stream(
+    bytes: Arc<[u8]>,
+) -> (Option<StreamReader<u8>>, FutureReader<BodyEnd>) {
+    if bytes.len() <= SEND_CHUNK {
+        return body_stream(bytes.to_vec()).await;
+    }
+    let (end_tx, end_rx) = no_trailers();
+    let (mut tx, rx) = wit_stream::new();
+    start_now(async move {
+        for chunk in bytes.chunks(SEND_CHUNK) {
+            if !tx.write_all(chunk.to_vec()).await.is_empty() {
+                // The reader is gone: the send reports it.
+                return;
+            }
+        }
         drop(tx);
         drop(end_tx);
     })
@@ -273,7 +330,7 @@ impl ClientBody {
     ) -> (Option<StreamReader<u8>>, FutureReader<BodyEnd>, bool) {
         match std::mem::replace(self, ClientBody::Spent) {
             ClientBody::Bytes(bytes) => {
-                let (stream, end) = body_stream(bytes.to_vec()).await;
+                let (stream, end) = shared_body_stream(bytes.clone()).await;
                 *self = ClientBody::Bytes(bytes);
                 let written = stream.is_some();
                 (stream, end, written)

@@ -42,6 +42,7 @@ use crate::handlers::status::StatusPlan;
 use crate::ledger::{self, Ledger};
 use crate::pipeline::{self, Decision, Planned};
 use crate::serve;
+use crate::settings;
 use crate::upstream::UpstreamRequest;
 use inbound::{read_body, read_head, reply_response};
 use outbound::NS_PER_SEC;
@@ -82,7 +83,8 @@ impl wasip3::exports::http::handler::Guest for Component {
                 gateway,
                 dropped,
             } => {
-                let planned = match read_body(request, &head, limit).await {
+                let values = settings::max_body_values(src);
+                let planned = match read_body(request, &head, limit, values).await {
                     Err(e) => Planned::Reply(e.into_reply_for(dialect)),
                     Ok(body) => pipeline::plan_granted(
                         route,

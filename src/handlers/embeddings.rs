@@ -15,10 +15,12 @@
 
 use crate::errors::ErrorReply;
 use crate::providers::{EmbeddingsTarget, Provider, ProviderKind};
+use crate::translate::raw::{as_str, parse_object, Fields};
 use crate::translate::{bedrock_embeddings, ResponseMapping};
-use crate::upstream::chat::{self, keep_all, keep_for_translation, parse_top_level, Target};
+use crate::upstream::chat::{self, keep_all, keep_for_translation, rewrite_top, Target};
 use crate::upstream::{Forward, Inbound};
-use serde_json::{Map, Value};
+#[cfg(test)]
+use serde_json::Value;
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
     ErrorReply::bad_request(message, code)
@@ -50,8 +52,8 @@ fn plan_model(
     label: &mut Option<String>,
 ) -> Result<Forward, ErrorReply> {
     let src = req.src;
-    let mut top = parse_top_level(body)?;
-    let model = chat::model_of(&top)?;
+    let top: Fields = parse_object(body).map_err(chat::body_error)?;
+    let model = chat::last_model(&top)?;
     if top.get("input").is_none_or(|raw| raw.get() == "null") {
         return Err(bad("missing required parameter: 'input'", "missing_input"));
     }
@@ -69,9 +71,7 @@ fn plan_model(
             path,
             model: upstream,
         } => {
-            chat::set_model(&mut top, &upstream);
-            let body = serde_json::to_vec(&top)
-                .map_err(|_| bad("could not encode the request body", "invalid_body"))?;
+            let (body, _) = rewrite_top(&top, &upstream, |_| true, &[]);
             let target = Target::Provider { path, gateway };
             chat::post_json(req, &provider, target, body, keep)
         }
@@ -87,13 +87,12 @@ fn plan_model(
                     "unsupported_model",
                 )
             })?;
-            let whole: Map<String, Value> = serde_json::from_slice(body)
-                .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
             // The proxy writes this answer itself: in OpenAI's two formats.
-            let base64 = match whole.get("encoding_format") {
-                None | Some(Value::Null) => false,
-                Some(Value::String(f)) if f == "float" => false,
-                Some(Value::String(f)) if f == "base64" => true,
+            let format = top.get("encoding_format");
+            let base64 = match format.map(|f| (f.get(), as_str(f))) {
+                None | Some(("null", _)) => false,
+                Some((_, Some(f))) if f == "float" => false,
+                Some((_, Some(f))) if f == "base64" => true,
                 Some(_) => {
                     return Err(bad(
                         "'encoding_format' must be \"float\" or \"base64\"",
@@ -101,7 +100,7 @@ fn plan_model(
                     ))
                 }
             };
-            let (out, dropped) = bedrock_embeddings::request(family, &whole)
+            let (out, dropped) = bedrock_embeddings::request_fields(family, &top)
                 .map_err(|m| bad(m, "invalid_request"))?;
             let target = Target::Provider { path, gateway };
             let mapping = ResponseMapping::BedrockEmbeddings { model, base64 };

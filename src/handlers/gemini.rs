@@ -174,7 +174,7 @@ pub fn plan(req: &Inbound, body: &[u8], call: &GeminiCall) -> Result<Planned, Er
         Method::Embed | Method::BatchEmbed => {
             let batch = call.method == Method::BatchEmbed;
             let t = embed_to_openai(body, &call.model, batch)?;
-            let fwd = embeddings::plan_keeping(req, &t.body.to_vec(), keep_for_translation)?;
+            let fwd = embeddings::plan_keeping(req, &t.body.into_vec(), keep_for_translation)?;
             (
                 fwd,
                 ResponseMapping::EmbeddingsToGemini { batch },
@@ -185,7 +185,8 @@ pub fn plan(req: &Inbound, body: &[u8], call: &GeminiCall) -> Result<Planned, Er
             let sse = call.method == Method::Stream && wants_sse(&head.query);
             let opts = chat_options(&provider, &upstream_model);
             let t = gemini_to_chat(body, &call.model, sse, opts)?;
-            let fwd = chat_completions::plan_keeping(req, &t.body.to_vec(), keep_for_translation)?;
+            let fwd =
+                chat_completions::plan_keeping(req, &t.body.into_vec(), keep_for_translation)?;
             let mapping = ResponseMapping::ChatToGemini {
                 model: call.model.clone(),
                 array: call.method == Method::Stream && !sse,

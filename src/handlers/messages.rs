@@ -13,11 +13,13 @@ use crate::reply::Reply;
 use crate::translate::anthropic_openai::request::{
     messages_fields_to_chat, top_level, ChatOptions,
 };
-use crate::translate::bedrock_openai::request::chat_to_converse;
+use crate::translate::bedrock_openai::request::chat_body_to_converse;
+use crate::translate::measure::{measure, Count, Names};
 use crate::translate::raw::{as_bool, parse_object, splice, Fields, ObjectBuf, Request};
 use crate::translate::{drop_name, ResponseMapping};
 use crate::upstream::chat::{self, keep_all, keep_for_translation, Target};
 use crate::upstream::{estimate_reply, Forward, Inbound, Planned};
+#[cfg(test)]
 use serde_json::Value;
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
@@ -51,7 +53,7 @@ pub fn plan(req: &Inbound, body: &[u8], count_tokens: bool) -> Result<Planned, E
     {
         let native_count = in_body.is_some() && anthropic_version.is_none();
         if count_tokens && !native_count {
-            return Ok(Planned::Reply(estimate_body(body)));
+            return Ok(Planned::Reply(estimate(&top.fields)));
         }
         let (path, new_body) = match (in_body, anthropic_version) {
             // Anthropic's own API: every byte as the client sent it but the model.
@@ -65,16 +67,14 @@ pub fn plan(req: &Inbound, body: &[u8], count_tokens: bool) -> Result<Planned, E
             }
             // Vertex: the model is in the path, the API version in the body.
             _ => {
-                let all: Fields = serde_json::from_slice(body)
-                    .map_err(|e| bad(format!("invalid JSON body: {e}"), "invalid_json"))?;
                 let mut out = ObjectBuf::new();
-                for (k, v) in all.0.iter().filter(|(k, _)| k != "model") {
+                for (k, v) in top.fields.0.iter().filter(|(k, _)| k != "model") {
                     out.insert_raw(k, v.get().as_bytes().to_vec());
                 }
                 if let Some(version) = anthropic_version {
                     out.insert("anthropic_version", version);
                 }
-                (path.clone(), out.to_vec())
+                (path.clone(), out.into_vec())
             }
         };
         let target = Target::Provider {
@@ -87,7 +87,7 @@ pub fn plan(req: &Inbound, body: &[u8], count_tokens: bool) -> Result<Planned, E
         return Ok(Planned::Forward(fwd));
     }
     if count_tokens {
-        return Ok(Planned::Reply(estimate_body(body)));
+        return Ok(Planned::Reply(estimate(&top.fields)));
     }
     let target = target.ok_or_else(|| {
         let message = match provider.no_chat_reason() {
@@ -169,7 +169,9 @@ fn translated(
             )
         }
         (_, ChatTarget::Converse { path }) => {
-            let c = chat_to_converse(&body.to_value()).map_err(|m| bad(m, "invalid_request"))?;
+            let chat_body = body.into_vec();
+            let c = chat_body_to_converse(&chat_body).map_err(|m| bad(m, "invalid_request"))?;
+            drop(chat_body);
             for name in c.dropped {
                 drop_name(&mut dropped, name);
             }
@@ -201,7 +203,7 @@ fn translated(
         }
         body.retain(|k| chat::accepts(provider, k));
     }
-    let mut fwd = chat::post_json(req, provider, path, body.to_vec(), keep_for_translation)?;
+    let mut fwd = chat::post_json(req, provider, path, body.into_vec(), keep_for_translation)?;
     fwd.dialect = Dialect::Anthropic;
     Ok(fwd.translated(mapping, &dropped))
 }
@@ -219,48 +221,42 @@ pub fn splice_model(body: &[u8], model: &str) -> Result<Vec<u8>, ErrorReply> {
     Ok(splice(body, chat::model_field(&top)?, model))
 }
 
-/// [`estimate`] of a raw body (already known to be a JSON object).
-fn estimate_body(body: &[u8]) -> Reply {
-    estimate(&serde_json::from_slice(body).unwrap_or(Value::Null))
-}
+/// What the estimate leaves out of its text: names, ids, markup, and image
+/// and document data (not text).
+const NOT_TEXT: &[&str] = &[
+    "type",
+    "cache_control",
+    "id",
+    "tool_use_id",
+    "data",
+    "source",
+];
 
 /// A rough token count (about four bytes of text per token, plus a few per
-/// message) for providers without a counting endpoint, marked as an estimate.
-pub fn estimate(request: &Value) -> Reply {
-    fn text_len(v: &Value) -> usize {
-        match v {
-            Value::String(s) => s.len(),
-            Value::Array(a) => a.iter().map(text_len).sum(),
-            Value::Object(o) => o
-                .iter()
-                .filter(|(k, _)| {
-                    !matches!(k.as_str(), "type" | "cache_control" | "id" | "tool_use_id")
-                })
-                .map(|(k, v)| match (k.as_str(), v) {
-                    // Image and document data are not text.
-                    ("data", _) | ("source", _) => 0,
-                    (_, Value::String(s)) => s.len(),
-                    (_, other) => text_len(other),
-                })
-                .sum(),
-            _ => 0,
-        }
-    }
-    let mut bytes = 0;
+/// message) for providers without a counting endpoint, marked as an estimate:
+/// the text of `system` and `messages`, and `tools` as JSON, each read once
+/// without building it.
+pub fn estimate(request: &Fields) -> Reply {
+    let mut bytes = 0u64;
+    let mut messages = 0u64;
     for field in ["system", "messages", "tools"] {
-        if let Some(v) = request.get(field) {
-            bytes += if field == "tools" {
-                serde_json::to_string(v).map_or(0, |s| s.len())
-            } else {
-                text_len(v)
-            };
+        let Some(v) = request.get(field) else {
+            continue;
+        };
+        let count = match field {
+            "tools" => Count::Json,
+            _ => Count::Text(NOT_TEXT),
+        };
+        let size = measure(v, count, Names::Kept);
+        bytes = bytes.saturating_add(size.bytes);
+        if field == "messages" {
+            messages = size.items.unwrap_or(0);
         }
     }
-    let messages = request
-        .get("messages")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    let tokens = bytes.div_ceil(4) + 4 * messages + 3;
+    let tokens = bytes
+        .div_ceil(4)
+        .saturating_add(messages.saturating_mul(4))
+        .saturating_add(3);
     estimate_reply(&serde_json::json!({ "input_tokens": tokens }))
 }
 

@@ -69,7 +69,9 @@ pub fn plan(req: &Inbound, body: &[u8]) -> Result<Forward, ErrorReply> {
     })?;
     let mut chat_body = translated.chat.body;
     chat_body.insert("model", &model);
-    let fwd = chat_completions::plan_keeping(req, &chat_body.to_vec(), keep_for_translation)?;
+    let chat_body = chat_body.into_vec();
+    drop(top);
+    let fwd = chat_completions::plan_keeping(req, &chat_body, keep_for_translation)?;
     let to_responses = ResponseMapping::ChatToResponses {
         model,
         tools: translated.tools,

@@ -9,7 +9,9 @@
 //! each vector is its little-endian `f32` bytes in base64, as OpenAI sends it.
 
 use crate::translate::drop_name;
+use crate::translate::raw::{as_u64, for_each_item, is_str, Fields, ObjectBuf};
 use base64::Engine as _;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 /// A Bedrock embedding model family, by model id.
@@ -38,24 +40,51 @@ pub fn family(id: &str) -> Option<Family> {
     }
 }
 
-/// OpenAI's `input` as texts: a string or an array of strings. Token arrays
+/// OpenAI's `input` as texts: a string or an array of strings (their raw
+/// JSON literals, comma-separated), how many, and the first. Token arrays
 /// (integers) are OpenAI-tokenizer specific: Bedrock's models take text.
-pub fn texts(input: &Value) -> Result<Vec<String>, String> {
-    match input {
-        Value::String(s) => Ok(vec![s.clone()]),
-        Value::Array(items) if !items.is_empty() => items
-            .iter()
-            .map(|i| match i {
-                Value::String(s) => Ok(s.clone()),
-                Value::Number(_) | Value::Array(_) => Err(
-                    "Bedrock embedding models take text: 'input' must be a string or an array of strings, not token arrays"
-                        .to_string(),
-                ),
-                _ => Err("'input' must be a string or an array of strings".to_string()),
-            })
-            .collect(),
-        Value::Array(_) => Err("'input' must not be empty".into()),
-        _ => Err("'input' must be a string or an array of strings".into()),
+fn texts(input: Option<&RawValue>) -> Result<(Vec<u8>, usize, &str), String> {
+    let not_texts = || "'input' must be a string or an array of strings".to_string();
+    let Some(input) = input else {
+        return Err(not_texts());
+    };
+    if is_str(input) {
+        return Ok((input.get().as_bytes().to_vec(), 1, input.get()));
+    }
+    if !input.get().starts_with('[') {
+        return Err(not_texts());
+    }
+    let mut list = Vec::with_capacity(input.get().len());
+    let mut n = 0usize;
+    let mut first = "";
+    let mut refused = None;
+    for_each_item(input, |item| {
+        if refused.is_some() {
+            return;
+        }
+        let text = item.get();
+        match text.as_bytes().first() {
+            Some(b'"') => {
+                if n == 0 {
+                    first = text;
+                } else {
+                    list.push(b',');
+                }
+                list.extend_from_slice(text.as_bytes());
+                // safe: one per item, far below usize::MAX.
+                n += 1;
+            }
+            Some(b'-' | b'0'..=b'9' | b'[') => refused = Some(
+                "Bedrock embedding models take text: 'input' must be a string or an array of strings, not token arrays"
+                    .to_string(),
+            ),
+            _ => refused = Some(not_texts()),
+        }
+    });
+    match refused {
+        Some(why) => Err(why),
+        None if n == 0 => Err("'input' must not be empty".into()),
+        None => Ok((list, n, first)),
     }
 }
 
@@ -65,58 +94,71 @@ pub fn request(
     family: Family,
     body: &Map<String, Value>,
 ) -> Result<(Vec<u8>, Vec<String>), String> {
-    let texts = texts(body.get("input").unwrap_or(&Value::Null))?;
+    let bytes = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+    let top: Fields = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    request_fields(family, &top)
+}
+
+/// An OpenAI embeddings request's top level → the `InvokeModel` body for
+/// `family`, plus the names of what had no equivalent. The texts are
+/// copied as the client's raw JSON.
+pub fn request_fields(family: Family, body: &Fields) -> Result<(Vec<u8>, Vec<String>), String> {
+    let (texts, n, first) = texts(body.get("input"))?;
     let mut dropped = Vec::new();
-    let dimensions = body.get("dimensions").filter(|d| !d.is_null());
+    let dimensions = body.get("dimensions").filter(|d| d.get() != "null");
     if let Some(d) = dimensions {
-        if !d.is_u64() {
+        if as_u64(d).is_none() {
             return Err("'dimensions' must be a positive integer".into());
         }
     }
     if body.get("user").is_some() {
         drop_name(&mut dropped, "user");
     }
-    let out = match family {
+    let mut out = ObjectBuf::new();
+    let raw = |v: &RawValue| v.get().as_bytes().to_vec();
+    match family {
         Family::Titan { v2 } => {
-            if texts.len() != 1 {
+            if n != 1 {
                 return Err(format!(
-                    "Amazon Titan embeddings take one text per request; this one has {} (send one per request, or use a Cohere Embed model, which takes up to 96)",
-                    texts.len()
+                    "Amazon Titan embeddings take one text per request; this one has {n} (send one per request, or use a Cohere Embed model, which takes up to 96)",
                 ));
             }
-            let mut out = json!({ "inputText": texts[0] });
+            out.insert_raw("inputText", first.as_bytes().to_vec());
             if v2 {
                 if let Some(d) = dimensions {
-                    out["dimensions"] = d.clone();
+                    out.insert_raw("dimensions", raw(d));
                 }
-                out["normalize"] = body.get("normalize").cloned().unwrap_or(json!(true));
+                let normalize = body.get("normalize").map_or(b"true".to_vec(), raw);
+                out.insert_raw("normalize", normalize);
             } else if dimensions.is_some() {
                 drop_name(&mut dropped, "dimensions");
             }
-            out
         }
         Family::Cohere { v4 } => {
+            let mut list = Vec::with_capacity(texts.len() + 2);
+            list.push(b'[');
+            list.extend_from_slice(&texts);
+            list.push(b']');
+            drop(texts);
+            out.insert_raw("texts", list);
             let input_type = body
                 .get("input_type")
-                .cloned()
-                .unwrap_or_else(|| json!("search_document"));
-            let mut out = json!({ "texts": texts, "input_type": input_type });
+                .map_or(br#""search_document""#.to_vec(), raw);
+            out.insert_raw("input_type", input_type);
             if let Some(t) = body.get("truncate") {
-                out["truncate"] = t.clone();
+                out.insert_raw("truncate", raw(t));
             }
             match dimensions {
-                Some(d) if v4 => out["output_dimension"] = d.clone(),
+                Some(d) if v4 => out.insert_raw("output_dimension", raw(d)),
                 Some(_) => drop_name(&mut dropped, "dimensions"),
                 None => {}
             }
             if v4 {
-                out["embedding_types"] = json!(["float"]);
+                out.insert_raw("embedding_types", br#"["float"]"#.to_vec());
             }
-            out
         }
-    };
-    let bytes = serde_json::to_vec(&out).map_err(|e| e.to_string())?;
-    Ok((bytes, dropped))
+    }
+    Ok((out.into_vec(), dropped))
 }
 
 /// A vector as OpenAI's base64: little-endian `f32`s.
@@ -414,6 +456,131 @@ mod tests {
             br#"{"embeddings":[1,2]}"#,
         ] {
             assert!(to_openai(body, "m", false, None).is_err(), "{body:?}");
+        }
+    }
+}
+
+/// The request mapper as it was, over a `serde_json::Map` of the body: the
+/// oracle the borrowed one is held to.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    /// OpenAI's `input` as texts: a string or an array of strings. Token arrays
+    /// (integers) are OpenAI-tokenizer specific: Bedrock's models take text.
+    pub fn texts(input: &Value) -> Result<Vec<String>, String> {
+        match input {
+            Value::String(s) => Ok(vec![s.clone()]),
+            Value::Array(items) if !items.is_empty() => items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => Ok(s.clone()),
+                    Value::Number(_) | Value::Array(_) => Err(
+                        "Bedrock embedding models take text: 'input' must be a string or an array of strings, not token arrays"
+                            .to_string(),
+                    ),
+                    _ => Err("'input' must be a string or an array of strings".to_string()),
+                })
+                .collect(),
+            Value::Array(_) => Err("'input' must not be empty".into()),
+            _ => Err("'input' must be a string or an array of strings".into()),
+        }
+    }
+
+    /// An OpenAI embeddings request (already parsed) → the `InvokeModel` body
+    /// for `family`, plus the names of what had no equivalent.
+    pub fn request(
+        family: Family,
+        body: &Map<String, Value>,
+    ) -> Result<(Vec<u8>, Vec<String>), String> {
+        let texts = texts(body.get("input").unwrap_or(&Value::Null))?;
+        let mut dropped = Vec::new();
+        let dimensions = body.get("dimensions").filter(|d| !d.is_null());
+        if let Some(d) = dimensions {
+            if !d.is_u64() {
+                return Err("'dimensions' must be a positive integer".into());
+            }
+        }
+        if body.get("user").is_some() {
+            drop_name(&mut dropped, "user");
+        }
+        let out = match family {
+            Family::Titan { v2 } => {
+                if texts.len() != 1 {
+                    return Err(format!(
+                        "Amazon Titan embeddings take one text per request; this one has {} (send one per request, or use a Cohere Embed model, which takes up to 96)",
+                        texts.len()
+                    ));
+                }
+                let mut out = json!({ "inputText": texts[0] });
+                if v2 {
+                    if let Some(d) = dimensions {
+                        out["dimensions"] = d.clone();
+                    }
+                    out["normalize"] = body.get("normalize").cloned().unwrap_or(json!(true));
+                } else if dimensions.is_some() {
+                    drop_name(&mut dropped, "dimensions");
+                }
+                out
+            }
+            Family::Cohere { v4 } => {
+                let input_type = body
+                    .get("input_type")
+                    .cloned()
+                    .unwrap_or_else(|| json!("search_document"));
+                let mut out = json!({ "texts": texts, "input_type": input_type });
+                if let Some(t) = body.get("truncate") {
+                    out["truncate"] = t.clone();
+                }
+                match dimensions {
+                    Some(d) if v4 => out["output_dimension"] = d.clone(),
+                    Some(_) => drop_name(&mut dropped, "dimensions"),
+                    None => {}
+                }
+                if v4 {
+                    out["embedding_types"] = json!(["float"]);
+                }
+                out
+            }
+        };
+        let bytes = serde_json::to_vec(&out).map_err(|e| e.to_string())?;
+        Ok((bytes, dropped))
+    }
+
+    #[test]
+    fn the_borrowed_request_agrees_with_the_value_one() {
+        use crate::translate::variants::variants;
+        let bodies = [
+            json!({"model": "m", "input": ["a", "é\"b"], "dimensions": 256, "user": "u",
+                   "normalize": false, "input_type": "search_query", "truncate": "END"}),
+            json!({"input": "one", "dimensions": null, "encoding_format": "float"}),
+        ];
+        for body in bodies {
+            for v in variants(&body, 400) {
+                let what = String::from_utf8_lossy(&v);
+                let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(&v) else {
+                    continue;
+                };
+                let top: Fields = serde_json::from_slice(&v).unwrap();
+                for family in [
+                    Family::Titan { v2: true },
+                    Family::Titan { v2: false },
+                    Family::Cohere { v4: true },
+                    Family::Cohere { v4: false },
+                ] {
+                    let new = request_fields(family, &top);
+                    let old = request(family, &map);
+                    match (new, old) {
+                        (Ok(new), Ok(old)) => {
+                            let new_v: Value = serde_json::from_slice(&new.0).unwrap();
+                            let old_v: Value = serde_json::from_slice(&old.0).unwrap();
+                            assert_eq!((new_v, new.1), (old_v, old.1), "{what}");
+                        }
+                        (Err(new), Err(old)) => assert_eq!(new, old, "{what}"),
+                        (new, old) => panic!("{what}: {new:?} vs {old:?}"),
+                    }
+                }
+            }
         }
     }
 }

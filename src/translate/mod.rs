@@ -15,10 +15,13 @@ pub mod bedrock_embeddings;
 pub mod bedrock_openai;
 pub mod eventstream;
 pub mod gemini_openai;
+pub mod measure;
 pub mod openai;
 pub mod raw;
 pub mod responses_openai;
 pub mod sse;
+#[cfg(test)]
+pub mod variants;
 
 use anthropic_openai::{response, stream};
 use raw::ObjectBuf;
@@ -34,10 +37,23 @@ pub struct Translated {
     pub include_usage: bool,
 }
 
+/// The most names a request's dropped fields are reported by; more are
+/// one more name, `...` (a body of thousands of unknown names must not
+/// cost a search through all of them per name, nor a header of them).
+pub const MAX_DROPPED: usize = 32;
+
 /// Names `name` among what a translation dropped (once).
 pub fn drop_name(dropped: &mut Vec<String>, name: impl Into<String>) {
+    if dropped.len() > MAX_DROPPED {
+        return;
+    }
     let name = name.into();
-    if !dropped.contains(&name) {
+    if dropped.contains(&name) {
+        return;
+    }
+    if dropped.len() == MAX_DROPPED {
+        dropped.push("...".into());
+    } else {
         dropped.push(name);
     }
 }

@@ -83,6 +83,27 @@ impl<'a> Fields<'a> {
         self.get(name).and_then(as_str)
     }
 
+    /// The fields in order, each name once (its last value, as a map of
+    /// the object would hold it).
+    pub fn unique(&self) -> impl Iterator<Item = (&str, &'a RawValue)> + '_ {
+        let mut order: Vec<usize> = (0..self.0.len()).collect();
+        // Stable: of a repeated name, the last stays last.
+        order.sort_by(|&a, &b| self.0[a].0.cmp(&self.0[b].0));
+        let mut keep = vec![true; self.0.len()];
+        for pair in order.windows(2) {
+            if let [a, b] = *pair {
+                if self.0[a].0 == self.0[b].0 {
+                    keep[a] = false;
+                }
+            }
+        }
+        self.0
+            .iter()
+            .zip(keep)
+            .filter(|(_, keep)| *keep)
+            .map(|((k, v), _)| (k.as_ref(), *v))
+    }
+
     /// The value of `name` when it is a string, as its raw JSON literal.
     pub fn raw_str(&self, name: &str) -> Option<&'a str> {
         self.get(name)
@@ -362,6 +383,94 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for ItemsOf<T> {
     }
 }
 
+/// Hands each item of an array, read as `T`, to a callback: one item at a
+/// time, nothing of the array collected.
+struct Each<T, F>(F, PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>, F: FnMut(T)> Visitor<'de> for Each<T, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON array")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<T>()? {
+            (self.0)(item);
+        }
+        Ok(())
+    }
+}
+
+/// Calls `f` with each item of the array `raw`, read as `T`, one at a
+/// time: the array's size costs no memory. `false` (and no call) when
+/// `raw` is no array.
+fn each<'a, T: Deserialize<'a>>(raw: &'a RawValue, f: impl FnMut(T)) -> bool {
+    if !raw.get().starts_with('[') {
+        return false;
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    de.deserialize_seq(Each(f, PhantomData)).is_ok()
+}
+
+/// Calls `f` with each item of an array (a raw slice), one at a time;
+/// `false` when `raw` is no array.
+pub fn for_each_item<'a>(raw: &'a RawValue, f: impl FnMut(&'a RawValue)) -> bool {
+    each(raw, f)
+}
+
+/// Calls `f` with each object of an array (other items skipped), one at a
+/// time; `false` when `raw` is no array.
+pub fn for_each_object<'a>(raw: &'a RawValue, mut f: impl FnMut(Fields<'a>)) -> bool {
+    each(raw, |MaybeFields(item)| {
+        if let Some(fields) = item {
+            f(fields)
+        }
+    })
+}
+
+/// Calls `f` with each item of an array, an object's fields or `None` for
+/// any other value, one at a time; `false` when `raw` is no array.
+pub fn for_each_maybe_object<'a>(raw: &'a RawValue, mut f: impl FnMut(Option<Fields<'a>>)) -> bool {
+    each(raw, |MaybeFields(item)| f(item))
+}
+
+/// Calls `f` with each field of an object (name, raw value), one at a
+/// time; `false` when `raw` is no object.
+pub fn for_each_field<'a>(raw: &'a RawValue, f: impl FnMut(Cow<'a, str>, &'a RawValue)) -> bool {
+    struct V<F>(F);
+    impl<'de, F: FnMut(Cow<'de, str>, &'de RawValue)> Visitor<'de> for V<F> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+            while let Some(Key(k)) = map.next_key()? {
+                let v: &'de RawValue = map.next_value()?;
+                (self.0)(k, v);
+            }
+            Ok(())
+        }
+    }
+    if !raw.get().starts_with('{') {
+        return false;
+    }
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    de.deserialize_map(V(f)).is_ok()
+}
+
+/// Whether `raw` is an array with at least one item (read no further).
+pub fn is_nonempty_array(raw: &RawValue) -> bool {
+    raw.get()
+        .strip_prefix('[')
+        .is_some_and(|rest| !rest.trim_start().starts_with(']'))
+}
+
+/// How many items the array `raw` has (`None`: no array), counted one at
+/// a time.
+pub fn count_items(raw: &RawValue) -> Option<usize> {
+    let mut n = 0usize;
+    each(raw, |_: de::IgnoredAny| n += 1).then_some(n)
+}
+
 /// Every item of an array, each an object's fields or `None` for any other
 /// value (skipped without a copy); `None` for anything but an array.
 pub fn maybe_objects(raw: &RawValue) -> Option<Vec<Option<Fields<'_>>>> {
@@ -418,40 +527,35 @@ impl<'de, N: FieldName, T: Deserialize<'de>> Deserialize<'de> for With<'de, N, T
     }
 }
 
-/// A request body's top level with its `messages` array read in the same
-/// pass, one object per message (the largest part of any chat-like request
-/// is read once here, not captured raw first and parsed again).
+/// A request body's top level: its fields, each a raw slice (the
+/// `messages` array among them, read one message at a time by
+/// [`Request::for_each_message`], never collected).
 #[derive(Debug, Default)]
 pub struct Request<'a> {
-    /// Every top-level field but `messages`.
     pub fields: Fields<'a>,
-    /// `None`: no `messages`; `Some(None)`: not an array.
-    pub messages: Option<Option<Vec<Fields<'a>>>>,
 }
 
 impl<'de> Deserialize<'de> for Request<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Request<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Request<'de>, A::Error> {
-                let mut req = Request::default();
-                while let Some(Key(k)) = map.next_key()? {
-                    if k == "messages" {
-                        let Objects(m) = map.next_value()?;
-                        req.messages = Some(m);
-                    } else {
-                        let v: &'de RawValue = map.next_value()?;
-                        req.fields.0.push((k, v));
-                    }
-                }
-                Ok(req)
-            }
+        Fields::deserialize(d).map(|fields| Request { fields })
+    }
+}
+
+impl<'a> Request<'a> {
+    /// The `messages` array (its last value, if it repeats); `None` when
+    /// there is none or it is no array.
+    pub fn messages(&self) -> Option<&'a RawValue> {
+        self.fields
+            .get("messages")
+            .filter(|m| m.get().starts_with('['))
+    }
+
+    /// Calls `f` with each message (an object; other items skipped), one
+    /// at a time.
+    pub fn for_each_message(&self, f: impl FnMut(Fields<'a>)) {
+        if let Some(m) = self.messages() {
+            for_each_object(m, f);
         }
-        d.deserialize_map(V)
     }
 }
 
@@ -592,35 +696,145 @@ pub fn image_url_part(url: &[u8]) -> Vec<u8> {
     buf
 }
 
-/// A user message of `parts` (at least one): its texts joined by newlines
-/// into one string when it has only texts, else an array of content parts.
-pub fn user_message(out: &mut Out, parts: &[Part]) {
-    if parts.iter().all(|p| matches!(p, Part::Text(_))) {
-        let texts: Vec<&str> = parts
-            .iter()
-            .map(|p| match p {
-                Part::Text(t) => *t,
-                Part::Json(_) => "\"\"",
-            })
-            .collect();
-        return text_message(out, "user", &texts);
-    }
-    let buf = out.item();
-    buf.extend_from_slice(br#"{"role":"user","content":["#);
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        match p {
-            Part::Text(t) => {
-                buf.extend_from_slice(br#"{"type":"text","text":"#);
-                buf.extend_from_slice(t.as_bytes());
-                buf.push(b'}');
+/// The parts of a user turn being gathered, one at a time: while it has
+/// only texts, their contents joined by newlines (and each one's length);
+/// its content parts written out as JSON once it has another kind too.
+#[derive(Default)]
+pub struct UserParts {
+    /// The texts' raw contents (still escaped), newline-separated.
+    joined: Vec<u8>,
+    lens: Vec<usize>,
+    parts: Option<Vec<u8>>,
+}
+
+impl UserParts {
+    pub fn push(&mut self, part: Part) {
+        let UserParts {
+            joined,
+            lens,
+            parts,
+        } = self;
+        let buf = match (&part, parts.as_mut()) {
+            (Part::Text(t), None) => {
+                if !lens.is_empty() {
+                    joined.extend_from_slice(b"\\n");
+                }
+                let text = inner(t);
+                joined.extend_from_slice(text.as_bytes());
+                return lens.push(text.len());
             }
-            Part::Json(j) => buf.extend_from_slice(j),
+            (_, Some(buf)) => buf,
+            (Part::Json(_), None) => {
+                // The texts so far become parts of their own.
+                let mut buf = Vec::with_capacity(joined.len() + 24 * lens.len());
+                let mut at = 0usize;
+                for len in lens.drain(..) {
+                    let text = joined.get(at..at.saturating_add(len)).unwrap_or_default();
+                    text_part(&mut buf, text);
+                    // The next text starts after this one's separator.
+                    at = at.saturating_add(len).saturating_add(2);
+                }
+                *joined = Vec::new();
+                *lens = Vec::new();
+                parts.insert(buf)
+            }
+        };
+        match part {
+            Part::Text(t) => text_part(buf, inner(t).as_bytes()),
+            Part::Json(j) => {
+                if !buf.is_empty() {
+                    buf.push(b',');
+                }
+                buf.extend_from_slice(&j);
+            }
         }
     }
-    buf.extend_from_slice(b"]}");
+
+    pub fn is_empty(&self) -> bool {
+        self.lens.is_empty() && self.parts.is_none()
+    }
+
+    /// The user message of the parts (at least one): its texts joined by
+    /// newlines into one string when it has only texts, else an array of
+    /// content parts.
+    pub fn write(self, out: &mut Out) {
+        let buf = out.item();
+        match self.parts {
+            None => {
+                buf.extend_from_slice(br#"{"role":"user","content":""#);
+                buf.extend_from_slice(&self.joined);
+                buf.extend_from_slice(br#""}"#);
+            }
+            Some(parts) => {
+                buf.extend_from_slice(br#"{"role":"user","content":["#);
+                buf.extend_from_slice(&parts);
+                buf.extend_from_slice(b"]}");
+            }
+        }
+    }
+}
+
+/// A text content part for a string's raw contents, after a comma if needed.
+fn text_part(buf: &mut Vec<u8>, text: &[u8]) {
+    if !buf.is_empty() {
+        buf.push(b',');
+    }
+    buf.extend_from_slice(br#"{"type":"text","text":""#);
+    buf.extend_from_slice(text);
+    buf.extend_from_slice(br#""}"#);
+}
+
+/// Turns being written (`[{"role":…,"content":[…]},…]`, Anthropic's and
+/// Converse's shape): consecutive turns of one role merge (what both
+/// want), each a comma-separated run of content blocks.
+pub struct Turns {
+    buf: Vec<u8>,
+    /// The role of the turn still open, if any.
+    open: Option<&'static str>,
+}
+
+impl Turns {
+    pub fn with_capacity(size: usize) -> Self {
+        let mut buf = Vec::with_capacity(size);
+        buf.push(b'[');
+        Turns { buf, open: None }
+    }
+
+    /// Appends `blocks` (comma-separated JSON objects) as a turn of `role`.
+    pub fn push(&mut self, role: &'static str, blocks: Vec<u8>) {
+        if blocks.is_empty() {
+            return;
+        }
+        match self.open {
+            Some(open) if open == role => self.buf.push(b','),
+            open => {
+                if open.is_some() {
+                    self.buf.extend_from_slice(b"]},");
+                }
+                self.buf.extend_from_slice(br#"{"role":""#);
+                self.buf.extend_from_slice(role.as_bytes());
+                self.buf.extend_from_slice(br#"","content":["#);
+                self.open = Some(role);
+            }
+        }
+        self.buf.extend_from_slice(&blocks);
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.open.is_some() {
+            self.buf.extend_from_slice(b"]}");
+        }
+        self.buf.push(b']');
+        self.buf
+    }
+}
+
+/// Appends one block to a comma-separated run.
+pub fn block(blocks: &mut Vec<u8>) -> &mut Vec<u8> {
+    if !blocks.is_empty() {
+        blocks.push(b',');
+    }
+    blocks
 }
 
 /// A JSON object under construction: field names and their values as JSON
@@ -668,6 +882,10 @@ impl ObjectBuf {
         self.get(name).is_some()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
     pub fn remove(&mut self, name: &str) -> Option<Vec<u8>> {
         let i = self.fields.iter().position(|(k, _)| k == name)?;
         Some(self.fields.remove(i).1)
@@ -697,6 +915,28 @@ impl ObjectBuf {
             write_str(&mut out, k);
             out.push(b':');
             out.extend_from_slice(v);
+        }
+        out.push(b'}');
+        out
+    }
+
+    /// The object as JSON bytes, its fields given up one by one as they are
+    /// written (a large one is not held twice for longer than its copy).
+    pub fn into_vec(self) -> Vec<u8> {
+        let len = self
+            .fields
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum::<usize>();
+        let mut out = Vec::with_capacity(len + 2);
+        out.push(b'{');
+        for (i, (k, v)) in self.fields.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(&mut out, &k);
+            out.push(b':');
+            out.extend_from_slice(&v);
         }
         out.push(b'}');
         out

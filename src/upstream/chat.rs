@@ -51,6 +51,66 @@ fn missing_model() -> ErrorReply {
     bad("missing required parameter: 'model'", "missing_model")
 }
 
+/// The body's `model` (its last value, if it repeats): missing, or not a
+/// string, is a 400.
+pub fn last_model(top: &Fields) -> Result<String, ErrorReply> {
+    match top.get("model") {
+        None => Err(missing_model()),
+        Some(raw) => model_text(raw),
+    }
+}
+
+/// A body's top level written again: each name once (its last value), in
+/// the client's order, values as the client wrote them; `model` set to
+/// `model` first, the names `keep` refuses left out (and returned, in name
+/// order), and `extra` fields set at the end (in place of the client's;
+/// those must be names `keep` takes).
+pub fn rewrite_top(
+    top: &Fields,
+    model: &str,
+    keep: impl Fn(&str) -> bool,
+    extra: &[(&str, Vec<u8>)],
+) -> (Vec<u8>, Vec<String>) {
+    let len = top.0.iter().map(|(k, v)| k.len() + v.get().len() + 4);
+    let len = len.sum::<usize>() + extra.iter().map(|(_, v)| v.len() + 32).sum::<usize>();
+    let mut out = Vec::with_capacity(len + model.len() + 16);
+    out.push(b'{');
+    let mut refused = Vec::new();
+    let field = |out: &mut Vec<u8>, name: &str, value: &[u8]| {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        crate::translate::raw::write_str(out, name);
+        out.push(b':');
+        out.extend_from_slice(value);
+    };
+    if keep("model") {
+        let mut literal = Vec::with_capacity(model.len() + 2);
+        crate::translate::raw::write_str(&mut literal, model);
+        field(&mut out, "model", &literal);
+    } else if top.get("model").is_none() {
+        // (Refused with the client's own `model` below otherwise.)
+        refused.push("model".to_string());
+    }
+    for (name, value) in top.unique() {
+        if !keep(name) {
+            refused.push(name.to_string());
+        } else if name != "model" && !extra.iter().any(|(n, _)| *n == name) {
+            field(&mut out, name, value.get().as_bytes());
+        }
+    }
+    for (name, value) in extra {
+        field(&mut out, name, value);
+    }
+    out.push(b'}');
+    refused.sort_unstable();
+    let mut dropped = Vec::new();
+    for name in refused {
+        crate::translate::drop_name(&mut dropped, name);
+    }
+    (out, dropped)
+}
+
 /// The one top-level `model` of a borrowed body (a body naming two is
 /// refused: which one a provider would read is anyone's guess).
 pub fn model_field<'a>(top: &Fields<'a>) -> Result<&'a RawValue, ErrorReply> {

@@ -16,10 +16,10 @@
 //! An error is only for a body that is not a request at all.
 
 use crate::translate::raw::{
-    self, as_bool, as_str, as_u64, inner, is_str, join_literals, objects, write_json, write_str,
-    Fields, ObjectBuf, Out, Request,
+    self, as_bool, as_str, as_u64, for_each_item, for_each_object, inner, is_nonempty_array,
+    is_str, join_literals, write_json, write_str, Fields, ObjectBuf, Out, Request,
 };
-use crate::translate::raw::{text_message, user_message, Part};
+use crate::translate::raw::{block, text_message, Part, Turns, UserParts};
 pub use crate::translate::Translated;
 use crate::translate::{data_url, drop_name};
 use serde_json::json;
@@ -71,18 +71,15 @@ fn system_texts<'a>(
         texts.push(value.get());
         return;
     }
-    match objects(value) {
-        Some(blocks) => {
-            for b in &blocks {
-                note_block_extras(b, dropped);
-                match b.str("type").as_deref() {
-                    Some("text") => texts.push(b.raw_str("text").unwrap_or("\"\"")),
-                    other => drop_name(dropped, format!("{what}.{}", other.unwrap_or("?"))),
-                }
-            }
+    let array = for_each_object(value, |b| {
+        note_block_extras(&b, dropped);
+        match b.str("type").as_deref() {
+            Some("text") => texts.push(b.raw_str("text").unwrap_or("\"\"")),
+            other => drop_name(dropped, format!("{what}.{}", other.unwrap_or("?"))),
         }
-        None if value.get() == "null" => {}
-        None => drop_name(dropped, what),
+    });
+    if !array && value.get() != "null" {
+        drop_name(dropped, what);
     }
 }
 
@@ -121,20 +118,15 @@ fn budget_level(budget: u64) -> &'static str {
 }
 
 /// A request's `messages`, which must be an array.
-fn messages_of<'r, 'a>(request: &'r Request<'a>) -> Result<&'r [Fields<'a>], String> {
-    match &request.messages {
-        Some(Some(m)) => Ok(m),
-        _ => Err("missing required parameter: 'messages' (an array)".into()),
-    }
+fn messages_of<'a>(request: &Request<'a>) -> Result<&'a RawValue, String> {
+    request
+        .messages()
+        .ok_or_else(|| "missing required parameter: 'messages' (an array)".into())
 }
 
-/// About how many bytes the messages take (their values' raw lengths).
-fn size_hint(messages: &[Fields]) -> usize {
-    messages
-        .iter()
-        .flat_map(|m| m.0.iter().map(|(_, v)| v.get().len() + 16))
-        .sum::<usize>()
-        + 256
+/// About how many bytes the messages take.
+fn size_hint(messages: &RawValue) -> usize {
+    messages.get().len() + 256
 }
 
 fn reasoning(req: &Fields) -> Reasoning {
@@ -180,19 +172,20 @@ pub fn messages_fields_to_chat(request: &Request, opts: ChatOptions) -> Result<T
         system_texts(s, "system", &mut system, &mut dropped);
     }
     if opts.system_first {
-        for m in input {
+        request.for_each_message(|m| {
             if m.str("role").as_deref() == Some("system") {
                 if let Some(c) = m.get("content") {
                     system_texts(c, "system", &mut system, &mut dropped);
                 }
             }
-        }
+        });
     }
     let mut messages = Out::with_capacity(size_hint(input));
     if system.iter().any(|t| *t != "\"\"") {
         text_message(&mut messages, "system", &system);
     }
-    for m in input {
+    drop(system);
+    request.for_each_message(|m| {
         let content = m.get("content");
         match m.str("role").as_deref() {
             Some("user") => user_to_chat(content, &mut messages, &mut dropped),
@@ -210,7 +203,7 @@ pub fn messages_fields_to_chat(request: &Request, opts: ChatOptions) -> Result<T
             Some(other) => drop_name(&mut dropped, format!("messages.role.{other}")),
             None => drop_name(&mut dropped, "messages.role"),
         }
-    }
+    });
     out.insert_raw("messages", messages.finish());
 
     let reasoning = reasoning(req);
@@ -228,7 +221,7 @@ pub fn messages_fields_to_chat(request: &Request, opts: ChatOptions) -> Result<T
             }
             "temperature" | "top_p" => out.insert_raw(key, value.get().as_bytes().to_vec()),
             "stop_sequences" => {
-                if raw::items(value).is_some_and(|a| !a.is_empty()) {
+                if is_nonempty_array(value) {
                     out.insert_raw("stop", value.get().as_bytes().to_vec());
                 }
             }
@@ -391,19 +384,19 @@ fn note_block_extras(block: &Fields, dropped: &mut Vec<String>) {
     }
 }
 
-/// A turn's content blocks; a string content is written at once as a
-/// message of `role` (`None` then, as for content of any other type).
+/// A turn's content blocks (an array); a string content is written at once
+/// as a message of `role` (`None` then, as for content of any other type).
 fn blocks_or_text<'a>(
     content: Option<&'a RawValue>,
     role: &str,
     messages: &mut Out,
-) -> Option<Vec<Fields<'a>>> {
+) -> Option<&'a RawValue> {
     let content = content?;
     if is_str(content) {
         text_message(messages, role, &[content.get()]);
         return None;
     }
-    objects(content)
+    content.get().starts_with('[').then_some(content)
 }
 
 /// A user turn: `tool_result` blocks become `tool` messages (first, in
@@ -414,27 +407,27 @@ fn user_to_chat(content: Option<&RawValue>, messages: &mut Out, dropped: &mut Ve
     let Some(blocks) = blocks_or_text(content, "user", messages) else {
         return;
     };
-    let mut parts = Vec::new();
-    for b in &blocks {
-        note_block_extras(b, dropped);
+    let mut parts = UserParts::default();
+    for_each_object(blocks, |b| {
+        note_block_extras(&b, dropped);
         match b.str("type").as_deref().unwrap_or("") {
             "text" => parts.push(Part::Text(b.raw_str("text").unwrap_or("\"\""))),
-            "image" => match image_part(b) {
+            "image" => match image_part(&b) {
                 Some(p) => parts.push(Part::Json(p)),
                 None => drop_name(dropped, "image.source"),
             },
-            "document" => match document_part(b) {
+            "document" => match document_part(&b) {
                 Some(p) => parts.push(p),
                 None => drop_name(dropped, "document.source"),
             },
-            "tool_result" => tool_message(b, messages, dropped),
+            "tool_result" => tool_message(&b, messages, dropped),
             other => drop_name(dropped, other),
         }
-    }
+    });
     if parts.is_empty() {
         return;
     }
-    user_message(messages, &parts);
+    parts.write(messages);
 }
 
 /// A `tool_result` block → a `tool` message (OpenAI tool messages carry
@@ -444,12 +437,10 @@ fn tool_message(block: &Fields, messages: &mut Out, dropped: &mut Vec<String>) {
     match block.get("content") {
         Some(c) if is_str(c) => texts.push(c.get()),
         Some(c) => {
-            for b in objects(c).unwrap_or_default() {
-                match b.str("type").as_deref() {
-                    Some("text") => texts.push(b.raw_str("text").unwrap_or("\"\"")),
-                    other => drop_name(dropped, format!("tool_result.{}", other.unwrap_or("?"))),
-                }
-            }
+            for_each_object(c, |b| match b.str("type").as_deref() {
+                Some("text") => texts.push(b.raw_str("text").unwrap_or("\"\"")),
+                other => drop_name(dropped, format!("tool_result.{}", other.unwrap_or("?"))),
+            });
         }
         None => {}
     }
@@ -476,15 +467,30 @@ fn assistant_to_chat(content: Option<&RawValue>, messages: &mut Out, dropped: &m
         return;
     };
     let mut texts = Vec::new();
-    let mut calls: Vec<&Fields> = Vec::new();
-    for b in &blocks {
-        note_block_extras(b, dropped);
+    // The tool calls, written as they come (comma-separated).
+    let mut calls = Vec::new();
+    for_each_object(blocks, |b| {
+        note_block_extras(&b, dropped);
         match b.str("type").as_deref().unwrap_or("") {
             "text" => texts.push(b.raw_str("text").unwrap_or("\"\"")),
-            "tool_use" => calls.push(b),
+            "tool_use" => {
+                if !calls.is_empty() {
+                    calls.push(b',');
+                }
+                calls.extend_from_slice(br#"{"id":"#);
+                calls.extend_from_slice(b.raw_str("id").unwrap_or("\"\"").as_bytes());
+                calls.extend_from_slice(br#","type":"function","function":{"name":"#);
+                calls.extend_from_slice(b.raw_str("name").unwrap_or("\"\"").as_bytes());
+                calls.extend_from_slice(br#","arguments":"#);
+                match b.get("input").filter(|i| i.get().starts_with('{')) {
+                    Some(input) => write_str(&mut calls, input.get()),
+                    None => calls.extend_from_slice(br#""{}""#),
+                }
+                calls.extend_from_slice(b"}}");
+            }
             other => drop_name(dropped, other),
         }
-    }
+    });
     if texts.is_empty() && calls.is_empty() {
         return;
     }
@@ -497,21 +503,7 @@ fn assistant_to_chat(content: Option<&RawValue>, messages: &mut Out, dropped: &m
     }
     if !calls.is_empty() {
         buf.extend_from_slice(br#","tool_calls":["#);
-        for (i, c) in calls.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
-            buf.extend_from_slice(br#"{"id":"#);
-            buf.extend_from_slice(c.raw_str("id").unwrap_or("\"\"").as_bytes());
-            buf.extend_from_slice(br#","type":"function","function":{"name":"#);
-            buf.extend_from_slice(c.raw_str("name").unwrap_or("\"\"").as_bytes());
-            buf.extend_from_slice(br#","arguments":"#);
-            match c.get("input").filter(|i| i.get().starts_with('{')) {
-                Some(input) => write_str(buf, input.get()),
-                None => buf.extend_from_slice(br#""{}""#),
-            }
-            buf.extend_from_slice(b"}}");
-        }
+        buf.extend_from_slice(&calls);
         buf.push(b']');
     }
     buf.push(b'}');
@@ -523,13 +515,13 @@ fn tools_to_chat(tools: &RawValue, dropped: &mut Vec<String>) -> Vec<u8> {
     let mut buf = Vec::with_capacity(tools.get().len() + 64);
     buf.push(b'[');
     let mut n = 0;
-    for t in objects(tools).unwrap_or_default() {
+    for_each_object(tools, |t| {
         let kind = t.str("type");
         let schema = t.get("input_schema");
         if kind.as_deref().is_some_and(|k| k != "custom") || schema.is_none() {
             let name = kind.or_else(|| t.str("name")).unwrap_or_default();
             drop_name(dropped, format!("tools.{name}"));
-            continue;
+            return;
         }
         for (k, _) in &t.0 {
             match k.as_ref() {
@@ -551,7 +543,7 @@ fn tools_to_chat(tools: &RawValue, dropped: &mut Vec<String>) -> Vec<u8> {
         buf.extend_from_slice(br#","parameters":"#);
         buf.extend_from_slice(schema.map_or("{}", RawValue::get).as_bytes());
         buf.extend_from_slice(b"}}");
-    }
+    });
     buf.push(b']');
     buf
 }
@@ -590,53 +582,6 @@ fn thinking_budget(effort: &str) -> Option<u64> {
     }
 }
 
-/// Anthropic turns being built: consecutive turns of one role merge (what
-/// Anthropic wants), each a comma-separated run of content blocks.
-#[derive(Default)]
-struct Turns {
-    turns: Vec<(&'static str, Vec<u8>)>,
-}
-
-impl Turns {
-    /// Appends `blocks` (comma-separated JSON objects) as a turn of `role`.
-    fn push(&mut self, role: &'static str, blocks: Vec<u8>) {
-        if blocks.is_empty() {
-            return;
-        }
-        if let Some(last) = self.turns.last_mut().filter(|t| t.0 == role) {
-            last.1.push(b',');
-            last.1.extend_from_slice(&blocks);
-            return;
-        }
-        self.turns.push((role, blocks));
-    }
-
-    fn write(self, size: usize) -> Vec<u8> {
-        let mut buf = Vec::with_capacity(size);
-        buf.push(b'[');
-        for (i, (role, blocks)) in self.turns.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
-            buf.extend_from_slice(br#"{"role":""#);
-            buf.extend_from_slice(role.as_bytes());
-            buf.extend_from_slice(br#"","content":["#);
-            buf.extend_from_slice(blocks);
-            buf.extend_from_slice(b"]}");
-        }
-        buf.push(b']');
-        buf
-    }
-}
-
-/// Appends one block to a comma-separated run.
-fn block(blocks: &mut Vec<u8>) -> &mut Vec<u8> {
-    if !blocks.is_empty() {
-        blocks.push(b',');
-    }
-    blocks
-}
-
 /// Tool-call arguments (a JSON string literal holding JSON) → the JSON text
 /// of an Anthropic `input` object. Anything that is not a JSON object is
 /// kept, recoverable, as `{"_raw_arguments": "<text>"}`.
@@ -654,11 +599,16 @@ fn input_of(arguments: Option<&RawValue>, out: &mut Vec<u8>) {
 
 /// An OpenAI chat completions request body → an Anthropic Messages request.
 pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
-    let request = top_level(body)?;
+    chat_request_to_messages(&top_level(body)?)
+}
+
+/// The parsed top level of an OpenAI chat completions request → an
+/// Anthropic Messages request.
+pub fn chat_request_to_messages(request: &Request) -> Result<Translated, String> {
     let req = &request.fields;
     let mut dropped = Vec::new();
     let mut out = ObjectBuf::new();
-    let input = messages_of(&request)?;
+    let input = messages_of(request)?;
 
     // Thinking is asked for with `reasoning_effort`; Anthropic then wants
     // every assistant turn that calls a tool to start with its thinking
@@ -668,19 +618,25 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
         .get("reasoning_effort")
         .and_then(as_str)
         .is_some_and(|e| thinking_budget(&e).is_some());
-    let blocks_everywhere = input.iter().all(|m| {
-        m.str("role").as_deref() != Some("assistant")
-            || m.get("tool_calls")
-                .and_then(raw::items)
-                .is_none_or(|c| c.is_empty())
-            || m.get("thinking_blocks")
-                .and_then(raw::items)
-                .is_some_and(|b| !b.is_empty())
-    });
+    let mut blocks_everywhere = true;
+    if wants_thinking {
+        request.for_each_message(|m| {
+            blocks_everywhere &= m.str("role").as_deref() != Some("assistant")
+                || !m.get("tool_calls").is_some_and(is_nonempty_array)
+                || m.get("thinking_blocks").is_some_and(is_nonempty_array)
+        });
+    }
     let thinking_on = wants_thinking && blocks_everywhere;
     let mut system: Vec<&str> = Vec::new();
-    let mut turns = Turns::default();
-    for (i, m) in input.iter().enumerate() {
+    let mut turns = Turns::with_capacity(size_hint(input));
+    let mut i = 0usize;
+    let mut refused = None;
+    request.for_each_message(|m| {
+        if refused.is_some() {
+            return;
+        }
+        // safe: one per message, far below usize::MAX.
+        i += 1;
         let content = m.get("content");
         match m.str("role").as_deref().unwrap_or("") {
             "system" | "developer" => {
@@ -690,12 +646,10 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
                             system.push(c.get());
                         }
                     } else {
-                        for p in objects(c).unwrap_or_default() {
-                            match p.str("type").as_deref() {
-                                Some("text") => system.extend(p.raw_str("text")),
-                                other => drop_name(&mut dropped, other.unwrap_or("?")),
-                            }
-                        }
+                        for_each_object(c, |p| match p.str("type").as_deref() {
+                            Some("text") => system.extend(p.raw_str("text")),
+                            other => drop_name(&mut dropped, other.unwrap_or("?")),
+                        });
                     }
                 }
             }
@@ -707,18 +661,17 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
             "assistant" => {
                 let mut blocks = Vec::new();
                 if thinking_on {
-                    for b in m
-                        .get("thinking_blocks")
-                        .and_then(raw::items)
-                        .unwrap_or_default()
-                    {
-                        if b.get().starts_with('{') {
-                            block(&mut blocks).extend_from_slice(b.get().as_bytes());
-                        }
+                    if let Some(given) = m.get("thinking_blocks") {
+                        for_each_item(given, |b| {
+                            if b.get().starts_with('{') {
+                                block(&mut blocks).extend_from_slice(b.get().as_bytes());
+                            }
+                        });
                     }
                 }
                 content_to_blocks(content, &mut blocks, &mut dropped);
-                for call in m.get("tool_calls").and_then(objects).unwrap_or_default() {
+                let calls = m.get("tool_calls");
+                for_each_object(calls.unwrap_or(RawValue::NULL), |call| {
                     let function = call
                         .get("function")
                         .and_then(Fields::of)
@@ -731,7 +684,7 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
                     b.extend_from_slice(br#","input":"#);
                     input_of(function.get("arguments"), b);
                     b.push(b'}');
-                }
+                });
                 turns.push("assistant", blocks);
             }
             "tool" | "function" => {
@@ -743,9 +696,7 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
                 match content {
                     Some(c) if is_str(c) => texts.push(c.get()),
                     Some(c) => {
-                        for p in objects(c).unwrap_or_default() {
-                            texts.extend(p.raw_str("text"));
-                        }
+                        for_each_object(c, |p| texts.extend(p.raw_str("text")));
                     }
                     None => {}
                 }
@@ -758,19 +709,23 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
                 turns.push("user", b);
             }
             role => {
-                return Err(format!(
-                    "messages[{i}].role '{}' is not supported",
+                refused = Some(format!(
+                    "messages[{}].role '{}' is not supported",
+                    i - 1,
                     crate::errors::printable(role)
                 ))
             }
         }
+    });
+    if let Some(why) = refused {
+        return Err(why);
     }
     if !system.is_empty() {
         let mut buf = Vec::new();
         join_literals(&mut buf, &system, "\\n\\n");
         out.insert_raw("system", buf);
     }
-    out.insert_raw("messages", turns.write(size_hint(input)));
+    out.insert_raw("messages", turns.finish());
 
     let max_tokens = req
         .get("max_completion_tokens")
@@ -801,7 +756,7 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
                     buf.extend_from_slice(value.get().as_bytes());
                     buf.push(b']');
                     out.insert_raw("stop_sequences", buf);
-                } else if raw::items(value).is_some_and(|a| !a.is_empty()) {
+                } else if is_nonempty_array(value) {
                     out.insert_raw("stop_sequences", value.get().as_bytes().to_vec());
                 }
             }
@@ -823,11 +778,11 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
             "tools" => {
                 let mut buf = vec![b'['];
                 let mut n = 0;
-                for t in objects(value).unwrap_or_default() {
+                for_each_object(value, |t| {
                     if t.str("type").as_deref() != Some("function") {
                         let kind = t.str("type").unwrap_or_default();
                         drop_name(&mut dropped, format!("tools.{kind}"));
-                        continue;
+                        return;
                     }
                     let f = t.get("function").and_then(Fields::of).unwrap_or_default();
                     if n > 0 {
@@ -846,7 +801,7 @@ pub fn chat_to_messages(body: &[u8]) -> Result<Translated, String> {
                         None => buf.extend_from_slice(br#"{"type":"object","properties":{}}"#),
                     }
                     buf.push(b'}');
-                }
+                });
                 buf.push(b']');
                 tools_present = n > 0;
                 if tools_present {
@@ -946,34 +901,32 @@ fn content_to_blocks(content: Option<&RawValue>, blocks: &mut Vec<u8>, dropped: 
         text_block(blocks, content.get());
         return;
     }
-    for p in objects(content).unwrap_or_default() {
-        match p.str("type").as_deref().unwrap_or("") {
-            "text" => text_block(blocks, p.raw_str("text").unwrap_or("\"\"")),
-            "image_url" => {
-                let image = p.get("image_url").and_then(Fields::of).unwrap_or_default();
-                let url = image.str("url").unwrap_or_default();
-                let source = match data_url(&url) {
-                    Some((media_type, data)) => {
-                        json!({"type": "base64", "media_type": media_type, "data": data})
-                    }
-                    None => json!({"type": "url", "url": url}),
-                };
-                write_json(block(blocks), &json!({"type": "image", "source": source}));
-            }
-            "file" => {
-                let file = p.get("file").and_then(Fields::of).unwrap_or_default();
-                let data = file.str("file_data");
-                match data.as_deref().and_then(data_url) {
-                    Some((media_type, data)) => write_json(
-                        block(blocks),
-                        &json!({"type": "document",
-                            "source": {"type": "base64", "media_type": media_type, "data": data}}),
-                    ),
-                    None => drop_name(dropped, "file"),
+    for_each_object(content, |p| match p.str("type").as_deref().unwrap_or("") {
+        "text" => text_block(blocks, p.raw_str("text").unwrap_or("\"\"")),
+        "image_url" => {
+            let image = p.get("image_url").and_then(Fields::of).unwrap_or_default();
+            let url = image.str("url").unwrap_or_default();
+            let source = match data_url(&url) {
+                Some((media_type, data)) => {
+                    json!({"type": "base64", "media_type": media_type, "data": data})
                 }
-            }
-            "refusal" => {}
-            other => drop_name(dropped, other),
+                None => json!({"type": "url", "url": url}),
+            };
+            write_json(block(blocks), &json!({"type": "image", "source": source}));
         }
-    }
+        "file" => {
+            let file = p.get("file").and_then(Fields::of).unwrap_or_default();
+            let data = file.str("file_data");
+            match data.as_deref().and_then(data_url) {
+                Some((media_type, data)) => write_json(
+                    block(blocks),
+                    &json!({"type": "document",
+                            "source": {"type": "base64", "media_type": media_type, "data": data}}),
+                ),
+                None => drop_name(dropped, "file"),
+            }
+        }
+        "refusal" => {}
+        other => drop_name(dropped, other),
+    });
 }

@@ -9,4 +9,6 @@ pub mod response;
 pub mod stream;
 
 #[cfg(test)]
+mod reference;
+#[cfg(test)]
 mod tests;

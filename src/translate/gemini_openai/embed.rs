@@ -1,79 +1,112 @@
 //! Gemini `embedContent` / `batchEmbedContents` ⇄ OpenAI embeddings, and
 //! the token estimate a `countTokens` gets from a provider that cannot count.
 
+use super::names::{camel_fields, get};
 use crate::errors::ErrorReply;
-use crate::translate::raw::ObjectBuf;
+use crate::translate::measure::{measure, Count, Names};
+use crate::translate::raw::{
+    as_u64, for_each_item, for_each_maybe_object, join_literals, parse_object, Fields, ObjectBuf,
+};
 use crate::translate::{drop_name, Translated};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 fn bad(message: impl Into<String>) -> ErrorReply {
     ErrorReply::bad_request(message, "invalid_request")
 }
 
-/// The text of one `EmbedContentRequest`'s `content`: its text parts, one
-/// per line (what else it holds is dropped and named).
-fn content_text(request: &Value, dropped: &mut Vec<String>) -> Result<String, ErrorReply> {
+/// A body's top level; not JSON, or no object, is a 400 that says which.
+fn top_level(body: &[u8]) -> Result<Fields<'_>, ErrorReply> {
+    parse_object(body).map_err(|e| match e.starts_with("invalid JSON") {
+        true => ErrorReply::bad_request(e, "invalid_json"),
+        false => bad(e),
+    })
+}
+
+/// The text of one `EmbedContentRequest`'s `content` (its text parts, one
+/// per line) written as a JSON string; what else it holds is dropped and
+/// named.
+fn content_text(
+    request: Option<&Fields>,
+    out: &mut Vec<u8>,
+    dropped: &mut Vec<String>,
+) -> Result<(), ErrorReply> {
     let content = request
-        .get("content")
-        .filter(|c| c.is_object())
+        .and_then(|r| get(r, "content"))
+        .and_then(Fields::of)
         .ok_or_else(|| bad("missing required field: 'content' (a Content)"))?;
-    let mut texts = Vec::new();
-    for part in content["parts"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
-        match part.get("text").and_then(Value::as_str) {
-            Some(t) => texts.push(t),
-            None => drop_name(dropped, "content.part"),
-        }
+    let mut texts: Vec<&str> = Vec::new();
+    if let Some(parts) = get(&content, "parts") {
+        for_each_maybe_object(parts, |part| {
+            match part
+                .as_ref()
+                .and_then(|p| get(p, "text"))
+                .filter(|t| t.get().starts_with('"'))
+            {
+                Some(t) => texts.push(t.get()),
+                None => drop_name(dropped, "content.part"),
+            }
+        });
     }
-    for (key, value) in request.as_object().into_iter().flatten() {
+    for (key, value) in camel_fields(request.unwrap_or(&Fields::default())) {
         match key.as_str() {
             "content" | "model" | "outputDimensionality" => {}
-            _ if value.is_null() => {}
+            _ if value.get() == "null" => {}
             other => drop_name(dropped, other),
         }
     }
-    Ok(texts.join("\n"))
+    join_literals(out, &texts, "\\n");
+    Ok(())
 }
 
 /// An `embedContent` body (`batch`: a `batchEmbedContents` body) → an
 /// OpenAI embeddings request for `model`: one input per request, float
-/// vectors, `outputDimensionality` → `dimensions` (the batch's first).
+/// vectors, `outputDimensionality` → `dimensions` (the batch's first). The
+/// texts are copied as the client's raw JSON.
 pub fn embed_to_openai(body: &[u8], model: &str, batch: bool) -> Result<Translated, ErrorReply> {
-    let mut req: Value = serde_json::from_slice(body)
-        .map_err(|e| ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json"))?;
-    super::names::camel_case_fields(&mut req);
-    if !req.is_object() {
-        return Err(bad("the request body must be a JSON object"));
-    }
+    let req = top_level(body)?;
     let mut dropped = Vec::new();
-    let requests: Vec<&Value> = if batch {
-        let items = req["requests"]
-            .as_array()
-            .filter(|r| !r.is_empty())
+    let mut input = Vec::new();
+    let dimensions;
+    if batch {
+        let requests = get(&req, "requests")
+            .filter(|r| raw_nonempty(r))
             .ok_or_else(|| bad("missing required field: 'requests' (a non-empty array)"))?;
-        items.iter().collect()
+        input.push(b'[');
+        let mut first = None;
+        let mut refused = None;
+        for_each_item(requests, |r| {
+            if refused.is_some() {
+                return;
+            }
+            let r = Fields::of(r);
+            if first.is_none() {
+                first = Some(
+                    r.as_ref()
+                        .and_then(|r| get(r, "outputDimensionality"))
+                        .and_then(as_u64),
+                );
+            } else {
+                input.push(b',');
+            }
+            if let Err(e) = content_text(r.as_ref(), &mut input, &mut dropped) {
+                refused = Some(e);
+            }
+        });
+        if let Some(e) = refused {
+            return Err(e);
+        }
+        input.push(b']');
+        dimensions = first.flatten();
     } else {
-        vec![&req]
-    };
-    let mut inputs = Vec::with_capacity(requests.len());
-    for r in &requests {
-        inputs.push(content_text(r, &mut dropped)?);
+        content_text(Some(&req), &mut input, &mut dropped)?;
+        dimensions = get(&req, "outputDimensionality").and_then(as_u64);
     }
     let mut out = ObjectBuf::new();
     out.insert("model", &model);
-    if batch {
-        out.insert("input", &inputs);
-    } else {
-        out.insert("input", &inputs[0]);
-    }
+    out.insert_raw("input", input);
     out.insert("encoding_format", &"float");
-    if let Some(d) = requests[0]
-        .get("outputDimensionality")
-        .and_then(Value::as_u64)
-    {
+    if let Some(d) = dimensions {
         out.insert("dimensions", &d);
     }
     Ok(Translated {
@@ -82,6 +115,11 @@ pub fn embed_to_openai(body: &[u8], model: &str, batch: bool) -> Result<Translat
         stream: false,
         include_usage: false,
     })
+}
+
+/// Whether `raw` is an array with an item.
+fn raw_nonempty(raw: &RawValue) -> bool {
+    crate::translate::raw::is_nonempty_array(raw)
 }
 
 /// An OpenAI embeddings answer → `{"embedding": {"values"}}` (`batch`:
@@ -113,38 +151,39 @@ pub fn openai_to_embed(body: &[u8], batch: bool) -> Result<Vec<u8>, String> {
     serde_json::to_vec(&out).map_err(|e| e.to_string())
 }
 
+/// What the estimate leaves out of its text: inline data (images, audio)
+/// and roles.
+const NOT_TEXT: &[&str] = &["inlineData", "fileData", "role"];
+
 /// A rough token count of a `countTokens` body (its `contents`, or its
 /// `generateContentRequest`'s contents, system instruction and tools):
 /// about four bytes of text per token, plus a few per turn. Inline data
-/// (images, audio) is not text and counts nothing.
+/// (images, audio) is not text and counts nothing. Each part is read once,
+/// without building it.
 pub fn estimate_tokens(body: &[u8]) -> Result<u64, ErrorReply> {
-    fn text_len(v: &Value) -> u64 {
-        match v {
-            Value::String(s) => s.len() as u64,
-            Value::Array(a) => a.iter().map(text_len).sum(),
-            Value::Object(o) => o
-                .iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "inlineData" | "fileData" | "role"))
-                .map(|(_, v)| text_len(v))
-                .sum(),
-            _ => 0,
+    let req = top_level(body)?;
+    let wrapped = get(&req, "generateContentRequest").map(Fields::of);
+    let inner = match wrapped {
+        None => req,
+        Some(Some(inner)) => inner,
+        Some(None) => return Err(bad("the request body must be a JSON object")),
+    };
+    let mut bytes = 0u64;
+    let mut turns = 0u64;
+    for field in ["contents", "systemInstruction", "tools"] {
+        let Some(v) = get(&inner, field) else {
+            continue;
+        };
+        let count = match field {
+            "tools" => Count::Json,
+            _ => Count::Text(NOT_TEXT),
+        };
+        let size = measure(v, count, Names::Message.field(field));
+        bytes = bytes.saturating_add(size.bytes);
+        if field == "contents" {
+            turns = size.items.unwrap_or(0);
         }
     }
-    let mut req: Value = serde_json::from_slice(body)
-        .map_err(|e| ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json"))?;
-    super::names::camel_case_fields(&mut req);
-    let inner = req.get("generateContentRequest").unwrap_or(&req);
-    if !inner.is_object() {
-        return Err(bad("the request body must be a JSON object"));
-    }
-    let mut bytes = 0u64;
-    for field in ["contents", "systemInstruction"] {
-        bytes = bytes.saturating_add(inner.get(field).map_or(0, text_len));
-    }
-    if let Some(tools) = inner.get("tools") {
-        bytes = bytes.saturating_add(tools.to_string().len() as u64);
-    }
-    let turns = inner["contents"].as_array().map_or(0, Vec::len) as u64;
     Ok(bytes
         .div_ceil(4)
         .saturating_add(turns.saturating_mul(4))

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// `mime_type` → `mimeType` (a name without `_` is returned as it is).
-fn camel(name: &str) -> Option<String> {
+pub(crate) fn camel(name: &str) -> Option<String> {
     if !name.contains('_') {
         return None;
     }
@@ -115,7 +115,7 @@ pub fn first_name(fields: &Fields, except: &[&str]) -> Option<String> {
 
 /// How a value's own fields are read.
 #[derive(Clone, Copy)]
-enum Kind {
+pub(crate) enum Kind {
     /// Caller data: left exactly as it is.
     Opaque,
     /// A message of the API: names camel-cased, fields by [`field_kind`].
@@ -125,7 +125,7 @@ enum Kind {
 }
 
 /// What the field `name` (camel-cased) of a message holds.
-fn field_kind(name: &str) -> Kind {
+pub(crate) fn field_kind(name: &str) -> Kind {
     match name {
         "args" | "response" | "parametersJsonSchema" | "responseJsonSchema" | "labels" => {
             Kind::Opaque

@@ -288,3 +288,133 @@ pub fn gemini_to_chat(
         include_usage: stream,
     })
 }
+
+fn bad(message: impl Into<String>) -> ErrorReply {
+    ErrorReply::bad_request(message, "invalid_request")
+}
+
+// ------------------------------------------------- embedContent, as it was
+
+/// The text of one `EmbedContentRequest`'s `content`: its text parts, one
+/// per line (what else it holds is dropped and named).
+fn embed_content_text(request: &Value, dropped: &mut Vec<String>) -> Result<String, ErrorReply> {
+    let content = request
+        .get("content")
+        .filter(|c| c.is_object())
+        .ok_or_else(|| bad("missing required field: 'content' (a Content)"))?;
+    let mut texts = Vec::new();
+    for part in content["parts"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        match part.get("text").and_then(Value::as_str) {
+            Some(t) => texts.push(t),
+            None => drop_name(dropped, "content.part"),
+        }
+    }
+    for (key, value) in request.as_object().into_iter().flatten() {
+        match key.as_str() {
+            "content" | "model" | "outputDimensionality" => {}
+            _ if value.is_null() => {}
+            other => drop_name(dropped, other),
+        }
+    }
+    Ok(texts.join("\n"))
+}
+
+/// An `embedContent` body (`batch`: a `batchEmbedContents` body) → an
+/// OpenAI embeddings request for `model`: one input per request, float
+/// vectors, `outputDimensionality` → `dimensions` (the batch's first).
+pub fn embed_to_openai(body: &[u8], model: &str, batch: bool) -> Result<Translated, ErrorReply> {
+    let mut req: Value = serde_json::from_slice(body)
+        .map_err(|e| ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json"))?;
+    super::names::camel_case_fields(&mut req);
+    if !req.is_object() {
+        return Err(bad("the request body must be a JSON object"));
+    }
+    let mut dropped = Vec::new();
+    let requests: Vec<&Value> = if batch {
+        let items = req["requests"]
+            .as_array()
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| bad("missing required field: 'requests' (a non-empty array)"))?;
+        items.iter().collect()
+    } else {
+        vec![&req]
+    };
+    let mut inputs = Vec::with_capacity(requests.len());
+    for r in &requests {
+        inputs.push(embed_content_text(r, &mut dropped)?);
+    }
+    let mut out = ObjectBuf::new();
+    out.insert("model", &model);
+    if batch {
+        out.insert("input", &inputs);
+    } else {
+        out.insert("input", &inputs[0]);
+    }
+    out.insert("encoding_format", &"float");
+    if let Some(d) = requests[0]
+        .get("outputDimensionality")
+        .and_then(Value::as_u64)
+    {
+        out.insert("dimensions", &d);
+    }
+    Ok(Translated {
+        body: out,
+        dropped,
+        stream: false,
+        include_usage: false,
+    })
+}
+
+#[cfg(test)]
+mod embed_tests {
+    use crate::translate::variants::{shrink, snake_all, variants};
+    use serde_json::{json, Value};
+
+    /// `embed_to_openai` read borrowed and the one over values agree: the
+    /// same refusal, or the same embeddings request and dropped names.
+    fn agree(body: &[u8], batch: bool) {
+        let what = String::from_utf8_lossy(body);
+        let new = super::super::embed::embed_to_openai(body, "openai/e", batch);
+        let old = super::embed_to_openai(body, "openai/e", batch);
+        match (new, old) {
+            (Ok(new), Ok(old)) => {
+                let out = new.body.to_vec();
+                let parsed: Value =
+                    serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(parsed, old.body.to_value(), "{what}");
+                assert_eq!(new.dropped, old.dropped, "{what}");
+            }
+            (Err(new), Err(old)) => {
+                assert_eq!((new.status, new.code), (old.status, old.code), "{what}");
+            }
+            (new, old) => panic!(
+                "{what}: borrowed {:?} vs values {:?}",
+                new.map(|t| t.dropped).map_err(|e| e.message),
+                old.map(|t| t.dropped).map_err(|e| e.message)
+            ),
+        }
+    }
+
+    #[test]
+    fn embed_content_read_borrowed_agrees_with_the_value_mapper() {
+        let one = json!({"model": "models/e", "content": {"role": "user", "parts": [{"text": "a\nb"},
+            {"text": "é\"q"}, {"inlineData": {"mimeType": "x", "data": "AA"}}, 3]},
+            "taskType": "RETRIEVAL_QUERY", "title": null, "outputDimensionality": 8});
+        let batch = json!({"requests": [one, {"content": {"parts": [{"text": "two"}]}, "outputDimensionality": 4}]});
+        for (body, is_batch) in [(one, false), (batch, true)] {
+            let mut snake = body.clone();
+            snake_all(&mut snake);
+            for mut b in [body, snake] {
+                shrink(&mut b);
+                for v in variants(&b, 400) {
+                    agree(&v, is_batch);
+                    agree(&v, !is_batch);
+                }
+            }
+        }
+    }
+}

@@ -13,48 +13,20 @@
 //! schema) is parsed into values. Every field name is read in either
 //! spelling Google accepts ([`names::get`]).
 
-use super::names::{self, camel_fields, first_name, get};
+use super::names::{camel_fields, first_name, get};
 use crate::errors::ErrorReply;
 pub use crate::translate::anthropic_openai::request::ChatOptions;
+use crate::translate::measure::Names;
 use crate::translate::raw::{
-    self, as_bool, as_str, image_url_part, inner, is_str, join_literals, maybe_objects, objects,
-    text_message, user_message, write_json, write_str, FieldName, Fields, ItemsOf, ObjectBuf,
-    ObjectsOf, Out, Part, With,
+    as_bool, as_str, as_u64, for_each_item, for_each_maybe_object, for_each_object, image_url_part,
+    inner, is_nonempty_array, is_str, join_literals, parse_object, text_message, write_str, Fields,
+    ObjectBuf, Out, Part, UserParts,
 };
 use crate::translate::{drop_name, Translated};
 use serde_json::value::RawValue;
+#[cfg(test)]
 use serde_json::{json, Map, Value};
 use std::borrow::Cow;
-
-/// A request's `contents`, read in the same pass as its top level.
-struct ContentsField;
-impl FieldName for ContentsField {
-    const NAME: &'static str = "contents";
-}
-
-/// A `Content`'s `parts`, read in the same pass as the `Content`.
-struct PartsField;
-impl FieldName for PartsField {
-    const NAME: &'static str = "parts";
-}
-
-/// A `Content`: its fields, its `parts` (every item; `None` for one that is
-/// no object).
-type Content<'a> = With<'a, PartsField, ItemsOf<Fields<'a>>>;
-
-/// A request: its top-level fields, its `contents` (the objects).
-type Request<'a> = With<'a, ContentsField, ObjectsOf<Content<'a>>>;
-
-/// A `Content`'s parts (as given in camelCase, the spelling that wins, or
-/// else in snake_case); empty when not an array.
-fn parts_of<'a>(content: &mut Content<'a>) -> Vec<Option<Fields<'a>>> {
-    match content.field.take() {
-        Some(ItemsOf(parts)) => parts.unwrap_or_default(),
-        None => get(&content.fields, "parts")
-            .and_then(maybe_objects)
-            .unwrap_or_default(),
-    }
-}
 
 /// A tool call of an earlier model turn, so a later `functionResponse`
 /// answers it by id (or by name, in order, when Gemini gave no id).
@@ -64,15 +36,59 @@ struct Call<'a> {
     answered: bool,
 }
 
-fn invalid_json(e: serde_json::Error) -> ErrorReply {
-    ErrorReply::bad_request(format!("invalid JSON body: {e}"), "invalid_json")
+/// Writes a part of the body as JSON with its field names camel-cased as
+/// `names` says (each object as a map of it: a name once), the rest of it
+/// copied as the client wrote it — what a value of it after
+/// [`super::names::camel_case_fields`] would be written as.
+fn write_renamed(out: &mut Vec<u8>, raw: &RawValue, names: Names) {
+    let text = raw.get();
+    match (text.as_bytes().first(), names) {
+        (Some(b'{'), Names::Message | Names::Schema) => {
+            let fields = Fields::of(raw).unwrap_or_default();
+            out.push(b'{');
+            for (i, (k, v)) in camel_fields(&fields).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, &k);
+                out.push(b':');
+                write_renamed(out, v, names.field(&k));
+            }
+            out.push(b'}');
+        }
+        (Some(b'{'), Names::Properties) => {
+            let fields = Fields::of(raw).unwrap_or_default();
+            out.push(b'{');
+            for (i, (k, v)) in fields.unique().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, k);
+                out.push(b':');
+                write_renamed(out, v, names.field(k));
+            }
+            out.push(b'}');
+        }
+        (Some(b'['), Names::Message | Names::Schema) => {
+            out.push(b'[');
+            let mut first = true;
+            for_each_item(raw, |item| {
+                if !std::mem::take(&mut first) {
+                    out.push(b',');
+                }
+                write_renamed(out, item, names.item());
+            });
+            out.push(b']');
+        }
+        _ => out.extend_from_slice(text.as_bytes()),
+    }
 }
 
-/// A small part of the body as a value, its field names camel-cased.
-fn message_value(raw: &RawValue) -> Result<Value, ErrorReply> {
-    let mut v: Value = serde_json::from_str(raw.get()).map_err(invalid_json)?;
-    names::camel_case_fields(&mut v);
-    Ok(v)
+/// [`write_renamed`] into a buffer of its own.
+fn renamed(raw: &RawValue, names: Names) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.get().len());
+    write_renamed(&mut out, raw, names);
+    out
 }
 
 /// A part's `thought: true`.
@@ -102,16 +118,14 @@ fn system_texts<'a>(v: &'a RawValue, dropped: &mut Vec<String>) -> Vec<&'a str> 
     if is_str(v) {
         return vec![v.get()];
     }
-    let parts = Fields::of(v)
-        .and_then(|s| get(&s, "parts"))
-        .and_then(maybe_objects)
-        .unwrap_or_default();
     let mut texts = Vec::new();
-    for p in &parts {
-        match p.as_ref().filter(|p| !is_thought(p)).and_then(text_literal) {
-            Some(t) => texts.push(t),
-            None => drop_name(dropped, "systemInstruction.part"),
-        }
+    if let Some(parts) = Fields::of(v).and_then(|s| get(&s, "parts")) {
+        for_each_maybe_object(parts, |p| {
+            match p.as_ref().filter(|p| !is_thought(p)).and_then(text_literal) {
+                Some(t) => texts.push(t),
+                None => drop_name(dropped, "systemInstruction.part"),
+            }
+        });
     }
     texts
 }
@@ -142,8 +156,97 @@ fn write_response_text(out: &mut Vec<u8>, response: Option<&RawValue>) {
     }
 }
 
-/// Gemini's OpenAPI-subset schema → JSON Schema: `type` values lowercased,
-/// `nullable: true` → a type array with `"null"`, nested schemas likewise.
+/// Writes Gemini's OpenAPI-subset schema as JSON Schema: `type` values
+/// lowercased, `nullable: true` → a type array with `"null"`, nested
+/// schemas likewise; `names` says how the schema's own names are read
+/// (camel-cased keywords at its root, as [`super::names::camel_case_schema`]
+/// leaves them, and where that walk goes on).
+fn write_json_schema(out: &mut Vec<u8>, raw: &RawValue, names: Names) {
+    let Some(object) = Fields::of(raw) else {
+        return write_renamed(out, raw, names);
+    };
+    let fields: Vec<(Cow<str>, &RawValue)> = match names {
+        Names::Message | Names::Schema => camel_fields(&object)
+            .into_iter()
+            .map(|(k, v)| (Cow::Owned(k), v))
+            .collect(),
+        _ => object
+            .unique()
+            .map(|(k, v)| (Cow::Borrowed(k), v))
+            .collect(),
+    };
+    let unspecified =
+        |v: &RawValue| as_str(v).is_some_and(|t| t.eq_ignore_ascii_case("TYPE_UNSPECIFIED"));
+    let nullable = fields
+        .iter()
+        .any(|(k, v)| k == "nullable" && v.get() == "true");
+    let typed = fields.iter().any(|(k, v)| k == "type" && !unspecified(v));
+    out.push(b'{');
+    let mut first = true;
+    for (k, v) in &fields {
+        let child = names.field(k);
+        if k == "nullable" || (k == "type" && unspecified(v)) {
+            continue;
+        }
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        write_str(out, k);
+        out.push(b':');
+        match k.as_ref() {
+            "type" => match as_str(v) {
+                Some(t) if nullable => {
+                    out.push(b'[');
+                    write_str(out, &t.to_ascii_lowercase());
+                    out.extend_from_slice(br#","null"]"#);
+                }
+                Some(t) => write_str(out, &t.to_ascii_lowercase()),
+                None => write_renamed(out, v, child),
+            },
+            "properties" | "$defs" | "definitions" => match Fields::of(v) {
+                Some(props) => {
+                    out.push(b'{');
+                    for (i, (name, s)) in props.unique().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        write_str(out, name);
+                        out.push(b':');
+                        write_json_schema(out, s, child.field(name));
+                    }
+                    out.push(b'}');
+                }
+                None => write_renamed(out, v, child),
+            },
+            "items" | "additionalProperties" | "not" => write_json_schema(out, v, child),
+            "anyOf" | "oneOf" | "allOf" | "prefixItems" if v.get().starts_with('[') => {
+                out.push(b'[');
+                let mut n = 0;
+                for_each_item(v, |item| {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    n += 1;
+                    write_json_schema(out, item, child.item());
+                });
+                // `nullable` without a type (e.g. with `anyOf`): null is one more choice.
+                if k == "anyOf" && nullable && !typed {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(br#"{"type":"null"}"#);
+                }
+                out.push(b']');
+            }
+            _ => write_renamed(out, v, child),
+        }
+    }
+    out.push(b'}');
+}
+
+/// Gemini's OpenAPI-subset schema → JSON Schema, as values (what
+/// [`write_json_schema`] writes; for the tests' reference mapper).
+#[cfg(test)]
 pub fn schema_to_json_schema(schema: &Value) -> Value {
     let Some(o) = schema.as_object() else {
         return schema.clone();
@@ -195,13 +298,13 @@ fn tools_to_chat(
     let mut out = Vec::with_capacity(tools.get().len() + 64);
     out.push(b'[');
     let mut n = 0;
-    for tool in objects(tools).unwrap_or_default() {
+    for_each_object(tools, |tool| {
         for (kind, value) in camel_fields(&tool) {
             if kind != "functionDeclarations" {
                 drop_name(dropped, format!("tools.{kind}"));
                 continue;
             }
-            for f in maybe_objects(value).unwrap_or_default() {
+            for_each_maybe_object(value, |f| {
                 let f = f.as_ref();
                 let field = |name| f.and_then(|f| get(f, name));
                 if n > 0 {
@@ -221,26 +324,70 @@ fn tools_to_chat(
                     field("parameters").filter(is_object),
                 ) {
                     (Some(p), _) => out.extend_from_slice(p.get().as_bytes()),
-                    (None, Some(p)) => {
-                        let mut schema: Value =
-                            serde_json::from_str(p.get()).map_err(invalid_json)?;
-                        names::camel_case_schema(&mut schema);
-                        write_json(&mut out, &schema_to_json_schema(&schema));
-                    }
+                    (None, Some(p)) => write_json_schema(&mut out, p, Names::Schema),
                     (None, None) => out.extend_from_slice(br#"{"type":"object","properties":{}}"#),
                 }
                 out.extend_from_slice(b"}}");
                 if field("response").is_some() || field("responseJsonSchema").is_some() {
                     drop_name(dropped, "tools.functionDeclarations.response");
                 }
-            }
+            });
         }
-    }
+    });
     out.push(b']');
     Ok((out, n))
 }
 
-/// `toolConfig.functionCallingConfig` → `tool_choice`.
+/// `toolConfig.functionCallingConfig` → `tool_choice` (JSON).
+fn tool_choice_of(config: &RawValue, dropped: &mut Vec<String>) -> Option<Vec<u8>> {
+    let config = Fields::of(config)?;
+    let c = get(&config, "functionCallingConfig")?;
+    let c = Fields::of(c).unwrap_or_default();
+    // The allowed names that are strings: how many, and the first.
+    let mut n = 0usize;
+    let mut one = None;
+    if let Some(names) = get(&c, "allowedFunctionNames") {
+        for_each_item(names, |name| {
+            if let Some(name) = as_str(name) {
+                // safe: one per item, far below usize::MAX.
+                n += 1;
+                one.get_or_insert(name);
+            }
+        });
+    }
+    let mode = get(&c, "mode").and_then(as_str);
+    let mode = mode.as_deref().unwrap_or("AUTO").to_ascii_uppercase();
+    if mode != "ANY" && n > 0 {
+        drop_name(
+            dropped,
+            "toolConfig.functionCallingConfig.allowedFunctionNames",
+        );
+    }
+    match mode.as_str() {
+        "ANY" => Some(match (n, one) {
+            (1, Some(one)) => {
+                let mut c = br#"{"type":"function","function":{"name":"#.to_vec();
+                write_str(&mut c, &one);
+                c.extend_from_slice(b"}}");
+                c
+            }
+            _ => br#""required""#.to_vec(),
+        }),
+        "NONE" => Some(br#""none""#.to_vec()),
+        "AUTO" | "MODE_UNSPECIFIED" | "VALIDATED" => Some(br#""auto""#.to_vec()),
+        other => {
+            drop_name(
+                dropped,
+                format!("toolConfig.functionCallingConfig.mode.{other}"),
+            );
+            None
+        }
+    }
+}
+
+/// `toolConfig.functionCallingConfig` → `tool_choice`, as values (for the
+/// tests' reference mapper).
+#[cfg(test)]
 pub(super) fn tool_choice(config: &Value, dropped: &mut Vec<String>) -> Option<Value> {
     let c = config.get("functionCallingConfig")?;
     let names: Vec<&str> = c["allowedFunctionNames"]
@@ -273,6 +420,29 @@ pub(super) fn tool_choice(config: &Value, dropped: &mut Vec<String>) -> Option<V
 
 /// `thinkingConfig` → `reasoning_effort` (a budget of 0 turns thinking off:
 /// no effort sent; -1, dynamic, leaves the provider's default).
+fn effort_of(thinking: &RawValue, dropped: &mut Vec<String>) -> Option<&'static str> {
+    let thinking = Fields::of(thinking)?;
+    if let Some(level) = get(&thinking, "thinkingLevel").and_then(as_str) {
+        return match level.to_ascii_lowercase().as_str() {
+            "minimal" | "low" => Some("low"),
+            "medium" => Some("medium"),
+            "high" => Some("high"),
+            _ => {
+                drop_name(dropped, "generationConfig.thinkingConfig.thinkingLevel");
+                None
+            }
+        };
+    }
+    match get(&thinking, "thinkingBudget").and_then(|b| b.get().parse::<i64>().ok()) {
+        Some(b) if b <= 0 => None,
+        Some(b) if b <= 2048 => Some("low"),
+        Some(b) if b <= 8192 => Some("medium"),
+        Some(_) => Some("high"),
+        None => None,
+    }
+}
+
+#[cfg(test)]
 fn reasoning_effort(thinking: &Value, dropped: &mut Vec<String>) -> Option<&'static str> {
     if let Some(level) = thinking.get("thinkingLevel").and_then(Value::as_str) {
         return match level.to_ascii_lowercase().as_str() {
@@ -295,6 +465,92 @@ fn reasoning_effort(thinking: &Value, dropped: &mut Vec<String>) -> Option<&'sta
 }
 
 /// `generationConfig` → the chat body's sampling and format fields.
+fn generation_config_of(
+    config: &RawValue,
+    opts: ChatOptions,
+    out: &mut ObjectBuf,
+    dropped: &mut Vec<String>,
+) -> Result<(), ErrorReply> {
+    let Some(config) = Fields::of(config) else {
+        return Ok(());
+    };
+    let config = camel_fields(&config);
+    let field = |name: &str| config.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+    let mime = field("responseMimeType").and_then(as_str);
+    for (k, v) in &config {
+        if v.get() == "null" {
+            continue;
+        }
+        let value = || renamed(v, Names::Message.field(k));
+        match k.as_str() {
+            "temperature" => out.insert_raw("temperature", value()),
+            "topP" => out.insert_raw("top_p", value()),
+            "maxOutputTokens" if opts.max_completion_tokens => {
+                out.insert_raw("max_completion_tokens", value())
+            }
+            "maxOutputTokens" => out.insert_raw("max_tokens", value()),
+            "presencePenalty" => out.insert_raw("presence_penalty", value()),
+            "frequencyPenalty" => out.insert_raw("frequency_penalty", value()),
+            "seed" => out.insert_raw("seed", value()),
+            "stopSequences" => {
+                if is_nonempty_array(v) {
+                    out.insert_raw("stop", value())
+                }
+            }
+            "candidateCount" => {
+                if as_u64(v).is_some_and(|n| n > 1) {
+                    return Err(ErrorReply::bad_request(
+                        "candidateCount greater than 1 is not supported through this translation",
+                        "unsupported_parameter",
+                    ));
+                }
+            }
+            "responseMimeType" => match as_str(v).as_deref() {
+                Some("application/json") => {
+                    let object = |name| field(name).filter(|s| s.get().starts_with('{'));
+                    let mut format = Vec::new();
+                    match (object("responseJsonSchema"), object("responseSchema")) {
+                        (None, None) => format.extend_from_slice(br#"{"type":"json_object"}"#),
+                        (given, schema) => {
+                            format.extend_from_slice(
+                                br#"{"type":"json_schema","json_schema":{"name":"response","schema":"#,
+                            );
+                            match (given, schema) {
+                                (Some(s), _) => format.extend_from_slice(s.get().as_bytes()),
+                                (None, Some(s)) => write_json_schema(&mut format, s, Names::Schema),
+                                (None, None) => {}
+                            }
+                            format.extend_from_slice(b"}}");
+                        }
+                    }
+                    out.insert_raw("response_format", format);
+                }
+                Some("text/plain") => {}
+                _ => drop_name(dropped, "generationConfig.responseMimeType"),
+            },
+            "responseSchema" | "responseJsonSchema" => {
+                if mime.as_deref() != Some("application/json") {
+                    drop_name(dropped, format!("generationConfig.{k}"));
+                }
+            }
+            "thinkingConfig" => {
+                if let Some(effort) = effort_of(v, dropped) {
+                    if opts.reasoning_effort {
+                        out.insert("reasoning_effort", &effort);
+                    } else {
+                        drop_name(dropped, "generationConfig.thinkingConfig");
+                    }
+                }
+            }
+            other => drop_name(dropped, format!("generationConfig.{other}")),
+        }
+    }
+    Ok(())
+}
+
+/// `generationConfig` → the chat body's sampling and format fields, as
+/// values (for the tests' reference mapper).
+#[cfg(test)]
 pub(super) fn generation_config(
     config: &Value,
     opts: ChatOptions,
@@ -394,28 +650,26 @@ fn inline_data_url(d: Option<&Fields>) -> Vec<u8> {
 }
 
 /// The messages of `contents` (after the system message, if any).
-fn contents_to_messages<'a>(
-    contents: Vec<Content<'a>>,
-    messages: &mut Out,
-    dropped: &mut Vec<String>,
-) {
+fn contents_to_messages<'a>(contents: &'a RawValue, messages: &mut Out, dropped: &mut Vec<String>) {
     let mut calls: Vec<Call<'a>> = Vec::new();
     // Every call before this one is answered (where the search for the one a
     // response answers starts: a long conversation stays linear).
     let mut open = 0;
-    for mut content in contents {
-        let role = get(&content.fields, "role").and_then(as_str);
-        let parts = parts_of(&mut content);
+    for_each_object(contents, |content| {
+        let role = get(&content, "role").and_then(as_str);
+        // A `Content`'s parts (as given in camelCase, the spelling that
+        // wins, or else in snake_case); none when not an array.
+        let parts = get(&content, "parts").unwrap_or(RawValue::NULL);
         match role.as_deref().unwrap_or("user") {
             "model" | "assistant" => {
                 let mut texts: Vec<&str> = Vec::new();
                 let mut tool_calls = Vec::new();
                 let mut n_calls = 0;
-                for p in &parts {
+                for_each_maybe_object(parts, |p| {
                     let p = p.as_ref();
                     if p.is_some_and(is_thought) {
                         drop_name(dropped, "contents.parts.thought");
-                        continue;
+                        return;
                     }
                     if p.and_then(|p| get(p, "thoughtSignature")).is_some() {
                         drop_name(dropped, "contents.parts.thoughtSignature");
@@ -453,9 +707,9 @@ fn contents_to_messages<'a>(
                     } else {
                         drop_name(dropped, format!("contents.parts.{}", part_kind(p)));
                     }
-                }
+                });
                 if texts.is_empty() && n_calls == 0 {
-                    continue;
+                    return;
                 }
                 let buf = messages.item();
                 buf.extend_from_slice(br#"{"role":"assistant","content":"#);
@@ -472,12 +726,12 @@ fn contents_to_messages<'a>(
                 buf.push(b'}');
             }
             "user" | "function" | "tool" => {
-                let mut user_parts = Vec::new();
-                for p in &parts {
+                let mut user_parts = UserParts::default();
+                for_each_maybe_object(parts, |p| {
                     let p = p.as_ref();
                     if p.is_some_and(is_thought) {
                         drop_name(dropped, "contents.parts.thought");
-                        continue;
+                        return;
                     }
                     let field = |name| p.and_then(|p| get(p, name));
                     if let Some(t) = p.and_then(text_literal) {
@@ -523,15 +777,15 @@ fn contents_to_messages<'a>(
                     } else {
                         drop_name(dropped, format!("contents.parts.{}", part_kind(p)));
                     }
-                }
+                });
                 if user_parts.is_empty() {
-                    continue;
+                    return;
                 }
-                user_message(messages, &user_parts);
+                user_parts.write(messages);
             }
             other => drop_name(dropped, format!("contents.role.{other}")),
         }
-    }
+    });
 }
 
 /// About how many bytes the conversation takes.
@@ -549,7 +803,7 @@ pub fn gemini_to_chat(
     stream: bool,
     opts: ChatOptions,
 ) -> Result<Translated, ErrorReply> {
-    let request: Request = raw::parse_object(body).map_err(|e| {
+    let request: Fields = parse_object(body).map_err(|e| {
         let code = if e.starts_with("invalid JSON") {
             "invalid_json"
         } else {
@@ -557,13 +811,8 @@ pub fn gemini_to_chat(
         };
         ErrorReply::bad_request(e, code)
     })?;
-    let req = &request.fields;
-    let contents = match request.field {
-        Some(ObjectsOf(contents)) => contents,
-        // Only spelled in snake_case (`contents_`, say).
-        None => get(req, "contents")
-            .and_then(|c| serde_json::from_str::<ObjectsOf<Content>>(c.get()).ok()?.0),
-    };
+    let req = &request;
+    let contents = get(req, "contents").filter(|c| c.get().starts_with('['));
     let Some(contents) = contents else {
         return Err(ErrorReply::bad_request(
             "missing required field: 'contents' (an array of Content)",
@@ -602,20 +851,18 @@ pub fn gemini_to_chat(
                 if n_tools == 0 {
                     continue;
                 }
-                if let Some(c) = tool_choice(&message_value(value)?, &mut dropped) {
-                    out.insert("tool_choice", &c);
+                if let Some(c) = tool_choice_of(value, &mut dropped) {
+                    out.insert_raw("tool_choice", c);
                 }
             }
-            "generationConfig" => {
-                generation_config(&message_value(value)?, opts, &mut out, &mut dropped)?
-            }
+            "generationConfig" => generation_config_of(value, opts, &mut out, &mut dropped)?,
             _ if value.get() == "null" => {}
             other => drop_name(&mut dropped, other),
         }
     }
     if stream {
         out.insert("stream", &true);
-        out.insert("stream_options", &json!({"include_usage": true}));
+        out.insert_raw("stream_options", br#"{"include_usage":true}"#.to_vec());
     }
     Ok(Translated {
         body: out,

@@ -11,8 +11,8 @@
 use super::ToolNames;
 use crate::translate::anthropic_openai::request::ChatOptions;
 use crate::translate::raw::{
-    as_bool, as_str, inner, is_str, join_literals, objects, parse_object, text_message, write_json,
-    write_str, Fields, ObjectBuf, Out,
+    as_bool, as_str, for_each_item, for_each_object, inner, is_str, join_literals, parse_object,
+    text_message, write_json, write_str, Fields, ObjectBuf, Out,
 };
 use crate::translate::{drop_name, Translated};
 use serde_json::json;
@@ -36,8 +36,8 @@ struct Assistant<'a> {
     texts: Vec<&'a str>,
     /// Tool calls, each written as JSON.
     calls: Vec<Vec<u8>>,
-    /// Anthropic thinking blocks given back (JSON objects).
-    blocks: Vec<String>,
+    /// Anthropic thinking blocks given back (JSON objects, comma-separated).
+    blocks: Vec<u8>,
 }
 
 impl Assistant<'_> {
@@ -54,7 +54,7 @@ impl Assistant<'_> {
         }
         if !self.blocks.is_empty() {
             buf.extend_from_slice(br#","thinking_blocks":["#);
-            buf.extend_from_slice(self.blocks.join(",").as_bytes());
+            buf.extend_from_slice(&self.blocks);
             buf.push(b']');
         }
         if !self.calls.is_empty() {
@@ -100,39 +100,37 @@ fn content_texts<'a>(
         texts.push(content.get());
         return;
     }
-    for p in objects(content).unwrap_or_default() {
-        match p.str("type").as_deref().unwrap_or("") {
-            "input_text" | "output_text" | "text" | "summary_text" => {
-                texts.push(p.raw_str("text").unwrap_or("\"\""))
-            }
-            "refusal" => texts.push(p.raw_str("refusal").unwrap_or("\"\"")),
-            "input_image" => match (p.str("image_url"), parts.as_deref_mut()) {
-                (Some(url), Some(parts)) => {
-                    let mut image = json!({"url": url});
-                    if let Some(detail) = p.str("detail") {
-                        image["detail"] = json!(detail);
-                    }
-                    let mut buf = Vec::new();
-                    write_json(&mut buf, &json!({"type": "image_url", "image_url": image}));
-                    parts.push(buf);
-                }
-                _ => drop_name(dropped, "input_image"),
-            },
-            "input_file" => match (p.str("file_data"), parts.as_deref_mut()) {
-                (Some(data), Some(parts)) => {
-                    let name = p.str("filename").unwrap_or_else(|| "file.pdf".into());
-                    let mut buf = Vec::new();
-                    write_json(
-                        &mut buf,
-                        &json!({"type": "file", "file": {"filename": name, "file_data": data}}),
-                    );
-                    parts.push(buf);
-                }
-                _ => drop_name(dropped, "input_file"),
-            },
-            other => drop_name(dropped, format!("content.{other}")),
+    for_each_object(content, |p| match p.str("type").as_deref().unwrap_or("") {
+        "input_text" | "output_text" | "text" | "summary_text" => {
+            texts.push(p.raw_str("text").unwrap_or("\"\""))
         }
-    }
+        "refusal" => texts.push(p.raw_str("refusal").unwrap_or("\"\"")),
+        "input_image" => match (p.str("image_url"), parts.as_deref_mut()) {
+            (Some(url), Some(parts)) => {
+                let mut image = json!({"url": url});
+                if let Some(detail) = p.str("detail") {
+                    image["detail"] = json!(detail);
+                }
+                let mut buf = Vec::new();
+                write_json(&mut buf, &json!({"type": "image_url", "image_url": image}));
+                parts.push(buf);
+            }
+            _ => drop_name(dropped, "input_image"),
+        },
+        "input_file" => match (p.str("file_data"), parts.as_deref_mut()) {
+            (Some(data), Some(parts)) => {
+                let name = p.str("filename").unwrap_or_else(|| "file.pdf".into());
+                let mut buf = Vec::new();
+                write_json(
+                    &mut buf,
+                    &json!({"type": "file", "file": {"filename": name, "file_data": data}}),
+                );
+                parts.push(buf);
+            }
+            _ => drop_name(dropped, "input_file"),
+        },
+        other => drop_name(dropped, format!("content.{other}")),
+    });
 }
 
 /// A user or system message.
@@ -226,7 +224,7 @@ fn tools_to_chat(tools: &RawValue, names: &mut ToolNames, dropped: &mut Vec<Stri
                 p.get().to_string()
             })
     };
-    for t in objects(tools).unwrap_or_default() {
+    for_each_object(tools, |t| {
         let kind = t.str("type").unwrap_or_default();
         let name = t.str("name").unwrap_or_default();
         match kind.as_ref() {
@@ -244,15 +242,15 @@ fn tools_to_chat(tools: &RawValue, names: &mut ToolNames, dropped: &mut Vec<Stri
                 }
             }
             "namespace" => {
-                for inner_tool in t.get("tools").and_then(objects).unwrap_or_default() {
+                for_each_object(t.get("tools").unwrap_or(RawValue::NULL), |inner_tool| {
                     let inner_name = inner_tool.str("name").unwrap_or_default();
                     let flat = names.function(&inner_name, Some(&name));
                     function(&mut buf, &flat, &inner_tool, &schema(&inner_tool));
-                }
+                });
             }
             other => drop_name(dropped, format!("tools.{other}")),
         }
-    }
+    });
     buf.push(b']');
     if n == 0 {
         buf.clear();
@@ -328,10 +326,9 @@ pub fn responses_fields_to_chat(
         .unwrap_or_default();
 
     let mut messages = Out::with_capacity(input.get().len() + 256);
-    let items = match is_str(input) {
-        true => Vec::new(),
-        false => objects(input).ok_or("'input' must be a string or an array of items")?,
-    };
+    if !is_str(input) && !input.get().starts_with('[') {
+        return Err("'input' must be a string or an array of items".into());
+    }
     let is_system = |item: &Fields| {
         matches!(item.str("type").as_deref(), Some("message") | None)
             && matches!(item.str("role").as_deref(), Some("system" | "developer"))
@@ -342,12 +339,12 @@ pub fn responses_fields_to_chat(
     if let Some(instructions) = req.get("instructions").filter(|i| is_str(i)) {
         system.push(instructions.get());
     }
-    if opts.system_first {
-        for item in items.iter().filter(|i| is_system(i)) {
-            if let Some(c) = item.get("content") {
+    if opts.system_first && !is_str(input) {
+        for_each_object(input, |item| {
+            if let Some(c) = item.get("content").filter(|_| is_system(&item)) {
                 content_texts(c, &mut system, None, &mut dropped);
             }
-        }
+        });
     }
     system.retain(|t| *t != "\"\"");
     if !system.is_empty() {
@@ -357,9 +354,9 @@ pub fn responses_fields_to_chat(
         text_message(&mut messages, "user", &[input.get()]);
     } else {
         let mut assistant = Assistant::default();
-        for item in &items {
-            if opts.system_first && is_system(item) {
-                continue;
+        for_each_object(input, |item| {
+            if opts.system_first && is_system(&item) {
+                return;
             }
             let kind = item.str("type");
             let role = item.str("role");
@@ -376,7 +373,7 @@ pub fn responses_fields_to_chat(
                         "system" | "developer" => "system",
                         other => {
                             drop_name(&mut dropped, format!("input.role.{other}"));
-                            continue;
+                            return;
                         }
                     };
                     plain_message(role, item.get("content"), &mut messages, &mut dropped);
@@ -410,24 +407,33 @@ pub fn responses_fields_to_chat(
                 }
                 (Some("reasoning"), _) => {
                     // What the proxy gave out: Anthropic's thinking blocks.
+                    // (A JSON array in a string: its objects are copied as
+                    // they are, one at a time.)
                     let given = item
                         .str("encrypted_content")
-                        .filter(|_| opts.thinking_blocks)
-                        .and_then(|e| serde_json::from_str::<Vec<serde_json::Value>>(&e).ok());
-                    match given {
-                        Some(blocks) => assistant.blocks.extend(
-                            blocks
-                                .iter()
-                                .filter(|b| b.is_object())
-                                .map(|b| b.to_string()),
-                        ),
+                        .filter(|_| opts.thinking_blocks);
+                    let array = given
+                        .as_deref()
+                        .and_then(|e| serde_json::from_str::<&RawValue>(e).ok())
+                        .filter(|a| a.get().starts_with('['));
+                    match array {
+                        Some(array) => {
+                            for_each_item(array, |b| {
+                                if b.get().starts_with('{') {
+                                    if !assistant.blocks.is_empty() {
+                                        assistant.blocks.push(b',');
+                                    }
+                                    assistant.blocks.extend_from_slice(b.get().as_bytes());
+                                }
+                            });
+                        }
                         None => drop_name(&mut dropped, "input.reasoning"),
                     }
                 }
                 (Some(other), _) => drop_name(&mut dropped, format!("input.{other}")),
                 (None, None) => drop_name(&mut dropped, "input.item"),
             }
-        }
+        });
         assistant.flush(&mut messages);
     }
     out.insert_raw("messages", messages.finish());
