@@ -466,12 +466,12 @@ fn canonical(model: &str, route: &BodyRoute, src: &dyn SettingSource) -> String 
     }
 }
 
-/// `body` with its top-level `model` replaced by `model`.
+/// `body` with its top-level `model` replaced by `model`, every other byte
+/// as the client sent it.
 fn with_model(body: &[u8], model: &str) -> Result<Vec<u8>, ErrorReply> {
-    let mut top = chat::parse_top_level(body)?;
-    chat::set_model(&mut top, model);
-    serde_json::to_vec(&top)
-        .map_err(|_| ErrorReply::bad_request("could not encode the request body", "invalid_body"))
+    use crate::translate::raw::{parse_object, splice, Fields};
+    let top: Fields = parse_object(body).map_err(chat::body_error)?;
+    Ok(splice(body, chat::model_field(&top)?, model))
 }
 
 /// A decision plus what the log line says about it.
