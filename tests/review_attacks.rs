@@ -1009,7 +1009,10 @@ fn a_large_body_does_not_hold_up_another_teams_stream() {
         nested_items(24 << 20)
     );
     let auth = format!("Bearer {KEY}");
-    let a = proxy.request(
+    // Refused while it arrives (413: too many values) the rest of it is not
+    // read: the write may then break off, which is fine.
+    let a = common::try_request(
+        port,
         "POST",
         "/v1/messages/count_tokens",
         &[
@@ -1019,6 +1022,13 @@ fn a_large_body_does_not_hold_up_another_teams_stream() {
         body.as_bytes(),
     );
     drop(body);
+    let (a_status, a_text) = match &a {
+        Ok(r) => (r.status.to_string(), r.text()),
+        Err(e) => (
+            "(connection closed while sending)".to_string(),
+            e.to_string(),
+        ),
+    };
     let b = team_b.join().unwrap();
     assert_eq!(b.status, 200, "{}", b.text());
     let longest = b
@@ -1032,9 +1042,12 @@ fn a_large_body_does_not_hold_up_another_teams_stream() {
         "team B's stream (an event every 50 ms) stopped for {longest:?} while team A's \
          {} KiB count_tokens was planned (answered {} {})",
         24 << 10,
-        a.status,
-        a.text()
+        a_status,
+        a_text
     );
+    if let Ok(r) = &a {
+        assert!(r.status == 413 || r.status == 200, "{}", r.text());
+    }
 }
 
 /// LOW. `GET /usage` of a client key reads its month day by day: 7 store
