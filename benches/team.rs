@@ -105,6 +105,7 @@ fn request(head: &RequestHead, body: &[u8], src: &dyn SettingSource, host: &dyn 
     ledger.status = 200;
     ledger.upstream_status = Some(200);
     ledger.attempts = 1;
+    ledger.whole = true;
     let mut tap = UsageTap::new();
     tap.push(ANSWER);
     ledger.finish(tap.usage(), 1_000_000, host)
