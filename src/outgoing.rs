@@ -6,7 +6,11 @@
 
 use crate::credentials::{Credentials, ServiceAccount};
 use crate::url::BaseUrl;
-use std::sync::Arc;
+
+/// A body in memory shared by the attempts (and the relay): a `Vec` moved
+/// behind an `Arc`, not copied (an `Arc<[u8]>` from a `Vec` is a copy of the
+/// whole body — tens of milliseconds for a large one, the instance held).
+pub type SharedBody = std::sync::Arc<Vec<u8>>;
 
 /// Everything the edge needs to send one upstream request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +23,7 @@ pub struct UpstreamRequest {
     /// Route name, for the log.
     pub provider: String,
     /// The body to send; `None` streams the client's body through unchanged.
-    pub body: Option<Arc<[u8]>>,
+    pub body: Option<SharedBody>,
     /// The fingerprint of this attempt's provider key in the cooldown
     /// record, when failures are recorded (see [`Forward::cooldowns`]).
     pub key_fingerprint: Option<String>,

@@ -18,7 +18,6 @@ use crate::request::RequestHead;
 use crate::serve::{self, Next};
 use crate::settings::{self, SettingSource};
 use crate::upstream::Forward;
-use std::sync::Arc;
 
 /// Performs `fwd` (and, for a model route, its fallback targets);
 /// `ledger` is finished when the answer has left.
@@ -134,12 +133,7 @@ pub fn forward(
         ) {
             // The route's next target, with a body of its own.
             drop(result);
-            body = ClientBody::Bytes(
-                fwd.first()
-                    .body
-                    .clone()
-                    .unwrap_or_else(|| Arc::from(&[][..])),
-            );
+            body = ClientBody::Bytes(fwd.first().body.clone().unwrap_or_default());
             last = last_attempt(&fwd, &body);
             refreshed = false;
             i = 0;

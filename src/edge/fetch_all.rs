@@ -9,7 +9,6 @@ use super::inbound::ClientBody;
 use super::io::READ_CHUNK;
 use super::outbound::{dispatch, error_name, WaitError};
 use crate::upstream::UpstreamRequest;
-use std::sync::Arc;
 
 /// One request of [`fetch_all`]. Fields drop in declaration order: the stream
 /// before its body, the body before its response.
@@ -97,7 +96,7 @@ pub fn fetch_all(
     let mut slots: Vec<Slot> = requests
         .iter()
         .map(|up| {
-            let mut body = ClientBody::Bytes(up.body.clone().unwrap_or_else(|| Arc::from(&[][..])));
+            let mut body = ClientBody::Bytes(up.body.clone().unwrap_or_default());
             match dispatch(up, &mut body, timeout_ns) {
                 Ok(f) => Slot::Waiting(f),
                 Err(WaitError::Code(code)) => Slot::Done(Err(error_name(&code).into())),

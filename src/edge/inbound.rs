@@ -12,7 +12,6 @@ use crate::errors::ErrorReply;
 use crate::failover;
 use crate::reply::{self, Reply};
 use crate::request::RequestHead;
-use std::sync::Arc;
 
 pub fn read_head(request: &IncomingRequest) -> RequestHead {
     let method = method_name(request.method());
@@ -78,7 +77,7 @@ pub fn send_reply(out: ResponseOutparam, mut reply: Reply) -> u16 {
 /// The client's body as the attempts need it.
 pub enum ClientBody {
     /// Wholly in memory (planned by the core, or read for replay).
-    Bytes(Arc<[u8]>),
+    Bytes(crate::outgoing::SharedBody),
     /// Streamed from the client (larger than the replay limit, or no
     /// retries): sent once. Fields drop in order: the stream before its body.
     Stream {
@@ -98,14 +97,14 @@ impl ClientBody {
     pub fn new(
         request: &IncomingRequest,
         head: &RequestHead,
-        planned: Option<Arc<[u8]>>,
+        planned: Option<crate::outgoing::SharedBody>,
         replay: bool,
         whole: Option<usize>,
     ) -> Result<ClientBody, ErrorReply> {
         if let Some(bytes) = planned {
             return Ok(ClientBody::Bytes(bytes));
         }
-        let empty = || Ok(ClientBody::Bytes(Arc::from(&[][..])));
+        let empty = || Ok(ClientBody::Bytes(crate::outgoing::SharedBody::default()));
         if !head.has_body() {
             return empty();
         }

@@ -155,10 +155,7 @@ fn status_reply(plan: StatusPlan, host: &dyn crate::host::Host) -> Reply {
             continue;
         };
         let mut up = up.clone();
-        let body = up
-            .body
-            .clone()
-            .unwrap_or_else(|| std::sync::Arc::from(&[][..]));
+        let body = up.body.clone().unwrap_or_default();
         match crate::cloud_auth::authorize(&mut up, &body, host, &fetcher, false) {
             Ok(_) => {
                 refused.push(None);

@@ -18,7 +18,6 @@ use crate::request::RequestHead;
 use crate::serve::{self, Next};
 use crate::settings::{self, SettingSource};
 use crate::upstream::Forward;
-use std::sync::Arc;
 use wasip3::http::types::{Request, Response};
 
 /// Adds `up`'s cloud auth (a SigV4 signature over `body`, or a Google token:
@@ -148,12 +147,7 @@ pub async fn forward(
         ) {
             // The route's next target, with a body of its own.
             drop(result);
-            body = ClientBody::Bytes(
-                fwd.first()
-                    .body
-                    .clone()
-                    .unwrap_or_else(|| Arc::from(&[][..])),
-            );
+            body = ClientBody::Bytes(fwd.first().body.clone().unwrap_or_default());
             last = last_attempt(&fwd, &body);
             refreshed = false;
             i = 0;

@@ -9,7 +9,6 @@ use crate::outgoing::UpstreamRequest;
 use crate::serve::Fetched;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
 /// Sends every request at once and collects (status, body) for each, all
 /// within one `timeout_ns` deadline; bodies over `max_body` bytes fail.
@@ -31,7 +30,7 @@ pub async fn fetch_all(
 
 /// One request, read whole (no deadline of its own beyond the head's).
 pub async fn fetch_one(up: &UpstreamRequest, timeout_ns: u64, max_body: usize) -> Fetched {
-    let mut body = ClientBody::Bytes(up.body.clone().unwrap_or_else(|| Arc::from(&[][..])));
+    let mut body = ClientBody::Bytes(up.body.clone().unwrap_or_default());
     let response = send(up, &mut body, timeout_ns)
         .await
         .map_err(|e| e.name().to_string())?;

@@ -8,7 +8,6 @@ use crate::reply::{self, Reply};
 use crate::request::RequestHead;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::Poll;
 use wasip3::http::types::{ErrorCode, Fields, Method, Request, Response, Trailers};
 use wasip3::wit_bindgen::{FutureReader, FutureWriter, StreamReader, StreamResult};
@@ -192,7 +191,7 @@ const SEND_CHUNK: usize = 256 * 1024;
 /// between chunks (one copy of a 32 MiB body at once held it for tens of
 /// milliseconds).
 pub async fn shared_body_stream(
-    bytes: Arc<[u8]>,
+    bytes: crate::outgoing::SharedBody,
 ) -> (Option<StreamReader<u8>>, FutureReader<BodyEnd>) {
     if bytes.len() <= SEND_CHUNK {
         return body_stream(bytes.to_vec()).await;
@@ -252,7 +251,7 @@ pub async fn reply_response(mut reply: Reply) -> (Response, u16, Option<u16>) {
 /// The client's body as the attempts need it.
 pub enum ClientBody {
     /// Wholly in memory (planned by the core, or read for replay).
-    Bytes(Arc<[u8]>),
+    Bytes(crate::outgoing::SharedBody),
     /// Streamed from the client (larger than the replay limit, or no
     /// retries): sent once, `prefix` (already read) first.
     Stream { prefix: Vec<u8>, incoming: Incoming },
@@ -268,7 +267,7 @@ impl ClientBody {
     pub async fn new(
         request: Option<Request>,
         head: &RequestHead,
-        planned: Option<Arc<[u8]>>,
+        planned: Option<crate::outgoing::SharedBody>,
         replay: bool,
         whole: Option<usize>,
     ) -> Result<ClientBody, ErrorReply> {
@@ -277,7 +276,7 @@ impl ClientBody {
         }
         let request = match request {
             Some(r) if head.has_body() => r,
-            _ => return Ok(ClientBody::Bytes(Arc::from(&[][..]))),
+            _ => return Ok(ClientBody::Bytes(crate::outgoing::SharedBody::default())),
         };
         let mut incoming = Incoming::of_request(request);
         if let Some(limit) = whole {
@@ -313,10 +312,10 @@ impl ClientBody {
 
     /// The body when it is wholly in memory (else empty: a streamed body is
     /// never signed), shared, not copied.
-    pub fn shared(&self) -> Arc<[u8]> {
+    pub fn shared(&self) -> crate::outgoing::SharedBody {
         match self {
             ClientBody::Bytes(b) => b.clone(),
-            _ => Arc::from(&[][..]),
+            _ => crate::outgoing::SharedBody::default(),
         }
     }
 

@@ -165,10 +165,7 @@ async fn status_reply(plan: StatusPlan, host: &host::EdgeHost) -> crate::reply::
             continue;
         };
         let mut up = up.clone();
-        let body = up
-            .body
-            .clone()
-            .unwrap_or_else(|| std::sync::Arc::from(&[][..]));
+        let body = up.body.clone().unwrap_or_default();
         match attempts::authorize(&mut up, &body, host, false, timeout_ns).await {
             Ok(_) => {
                 refused.push(None);

@@ -760,7 +760,11 @@ mod reference {
                                     f.attempts
                                         .iter()
                                         .map(|a| {
-                                            let body = a.body.as_deref().unwrap_or_default();
+                                            let body = a
+                                                .body
+                                                .as_deref()
+                                                .map(|b| &b[..])
+                                                .unwrap_or_default();
                                             (a.url(), serde_json::from_slice(body).unwrap())
                                         })
                                         .collect()

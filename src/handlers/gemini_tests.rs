@@ -145,7 +145,7 @@ fn a_bare_model_goes_to_google_ai_studio_untouched() {
         up.header("x-goog-api-client"),
         Some("google-genai-sdk/1.30.0")
     );
-    assert_eq!(up.body.as_deref(), Some(&body[..]));
+    assert_eq!(up.body.as_deref().map(|b| &b[..]), Some(&body[..]));
     assert_eq!(f.response, ResponseMapping::Relay);
     assert_eq!(f.dialect, Dialect::Gemini);
     // Named explicitly, under /v1/, with a `models/` prefix: the same provider.

@@ -102,7 +102,7 @@ pub fn with_body(
     stream: bool,
     max_output: Option<u64>,
 ) -> Option<Forward> {
-    let mut sent: Arc<[u8]> = Arc::from(body);
+    let mut sent: crate::outgoing::SharedBody = Arc::new(body.to_vec());
     if stream && matches!(endpoint, Endpoint::Chat | Endpoint::Completions) {
         let provider = fwd.first().provider.clone();
         let takes_options = providers::spec(&provider).is_none_or(|s| match s.params {

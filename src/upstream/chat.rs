@@ -14,7 +14,6 @@ use crate::upstream::pick::{pick_keys, PickedKey};
 use crate::upstream::{Forward, Inbound, UpstreamRequest};
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 fn bad(message: impl Into<String>, code: &'static str) -> ErrorReply {
     ErrorReply::bad_request(message, code)
@@ -255,7 +254,7 @@ pub fn post_json(
         ..
     } = *req;
     let picked = pick_keys(provider, selection, src, host)?;
-    let body: Arc<[u8]> = body.into();
+    let body: crate::outgoing::SharedBody = body.into();
     let token = match &target {
         Target::Compat(..)
         | Target::Provider {
@@ -290,7 +289,7 @@ fn json_request(
     provider: &Provider,
     target: &Target,
     key: Option<&PickedKey>,
-    body: &Arc<[u8]>,
+    body: &crate::outgoing::SharedBody,
     keep: fn(&str) -> bool,
     token: &Option<(String, Vec<u8>)>,
 ) -> UpstreamRequest {

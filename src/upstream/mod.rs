@@ -17,7 +17,6 @@ use crate::reply::Reply;
 use crate::request::RequestHead;
 use crate::settings::SettingSource;
 use crate::translate::ResponseMapping;
-use std::sync::Arc;
 
 /// What a handler knows of a client's request besides its body: the head,
 /// where settings come from, the host, the `/key/` selection and the
@@ -189,7 +188,7 @@ pub fn get_request(provider: &Provider, path: &str, key: Option<&str>) -> Upstre
         path_with_query: format!("{}{}", provider.base.path, path),
         headers,
         provider: provider.name.clone(),
-        body: Some(Arc::from(&[][..])),
+        body: Some(crate::outgoing::SharedBody::default()),
         key_fingerprint: None,
         cloud_auth: key.and_then(|k| provider.cloud_auth(k)),
     }
