@@ -54,12 +54,14 @@ settings=(
 # only) that may use the route `smart` alone; the route's first target
 # (Mistral, pointed at a mock path that answers 503) is down, so every turn
 # falls back to the second. The proxy's log must name the key and the route.
-# Under Spin the key also has a limit (counted in Spin's store); wasmtime
+# Under Spin the key also has limits, requests and tokens (counted in Spin's
+# store: each request reserves an estimate at admission and settles to the
+# usage the answer reports, so every stream must carry its usage); wasmtime
 # serve has no shared store, where such a key is refused.
 if [ "${CASE:-}" = team ]; then
   key_sha=$(printf %s "$PROXY_KEY" | sha256sum | cut -d' ' -f1)
   limit=
-  [ "$HOST" = spin ] && limit=',"rpm":1000'
+  [ "$HOST" = spin ] && limit=',"rpm":1000,"tpm":10000000,"daily_tokens":100000000'
   settings[0]="PROXY_API_KEY=admin-$PROXY_KEY-not-the-clients"
   settings+=(
     "PROXY_KEYS=[{\"name\":\"team-member\",\"sha256\":\"$key_sha\",\"models\":[\"smart\"]$limit}]"
