@@ -242,42 +242,32 @@ pub fn operator_only(caller: &Caller, route: &str) -> Result<(), ErrorReply> {
     }
 }
 
-/// Body fields that name an object stored in the provider account (which
-/// every team's requests share): a stored response or conversation, a file,
-/// a vector store, a cached context, a code container, a stored prompt —
-/// with the kind of object, as the provider's API path names it.
-pub const STORED_OBJECTS: &[(&str, &str)] = &[
-    ("previous_response_id", "responses"),
-    ("conversation", "conversations"),
-    ("file_id", "files"),
-    ("vector_store_ids", "vector_stores"),
-    ("cachedContent", "cachedContents"),
-    ("cached_content", "cachedContents"),
-    ("fileUri", "files"),
-    ("file_uri", "files"),
-    ("container", "containers"),
-    ("prompt", "prompts"),
-];
-
 /// An inference body of a client key naming an object stored in the
 /// provider account (for any of `providers`): refused unless the entry's
 /// `pass_through` grants that kind of object there (`/openai/v1/files`, or
-/// the provider's whole API, `/openai`). A public URL (`fileUri` of a web
-/// page or video) names nothing stored.
+/// the provider's whole API, `/openai`). Fields are read where they mean
+/// that (`crate::stored_objects`), not in a tool's schema or arguments; a
+/// public URL (`fileUri` of a web page or video) names nothing stored.
 pub fn stored_objects(caller: &Caller, providers: &[&str], body: &[u8]) -> Result<(), ErrorReply> {
     let Some(key) = &caller.key else {
         return Ok(());
     };
-    for (field, kind) in STORED_OBJECTS {
-        if !names_object(body, field) {
-            continue;
-        }
+    // Not JSON the reader can walk (a binary body to an opaque endpoint,
+    // or nested more than 128 deep): any mention of a field counts.
+    let named = crate::stored_objects::named(body).unwrap_or_else(|| {
+        crate::stored_objects::FIELDS
+            .iter()
+            .filter(|(field, ..)| names_object(body, field))
+            .map(|(field, kind, _)| (*field, *kind))
+            .collect()
+    });
+    for (field, kind) in named {
         let granted = |p: &str| {
             let root = format!("/{p}");
             key.pass_through.iter().any(|g| {
                 *g == root
                     || g.strip_prefix(&root)
-                        .is_some_and(|rest| rest.split('/').any(|s| s == *kind))
+                        .is_some_and(|rest| rest.split('/').any(|s| s == kind))
             })
         };
         if !providers.iter().all(|p| granted(p)) {
@@ -296,7 +286,7 @@ pub fn stored_objects(caller: &Caller, providers: &[&str], body: &[u8]) -> Resul
     Ok(())
 }
 
-/// Whether `body` has a field `field` (anywhere, at any depth) whose value
+/// Whether `body` (not JSON the reader can walk) has a field `field` (anywhere, at any depth) whose value
 /// names something: not `null`, not an empty list, not a new container's
 /// settings, and for a file URI not a public `http(s)` URL other than
 /// Google's own file store.

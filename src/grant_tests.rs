@@ -309,6 +309,14 @@ fn stored_objects_of_the_shared_account_need_a_grant() {
         r#"{"contents":[{"parts":[{"file_data":{"file_uri":"gs://their-bucket/a.pdf"}}]}]}"#,
         r#"{"tools":[{"type":"code_interpreter","container":"cntr_1"}]}"#,
         r#"{"prompt":{"id":"pmpt_1","version":"2"},"input":"hi"}"#,
+        r#"{"conversation":"conv_1","input":"hi"}"#,
+        // A new container's settings name no stored container, but its files.
+        r#"{"tools":[{"type":"code_interpreter","container":{"type":"auto","file_ids":["file-1"]}}]}"#,
+        // A Responses input item's file, a tool output's file.
+        r#"{"input":[{"role":"user","content":[{"type":"input_file","file_id":"file-1"}]}]}"#,
+        r#"{"input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_file","file_id":"file-1"}]}]}"#,
+        // An Anthropic document from the Files API.
+        r#"{"messages":[{"role":"user","content":[{"type":"document","source":{"type":"file","file_id":"file_011"}}]}]}"#,
     ] {
         let e = named(body).unwrap_err();
         assert_eq!(
@@ -327,9 +335,29 @@ fn stored_objects_of_the_shared_account_need_a_grant() {
         r#"{"messages":[{"content":"previous_response_id"}]}"#,
         r#"{"model":"gpt-3.5-turbo-instruct","prompt":"Say hi"}"#,
         r#"{"prompt":["a","b"]}"#,
+        // A tool's schema, a tool call's input or arguments and a
+        // function's response are the client's own: parameters named like
+        // the fields (Claude Code's Task tool has a `prompt`) name nothing.
+        r#"{"tools":[{"name":"Task","input_schema":{"type":"object","properties":{"prompt":{"type":"string"},"file_id":{"type":"string"},"conversation":{"type":"object"}}}}]}"#,
+        r#"{"tools":[{"type":"function","function":{"name":"f","parameters":{"properties":{"container":{"type":"string"}}}}}]}"#,
+        r#"{"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":{"file_id":"file-1","conversation":"c"}}]}]}"#,
+        r#"{"contents":[{"parts":[{"functionCall":{"name":"f","args":{"fileUri":"gs://x/y"}}},{"functionResponse":{"name":"f","response":{"file_id":"x"}}}]}]}"#,
+        r#"{"tools":[{"functionDeclarations":[{"name":"f","parametersJsonSchema":{"properties":{"prompt":{"type":"object"}}}}]}]}"#,
+        r#"{"metadata":{"file_id":"mine"}}"#,
+        // Only at the top level: a message's own `conversation` or `prompt`.
+        r#"{"messages":[{"role":"user","content":"hi","conversation":{"id":"c"}}]}"#,
     ] {
         assert!(named(body).is_ok(), "{body}");
     }
+    // Not JSON the reader can walk: any mention of a field counts.
+    assert_eq!(named(r#"{"file_id":"file-1","#).unwrap_err().status, 403);
+    let deep = format!(
+        r#"{}{{"file_id":"file-1"}}{}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    assert_eq!(named(&deep).unwrap_err().status, 403);
+    assert!(named(r#"{"input":"#).is_ok());
     // A grant for the kind (or the whole API) opens it; for every provider.
     let body = br#"{"messages":[{"content":[{"file":{"file_id":"file-1"}}]}]}"#;
     let files = key(&["*"], &[], &["/openai/v1/files"]);

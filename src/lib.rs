@@ -47,6 +47,7 @@ pub mod reply;
 pub mod request;
 pub mod serve;
 pub mod settings;
+pub mod stored_objects;
 pub mod team;
 pub mod translate;
 pub mod upstream;

@@ -893,3 +893,94 @@ fn mutated_agent_requests_translate_to_valid_json_or_a_reason() {
     eprintln!("{runs} translations of mutated bodies");
     assert!(runs > 5_000, "{runs}");
 }
+
+/// Every recorded agent request, sent with a client key granted every
+/// model (`*`) and nothing of the provider accounts, is planned as the
+/// all-access key's is: nothing in what the agents send (a tool parameter
+/// named `prompt`, `file_id` or `container`, say) reads as naming a stored
+/// object of the provider account. (Claude Code's and Gemini CLI's tool
+/// schemas were once refused as "stored prompts".)
+#[test]
+fn a_client_key_granted_every_model_sends_every_recorded_agent_request() {
+    use sha2::Digest;
+    const CLIENT_KEY: &str = "client-key-fixtures";
+    let sha: String = sha2::Sha256::digest(CLIENT_KEY.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut src = settings();
+    src.insert(
+        "PROXY_KEYS".into(),
+        format!(r#"[{{"name":"member","sha256":"{sha}","models":["*"]}}]"#),
+    );
+    let host = Fixed {
+        random: 0,
+        now_ms: 0,
+    };
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clients");
+    let mut planned = 0;
+    for case in std::fs::read_dir(&dir).unwrap() {
+        let case = case.unwrap().path();
+        if !case.is_dir() {
+            continue;
+        }
+        for which in ["first", "tool_result"] {
+            if !case.join(format!("{which}.json")).exists() {
+                continue;
+            }
+            let f = load(case.file_name().unwrap().to_str().unwrap(), which);
+            let bytes = serde_json::to_vec(&f.body).unwrap();
+            let headers: Vec<(String, Vec<u8>)> = f
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    let v = String::from_utf8_lossy(v).replace(PROXY_KEY, CLIENT_KEY);
+                    (n.clone(), v.into_bytes())
+                })
+                .chain([(
+                    "content-length".to_string(),
+                    bytes.len().to_string().into_bytes(),
+                )])
+                .collect();
+            let head = RequestHead::new("POST", &f.path, headers);
+            let decided = decide(&head, &src, &host);
+            let caller = decided.caller.clone();
+            assert!(
+                caller.as_ref().is_some_and(|c| c.key.is_some()),
+                "{}: not the client key",
+                f.name
+            );
+            let Decision::WithBody {
+                route,
+                selection,
+                gateway,
+                ..
+            } = decided.decision
+            else {
+                panic!("{}: not a body route: {:?}", f.name, decided.decision)
+            };
+            match plan_body(
+                route,
+                &head,
+                &bytes,
+                &src,
+                &host,
+                selection,
+                gateway.as_ref(),
+                caller.as_ref(),
+            ) {
+                Planned::Forward(fwd) => {
+                    assert!(fwd.first().url().starts_with("https://"), "{}", f.name);
+                    planned += 1;
+                }
+                Planned::Reply(r) => panic!(
+                    "{}: a client key's request refused {}: {}",
+                    f.name,
+                    r.status,
+                    String::from_utf8_lossy(&r.body)
+                ),
+            }
+        }
+    }
+    assert!(planned >= 20, "only {planned} recorded requests");
+}
