@@ -317,6 +317,11 @@ fn stored_objects_of_the_shared_account_need_a_grant() {
         r#"{"input":[{"type":"function_call_output","call_id":"c","output":[{"type":"input_file","file_id":"file-1"}]}]}"#,
         // An Anthropic document from the Files API.
         r#"{"messages":[{"role":"user","content":[{"type":"document","source":{"type":"file","file_id":"file_011"}}]}]}"#,
+        // A stored response's item, a previous audio answer; a key spelled
+        // with an escape is the same key.
+        r#"{"input":[{"type":"item_reference","id":"msg_1"},{"role":"user","content":"hi"}]}"#,
+        r#"{"messages":[{"role":"assistant","audio":{"id":"audio_1"}},{"role":"user","content":"hi"}]}"#,
+        r#"{"messages":[{"content":[{"type":"file","file":{"file\u005fid":"file-1"}}]}]}"#,
     ] {
         let e = named(body).unwrap_err();
         assert_eq!(
@@ -344,6 +349,9 @@ fn stored_objects_of_the_shared_account_need_a_grant() {
         r#"{"contents":[{"parts":[{"functionCall":{"name":"f","args":{"fileUri":"gs://x/y"}}},{"functionResponse":{"name":"f","response":{"file_id":"x"}}}]}]}"#,
         r#"{"tools":[{"functionDeclarations":[{"name":"f","parametersJsonSchema":{"properties":{"prompt":{"type":"object"}}}}]}]}"#,
         r#"{"metadata":{"file_id":"mine"}}"#,
+        // The output audio's settings; an item of the client's own with an id.
+        r#"{"audio":{"voice":"alloy","format":"wav"},"messages":[]}"#,
+        r#"{"input":[{"type":"message","id":"msg_1","role":"user","content":"hi"}]}"#,
         // Only at the top level: a message's own `conversation` or `prompt`.
         r#"{"messages":[{"role":"user","content":"hi","conversation":{"id":"c"}}]}"#,
     ] {

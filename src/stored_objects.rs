@@ -23,6 +23,12 @@ pub const FIELDS: &[(&str, &str, Where)] = &[
     ("file_uri", "files", Where::Anywhere),
     ("vector_store_ids", "vector_stores", Where::Anywhere),
     ("container", "containers", Where::Anywhere),
+    // A chat assistant message's `audio: {"id": …}`: a previous audio answer
+    // kept by the provider (at the top, `audio` is the output's settings).
+    ("audio", "audio", Where::Below),
+    // A Responses input item `{"type": "item_reference", "id": …}`: an item
+    // of a stored response (found by its `type`, see `Walk::visit_map`).
+    ("item_reference", "responses", Where::Below),
 ];
 
 #[derive(Clone, Copy, PartialEq)]
@@ -31,6 +37,8 @@ pub enum Where {
     Top,
     /// At any depth outside what the client defines itself.
     Anywhere,
+    /// Below the top level, outside what the client defines itself.
+    Below,
 }
 
 /// Keys whose values the client defines (schemas, arguments, tool input
@@ -86,7 +94,10 @@ enum Kind {
     Array {
         empty: bool,
     },
-    Object,
+    Object {
+        /// It has a string `id`.
+        has_id: bool,
+    },
     Other,
 }
 
@@ -97,7 +108,8 @@ fn names(field: &str, kind: &Kind) -> bool {
         (_, Kind::Str { .. }) => field != "prompt",
         // A new container's settings name nothing (its `file_ids` are read
         // on their own); a stored prompt or conversation is an object.
-        (_, Kind::Object) => field == "prompt" || field == "conversation",
+        ("audio", Kind::Object { has_id }) => *has_id,
+        (_, Kind::Object { .. }) => field == "prompt" || field == "conversation",
         ("file_ids" | "vector_store_ids", Kind::Array { empty }) => !empty,
         (_, Kind::Array { .. }) => false,
     }
@@ -157,12 +169,24 @@ impl<'de> Visitor<'de> for Walk<'_> {
         Ok(Kind::Array { empty })
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+        let mut has_id = false;
+        let mut item_reference = false;
         while let Some(key) = map.next_key_seed(KeySeed {
             top: self.depth == 0,
         })? {
             match key {
                 Key::Clients => {
                     map.next_value::<IgnoredAny>()?;
+                }
+                Key::Id => {
+                    let kind = map.next_value_seed(Walk {
+                        depth: self.depth + 1,
+                        found: &mut *self.found,
+                    })?;
+                    has_id = matches!(kind, Kind::Str { .. });
+                }
+                Key::Type => {
+                    item_reference = map.next_value_seed(TypeSeed)?;
                 }
                 Key::Other => {
                     map.next_value_seed(Walk {
@@ -181,7 +205,10 @@ impl<'de> Visitor<'de> for Walk<'_> {
                 }
             }
         }
-        Ok(Kind::Object)
+        if item_reference && has_id && self.depth > 0 && !self.found.contains(&"item_reference") {
+            self.found.push("item_reference");
+        }
+        Ok(Kind::Object { has_id })
     }
 }
 
@@ -190,6 +217,9 @@ enum Key {
     Field(&'static str),
     /// The client's own data: skipped.
     Clients,
+    /// An object's `id` and `type`: read for what the object is.
+    Id,
+    Type,
     Other,
 }
 
@@ -211,14 +241,69 @@ impl Visitor<'_> for KeySeed {
     }
     fn visit_str<E>(self, k: &str) -> Result<Key, E> {
         if let Some((field, _, at)) = FIELDS.iter().find(|(f, ..)| *f == k) {
-            if self.top || *at == Where::Anywhere {
-                return Ok(Key::Field(field));
-            }
-            return Ok(Key::Other);
+            let counts = match at {
+                Where::Top => self.top,
+                Where::Anywhere => true,
+                Where::Below => !self.top,
+            };
+            return Ok(if counts {
+                Key::Field(field)
+            } else {
+                Key::Other
+            });
+        }
+        if k == "id" {
+            return Ok(Key::Id);
+        }
+        if k == "type" {
+            return Ok(Key::Type);
         }
         if CLIENTS_OWN.contains(&k) || (!self.top && (k == "input" || k == "response")) {
             return Ok(Key::Clients);
         }
         Ok(Key::Other)
+    }
+}
+
+/// Whether a `type` is `item_reference` (any other value skipped).
+struct TypeSeed;
+
+impl<'de> DeserializeSeed<'de> for TypeSeed {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TypeSeed {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a type")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<bool, E> {
+        Ok(v == "item_reference")
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(false)
     }
 }
