@@ -252,15 +252,29 @@ pub fn stored_objects(caller: &Caller, providers: &[&str], body: &[u8]) -> Resul
     let Some(key) = &caller.key else {
         return Ok(());
     };
-    // Not JSON the reader can walk (a binary body to an opaque endpoint,
-    // or nested more than 128 deep): any mention of a field counts.
-    let named = crate::stored_objects::named(body).unwrap_or_else(|| {
-        crate::stored_objects::FIELDS
+    let named = match crate::stored_objects::named(body) {
+        Ok(named) => named,
+        // JSON the reader cannot walk (malformed, nested more than 128
+        // deep, a string that is no Unicode): what it names cannot be told,
+        // so it goes nowhere.
+        Err(e) if e.json => {
+            return Err(refused(
+                400,
+                "invalid_request_error",
+                "invalid_body",
+                "request body is not JSON the proxy can read (malformed, nested more than \
+                 128 deep, or a string that is not Unicode)"
+                    .to_string(),
+            ))
+        }
+        // Not JSON at all (a binary body to an opaque endpoint): any
+        // mention of a field counts.
+        Err(_) => crate::stored_objects::FIELDS
             .iter()
             .filter(|(field, ..)| names_object(body, field))
             .map(|(field, kind, _)| (*field, *kind))
-            .collect()
-    });
+            .collect(),
+    };
     for (field, kind) in named {
         let granted = |p: &str| {
             let root = format!("/{p}");

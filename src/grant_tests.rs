@@ -322,6 +322,26 @@ fn stored_objects_of_the_shared_account_need_a_grant() {
         r#"{"input":[{"type":"item_reference","id":"msg_1"},{"role":"user","content":"hi"}]}"#,
         r#"{"messages":[{"role":"assistant","audio":{"id":"audio_1"}},{"role":"user","content":"hi"}]}"#,
         r#"{"messages":[{"content":[{"type":"file","file":{"file\u005fid":"file-1"}}]}]}"#,
+        // Found in review: a container (and its skills) by id, Responses items
+        // looked up by id, a hosted shell's container, file search stores,
+        // RAG corpora and search data stores, the account's buckets, a
+        // countTokens request's cached content, Vertex predict's output.
+        r#"{"container":{"id":"container_1","skills":[{"type":"custom","skill_id":"skill_1"}]},"messages":[]}"#,
+        r#"{"skills":[{"skill_id":"skill_1"}]}"#,
+        r#"{"input":[{"id":"msg_1"}]}"#,
+        r#"{"input":[{"type":"reasoning","id":"rs_1","summary":[]},{"role":"user","content":"go on"}]}"#,
+        r#"{"input":[{"type":"image_generation_call","id":"ig_1"}]}"#,
+        r#"{"tools":[{"type":"shell","environment":{"type":"container_reference","container_id":"cntr_1"}}],"input":"ls"}"#,
+        r#"{"tools":[{"fileSearch":{"fileSearchStoreNames":["fileSearchStores/x"]}}]}"#,
+        r#"{"tools":[{"file_search":{"file_search_store_names":["fileSearchStores/x"]}}]}"#,
+        r#"{"tools":[{"retrieval":{"vertexRagStore":{"ragResources":[{"ragCorpus":"projects/p/locations/l/ragCorpora/1"}]}}}]}"#,
+        r#"{"tools":[{"retrieval":{"vertexAiSearch":{"datastore":"projects/p/locations/l/collections/c/dataStores/d"}}}]}"#,
+        r#"{"messages":[{"role":"user","content":[{"document":{"format":"pdf","name":"d","source":{"s3Location":{"uri":"s3://b/k.pdf"}}}}]}]}"#,
+        r#"{"instances":[{"image":{"gcsUri":"gs://b/i.png"}}]}"#,
+        r#"{"instances":[{"prompt":"x"}],"parameters":{"storageUri":"gs://b/out/"}}"#,
+        r#"{"generateContentRequest":{"model":"models/g","cachedContent":"cachedContents/x","contents":[]}}"#,
+        r#"{"contents":[{"parts":[{"fileData":{"fileUri":"https://GenerativeLanguage.googleapis.com/v1beta/files/x"}}]}]}"#,
+        r#"{"contents":[{"parts":[{"fileData":{"fileUri":"http://generativelanguage.googleapis.com/v1beta/files/x"}}]}]}"#,
     ] {
         let e = named(body).unwrap_err();
         assert_eq!(
@@ -352,20 +372,31 @@ fn stored_objects_of_the_shared_account_need_a_grant() {
         // The output audio's settings; an item of the client's own with an id.
         r#"{"audio":{"voice":"alloy","format":"wav"},"messages":[]}"#,
         r#"{"input":[{"type":"message","id":"msg_1","role":"user","content":"hi"}]}"#,
+        // What Codex sends back: reasoning with its encrypted content, a
+        // message with its content, a finished image generation call.
+        r#"{"input":[{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"gAAA"},{"type":"message","id":"msg_1","role":"assistant","content":[{"type":"output_text","text":"x"}]},{"type":"image_generation_call","id":"ig_1","result":"iVBOR"}]}"#,
+        // A new container's settings; a function's own parameters.
+        r#"{"container":{"skills":[]},"messages":[]}"#,
+        r#"{"tools":[{"functionDeclarations":[{"name":"f","parameters":{"type":"object","properties":{"storageUri":{"type":"string"}}}}]}]}"#,
         // Only at the top level: a message's own `conversation` or `prompt`.
         r#"{"messages":[{"role":"user","content":"hi","conversation":{"id":"c"}}]}"#,
     ] {
         assert!(named(body).is_ok(), "{body}");
     }
-    // Not JSON the reader can walk: any mention of a field counts.
-    assert_eq!(named(r#"{"file_id":"file-1","#).unwrap_err().status, 403);
+    // JSON the reader cannot walk goes nowhere; a body that is no JSON at
+    // all is scanned for any mention of a field.
+    assert_eq!(named(r#"{"file_id":"file-1","#).unwrap_err().status, 400);
     let deep = format!(
         r#"{}{{"file_id":"file-1"}}{}"#,
         "[".repeat(200),
         "]".repeat(200)
     );
-    assert_eq!(named(&deep).unwrap_err().status, 403);
-    assert!(named(r#"{"input":"#).is_ok());
+    assert_eq!(named(&deep).unwrap_err().status, 400);
+    let surrogate =
+        r#"{"messages":[{"content":"\ud800"},{"role":"assistant","audio":{"id":"a"}}]}"#;
+    assert_eq!(named(surrogate).unwrap_err().status, 400);
+    assert_eq!(named("RIFF....\"file_id\": 1").unwrap_err().status, 403);
+    assert!(named("RIFF....WAVE").is_ok());
     // A grant for the kind (or the whole API) opens it; for every provider.
     let body = br#"{"messages":[{"content":[{"file":{"file_id":"file-1"}}]}]}"#;
     let files = key(&["*"], &[], &["/openai/v1/files"]);
