@@ -415,12 +415,7 @@ fn stream_reports_usage(fwd: &Forward) -> bool {
             f.response,
             ResponseMapping::MessagesToChat { .. } | ResponseMapping::ConverseToChat { .. }
         );
-        let takes_options =
-            crate::providers::spec(&f.first().provider).is_none_or(|s| match s.params {
-                crate::providers::ParamPolicy::Only(p) => p.contains(&"stream_options"),
-                crate::providers::ParamPolicy::OpenAiExcept(p) => !p.contains(&"stream_options"),
-                crate::providers::ParamPolicy::OpenAi => true,
-            });
+        let takes_options = crate::providers::accepts(&f.first().provider, "stream_options");
         if !native && !takes_options {
             return false;
         }

@@ -7,7 +7,6 @@ use crate::gateway::{self, GatewayTarget};
 use crate::grant::{self, Endpoint};
 use crate::host::Host;
 use crate::keys::KeySelection;
-use crate::providers::ParamPolicy;
 use crate::providers::{self, azure_openai, Provider, ProviderKind, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::SettingSource;
@@ -105,11 +104,7 @@ pub fn with_body(
     let mut sent: crate::outgoing::SharedBody = Arc::new(body.to_vec());
     if stream && matches!(endpoint, Endpoint::Chat | Endpoint::Completions) {
         let provider = fwd.first().provider.clone();
-        let takes_options = providers::spec(&provider).is_none_or(|s| match s.params {
-            ParamPolicy::Only(p) => p.contains(&"stream_options"),
-            ParamPolicy::OpenAiExcept(p) => !p.contains(&"stream_options"),
-            ParamPolicy::OpenAi => true,
-        });
+        let takes_options = providers::accepts(&provider, "stream_options");
         match raw::ask_usage(body) {
             _ if !takes_options => {
                 max_output?;

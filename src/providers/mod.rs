@@ -105,6 +105,23 @@ pub enum ParamPolicy {
     OpenAiExcept(&'static [&'static str]),
 }
 
+impl ParamPolicy {
+    /// Whether a chat request parameter `name` reaches the provider.
+    pub fn accepts(self, name: &str) -> bool {
+        match self {
+            ParamPolicy::OpenAi => true,
+            ParamPolicy::Only(allowed) => allowed.contains(&name),
+            ParamPolicy::OpenAiExcept(dropped) => !dropped.contains(&name),
+        }
+    }
+}
+
+/// Whether the provider named `name` takes the chat parameter `param` (a
+/// provider outside the table, a custom endpoint, takes OpenAI's set).
+pub fn accepts(name: &str, param: &str) -> bool {
+    spec(name).is_none_or(|s| s.params.accepts(param))
+}
+
 /// The native shape of a provider's model list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelsShape {

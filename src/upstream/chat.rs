@@ -4,7 +4,7 @@
 
 use crate::errors::ErrorReply;
 use crate::gateway::{self, GatewayTarget};
-use crate::providers::{self, ParamPolicy, Provider, ResolveError};
+use crate::providers::{self, Provider, ResolveError};
 use crate::request::RequestHead;
 use crate::settings::{self, SettingSource};
 use crate::translate::raw::{as_str, parse_object, Fields};
@@ -215,11 +215,7 @@ pub fn compat<'a>(
 
 /// Whether `provider` accepts the top-level chat parameter `name`.
 pub fn accepts(provider: &Provider, name: &str) -> bool {
-    match provider.spec.map(|s| s.params) {
-        None | Some(ParamPolicy::OpenAi) => true,
-        Some(ParamPolicy::Only(allowed)) => allowed.contains(&name),
-        Some(ParamPolicy::OpenAiExcept(dropped)) => !dropped.contains(&name),
-    }
+    provider.spec.is_none_or(|s| s.params.accepts(name))
 }
 
 /// Where a chat-like POST goes.
