@@ -901,45 +901,22 @@ impl ObjectBuf {
 
     /// The object as JSON bytes.
     pub fn to_vec(&self) -> Vec<u8> {
-        let len = self
-            .fields
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 4)
-            .sum::<usize>();
-        let mut out = Vec::with_capacity(len + 2);
-        out.push(b'{');
-        for (i, (k, v)) in self.fields.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_str(&mut out, k);
-            out.push(b':');
-            out.extend_from_slice(v);
-        }
-        out.push(b'}');
-        out
+        write_object(
+            self.len_hint(),
+            self.fields.iter().map(|(k, v)| (k.as_str(), v)),
+        )
     }
 
     /// The object as JSON bytes, its fields given up one by one as they are
     /// written (a large one is not held twice for longer than its copy).
     pub fn into_vec(self) -> Vec<u8> {
-        let len = self
-            .fields
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 4)
-            .sum::<usize>();
-        let mut out = Vec::with_capacity(len + 2);
-        out.push(b'{');
-        for (i, (k, v)) in self.fields.into_iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_str(&mut out, &k);
-            out.push(b':');
-            out.extend_from_slice(&v);
-        }
-        out.push(b'}');
-        out
+        let len = self.len_hint();
+        write_object(len, self.fields.into_iter())
+    }
+
+    fn len_hint(&self) -> usize {
+        let fields: usize = self.fields.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
+        fields + 2
     }
 
     /// The object as a `serde_json` value (slow: for a translation that
@@ -956,6 +933,26 @@ impl ObjectBuf {
         }
         out
     }
+}
+
+/// `{"k":v,...}` from names and raw JSON values, each given up once it is
+/// written when the iterator owns them.
+fn write_object<K: AsRef<str>, V: AsRef<[u8]>>(
+    len: usize,
+    fields: impl Iterator<Item = (K, V)>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    out.push(b'{');
+    for (i, (k, v)) in fields.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(&mut out, k.as_ref());
+        out.push(b':');
+        out.extend_from_slice(v.as_ref());
+    }
+    out.push(b'}');
+    out
 }
 
 #[cfg(test)]
