@@ -103,18 +103,31 @@ fn replay_gemini(f: &Fixture, model: &str) -> Forward {
 
 fn replay_at(f: &Fixture, path: &str, body: &Value, model: &str) -> Forward {
     let bytes = serde_json::to_vec(body).unwrap();
-    let mut headers = f.headers.clone();
+    let what = format!("{} ({model})", f.name);
+    plan(&what, path, f.headers.clone(), &bytes, &settings())
+}
+
+/// `bytes` posted to `path` with `headers`, through the whole core (decided
+/// and planned for the caller the headers name); the plan, or a panic
+/// naming `what` and the refusal.
+fn plan(
+    what: &str,
+    path: &str,
+    mut headers: Vec<(String, Vec<u8>)>,
+    bytes: &[u8],
+    src: &HashMap<String, String>,
+) -> Forward {
     headers.push((
         "content-length".into(),
         bytes.len().to_string().into_bytes(),
     ));
     let head = RequestHead::new("POST", path, headers);
-    let src = settings();
     let host = Fixed {
         random: 0,
         now_ms: 0,
     };
-    let decided = decide(&head, &src, &host);
+    let decided = decide(&head, src, &host);
+    let caller = decided.caller.clone();
     let Decision::WithBody {
         route,
         selection,
@@ -122,25 +135,21 @@ fn replay_at(f: &Fixture, path: &str, body: &Value, model: &str) -> Forward {
         ..
     } = decided.decision
     else {
-        panic!(
-            "{} ({model}): not a body route: {:?}",
-            f.name, decided.decision
-        )
+        panic!("{what}: not a body route: {:?}", decided.decision)
     };
     match plan_body(
         route,
         &head,
-        &bytes,
-        &src,
+        bytes,
+        src,
         &host,
         selection,
         gateway.as_ref(),
-        None,
+        caller.as_ref(),
     ) {
         Planned::Forward(fwd) => fwd,
         Planned::Reply(r) => panic!(
-            "{} ({model}): refused {}: {}",
-            f.name,
+            "{what}: refused {}: {}",
             r.status,
             String::from_utf8_lossy(&r.body)
         ),
@@ -913,10 +922,6 @@ fn a_client_key_granted_every_model_sends_every_recorded_agent_request() {
         "PROXY_KEYS".into(),
         format!(r#"[{{"name":"member","sha256":"{sha}","models":["*"]}}]"#),
     );
-    let host = Fixed {
-        random: 0,
-        now_ms: 0,
-    };
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clients");
     let mut planned = 0;
     for case in std::fs::read_dir(&dir).unwrap() {
@@ -937,49 +942,28 @@ fn a_client_key_granted_every_model_sends_every_recorded_agent_request() {
                     let v = String::from_utf8_lossy(v).replace(PROXY_KEY, CLIENT_KEY);
                     (n.clone(), v.into_bytes())
                 })
-                .chain([(
-                    "content-length".to_string(),
-                    bytes.len().to_string().into_bytes(),
-                )])
                 .collect();
-            let head = RequestHead::new("POST", &f.path, headers);
-            let decided = decide(&head, &src, &host);
-            let caller = decided.caller.clone();
+            let host = Fixed {
+                random: 0,
+                now_ms: 0,
+            };
+            let head = RequestHead::new("POST", &f.path, headers.clone());
             assert!(
-                caller.as_ref().is_some_and(|c| c.key.is_some()),
+                decide(&head, &src, &host)
+                    .caller
+                    .is_some_and(|c| c.key.is_some()),
                 "{}: not the client key",
                 f.name
             );
-            let Decision::WithBody {
-                route,
-                selection,
-                gateway,
-                ..
-            } = decided.decision
-            else {
-                panic!("{}: not a body route: {:?}", f.name, decided.decision)
-            };
-            match plan_body(
-                route,
-                &head,
+            let fwd = plan(
+                &format!("{}: a client key's request", f.name),
+                &f.path,
+                headers,
                 &bytes,
                 &src,
-                &host,
-                selection,
-                gateway.as_ref(),
-                caller.as_ref(),
-            ) {
-                Planned::Forward(fwd) => {
-                    assert!(fwd.first().url().starts_with("https://"), "{}", f.name);
-                    planned += 1;
-                }
-                Planned::Reply(r) => panic!(
-                    "{}: a client key's request refused {}: {}",
-                    f.name,
-                    r.status,
-                    String::from_utf8_lossy(&r.body)
-                ),
-            }
+            );
+            assert!(fwd.first().url().starts_with("https://"), "{}", f.name);
+            planned += 1;
         }
     }
     assert!(planned >= 20, "only {planned} recorded requests");
